@@ -1,0 +1,64 @@
+# lakeforge: build, test and deploy. `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO        ?= go
+FUNCTIONS := $(notdir $(wildcard functions/*))
+CDK       := npx --no-install cdk
+# The CDK's jsii runtime warns about Node 20's end of life on every call.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# Node 22 from the npm package `node`, for the local Step Functions runner.
+export LAKEFORGE_NODE22 := $(CURDIR)/node_modules/node/bin/node
+
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
+
+.PHONY: help build synth deploy destroy test test-go test-python lint bench preflight clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch node_modules
+
+build: ## build every functions/<name> into dist/<name>/bootstrap (linux/arm64, static)
+	@for f in $(FUNCTIONS); do \
+	  echo "build $$f"; \
+	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o dist/$$f/bootstrap ./functions/$$f; \
+	done
+
+synth: build node_modules ## write the CloudFormation template to cdk.out/ (no AWS credentials needed)
+	$(CDK) synth --quiet
+
+deploy: build node_modules ## deploy the stack (needs credentials and a bootstrapped account)
+	$(CDK) deploy --require-approval broadening
+
+destroy: node_modules ## delete the stack; the lake bucket, its access logs and the KMS key are kept
+	$(CDK) destroy
+
+test: build node_modules ## every test tier; starts the database servers it needs
+	scripts/test-databases.sh start
+	$(MAKE) test-go test-python
+
+test-go:
+	$(GO) test -count=1 ./...
+
+test-python:
+	python3 -m py_compile infra/glue/import_job.py
+	python3 -m unittest discover -s infra/glue -p '*_test.py' -v
+
+lint: ## go vet, gofmt and cfn-lint on the synthesized template
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(MAKE) synth
+	cfn-lint cdk.out/*.template.json
+
+bench: build node_modules ## benchmarks: state transitions per run and handler costs
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+preflight: ## run the source connection checks from this machine with your AWS credentials
+	$(GO) run ./functions/test-connection/cmd/preflight
+
+clean: ## remove build outputs
+	rm -rf dist cdk.out

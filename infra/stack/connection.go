@@ -1,0 +1,73 @@
+package stack
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// ConnectionName is the Glue connection's name.
+func (s *Stack) ConnectionName() string { return s.Config.StackName + "-source" }
+
+// addConnection makes the Glue JDBC connection to the source database, with
+// credentials from the Secrets Manager secret (never in the template), and,
+// when the config says the stack owns the network, the two fixes the
+// original build needed: the self-referencing inbound rule and the S3
+// gateway endpoint.
+func (s *Stack) addConnection() {
+	src, net := s.Config.Source, s.Config.Network
+	props := map[string]any{
+		"JDBC_CONNECTION_URL": src.JDBCURL(),
+		"SECRET_ID":           src.SecretARN,
+		"JDBC_ENFORCE_SSL":    boolString(src.RequireTLS),
+	}
+	s.Connection = awsglue.NewCfnConnection(s.Stack, jsii.String("SourceConnection"), &awsglue.CfnConnectionProps{
+		CatalogId: awscdk.Aws_ACCOUNT_ID(),
+		ConnectionInput: &awsglue.CfnConnection_ConnectionInputProperty{
+			Name:                 jsii.String(s.ConnectionName()),
+			Description:          jsii.String("lakeforge: " + src.Engine + " source " + src.Host),
+			ConnectionType:       jsii.String("JDBC"),
+			ConnectionProperties: props,
+			PhysicalConnectionRequirements: &awsglue.CfnConnection_PhysicalConnectionRequirementsProperty{
+				SubnetId:            jsii.String(net.SubnetID),
+				AvailabilityZone:    jsii.String(net.AvailabilityZone),
+				SecurityGroupIdList: jsii.Strings(net.SecurityGroupIDs...),
+			},
+		},
+	})
+
+	if !net.Manage {
+		return
+	}
+	sg := net.SecurityGroupIDs[0]
+	awsec2.NewCfnSecurityGroupIngress(s.Stack, jsii.String("GlueSelfReferencingRule"), &awsec2.CfnSecurityGroupIngressProps{
+		GroupId:               jsii.String(sg),
+		SourceSecurityGroupId: jsii.String(sg),
+		IpProtocol:            jsii.String("tcp"),
+		FromPort:              jsii.Number(0),
+		ToPort:                jsii.Number(65535),
+		Description:           jsii.String("lakeforge: Glue network interfaces talk to each other (all TCP, self-referencing)"),
+	})
+	awsec2.NewCfnVPCEndpoint(s.Stack, jsii.String("S3GatewayEndpoint"), &awsec2.CfnVPCEndpointProps{
+		VpcId:           jsii.String(net.VPCID),
+		ServiceName:     jsii.String("com.amazonaws." + *awscdk.Aws_REGION() + ".s3"),
+		VpcEndpointType: jsii.String("Gateway"),
+		RouteTableIds:   anySlice(net.RouteTableIDs),
+	})
+}
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+func anySlice(ss []string) *[]any {
+	out := make([]any, len(ss))
+	for i, v := range ss {
+		out[i] = v
+	}
+	return &out
+}

@@ -1,0 +1,5 @@
+package stack
+
+// addPreflight deploys the test-connection step Lambda (issue: preflight).
+// Not built yet.
+func (s *Stack) addPreflight() {}

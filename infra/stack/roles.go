@@ -1,0 +1,197 @@
+package stack
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// addWorkflowRole makes the role the Glue crawlers and the import job run
+// as: the post's AWSGlueServiceRoleDefaultDataLakeDataAccess, without
+// AmazonS3ReadOnlyAccess (it reads and writes only the lake prefix).
+func (s *Stack) addWorkflowRole() {
+	s.WorkflowRole = awsiam.NewRole(s.Stack, jsii.String("WorkflowRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil),
+		Description: jsii.String("lakeforge: runs the Glue crawlers and the import job"),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWSGlueServiceRole")),
+		},
+	})
+	lakeObjects := *s.LakeBucket.BucketArn() + "/" + s.Config.Lake.Prefix + "*"
+	s.WorkflowRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("LakeFormationVendsCatalogTableData"),
+		Actions:   jsii.Strings("lakeformation:GetDataAccess"),
+		Resources: jsii.Strings("*"),
+	}))
+	s.WorkflowRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadWriteLakePrefix"),
+		Actions:   jsii.Strings("s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
+		Resources: jsii.Strings(lakeObjects),
+	}))
+	s.WorkflowRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ListLakePrefix"),
+		Actions:   jsii.Strings("s3:ListBucket", "s3:GetBucketLocation"),
+		Resources: jsii.Strings(*s.LakeBucket.BucketArn()),
+	}))
+	s.WorkflowRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadSourceSecret"),
+		Actions:   jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+		Resources: jsii.Strings(s.Config.Source.SecretARN),
+	}))
+	s.Key.GrantEncryptDecrypt(s.WorkflowRole)
+	cdknag.NagSuppressions_AddResourceSuppressions(s.WorkflowRole, &[]*cdknag.NagPackSuppression{
+		{
+			Id:        jsii.String("AwsSolutions-IAM4"),
+			Reason:    jsii.String("AWSGlueServiceRole is the AWS-maintained policy Glue documents for crawler and job roles; it covers the VPC network-interface lifecycle of JDBC connections, which changes as Glue evolves."),
+			AppliesTo: &[]any{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSGlueServiceRole"},
+		},
+		{
+			Id:     jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("lakeformation:GetDataAccess has no resource-level permissions (Lake Formation authorizes per table); S3 access is limited to objects under the lake prefix; kms wildcards are the action groups CDK grants for encrypt/decrypt on the stack's own key."),
+			AppliesTo: &[]any{
+				"Resource::*",
+				"Resource::<LakeBucket" + "*>/" + s.Config.Lake.Prefix + "*",
+				"Action::kms:ReEncrypt*",
+				"Action::kms:GenerateDataKey*",
+			},
+		},
+	}, jsii.Bool(true))
+}
+
+// principalARNs returns the ARNs of a persona: the role the stack made (if
+// any) and the configured existing principals.
+func principalARNs(role awsiam.Role, existing []string) []*string {
+	var out []*string
+	if role != nil {
+		out = append(out, role.RoleArn())
+	}
+	for _, a := range existing {
+		out = append(out, jsii.String(a))
+	}
+	return out
+}
+
+// AdminPrincipalARNs are the Lake Formation administrators from the config.
+func (s *Stack) AdminPrincipalARNs() []*string {
+	return principalARNs(s.AdminRole, s.Config.Personas.Admins.PrincipalARNs)
+}
+
+// AnalystPrincipalARNs are the principals granted SELECT on analyst-tagged tables.
+func (s *Stack) AnalystPrincipalARNs() []*string {
+	return principalARNs(s.AnalystRole, s.Config.Personas.Analysts.PrincipalARNs)
+}
+
+// addPersonas makes the admin and analyst roles (Lake Formation grants to
+// users and roles, never to groups) and the IAM groups dl_admins and
+// dl_users whose members may assume them.
+func (s *Stack) addPersonas() {
+	account := awsiam.NewAccountRootPrincipal()
+	if p := s.Config.Personas.Admins; p.CreateRole {
+		s.AdminRole = awsiam.NewRole(s.Stack, jsii.String("AdminRole"), &awsiam.RoleProps{
+			AssumedBy:   account,
+			Description: jsii.String("lakeforge: data lake administrator (Lake Formation admin)"),
+			ManagedPolicies: &[]awsiam.IManagedPolicy{
+				awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AWSLakeFormationDataAdmin")),
+				awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AWSLakeFormationCrossAccountManager")),
+				awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AWSGlueConsoleFullAccess")),
+				awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonAthenaFullAccess")),
+				awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("CloudWatchLogsReadOnlyAccess")),
+			},
+			MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(4)),
+		})
+		s.AdminRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("LakeFormationServiceLinkedRole"),
+			Actions:   jsii.Strings("iam:CreateServiceLinkedRole"),
+			Resources: jsii.Strings("*"),
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"iam:AWSServiceName": "lakeformation.amazonaws.com"},
+			},
+		}))
+		s.AdminRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("LakeFormationDataAccessRolePolicy"),
+			Actions:   jsii.Strings("iam:PutRolePolicy"),
+			Resources: jsii.Strings("arn:" + *awscdk.Aws_PARTITION() + ":iam::" + *awscdk.Aws_ACCOUNT_ID() + ":role/aws-service-role/lakeformation.amazonaws.com/AWSServiceRoleForLakeFormationDataAccess"),
+		}))
+		cdknag.NagSuppressions_AddResourceSuppressions(s.AdminRole, &[]*cdknag.NagPackSuppression{
+			{
+				Id:     jsii.String("AwsSolutions-IAM4"),
+				Reason: jsii.String("The data lake administrator persona uses the AWS-managed policies the Lake Formation documentation prescribes for it (walkthrough step 2)."),
+				AppliesTo: &[]any{
+					"Policy::arn:<AWS::Partition>:iam::aws:policy/AWSLakeFormationDataAdmin",
+					"Policy::arn:<AWS::Partition>:iam::aws:policy/AWSLakeFormationCrossAccountManager",
+					"Policy::arn:<AWS::Partition>:iam::aws:policy/AWSGlueConsoleFullAccess",
+					"Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonAthenaFullAccess",
+					"Policy::arn:<AWS::Partition>:iam::aws:policy/CloudWatchLogsReadOnlyAccess",
+				},
+			},
+			{
+				Id:        jsii.String("AwsSolutions-IAM5"),
+				Reason:    jsii.String("iam:CreateServiceLinkedRole is limited by the iam:AWSServiceName condition to Lake Formation's service-linked role."),
+				AppliesTo: &[]any{"Resource::*"},
+			},
+		}, jsii.Bool(true))
+		s.addGroup("AdminsGroup", p.GroupName, s.AdminRole)
+	}
+	if p := s.Config.Personas.Analysts; p.CreateRole {
+		s.AnalystRole = awsiam.NewRole(s.Stack, jsii.String("AnalystRole"), &awsiam.RoleProps{
+			AssumedBy:          account,
+			Description:        jsii.String("lakeforge: analyst; queries lake tables through Athena, data access vended by Lake Formation"),
+			MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(4)),
+		})
+		for _, st := range s.analystStatements() {
+			s.AnalystRole.AddToPolicy(st)
+		}
+		s.addGroup("AnalystsGroup", p.GroupName, s.AnalystRole)
+	}
+}
+
+// analystStatements is the analyst persona without AmazonS3FullAccess: no S3
+// access to the lake bucket at all (Lake Formation vends it per table), only
+// the Athena workgroup and its results bucket.
+func (s *Stack) analystStatements() []awsiam.PolicyStatement {
+	region, account, partition := *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), *awscdk.Aws_PARTITION()
+	glueARN := func(r string) string { return "arn:" + partition + ":glue:" + region + ":" + account + ":" + r }
+	db := s.Config.Database.Name
+	return []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("QueryInLakeforgeWorkgroup"),
+			Actions:   jsii.Strings("athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:GetWorkGroup", "athena:ListQueryExecutions"),
+			Resources: jsii.Strings("arn:" + partition + ":athena:" + region + ":" + account + ":workgroup/" + s.Config.Athena.WorkgroupName),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadLakeCatalog"),
+			Actions:   jsii.Strings("glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:SearchTables"),
+			Resources: jsii.Strings(glueARN("catalog"), glueARN("database/"+db), glueARN("table/"+db+"/*")),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("LakeFormationDataAccessAndTagReads"),
+			Actions:   jsii.Strings("lakeformation:GetDataAccess", "lakeformation:GetResourceLFTags", "lakeformation:ListLFTags", "lakeformation:GetLFTag", "lakeformation:SearchTablesByLFTags", "lakeformation:SearchDatabasesByLFTags"),
+			Resources: jsii.Strings("*"),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("AthenaResultsBucket"),
+			Actions:   jsii.Strings("s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"),
+			Resources: jsii.Strings(*s.ResultsBucket.BucketArn() + "/athena/*"),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("AthenaResultsBucketList"),
+			Actions:   jsii.Strings("s3:ListBucket", "s3:GetBucketLocation"),
+			Resources: jsii.Strings(*s.ResultsBucket.BucketArn()),
+		}),
+	}
+}
+
+// addGroup makes an IAM group whose members may assume role. Lake Formation
+// itself never sees the group.
+func (s *Stack) addGroup(id, name string, role awsiam.Role) {
+	if name == "" {
+		return
+	}
+	g := awsiam.NewGroup(s.Stack, jsii.String(id), &awsiam.GroupProps{GroupName: jsii.String(name)})
+	g.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("AssumePersonaRole"),
+		Actions:   jsii.Strings("sts:AssumeRole"),
+		Resources: jsii.Strings(*role.RoleArn()),
+	}))
+}

@@ -1,0 +1,104 @@
+// Package stack is the lakeforge CloudFormation stack: one file per concern,
+// each a constructor that adds its resources to the Stack.
+package stack
+
+import (
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsathena"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lakeforge/lakeforge/pkg/config"
+)
+
+// Props configures the stack.
+type Props struct {
+	awscdk.StackProps
+	Config config.Config
+	// AssetDir holds dist/<function>/bootstrap, as `make build` writes them.
+	AssetDir string
+}
+
+// Stack holds the resources that several concerns share.
+type Stack struct {
+	awscdk.Stack
+	Config   config.Config
+	assetDir string
+
+	// Key encrypts the failure topic and Glue's logs and bookmarks.
+	Key awskms.Key
+	// LakeBucket holds the imported data under Config.Lake.Prefix.
+	LakeBucket awss3.Bucket
+	// ResultsBucket holds Athena query results.
+	ResultsBucket awss3.Bucket
+	// AccessLogsBucket receives server access logs of the other buckets.
+	AccessLogsBucket awss3.Bucket
+	// WorkflowRole runs the Glue crawlers and the import job.
+	WorkflowRole awsiam.Role
+	// AdminRole and AnalystRole are nil when the config uses existing principals.
+	AdminRole   awsiam.Role
+	AnalystRole awsiam.Role
+	// Connection is the Glue JDBC connection to the source database.
+	Connection awsglue.CfnConnection
+	// WorkgroupName is the Athena workgroup analysts use.
+	Workgroup awsathena.CfnWorkGroup
+	// FailureTopic receives failure notices and alarms.
+	FailureTopic awssns.Topic
+
+	// Steps are the step Lambdas by function name (functions/<name>).
+	Steps map[string]StepFunction
+}
+
+// New builds the whole stack. The order matters only where one concern uses
+// another's resources.
+func New(scope constructs.Construct, id string, props *Props) *Stack {
+	sp := props.StackProps
+	if sp.Description == nil {
+		sp.Description = jsii.String("lakeforge: a Lake Formation data lake fed daily from an RDS database")
+	}
+	s := &Stack{
+		Stack:    awscdk.NewStack(scope, jsii.String(id), &sp),
+		Config:   props.Config,
+		assetDir: props.AssetDir,
+		Steps:    map[string]StepFunction{},
+	}
+	awscdk.Tags_Of(s.Stack).Add(jsii.String("lakeforge:stack"), jsii.String(id), nil)
+
+	s.addKey()
+	s.addStorage()
+	s.addAlerts()
+	s.addWorkflowRole()
+	s.addPersonas()
+	s.addConnection()
+	s.addAthena()
+	s.addAccessModel()
+	s.addPreflight()
+	s.addPipeline()
+	s.addOutputs()
+	return s
+}
+
+// asset returns the directory of a function's bootstrap binary.
+func (s *Stack) asset(name string) string {
+	return filepath.Join(s.assetDir, name)
+}
+
+// LakeLocationARN is the S3 ARN of the lake prefix, as Lake Formation
+// registers it.
+func (s *Stack) LakeLocationARN() *string {
+	return jsii.String(*s.LakeBucket.BucketArn() + "/" + trimSlash(s.Config.Lake.Prefix))
+}
+
+func trimSlash(p string) string {
+	for len(p) > 0 && p[len(p)-1] == '/' {
+		p = p[:len(p)-1]
+	}
+	return p
+}

@@ -1,0 +1,258 @@
+// Package config is lakeforge's one configuration: a typed struct read from
+// the "lakeforge" key of the cdk.json context, filled with the defaults of the
+// original manual build, and validated before any construct is made.
+package config
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Config is everything a deployment can set. The JSON names are the keys of
+// the "lakeforge" object in cdk.json.
+type Config struct {
+	// StackName is the CloudFormation stack name and the prefix of named resources.
+	StackName string `json:"stackName"`
+	// LogRetentionDays is how long Lambda, state machine and Glue logs are kept.
+	LogRetentionDays int `json:"logRetentionDays"`
+
+	Lake          LakeConfig          `json:"lake"`
+	Database      DatabaseConfig      `json:"database"`
+	LFTags        LFTagsConfig        `json:"lfTags"`
+	Personas      PersonasConfig      `json:"personas"`
+	Source        SourceConfig        `json:"source"`
+	Network       NetworkConfig       `json:"network"`
+	Import        ImportConfig        `json:"import"`
+	Schedule      ScheduleConfig      `json:"schedule"`
+	Athena        AthenaConfig        `json:"athena"`
+	Notifications NotificationsConfig `json:"notifications"`
+	Preflight     PreflightConfig     `json:"preflight"`
+}
+
+// LakeConfig is where the imported data lives.
+type LakeConfig struct {
+	// BucketName of the data lake bucket; empty lets CloudFormation name it.
+	BucketName string `json:"bucketName,omitempty"`
+	// Prefix under the bucket that Lake Formation registers and the import
+	// writes to, e.g. "lake/". Must end with "/".
+	Prefix string `json:"prefix"`
+}
+
+// DatabaseConfig is the Glue database the import writes to. It is tagged with
+// the workflow tag (so the workflow role may create tables) and, after every
+// import, with the analyst tag (so analysts may read them).
+type DatabaseConfig struct {
+	Name string `json:"name"`
+	// TablePrefix is prepended to every table the output crawler creates, as
+	// the blueprint did ("workflow_kthr01_products").
+	TablePrefix string `json:"tablePrefix"`
+}
+
+// TagRef is one LF-tag key and one of its values.
+type TagRef struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+func (t TagRef) String() string { return t.Key + "=" + t.Value }
+
+// LFTagsConfig is the LF-tag ontology and the two tags that grants use.
+type LFTagsConfig struct {
+	// Tags maps each LF-tag key to its allowed values. lakeforge creates
+	// missing keys and values and never deletes any.
+	Tags map[string][]string `json:"tags"`
+	// Workflow is the tag on the output database that gives the workflow
+	// role ALL on the database and its tables.
+	Workflow TagRef `json:"workflow"`
+	// Analyst is the tag assigned to the output database after every import;
+	// analysts get DESCRIBE on databases and SELECT+DESCRIBE on tables with it.
+	Analyst TagRef `json:"analyst"`
+}
+
+// Keys returns the LF-tag keys in a stable order.
+func (c LFTagsConfig) Keys() []string {
+	keys := make([]string, 0, len(c.Tags))
+	for k := range c.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// PersonaConfig describes one Lake Formation persona (admins or analysts).
+type PersonaConfig struct {
+	// CreateRole makes the stack create an IAM role for the persona, and an
+	// IAM group whose members may assume it.
+	CreateRole bool `json:"createRole"`
+	// GroupName of the IAM group created with the role; empty for none.
+	GroupName string `json:"groupName"`
+	// PrincipalARNs are existing IAM users or roles that get the persona's
+	// Lake Formation permissions too (or instead, with CreateRole false).
+	PrincipalARNs []string `json:"principalArns"`
+}
+
+// PersonasConfig is who administers the lake and who queries it.
+type PersonasConfig struct {
+	Admins   PersonaConfig `json:"admins"`
+	Analysts PersonaConfig `json:"analysts"`
+}
+
+// Supported source engines.
+const (
+	EnginePostgreSQL = "postgresql"
+	EngineMySQL      = "mysql"
+	EngineMariaDB    = "mariadb"
+)
+
+// SupportedEngines lists the engines lakeforge can import from.
+var SupportedEngines = []string{EnginePostgreSQL, EngineMySQL, EngineMariaDB}
+
+// SourceConfig is the RDS database the import reads.
+type SourceConfig struct {
+	Engine       string `json:"engine"`
+	Host         string `json:"host"`
+	Port         int    `json:"port"`
+	DatabaseName string `json:"databaseName"`
+	// SecretARN of a Secrets Manager secret with "username" and "password".
+	SecretARN string `json:"secretArn"`
+	// IncludePaths are the JDBC crawler's include paths, e.g. "kthr01/public/%".
+	// Empty means every table of DatabaseName.
+	IncludePaths []string `json:"includePaths"`
+	// RequireTLS makes the Glue connection and the preflight handshake use TLS.
+	RequireTLS bool `json:"requireTls"`
+}
+
+// JDBCURL is the Glue connection URL of the source.
+func (s SourceConfig) JDBCURL() string {
+	scheme := s.Engine
+	if s.Engine == EngineMariaDB {
+		// Glue's bundled driver for MariaDB is the MySQL one.
+		scheme = EngineMySQL
+	}
+	return "jdbc:" + scheme + "://" + s.Host + ":" + strconv.Itoa(s.Port) + "/" + s.DatabaseName
+}
+
+// EffectiveIncludePaths returns IncludePaths, or the whole database when empty.
+func (s SourceConfig) EffectiveIncludePaths() []string {
+	if len(s.IncludePaths) > 0 {
+		return s.IncludePaths
+	}
+	if s.Engine == EnginePostgreSQL {
+		return []string{s.DatabaseName + "/%/%"}
+	}
+	return []string{s.DatabaseName + "/%"}
+}
+
+// NetworkConfig is where Glue's network interfaces go to reach the source.
+type NetworkConfig struct {
+	VPCID            string   `json:"vpcId"`
+	SubnetID         string   `json:"subnetId"`
+	AvailabilityZone string   `json:"availabilityZone"`
+	SecurityGroupIDs []string `json:"securityGroupIds"`
+	// Manage says the stack owns the network: it adds the self-referencing
+	// inbound rule to the first security group and an S3 gateway endpoint on
+	// RouteTableIDs. Off by default: most accounts manage VPCs elsewhere.
+	Manage bool `json:"manage"`
+	// RouteTableIDs get the S3 gateway endpoint when Manage is on. Needed
+	// because the stack does no lookups at synth.
+	RouteTableIDs []string `json:"routeTableIds"`
+}
+
+// Import modes.
+const (
+	ModeSnapshot    = "snapshot"
+	ModeIncremental = "incremental"
+)
+
+// ImportConfig shapes the Glue import workflow.
+type ImportConfig struct {
+	Mode string `json:"mode"`
+	// BookmarkKeys maps a source table name to its monotonic key column(s),
+	// required for every table in incremental mode.
+	BookmarkKeys    map[string][]string `json:"bookmarkKeys"`
+	WorkerType      string              `json:"workerType"`
+	NumberOfWorkers int                 `json:"numberOfWorkers"`
+	// ExecutionClass is FLEX (cheaper, may start later) or STANDARD.
+	ExecutionClass string `json:"executionClass"`
+	// JobTimeoutMinutes bounds one import job run.
+	JobTimeoutMinutes int `json:"jobTimeoutMinutes"`
+	// WaitTimeoutMinutes bounds how long the state machine waits for a
+	// workflow run before it reports a failure.
+	WaitTimeoutMinutes int `json:"waitTimeoutMinutes"`
+	// RowCountTolerance is the fraction (0 to 1) by which Athena's count may
+	// differ from the count the import recorded before verification fails.
+	RowCountTolerance float64 `json:"rowCountTolerance"`
+}
+
+// ScheduleConfig is when the daily run starts.
+type ScheduleConfig struct {
+	Enabled bool `json:"enabled"`
+	// Expression in EventBridge Scheduler syntax: cron(...) or rate(...).
+	Expression string `json:"expression"`
+	TimeZone   string `json:"timeZone"`
+}
+
+// AthenaConfig is the analysts' query workgroup.
+type AthenaConfig struct {
+	WorkgroupName string `json:"workgroupName"`
+	// BytesScannedCutoffPerQuery cancels queries that scan more (bytes).
+	BytesScannedCutoffPerQuery int64 `json:"bytesScannedCutoffPerQuery"`
+}
+
+// NotificationsConfig is who hears about failures.
+type NotificationsConfig struct {
+	// Emails are subscribed to the failure topic (each must confirm).
+	Emails []string `json:"emails"`
+}
+
+// PreflightConfig controls the source connection checks.
+type PreflightConfig struct {
+	// Repair lets the check add a missing self-referencing security group
+	// rule and S3 gateway endpoint instead of failing.
+	Repair bool `json:"repair"`
+}
+
+// Default returns the configuration of the original manual build. The source
+// and network have no sensible defaults and stay empty.
+func Default() Config {
+	return Config{
+		StackName:        "lakeforge",
+		LogRetentionDays: 30,
+		Lake:             LakeConfig{Prefix: "lake/"},
+		Database:         DatabaseConfig{Name: "kthr01", TablePrefix: "workflow_kthr01_"},
+		LFTags: LFTagsConfig{
+			Tags: map[string][]string{
+				"maintenance": {"crawler", "manual"},
+				"source":      {"product"},
+			},
+			Workflow: TagRef{Key: "maintenance", Value: "crawler"},
+			Analyst:  TagRef{Key: "source", Value: "product"},
+		},
+		Personas: PersonasConfig{
+			Admins:   PersonaConfig{CreateRole: true, GroupName: "dl_admins"},
+			Analysts: PersonaConfig{CreateRole: true, GroupName: "dl_users"},
+		},
+		Source: SourceConfig{Engine: EnginePostgreSQL, Port: 5432},
+		Import: ImportConfig{
+			Mode:               ModeSnapshot,
+			WorkerType:         "G.1X",
+			NumberOfWorkers:    2,
+			ExecutionClass:     "FLEX",
+			JobTimeoutMinutes:  120,
+			WaitTimeoutMinutes: 360,
+			RowCountTolerance:  0,
+		},
+		Schedule: ScheduleConfig{Enabled: true, Expression: "cron(45 9 * * ? *)", TimeZone: "UTC"},
+		Athena: AthenaConfig{
+			WorkgroupName:              "lakeforge",
+			BytesScannedCutoffPerQuery: 10 * 1024 * 1024 * 1024,
+		},
+	}
+}
+
+// LakeLocation is the s3:// URI of the registered lake prefix, given the
+// bucket's name (which may be a CDK token).
+func (c Config) LakeLocation(bucket string) string {
+	return "s3://" + bucket + "/" + strings.TrimSuffix(c.Lake.Prefix, "/")
+}

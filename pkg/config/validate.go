@@ -1,0 +1,329 @@
+package config
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // time zones must validate the same on every machine and in Lambda
+	"unicode/utf8"
+)
+
+// Problem is one invalid setting.
+type Problem struct {
+	Path    string // e.g. "lakeforge.source.port"
+	Value   string // the offending value as given
+	Allowed string // what is allowed, or how to fix it
+}
+
+func (p Problem) String() string {
+	return fmt.Sprintf("%s: %q: %s", p.Path, p.Value, p.Allowed)
+}
+
+// Problems is every invalid setting of a configuration, one per line.
+type Problems struct{ List []Problem }
+
+func (p *Problems) Error() string {
+	lines := make([]string, len(p.List))
+	for i, pr := range p.List {
+		lines[i] = pr.String()
+	}
+	return fmt.Sprintf("invalid lakeforge configuration (%d problem(s)):\n%s", len(p.List), strings.Join(lines, "\n"))
+}
+
+// Paths returns the field paths of the problems, in order.
+func (p *Problems) Paths() []string {
+	out := make([]string, len(p.List))
+	for i, pr := range p.List {
+		out[i] = pr.Path
+	}
+	return out
+}
+
+type validator struct{ list []Problem }
+
+func (v *validator) add(path, value, allowed string) {
+	v.list = append(v.list, Problem{Path: ContextKey + "." + path, Value: value, Allowed: allowed})
+}
+
+var (
+	// Glue accepts more, but Athena and Hive only lower case, digits and "_".
+	glueNamePattern    = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
+	tablePrefixPattern = regexp.MustCompile(`^[a-z0-9_]{0,128}$`)
+	lfTagKeyPattern    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@%]+$`)
+	lfTagValuePattern  = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:*/=+\-@%]+$`)
+	iamPrincipalARN    = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::\d{12}:(user|role)/[\w+=,.@/-]{1,512}$`)
+	iamGroupARN        = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::\d{12}:group/`)
+	secretARNPattern   = regexp.MustCompile(`^arn:aws(-[a-z]+)*:secretsmanager:[a-z]{2}(-[a-z]+)+-\d:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$`)
+	vpcIDPattern       = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	subnetIDPattern    = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	sgIDPattern        = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	rtbIDPattern       = regexp.MustCompile(`^rtb-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	azPattern          = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d[a-z]$`)
+	bucketNamePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	s3PrefixPattern    = regexp.MustCompile(`^[A-Za-z0-9!_.*'()/-]+/$`)
+	hostPattern        = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`)
+	stackNamePattern   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,63}$`)
+	workgroupPattern   = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,128}$`)
+	columnPattern      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+	iamNamePattern     = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+)
+
+// Values CloudWatch Logs accepts as a retention in days.
+var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// Glue worker types lakeforge accepts for the import job.
+var workerTypes = []string{"G.1X", "G.2X", "G.4X", "G.8X"}
+
+// Validate reports every invalid setting, or nil.
+func (c Config) Validate() error {
+	v := &validator{}
+	if !stackNamePattern.MatchString(c.StackName) {
+		v.add("stackName", c.StackName, "1 to 64 letters, digits or '-', starting with a letter (CloudFormation stack name)")
+	}
+	if !slices.Contains(logRetentionDays, c.LogRetentionDays) {
+		v.add("logRetentionDays", strconv.Itoa(c.LogRetentionDays), "one of the CloudWatch Logs retention periods: "+joinInts(logRetentionDays))
+	}
+	c.validateLake(v)
+	c.validateDatabase(v)
+	c.validateLFTags(v)
+	c.validatePersonas(v)
+	c.validateSource(v)
+	c.validateNetwork(v)
+	c.validateImport(v)
+	c.validateSchedule(v)
+	c.validateAthena(v)
+	for i, e := range c.Notifications.Emails {
+		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
+			v.add(fmt.Sprintf("notifications.emails[%d]", i), e, "a plain e-mail address such as data-team@example.com")
+		}
+	}
+	if len(v.list) == 0 {
+		return nil
+	}
+	return &Problems{List: v.list}
+}
+
+func (c Config) validateLake(v *validator) {
+	if c.Lake.BucketName != "" && (!bucketNamePattern.MatchString(c.Lake.BucketName) || strings.Contains(c.Lake.BucketName, "..")) {
+		v.add("lake.bucketName", c.Lake.BucketName, "an S3 bucket name: 3 to 63 lower-case letters, digits, '.' or '-', starting and ending with a letter or digit; or empty to let CloudFormation name it")
+	}
+	p := c.Lake.Prefix
+	switch {
+	case strings.HasPrefix(p, "s3://"):
+		v.add("lake.prefix", p, "a key prefix inside the lake bucket such as \"lake/\", without \"s3://\" and the bucket name")
+	case strings.HasPrefix(p, "/") || strings.Contains(p, "//") || !s3PrefixPattern.MatchString(p) || len(p) > 512:
+		v.add("lake.prefix", p, "a relative S3 key prefix of letters, digits and !_.*'()-, segments separated by single '/', ending with '/', e.g. \"lake/\"")
+	}
+}
+
+func (c Config) validateDatabase(v *validator) {
+	if !glueNamePattern.MatchString(c.Database.Name) {
+		v.add("database.name", c.Database.Name, "a Glue database name of 1 to 255 lower-case letters, digits or '_' (Athena cannot query other names)")
+	}
+	if !tablePrefixPattern.MatchString(c.Database.TablePrefix) {
+		v.add("database.tablePrefix", c.Database.TablePrefix, "lower-case letters, digits or '_', at most 128 characters (may be empty)")
+	}
+}
+
+func (c Config) validateLFTags(v *validator) {
+	if len(c.LFTags.Tags) == 0 {
+		v.add("lfTags.tags", "{}", "at least one LF-tag key with values; the workflow and analyst tags must be among them")
+	}
+	if len(c.LFTags.Tags) > 50 {
+		v.add("lfTags.tags", strconv.Itoa(len(c.LFTags.Tags))+" keys", "at most 50 LF-tag keys per account (Lake Formation quota)")
+	}
+	for _, k := range c.LFTags.Keys() {
+		path := "lfTags.tags." + k
+		if utf8.RuneCountInString(k) > 128 || !lfTagKeyPattern.MatchString(k) {
+			v.add(path, k, "an LF-tag key: 1 to 128 letters, digits, spaces or _.:/=+-@%")
+		} else if k != strings.ToLower(k) {
+			v.add(path, k, "a lower-case LF-tag key (Lake Formation stores keys in lower case, so this one would never match)")
+		}
+		vals := c.LFTags.Tags[k]
+		if len(vals) == 0 {
+			v.add(path, "[]", "at least one value (Lake Formation needs one to create the key)")
+		}
+		if len(vals) > 1000 {
+			v.add(path, strconv.Itoa(len(vals))+" values", "at most 1000 values per LF-tag key")
+		}
+		seen := map[string]bool{}
+		for i, val := range vals {
+			vp := fmt.Sprintf("%s[%d]", path, i)
+			if utf8.RuneCountInString(val) > 256 || !lfTagValuePattern.MatchString(val) {
+				v.add(vp, val, "an LF-tag value: 1 to 256 letters, digits, spaces or _.:*/=+-@%")
+			}
+			if seen[val] {
+				v.add(vp, val, "each value once")
+			}
+			seen[val] = true
+		}
+	}
+	c.validateTagRef(v, "lfTags.workflow", c.LFTags.Workflow)
+	c.validateTagRef(v, "lfTags.analyst", c.LFTags.Analyst)
+}
+
+func (c Config) validateTagRef(v *validator, path string, t TagRef) {
+	vals, ok := c.LFTags.Tags[t.Key]
+	if !ok {
+		v.add(path+".key", t.Key, "one of the keys of lfTags.tags: "+strings.Join(c.LFTags.Keys(), ", "))
+		return
+	}
+	if !slices.Contains(vals, t.Value) {
+		v.add(path+".value", t.Value, fmt.Sprintf("one of the values of lfTags.tags.%s: %s", t.Key, strings.Join(vals, ", ")))
+	}
+}
+
+func (c Config) validatePersonas(v *validator) {
+	for _, p := range []struct {
+		name string
+		cfg  PersonaConfig
+	}{{"admins", c.Personas.Admins}, {"analysts", c.Personas.Analysts}} {
+		base := "personas." + p.name
+		if !p.cfg.CreateRole && len(p.cfg.PrincipalARNs) == 0 {
+			v.add(base+".principalArns", "[]", "at least one IAM user or role ARN when createRole is false")
+		}
+		if p.cfg.GroupName != "" && !iamNamePattern.MatchString(p.cfg.GroupName) {
+			v.add(base+".groupName", p.cfg.GroupName, "an IAM group name: 1 to 128 letters, digits or +=,.@_-; or empty for no group")
+		}
+		if p.cfg.GroupName != "" && !p.cfg.CreateRole {
+			v.add(base+".groupName", p.cfg.GroupName, "empty when createRole is false: the group exists to let its members assume the role the stack creates")
+		}
+		for i, arn := range p.cfg.PrincipalARNs {
+			path := fmt.Sprintf("%s.principalArns[%d]", base, i)
+			switch {
+			case iamGroupARN.MatchString(arn):
+				v.add(path, arn, "an IAM user or role ARN: Lake Formation cannot grant permissions to IAM groups; use a role the group's members may assume (set createRole and groupName)")
+			case !iamPrincipalARN.MatchString(arn):
+				v.add(path, arn, "an IAM user or role ARN such as arn:aws:iam::123456789012:role/analyst")
+			}
+		}
+	}
+}
+
+func (c Config) validateSource(v *validator) {
+	s := c.Source
+	if !slices.Contains(SupportedEngines, s.Engine) {
+		v.add("source.engine", s.Engine, "one of "+strings.Join(SupportedEngines, ", "))
+	}
+	if s.Host == "" || !hostPattern.MatchString(s.Host) {
+		v.add("source.host", s.Host, "the database's DNS name or IP address, e.g. mydb.abc123.eu-west-1.rds.amazonaws.com")
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		v.add("source.port", strconv.Itoa(s.Port), "a TCP port from 1 to 65535 (PostgreSQL 5432, MySQL/MariaDB 3306)")
+	}
+	if s.DatabaseName == "" || strings.ContainsAny(s.DatabaseName, "/?;&= ") {
+		v.add("source.databaseName", s.DatabaseName, "the source database's name, without '/', '?', ';', '&', '=' or spaces")
+	}
+	if s.SecretARN == "" {
+		v.add("source.secretArn", s.SecretARN, "the ARN of a Secrets Manager secret with \"username\" and \"password\" keys (required)")
+	} else if !secretARNPattern.MatchString(s.SecretARN) {
+		v.add("source.secretArn", s.SecretARN, "a complete Secrets Manager secret ARN, arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>")
+	}
+	for i, p := range s.IncludePaths {
+		if p == "" || strings.HasPrefix(p, "/") {
+			v.add(fmt.Sprintf("source.includePaths[%d]", i), p, "a JDBC crawler include path such as <database>/<schema>/% (PostgreSQL) or <database>/% (MySQL)")
+		}
+	}
+}
+
+func (c Config) validateNetwork(v *validator) {
+	n := c.Network
+	if !vpcIDPattern.MatchString(n.VPCID) {
+		v.add("network.vpcId", n.VPCID, "a VPC id such as vpc-0123456789abcdef0")
+	}
+	if !subnetIDPattern.MatchString(n.SubnetID) {
+		v.add("network.subnetId", n.SubnetID, "a subnet id such as subnet-0123456789abcdef0 (a subnet that can reach the database)")
+	}
+	if !azPattern.MatchString(n.AvailabilityZone) {
+		v.add("network.availabilityZone", n.AvailabilityZone, "the subnet's availability zone, e.g. eu-west-1a")
+	}
+	if len(n.SecurityGroupIDs) == 0 {
+		v.add("network.securityGroupIds", "[]", "at least one security group id for Glue's network interfaces")
+	}
+	for i, sg := range n.SecurityGroupIDs {
+		if !sgIDPattern.MatchString(sg) {
+			v.add(fmt.Sprintf("network.securityGroupIds[%d]", i), sg, "a security group id such as sg-0123456789abcdef0")
+		}
+	}
+	for i, rt := range n.RouteTableIDs {
+		if !rtbIDPattern.MatchString(rt) {
+			v.add(fmt.Sprintf("network.routeTableIds[%d]", i), rt, "a route table id such as rtb-0123456789abcdef0")
+		}
+	}
+	if n.Manage && len(n.RouteTableIDs) == 0 {
+		v.add("network.routeTableIds", "[]", "the route table(s) of the subnet when network.manage is true: the S3 gateway endpoint is attached to them")
+	}
+}
+
+func (c Config) validateImport(v *validator) {
+	im := c.Import
+	switch im.Mode {
+	case ModeSnapshot:
+	case ModeIncremental:
+		if len(im.BookmarkKeys) == 0 {
+			v.add("import.bookmarkKeys", "{}", "in incremental mode, each source table with its monotonic key column(s), e.g. {\"products\": [\"id\"]}")
+		}
+	default:
+		v.add("import.mode", im.Mode, "snapshot (reload every table each run) or incremental (job bookmarks on a monotonic key)")
+	}
+	for table, cols := range im.BookmarkKeys {
+		if len(cols) == 0 {
+			v.add("import.bookmarkKeys."+table, "[]", "at least one monotonic key column")
+		}
+		for i, col := range cols {
+			if !columnPattern.MatchString(col) {
+				v.add(fmt.Sprintf("import.bookmarkKeys.%s[%d]", table, i), col, "a column name of letters, digits and '_'")
+			}
+		}
+	}
+	if !slices.Contains(workerTypes, im.WorkerType) {
+		v.add("import.workerType", im.WorkerType, "one of "+strings.Join(workerTypes, ", "))
+	}
+	if im.NumberOfWorkers < 2 || im.NumberOfWorkers > 299 {
+		v.add("import.numberOfWorkers", strconv.Itoa(im.NumberOfWorkers), "2 to 299 workers")
+	}
+	if im.ExecutionClass != "FLEX" && im.ExecutionClass != "STANDARD" {
+		v.add("import.executionClass", im.ExecutionClass, "FLEX (cheaper, starts when capacity is free) or STANDARD")
+	}
+	if im.JobTimeoutMinutes < 1 || im.JobTimeoutMinutes > 2880 {
+		v.add("import.jobTimeoutMinutes", strconv.Itoa(im.JobTimeoutMinutes), "1 to 2880 minutes")
+	}
+	if im.WaitTimeoutMinutes < 10 || im.WaitTimeoutMinutes > 1440 {
+		v.add("import.waitTimeoutMinutes", strconv.Itoa(im.WaitTimeoutMinutes), "10 to 1440 minutes")
+	}
+	if im.RowCountTolerance < 0 || im.RowCountTolerance > 1 {
+		v.add("import.rowCountTolerance", strconv.FormatFloat(im.RowCountTolerance, 'g', -1, 64), "a fraction from 0 (counts must match) to 1")
+	}
+}
+
+func (c Config) validateSchedule(v *validator) {
+	if err := ValidateScheduleExpression(c.Schedule.Expression); err != nil {
+		v.add("schedule.expression", c.Schedule.Expression, err.Error())
+	}
+	if c.Schedule.TimeZone == "" || c.Schedule.TimeZone == "Local" {
+		v.add("schedule.timeZone", c.Schedule.TimeZone, "an IANA time zone name such as UTC or Asia/Tokyo")
+	} else if _, err := time.LoadLocation(c.Schedule.TimeZone); err != nil {
+		v.add("schedule.timeZone", c.Schedule.TimeZone, "an IANA time zone name such as UTC or Asia/Tokyo (this one is unknown)")
+	}
+}
+
+func (c Config) validateAthena(v *validator) {
+	if !workgroupPattern.MatchString(c.Athena.WorkgroupName) || c.Athena.WorkgroupName == "primary" {
+		v.add("athena.workgroupName", c.Athena.WorkgroupName, "1 to 128 letters, digits, '.', '_' or '-', not \"primary\" (the stack creates the workgroup)")
+	}
+	if c.Athena.BytesScannedCutoffPerQuery < 10_000_000 {
+		v.add("athena.bytesScannedCutoffPerQuery", strconv.FormatInt(c.Athena.BytesScannedCutoffPerQuery, 10), "at least 10000000 bytes (Athena's minimum)")
+	}
+}
+
+func joinInts(list []int) string {
+	s := make([]string, len(list))
+	for i, n := range list {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}
