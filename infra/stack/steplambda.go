@@ -59,7 +59,7 @@ func NewStepFunction(scope constructs.Construct, id string, assetDir string, ret
 		memory = 256
 	}
 	logGroup := awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays(retentionDays),
+		Retention:     retention(retentionDays),
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{

@@ -72,8 +72,8 @@ var (
 	iamNamePattern     = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
 )
 
-// Values CloudWatch Logs accepts as a retention in days.
-var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+// LogRetentionChoices are the retentions (days) CloudWatch Logs accepts.
+var LogRetentionChoices = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 // Glue worker types lakeforge accepts for the import job.
 var workerTypes = []string{"G.1X", "G.2X", "G.4X", "G.8X"}
@@ -84,8 +84,8 @@ func (c Config) Validate() error {
 	if !stackNamePattern.MatchString(c.StackName) {
 		v.add("stackName", c.StackName, "1 to 64 letters, digits or '-', starting with a letter (CloudFormation stack name)")
 	}
-	if !slices.Contains(logRetentionDays, c.LogRetentionDays) {
-		v.add("logRetentionDays", strconv.Itoa(c.LogRetentionDays), "one of the CloudWatch Logs retention periods: "+joinInts(logRetentionDays))
+	if !slices.Contains(LogRetentionChoices, c.LogRetentionDays) {
+		v.add("logRetentionDays", strconv.Itoa(c.LogRetentionDays), "one of the CloudWatch Logs retention periods: "+joinInts(LogRetentionChoices))
 	}
 	c.validateLake(v)
 	c.validateDatabase(v)
