@@ -8,7 +8,7 @@ import (
 )
 
 // ConnectionName is the Glue connection's name.
-func (s *Stack) ConnectionName() string { return s.Config.StackName + "-source" }
+func (s *Stack) ConnectionName() string { return s.Config.Names().Connection }
 
 // addConnection makes the Glue JDBC connection to the source database, with
 // credentials from the Secrets Manager secret (never in the template), and,

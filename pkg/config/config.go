@@ -256,3 +256,29 @@ func Default() Config {
 func (c Config) LakeLocation(bucket string) string {
 	return "s3://" + bucket + "/" + strings.TrimSuffix(c.Lake.Prefix, "/")
 }
+
+// ResourceNames are the names of the resources several parts refer to.
+// They derive from StackName, so two stacks in one account never collide.
+type ResourceNames struct {
+	Connection     string // Glue JDBC connection to the source
+	Workflow       string // Glue workflow that runs one import
+	SourceCrawler  string // JDBC crawler on the source database
+	ImportJob      string // PySpark job that writes the lake
+	OutputCrawler  string // crawler on the lake output; its success triggers tagging
+	SourceDatabase string // Glue database the source crawler writes to
+	StateMachine   string // the daily pipeline
+}
+
+// Names returns the resource names of this configuration.
+func (c Config) Names() ResourceNames {
+	p := c.StackName
+	return ResourceNames{
+		Connection:     p + "-source",
+		Workflow:       p + "-import",
+		SourceCrawler:  p + "-source-crawler",
+		ImportJob:      p + "-import-job",
+		OutputCrawler:  p + "-lake-crawler",
+		SourceDatabase: strings.ReplaceAll(strings.ToLower(p), "-", "_") + "_source",
+		StateMachine:   p + "-pipeline",
+	}
+}
