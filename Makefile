@@ -8,8 +8,10 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 CDK       := npx --no-install cdk
 # The CDK's jsii runtime warns about Node 20's end of life on every call.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-# Node 22 from the npm package `node`, for the local Step Functions runner.
+# Node 22 from the npm package `node`: the local Step Functions runner needs
+# it, and the CDK's jsii runtime uses it instead of the end-of-life Node 20.
 export LAKEFORGE_NODE22 := $(CURDIR)/node_modules/node/bin/node
+export JSII_NODE := $(LAKEFORGE_NODE22)
 
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 

@@ -16,17 +16,26 @@ import (
 )
 
 func main() {
-	defer jsii.Close()
 	app := awscdk.NewApp(nil)
-	cfg, err := config.FromContext(app.Node().TryGetContext(jsii.String(config.ContextKey)))
-	if err != nil {
+	if err := build(app, "dist"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		fmt.Fprintln(os.Stderr, "Fix the \"lakeforge\" context in cdk.json (or the -c lakeforge=... override); nothing was synthesized or deployed.")
+		jsii.Close()
 		os.Exit(1)
 	}
-	stack.New(app, cfg.StackName, &stack.Props{Config: cfg, AssetDir: "dist"})
-	// Every deployment is checked against the AWS Solutions rules; each
-	// suppression in the stack carries its reason.
-	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	app.Synth(nil)
+	jsii.Close()
+}
+
+// build validates the configuration and adds the stack to app, checked
+// against the AWS Solutions rules (each suppression in the stack carries its
+// reason). On a configuration error it adds nothing.
+func build(app awscdk.App, assetDir string) error {
+	cfg, err := config.FromContext(app.Node().TryGetContext(jsii.String(config.ContextKey)))
+	if err != nil {
+		return err
+	}
+	stack.New(app, cfg.StackName, &stack.Props{Config: cfg, AssetDir: assetDir})
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -29,8 +31,9 @@ func repoRoot(t testing.TB) string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// shippedConfig is the configuration in the repository's cdk.json.
-func shippedConfig(t testing.TB) config.Config {
+// shippedContext is the whole context of the repository's cdk.json:
+// feature flags and the "lakeforge" configuration.
+func shippedContext(t testing.TB) map[string]json.RawMessage {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "cdk.json"))
 	if err != nil {
@@ -42,7 +45,13 @@ func shippedConfig(t testing.TB) config.Config {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Parse(doc.Context[config.ContextKey])
+	return doc.Context
+}
+
+// shippedConfig is the configuration in the repository's cdk.json.
+func shippedConfig(t testing.TB) config.Config {
+	t.Helper()
+	cfg, err := config.Parse(shippedContext(t)[config.ContextKey])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +76,19 @@ func synth(t testing.TB, cfg config.Config) synthesized {
 	if _, err := os.Stat(dist); err != nil {
 		t.Fatalf("no %s: run `make build` first (make test does)", dist)
 	}
-	app := awscdk.NewApp(nil)
+	// The app gets cdk.json's feature flags, as under `cdk synth`.
+	flags := map[string]any{}
+	for k, v := range shippedContext(t) {
+		if k == config.ContextKey {
+			continue
+		}
+		var val any
+		if err := json.Unmarshal(v, &val); err != nil {
+			t.Fatal(err)
+		}
+		flags[k] = val
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &flags})
 	s := New(app, cfg.StackName, &Props{Config: cfg, AssetDir: dist})
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	tpl := assertions.Template_FromStack(s.Stack, nil)
@@ -90,6 +111,152 @@ func (s synthesized) resources(cfnType string) map[string]map[string]any {
 		if res["Type"] == cfnType {
 			out[id] = res
 		}
+	}
+	return out
+}
+
+// resource returns one resource of the template by logical id.
+func (s synthesized) resource(t testing.TB, id string) map[string]any {
+	t.Helper()
+	r, ok := s.JSON["Resources"].(map[string]any)[id].(map[string]any)
+	if !ok {
+		t.Fatalf("no resource %s in the template", id)
+	}
+	return r
+}
+
+// statement is one IAM policy statement with its actions and resources
+// flattened to strings (intrinsics rendered as JSON).
+type statement struct {
+	Sid       string
+	Effect    string
+	Actions   []string
+	Resources []string
+	raw       string
+}
+
+func toStrings(v any) []string {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			out = append(out, toStrings(e)...)
+		}
+		return out
+	default:
+		b, _ := json.Marshal(x)
+		return []string{string(b)}
+	}
+}
+
+func parseStatements(doc any) []statement {
+	var out []statement
+	m, _ := doc.(map[string]any)
+	list, _ := m["Statement"].([]any)
+	for _, st := range list {
+		sm := st.(map[string]any)
+		raw, _ := json.Marshal(sm)
+		sid, _ := sm["Sid"].(string)
+		eff, _ := sm["Effect"].(string)
+		out = append(out, statement{Sid: sid, Effect: eff, Actions: toStrings(sm["Action"]), Resources: toStrings(sm["Resource"]), raw: string(raw)})
+	}
+	return out
+}
+
+// attachedStatements returns the statements of AWS::IAM::Policy resources
+// attached to the role or group with the logical id, through key "Roles" or
+// "Groups", plus the inline Policies of that resource.
+func (s synthesized) attachedStatements(id, key string) []statement {
+	var out []statement
+	ref := `{"Ref":"` + id + `"}`
+	for _, p := range s.resources("AWS::IAM::Policy") {
+		props := p["Properties"].(map[string]any)
+		targets, _ := json.Marshal(props[key])
+		if strings.Contains(string(targets), ref) {
+			out = append(out, parseStatements(props["PolicyDocument"])...)
+		}
+	}
+	if r, ok := s.JSON["Resources"].(map[string]any)[id].(map[string]any); ok {
+		if inline, ok := r["Properties"].(map[string]any)["Policies"].([]any); ok {
+			for _, p := range inline {
+				out = append(out, parseStatements(p.(map[string]any)["PolicyDocument"])...)
+			}
+		}
+	}
+	return out
+}
+
+func (s synthesized) roleStatements(id string) []statement  { return s.attachedStatements(id, "Roles") }
+func (s synthesized) groupStatements(id string) []statement { return s.attachedStatements(id, "Groups") }
+
+// resourcesFor returns the resources of Allow statements granting action.
+func resourcesFor(stmts []statement, action string) []string {
+	var out []string
+	for _, s := range stmts {
+		if s.Effect == "Allow" && slices.Contains(s.Actions, action) {
+			out = append(out, s.Resources...)
+		}
+	}
+	return out
+}
+
+// dig follows keys through nested objects; nil when a key is missing.
+func dig(m map[string]any, keys ...string) any {
+	var cur any = m
+	for _, k := range keys {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[k]
+	}
+	return cur
+}
+
+func assertBlocksPublicAccess(t *testing.T, props map[string]any) {
+	t.Helper()
+	for _, k := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
+		if dig(props, "PublicAccessBlockConfiguration", k) != true {
+			t.Errorf("public access block %s is not set", k)
+		}
+	}
+}
+
+func assertEncrypted(t *testing.T, props map[string]any) {
+	t.Helper()
+	rules, _ := dig(props, "BucketEncryption", "ServerSideEncryptionConfiguration").([]any)
+	if len(rules) == 0 || dig(rules[0].(map[string]any), "ServerSideEncryptionByDefault", "SSEAlgorithm") == nil {
+		t.Errorf("bucket is not encrypted at rest: %v", props["BucketEncryption"])
+	}
+}
+
+// assertDeniesPlainHTTP checks the bucket's policy denies requests without TLS.
+func (s synthesized) assertDeniesPlainHTTP(t *testing.T, bucketID string) {
+	t.Helper()
+	for _, p := range s.resources("AWS::S3::BucketPolicy") {
+		props := p["Properties"].(map[string]any)
+		if b, _ := json.Marshal(props["Bucket"]); !strings.Contains(string(b), bucketID) {
+			continue
+		}
+		for _, st := range parseStatements(props["PolicyDocument"]) {
+			if st.Effect == "Deny" && strings.Contains(st.raw, `"aws:SecureTransport":"false"`) {
+				return
+			}
+		}
+	}
+	t.Errorf("bucket %s does not deny plain HTTP", bucketID)
+}
+
+// nagSuppressions returns the cdk-nag suppressions in a resource's metadata.
+func nagSuppressions(r map[string]any) []map[string]any {
+	var out []map[string]any
+	list, _ := dig(r, "Metadata", "cdk_nag", "rules_to_suppress").([]any)
+	for _, s := range list {
+		out = append(out, s.(map[string]any))
 	}
 	return out
 }

@@ -51,7 +51,7 @@ func (s *Stack) addWorkflowRole() {
 			Reason: jsii.String("lakeformation:GetDataAccess has no resource-level permissions (Lake Formation authorizes per table); S3 access is limited to objects under the lake prefix; kms wildcards are the action groups CDK grants for encrypt/decrypt on the stack's own key."),
 			AppliesTo: &[]any{
 				"Resource::*",
-				"Resource::<LakeBucket" + "*>/" + s.Config.Lake.Prefix + "*",
+				"Resource::<" + s.logicalID(s.LakeBucket) + ".Arn>/" + s.Config.Lake.Prefix + "*",
 				"Action::kms:ReEncrypt*",
 				"Action::kms:GenerateDataKey*",
 			},
@@ -142,6 +142,15 @@ func (s *Stack) addPersonas() {
 		for _, st := range s.analystStatements() {
 			s.AnalystRole.AddToPolicy(st)
 		}
+		cdknag.NagSuppressions_AddResourceSuppressions(s.AnalystRole, &[]*cdknag.NagPackSuppression{{
+			Id:     jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("Lake Formation data access and LF-tag reads have no resource-level permissions (Lake Formation authorizes per table); Glue reads are limited to the lake database's tables; S3 access is limited to the Athena results prefix, never the lake bucket."),
+			AppliesTo: &[]any{
+				"Resource::*",
+				"Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/" + s.Config.Database.Name + "/*",
+				"Resource::<" + s.logicalID(s.ResultsBucket) + ".Arn>/athena/*",
+			},
+		}}, jsii.Bool(true))
 		s.addGroup("AnalystsGroup", p.GroupName, s.AnalystRole)
 	}
 }

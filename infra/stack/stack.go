@@ -69,7 +69,12 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 		assetDir: props.AssetDir,
 		Steps:    map[string]StepFunction{},
 	}
-	awscdk.Tags_Of(s.Stack).Add(jsii.String("lakeforge:stack"), jsii.String(id), nil)
+	awscdk.Tags_Of(s.Stack).Add(jsii.String("lakeforge:stack"), jsii.String(id), &awscdk.TagProps{
+		// Tags on AWS::Glue::Connection are newer than the resource schema
+		// cfn-lint (and some regions) know; the connection is named after
+		// the stack instead.
+		ExcludeResourceTypes: jsii.Strings("AWS::Glue::Connection"),
+	})
 
 	s.addKey()
 	s.addStorage()
@@ -101,4 +106,10 @@ func trimSlash(p string) string {
 		p = p[:len(p)-1]
 	}
 	return p
+}
+
+// logicalID is the template's logical id of a construct's CloudFormation
+// resource, as cdk-nag names it in "Resource::<id.Arn>" findings.
+func (s *Stack) logicalID(c constructs.IConstruct) string {
+	return *s.Stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
 }

@@ -45,7 +45,6 @@ func (s *Stack) addStorage() {
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		EnforceSSL:        jsii.Bool(true),
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:         jsii.String("expire-access-logs"),
@@ -91,5 +90,23 @@ func (s *Stack) addStorage() {
 			Id:         jsii.String("expire-query-results"),
 			Expiration: awscdk.Duration_Days(jsii.Number(30)),
 		}},
+	})
+	s.lintAutoDeleteProvider()
+}
+
+// lintAutoDeleteProvider tells cfn-lint about the one warning in CDK's own
+// auto-delete provider (an explicit DependsOn beside a GetAtt), which this
+// project cannot change.
+func (s *Stack) lintAutoDeleteProvider() {
+	provider := s.Stack.Node().TryFindChild(jsii.String("Custom::S3AutoDeleteObjectsCustomResourceProvider"))
+	if provider == nil {
+		return
+	}
+	handler, ok := provider.Node().TryFindChild(jsii.String("Handler")).(awscdk.CfnResource)
+	if !ok {
+		return
+	}
+	handler.AddMetadata(jsii.String("cfn-lint"), map[string]any{
+		"config": map[string]any{"ignore_checks": []string{"W3005"}},
 	})
 }
