@@ -5,7 +5,9 @@ SHELL := bash
 
 GO        ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
-CDK       := npx --no-install cdk
+CDK       := npx --no-install cdk --no-notices
+# The CLI must not phone home: synth works offline and without credentials.
+export CDK_DISABLE_CLI_TELEMETRY := true
 # The CDK's jsii runtime warns about Node 20's end of life on every call.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # Node 22 from the npm package `node`: the local Step Functions runner needs
