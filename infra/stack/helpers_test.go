@@ -190,8 +190,10 @@ func (s synthesized) attachedStatements(id, key string) []statement {
 	return out
 }
 
-func (s synthesized) roleStatements(id string) []statement  { return s.attachedStatements(id, "Roles") }
-func (s synthesized) groupStatements(id string) []statement { return s.attachedStatements(id, "Groups") }
+func (s synthesized) roleStatements(id string) []statement { return s.attachedStatements(id, "Roles") }
+func (s synthesized) groupStatements(id string) []statement {
+	return s.attachedStatements(id, "Groups")
+}
 
 // resourcesFor returns the resources of Allow statements granting action.
 func resourcesFor(stmts []statement, action string) []string {

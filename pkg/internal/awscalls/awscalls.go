@@ -41,7 +41,7 @@ func (r *Recorder) Attach(cfg aws.Config) aws.Config {
 				r.calls = append(r.calls, Action(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)))
 				r.mu.Unlock()
 				return next.HandleInitialize(ctx, in)
-			}), middleware.Before)
+			}), middleware.After)
 	})
 	return cfg
 }

@@ -1,0 +1,94 @@
+package stack
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lakeforge/lakeforge/pkg/lakeformation"
+)
+
+func TestAccessModelFunctionsAndEnvironment(t *testing.T) {
+	cfg := shippedConfig(t)
+	st := synth(t, cfg)
+	functions := st.resources("AWS::Lambda::Function")
+	envOf := func(name string) map[string]any {
+		t.Helper()
+		step, ok := st.Stack.Steps[name]
+		if !ok {
+			t.Fatalf("no step %q", name)
+		}
+		id := *st.Stack.GetLogicalId(step.Function().Node().DefaultChild().(awscdk.CfnElement))
+		props := functions[id]["Properties"].(map[string]any)
+		if props["Timeout"].(float64) < 150 {
+			t.Errorf("%s: timeout %v s leaves no room for the 2-minute retry budget", name, props["Timeout"])
+		}
+		return props["Environment"].(map[string]any)["Variables"].(map[string]any)
+	}
+	for _, name := range AccessModelSteps {
+		envOf(name)
+	}
+
+	// ConfigureLakeFormation makes the admin role and all six access-model
+	// roles data lake admins.
+	admins, _ := json.Marshal(envOf("configure-lake-formation")[lakeformation.EnvAdmins])
+	wantRefs := []string{*st.Stack.GetLogicalId(st.Stack.AdminRole.Node().DefaultChild().(awscdk.CfnElement))}
+	for _, name := range AccessModelSteps {
+		wantRefs = append(wantRefs, *st.Stack.GetLogicalId(st.Stack.Steps[name].Role().Node().DefaultChild().(awscdk.CfnElement)))
+	}
+	for _, ref := range wantRefs {
+		if !strings.Contains(string(admins), `"`+ref+`"`) {
+			t.Errorf("LF admins %s do not include %s", admins, ref)
+		}
+	}
+
+	var tags map[string][]string
+	if err := json.Unmarshal([]byte(envOf("ensure-lf-tags")[lakeformation.EnvTags].(string)), &tags); err != nil || len(tags["maintenance"]) != len(cfg.LFTags.Tags["maintenance"]) {
+		t.Errorf("LF tags env = %v, %v", tags, err)
+	}
+	to := envOf("tag-output")
+	if to[lakeformation.EnvOutputCrawler] != cfg.Names().OutputCrawler || to[lakeformation.EnvDatabaseName] != cfg.Database.Name {
+		t.Errorf("tag-output env = %v", to)
+	}
+	if !strings.Contains(to[lakeformation.EnvAnalystTag].(string), `"key":"`+cfg.LFTags.Analyst.Key+`"`) {
+		t.Errorf("tag-output analyst tag = %v", to[lakeformation.EnvAnalystTag])
+	}
+	rl, _ := json.Marshal(envOf("register-location"))
+	if !strings.Contains(string(rl), "AWSServiceRoleForLakeFormationDataAccess") || !strings.Contains(string(rl), "/"+strings.TrimSuffix(cfg.Lake.Prefix, "/")) {
+		t.Errorf("register-location env = %s", rl)
+	}
+}
+
+// TestAccessModelHasNoUnsuppressedNagFindings checks the AwsSolutions rules
+// on the access-model constructs: every finding must carry a written reason.
+func TestAccessModelHasNoUnsuppressedNagFindings(t *testing.T) {
+	st := synth(t, shippedConfig(t))
+	ann := assertions.Annotations_FromStack(st.Stack.Stack)
+	var findings []string
+	for _, m := range append(*ann.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))),
+		*ann.FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))...) {
+		for _, name := range AccessModelSteps {
+			if strings.Contains(*m.Id, "/Step"+pascal(name)+"/") {
+				findings = append(findings, *m.Id+": "+stringOf(m.Entry.Data))
+			}
+		}
+	}
+	if len(findings) > 0 {
+		t.Fatalf("unsuppressed cdk-nag findings on access-model resources:\n%s", strings.Join(findings, "\n"))
+	}
+}
+
+func stringOf(v any) string {
+	if s, ok := v.(*string); ok && s != nil {
+		return *s
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	raw, _ := json.Marshal(v)
+	return string(raw)
+}

@@ -1,0 +1,232 @@
+// Package awsretry classifies AWS SDK errors and retries the conditions that
+// clear by themselves (eventual consistency after IAM and Lake Formation
+// changes) inside a stated time budget.
+//
+// Two layers retry, each for its own kind of failure:
+//   - the SDK's standard retryer (NewSDKRetryer, set in each function's main)
+//     handles throttling, 5xx answers and network errors, per call;
+//   - Policy.Do retries the named eventual-consistency conditions of
+//     EventualConsistency with exponential backoff and jitter for up to
+//     Policy.Budget (2 minutes by default, never past the Lambda's deadline),
+//     then returns a *steperr.TransientError so the state machine retries the
+//     whole step later.
+//
+// Everything else is returned unchanged for the caller to turn into a
+// steperr.PermanentError with a fix.
+package awsretry
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+
+	"github.com/lakeforge/lakeforge/pkg/steperr"
+)
+
+// DefaultBudget is how long Policy.Do keeps retrying eventual-consistency
+// conditions; the Terraform AWS provider waits about as long for the same
+// Lake Formation conditions.
+const DefaultBudget = 2 * time.Minute
+
+// Policy is a retry budget with exponential backoff and jitter. The zero
+// values of Sleep, Now and Rand use the real clock and math/rand, so tests
+// inject fakes and never sleep.
+type Policy struct {
+	// Budget bounds the time spent retrying one call.
+	Budget time.Duration
+	// BaseDelay is the first backoff; each retry doubles it up to MaxDelay.
+	BaseDelay time.Duration
+	MaxDelay  time.Duration
+	// DeadlineMargin is kept free before the context's deadline, so a
+	// Lambda still returns its TransientError before it times out.
+	DeadlineMargin time.Duration
+
+	Sleep func(ctx context.Context, d time.Duration) error
+	Now   func() time.Time
+	// Rand returns a number in [0, 1) for the jitter.
+	Rand func() float64
+	// Log receives one record per retry; nil uses slog.Default().
+	Log *slog.Logger
+}
+
+// Default is the policy the step Lambdas use: 1 s doubling to 15 s, with
+// equal jitter, for up to DefaultBudget.
+func Default() Policy {
+	return Policy{Budget: DefaultBudget, BaseDelay: time.Second, MaxDelay: 15 * time.Second, DeadlineMargin: 10 * time.Second}
+}
+
+// Do calls call until it succeeds, fails with something other than an
+// eventual-consistency condition (returned unchanged), or the budget runs out
+// (a *steperr.TransientError for op that wraps the last error).
+func (p Policy) Do(ctx context.Context, op string, call func(context.Context) error) error {
+	now, sleep, rnd, log := p.Now, p.Sleep, p.Rand, p.Log
+	if now == nil {
+		now = time.Now
+	}
+	if sleep == nil {
+		sleep = sleepContext
+	}
+	if rnd == nil {
+		rnd = rand.Float64
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	start := now()
+	deadline := start.Add(p.Budget)
+	if d, ok := ctx.Deadline(); ok && d.Add(-p.DeadlineMargin).Before(deadline) {
+		deadline = d.Add(-p.DeadlineMargin)
+	}
+	for attempt := 0; ; attempt++ {
+		err := call(ctx)
+		if err == nil {
+			return nil
+		}
+		condition, retryable := EventualConsistency(err)
+		if !retryable {
+			return err
+		}
+		delay := p.delay(attempt, rnd)
+		waited := now().Sub(start)
+		if now().Add(delay).After(deadline) {
+			return &steperr.TransientError{Op: op, Err: err, Waited: waited.Round(time.Second).String()}
+		}
+		log.Info("retrying after an eventual-consistency condition", "op", op, "condition", condition, "attempt", attempt+1, "delay", delay.String(), "error", err.Error())
+		if serr := sleep(ctx, delay); serr != nil {
+			return &steperr.TransientError{Op: op, Err: err, Waited: now().Sub(start).Round(time.Second).String()}
+		}
+	}
+}
+
+// delay is equal jitter: half the exponential backoff plus a random share
+// of the other half, so concurrent callers spread out but never retry at once.
+func (p Policy) delay(attempt int, rnd func() float64) time.Duration {
+	d := p.BaseDelay
+	for i := 0; i < attempt && d < p.MaxDelay; i++ {
+		d *= 2
+	}
+	if d > p.MaxDelay {
+		d = p.MaxDelay
+	}
+	half := d / 2
+	return half + time.Duration(rnd()*float64(d-half))
+}
+
+func sleepContext(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Condition is one named eventual-consistency condition.
+type Condition struct {
+	Name string
+	// Code is the API error code that must match; empty matches any code.
+	Code string
+	// Message must be contained in the error message; empty matches any.
+	Message string
+}
+
+// Conditions are the answers Lake Formation gives while a change made
+// moments ago (a new IAM role, a new admin, a new registration) has not
+// reached every part of the service yet.
+var Conditions = []Condition{
+	{Name: "principal not yet visible", Code: "InvalidInputException", Message: "Invalid principal"},
+	{Name: "grantee not yet visible", Code: "InvalidInputException", Message: "Grantee has no permissions"},
+	{Name: "location registration not yet visible", Code: "InvalidInputException", Message: "register the S3 path"},
+	{Name: "concurrent modification", Code: "ConcurrentModificationException"},
+	{Name: "new administrator not yet authorized", Code: "AccessDeniedException", Message: "is not authorized to access requested permissions"},
+}
+
+// EventualConsistency reports whether err is one of Conditions, and which.
+func EventualConsistency(err error) (string, bool) {
+	code, msg := Code(err), Message(err)
+	if code == "" {
+		return "", false
+	}
+	for _, c := range Conditions {
+		if (c.Code == "" || c.Code == code) && (c.Message == "" || strings.Contains(msg, c.Message)) {
+			return c.Name, true
+		}
+	}
+	return "", false
+}
+
+// Code is the API error code of err ("EntityNotFoundException"), or "" when
+// err is no API error (a network failure, a cancelled context).
+func Code(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// Message is the API error message of err, or err.Error() for other errors.
+func Message(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorMessage()
+	}
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// IsCode reports whether err is an API error with one of codes.
+func IsCode(err error, codes ...string) bool {
+	c := Code(err)
+	for _, want := range codes {
+		if c != "" && c == want {
+			return true
+		}
+	}
+	return false
+}
+
+var throttlingCodes = []string{"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "OperationTimeoutException", "InternalServiceException"}
+
+// Transient reports whether err is throttling, a 5xx answer or a network
+// failure that outlasted the SDK retryer: worth retrying the step later.
+func Transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	if IsCode(err, throttlingCodes...) {
+		return true
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && (re.HTTPStatusCode() >= 500 || re.HTTPStatusCode() == 429) {
+		return true
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorFault() == smithy.FaultServer
+	}
+	// No API answer at all: connection reset, DNS, a timed-out attempt.
+	return !errors.Is(err, context.Canceled)
+}
+
+// NewSDKRetryer is the SDK retryer the step Lambdas use: the standard one
+// (throttling, 5xx, network errors, with jittered backoff and a retry quota)
+// with more attempts, because a step runs once a day and would rather wait.
+func NewSDKRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 6
+		o.MaxBackoff = 10 * time.Second
+	})
+}

@@ -1,0 +1,51 @@
+package lakeformation
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/lakeforge/lakeforge/pkg/awsretry"
+	"github.com/lakeforge/lakeforge/pkg/steperr"
+)
+
+// fail turns an error from call op into a step error: steperr types pass
+// through; throttling, 5xx and network failures that outlasted the SDK
+// retryer become TransientError; the rest PermanentError with a fix that
+// depends on the error code. what names the thing the call was about.
+func fail(op, what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *steperr.TransientError
+	var pe *steperr.PermanentError
+	var ie *steperr.InvalidInputError
+	if errors.As(err, &te) || errors.As(err, &pe) || errors.As(err, &ie) {
+		return steperr.Normalize(op, err)
+	}
+	if awsretry.Transient(err) {
+		return &steperr.TransientError{Op: op, Err: err}
+	}
+	return &steperr.PermanentError{Op: op, Err: err, Fix: fixFor(op, what, awsretry.Code(err))}
+}
+
+func fixFor(op, what, code string) string {
+	switch code {
+	case "AccessDeniedException", "AccessDenied", "UnauthorizedOperation":
+		return fmt.Sprintf("allow %s in the function role's policy (redeploy the stack), and make sure the role is a Lake Formation administrator: the ConfigureLakeFormation step adds it, so start the state machine from the beginning", op)
+	case "EntityNotFoundException":
+		return fmt.Sprintf("%s does not exist, or the function role lacks Lake Formation permission on it (Lake Formation answers EntityNotFound in both cases): check that it exists and that the role is a data lake administrator", what)
+	case "InvalidInputException", "ValidationException":
+		return fmt.Sprintf("Lake Formation rejected the request for %s: correct the value named in the message in the lakeforge configuration (cdk.json) and redeploy", what)
+	case "AlreadyExistsException":
+		return fmt.Sprintf("%s exists in a state lakeforge did not expect: inspect it and remove or correct it", what)
+	case "ResourceNumberLimitExceededException":
+		return "an account quota is reached: remove unused LF-tags, values or grants, or request a quota increase"
+	}
+	return fmt.Sprintf("read the error above about %s; if it is about IAM, check the function role's policy", what)
+}
+
+// permanent is a PermanentError for a problem found in an answer rather than
+// returned as an error.
+func permanent(op string, err error, fix string) error {
+	return &steperr.PermanentError{Op: op, Err: err, Fix: fix}
+}

@@ -1,0 +1,58 @@
+package lakeformation
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/lakeforge/lakeforge/pkg/steperr"
+)
+
+// StepInput is what the state machine passes an access-model step. The steps
+// take their settings from the environment, so any JSON object is accepted
+// and ignored ({} included).
+type StepInput struct{}
+
+// StepOutput is a step's summary: the changes it made, empty when the
+// account had not drifted.
+type StepOutput struct {
+	Step    string   `json:"step"`
+	Changes []string `json:"changes"`
+}
+
+// Runner is one converging step.
+type Runner interface {
+	Run(ctx context.Context) ([]string, error)
+}
+
+// Handler is the Lambda handler of a step: it runs r, logs the summary and
+// returns steperr types only.
+func Handler(step string, r Runner, log *slog.Logger) func(context.Context, StepInput) (StepOutput, error) {
+	return func(ctx context.Context, _ StepInput) (StepOutput, error) {
+		return finish(ctx, step, log, r.Run)
+	}
+}
+
+func finish(ctx context.Context, step string, log *slog.Logger, run func(context.Context) ([]string, error)) (StepOutput, error) {
+	changes, err := run(ctx)
+	if changes == nil {
+		changes = []string{}
+	}
+	out := StepOutput{Step: step, Changes: changes}
+	if err != nil {
+		err = steperr.Normalize(step, err)
+		log.ErrorContext(ctx, "step failed", "error", err.Error(), "changes", changes)
+		return out, err
+	}
+	log.InfoContext(ctx, "step converged", "changed", len(changes) > 0, "changes", changes)
+	return out, nil
+}
+
+// ConfigFailure is the handler of a function whose environment is invalid:
+// every invocation returns the ConfigError read at cold start, so the state
+// machine reports it instead of the function crashing.
+func ConfigFailure[In any](step string, err error, log *slog.Logger) func(context.Context, In) (StepOutput, error) {
+	return func(ctx context.Context, _ In) (StepOutput, error) {
+		log.ErrorContext(ctx, "invalid environment", "error", err.Error())
+		return StepOutput{Step: step, Changes: []string{}}, steperr.Normalize(step, err)
+	}
+}

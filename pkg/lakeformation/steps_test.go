@@ -1,0 +1,633 @@
+package lakeformation
+
+// The emulator tier: every step runs against the moto server through the
+// real SDK clients, twice, to prove it converges. Faults are injected in
+// front of the real clients (faultyLF, faultyGlue) for the retry and error
+// paths. Where moto differs from Lake Formation, the test says so:
+//   - GetLFTag answers an empty value list for a missing key instead of
+//     EntityNotFoundException: the real answer is injected where it matters;
+//   - RevokePermissions never answers "Grantee has no permissions": injected;
+//   - ListPermissions rejects an LFTagPolicy resource filter ("Resource must
+//     have either the catalog, table or database field populated"): the grant
+//     tests send the query unfiltered, and the step keeps only entries of its
+//     principal and exact tag expression, as it does against Lake Formation;
+//   - DescribeResource has no RoleArn for service-linked registrations (Lake
+//     Formation names the service-linked role); the step accepts a missing
+//     RoleArn as the service-linked role;
+//   - AddLFTagsToResource replaces every LF-tag of the resource instead of
+//     adding to them, and GetResourceLFTags fails (HTTP 500) on a database
+//     that never had an LF-tag; so the tag-output test does not check that
+//     other tags survive (the request it sends names only its own tag).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
+	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
+	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
+	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
+
+	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/internal/awscalls"
+	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
+	"github.com/lakeforge/lakeforge/pkg/steperr"
+)
+
+const (
+	acct            = motoserver.AccountID
+	existingAdmin   = "arn:aws:iam::" + acct + ":role/existing-admin"
+	stepRole        = "arn:aws:iam::" + acct + ":role/lakeforge-step"
+	configuredAdmin = "arn:aws:iam::" + acct + ":role/dl-admin"
+	workflowRole    = "arn:aws:iam::" + acct + ":role/lakeforge-workflow"
+	analystRole     = "arn:aws:iam::" + acct + ":role/lakeforge-analyst"
+	otherAnalyst    = "arn:aws:iam::" + acct + ":user/datalake_user"
+	locationARN     = "arn:aws:s3:::lake-bucket/lake"
+	locationURI     = "s3://lake-bucket/lake"
+	database        = "kthr01"
+)
+
+var (
+	slrARN      = ServiceLinkedRoleARN("aws", acct)
+	workflowTag = config.TagRef{Key: "maintenance", Value: "crawler"}
+	analystTag  = config.TagRef{Key: "source", Value: "product"}
+)
+
+// scenario is one path of a step's handler, run against a fresh account.
+type scenario struct {
+	name string
+	run  func(t *testing.T, a *account)
+}
+
+// steps lists, per function, every path its tests exercise; the golden IAM
+// action file of the function is the union of the calls of all of them.
+var steps = map[string][]scenario{
+	"configure-lake-formation": configureScenarios,
+	"ensure-lf-tags":           tagScenarios,
+	"register-location":        locationScenarios,
+	"ensure-database":          databaseScenarios,
+	"grant-tag-permissions":    grantScenarios,
+	"tag-output":               tagOutputScenarios,
+}
+
+func runScenarios(t *testing.T, function string) {
+	for _, sc := range steps[function] {
+		t.Run(sc.name, func(t *testing.T) {
+			a := newAccount(t)
+			sc.run(t, a)
+		})
+	}
+}
+
+func TestConfigureLakeFormation(t *testing.T) { runScenarios(t, "configure-lake-formation") }
+func TestEnsureLFTags(t *testing.T)           { runScenarios(t, "ensure-lf-tags") }
+func TestRegisterLocation(t *testing.T)       { runScenarios(t, "register-location") }
+func TestEnsureDatabase(t *testing.T)         { runScenarios(t, "ensure-database") }
+func TestGrantTagPermissions(t *testing.T)    { runScenarios(t, "grant-tag-permissions") }
+func TestTagOutput(t *testing.T)              { runScenarios(t, "tag-output") }
+
+// TestIAMActionsGolden runs every path of every function again and compares
+// the IAM actions of the SDK calls made with functions/<name>/testdata.
+func TestIAMActionsGolden(t *testing.T) {
+	for function, scenarios := range steps {
+		t.Run(function, func(t *testing.T) {
+			var actions []string
+			for _, sc := range scenarios {
+				a := newAccount(t)
+				t.Run(sc.name, func(t *testing.T) { sc.run(t, a) })
+				actions = append(actions, a.Rec.Actions()...)
+			}
+			awscalls.CheckGolden(t, "../../"+awscalls.GoldenPath(function), actions)
+		})
+	}
+}
+
+// converges runs step a second time and checks it changes nothing and makes
+// no mutating call.
+func converges(t *testing.T, a *account, step Runner) {
+	t.Helper()
+	a.markCalls()
+	changes, err := step.Run(context.Background())
+	if err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	if len(changes) != 0 {
+		t.Fatalf("second run changed %v; want nothing", changes)
+	}
+	if m := a.mutatingSince(); len(m) != 0 {
+		t.Fatalf("second run made mutating calls %v", m)
+	}
+}
+
+func mustRun(t *testing.T, step Runner) []string {
+	t.Helper()
+	changes, err := step.Run(context.Background())
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return changes
+}
+
+func wantErr[T error](t *testing.T, err error, contains ...string) T {
+	t.Helper()
+	var target T
+	if !errors.As(err, &target) {
+		t.Fatalf("err = %v (%T); want %T", err, err, target)
+	}
+	for _, c := range contains {
+		if !strings.Contains(err.Error(), c) {
+			t.Fatalf("error %q does not mention %q", err.Error(), c)
+		}
+	}
+	return target
+}
+
+func ctx() context.Context { return context.Background() }
+
+// ---- ConfigureLakeFormation ----
+
+func seedSettings(t *testing.T, a *account) {
+	t.Helper()
+	got, err := a.SeedLF.GetDataLakeSettings(ctx(), &lf.GetDataLakeSettingsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := got.DataLakeSettings
+	s.DataLakeAdmins = []types.DataLakePrincipal{{DataLakePrincipalIdentifier: aws.String(existingAdmin)}}
+	s.TrustedResourceOwners = []string{"111122223333"}
+	s.AllowExternalDataFiltering = aws.Bool(true)
+	if _, err := a.SeedLF.PutDataLakeSettings(ctx(), &lf.PutDataLakeSettingsInput{DataLakeSettings: s}); err != nil {
+		t.Fatal(err)
+	}
+	// A fresh account grants IAM_ALLOWED_PRINCIPALS CREATE_DATABASE; moto starts without.
+	if _, err := a.SeedLF.GrantPermissions(ctx(), &lf.GrantPermissionsInput{
+		Principal:   &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(IAMAllowedPrincipals)},
+		Resource:    &types.Resource{Catalog: &types.CatalogResource{}},
+		Permissions: []types.Permission{types.PermissionCreateDatabase},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a.markCalls()
+}
+
+func configureStep(a *account) *ConfigureLakeFormation {
+	return &ConfigureLakeFormation{LF: a.LF, Retry: fastRetry(), Admins: []string{configuredAdmin, stepRole}}
+}
+
+var configureScenarios = []scenario{
+	{"fresh account then converged", func(t *testing.T, a *account) {
+		seedSettings(t, a)
+		changes := mustRun(t, configureStep(a))
+		if len(changes) != 5 {
+			t.Fatalf("changes = %q; want 2 admins, 2 default lists, 1 revoke", changes)
+		}
+		got, err := a.SeedLF.GetDataLakeSettings(ctx(), &lf.GetDataLakeSettingsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := got.DataLakeSettings
+		var admins []string
+		for _, p := range s.DataLakeAdmins {
+			admins = append(admins, aws.ToString(p.DataLakePrincipalIdentifier))
+		}
+		if !slices.Equal(admins, []string{existingAdmin, configuredAdmin, stepRole}) {
+			t.Fatalf("admins = %v; the existing admin must survive and the others be added", admins)
+		}
+		if len(s.CreateDatabaseDefaultPermissions) != 0 || len(s.CreateTableDefaultPermissions) != 0 {
+			t.Fatalf("default permissions not emptied: %+v %+v", s.CreateDatabaseDefaultPermissions, s.CreateTableDefaultPermissions)
+		}
+		if !slices.Equal(s.TrustedResourceOwners, []string{"111122223333"}) || !aws.ToBool(s.AllowExternalDataFiltering) {
+			t.Fatalf("other settings were not kept as read: %+v", s)
+		}
+		perms, err := a.SeedLF.ListPermissions(ctx(), &lf.ListPermissionsInput{
+			Principal: &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(IAMAllowedPrincipals)},
+			Resource:  &types.Resource{Catalog: &types.CatalogResource{}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(perms.PrincipalResourcePermissions) != 0 {
+			t.Fatalf("IAM_ALLOWED_PRINCIPALS still has %+v on the catalog", perms.PrincipalResourcePermissions)
+		}
+		converges(t, a, configureStep(a))
+	}},
+	{"each retryable condition once on every write", func(t *testing.T, a *account) {
+		seedSettings(t, a)
+		a.LF.inject("PutDataLakeSettings", apiErr("InvalidInputException", "Invalid principal "+stepRole), 1)
+		a.LF.inject("PutDataLakeSettings", apiErr("ConcurrentModificationException", "settings are being updated"), 1)
+		a.LF.inject("ListPermissions", apiErr("AccessDeniedException", "Resource does not exist or requester is not authorized to access requested permissions."), 1)
+		a.LF.inject("RevokePermissions", apiErr("ConcurrentModificationException", "try again"), 1)
+		if changes := mustRun(t, configureStep(a)); len(changes) != 5 {
+			t.Fatalf("changes = %q", changes)
+		}
+	}},
+	{"revoke answers grantee has no permissions", func(t *testing.T, a *account) {
+		seedSettings(t, a)
+		a.LF.inject("RevokePermissions", apiErr("InvalidInputException", "No permissions revoked. Grantee has no permissions and no grantable permissions on resource"), 1)
+		changes := mustRun(t, configureStep(a))
+		for _, c := range changes {
+			if strings.Contains(c, "revoked") {
+				t.Fatalf("reported %q although Lake Formation revoked nothing", c)
+			}
+		}
+	}},
+	{"access denied is permanent with a fix", func(t *testing.T, a *account) {
+		seedSettings(t, a)
+		a.LF.inject("PutDataLakeSettings", apiErr("AccessDeniedException", "User is not authorized to perform: lakeformation:PutDataLakeSettings"), 1)
+		_, err := configureStep(a).Run(ctx())
+		pe := wantErr[*steperr.PermanentError](t, err, "lakeformation:PutDataLakeSettings")
+		if !strings.Contains(pe.Fix, "policy") {
+			t.Fatalf("fix %q does not say what to change", pe.Fix)
+		}
+		if m := a.mutatingSince(); len(m) != 0 {
+			t.Fatalf("mutating calls after the failure: %v", m)
+		}
+	}},
+	{"budget exhausted is transient", func(t *testing.T, a *account) {
+		seedSettings(t, a)
+		a.LF.inject("PutDataLakeSettings", apiErr("ConcurrentModificationException", "busy"), 1000)
+		_, err := configureStep(a).Run(ctx())
+		wantErr[*steperr.TransientError](t, err, "lakeformation:PutDataLakeSettings")
+	}},
+	{"throttling after the SDK retries is transient", func(t *testing.T, a *account) {
+		a.LF.inject("GetDataLakeSettings", apiErr("ThrottlingException", "Rate exceeded"), 1)
+		_, err := configureStep(a).Run(ctx())
+		wantErr[*steperr.TransientError](t, err, "GetDataLakeSettings")
+		// The rest of the handler's calls, for the golden file.
+		seedSettings(t, a)
+		mustRun(t, configureStep(a))
+	}},
+}
+
+// ---- EnsureLFTags ----
+
+func lfTagValues(t *testing.T, a *account, key string) []string {
+	t.Helper()
+	out, err := a.SeedLF.GetLFTag(ctx(), &lf.GetLFTagInput{TagKey: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.TagValues
+}
+
+func manyValues(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("v%03d", i)
+	}
+	return out
+}
+
+func tagsStep(a *account) *EnsureLFTags {
+	return &EnsureLFTags{LF: a.LF, Retry: fastRetry(), Tags: map[string][]string{
+		"maintenance": {"crawler", "manual"},
+		"source":      {"product"},
+		"many":        manyValues(120),
+	}}
+}
+
+var tagScenarios = []scenario{
+	{"fresh keys, added values, existing values kept, then converged", func(t *testing.T, a *account) {
+		if _, err := a.SeedLF.CreateLFTag(ctx(), &lf.CreateLFTagInput{TagKey: aws.String("maintenance"), TagValues: []string{"legacy"}}); err != nil {
+			t.Fatal(err)
+		}
+		a.markCalls()
+		mustRun(t, tagsStep(a))
+		calls := a.since()
+		creates, updates := 0, 0
+		for _, c := range calls {
+			switch c {
+			case "lakeformation:CreateLFTag":
+				creates++
+			case "lakeformation:UpdateLFTag":
+				updates++
+			}
+		}
+		// many: create with 50, then 50 and 20; maintenance: one update; source: create.
+		if creates != 2 || updates != 3 {
+			t.Fatalf("calls %v; want 2 CreateLFTag and 3 UpdateLFTag (batches of 50)", calls)
+		}
+		if got := lfTagValues(t, a, "maintenance"); !slices.Equal(got, []string{"legacy", "crawler", "manual"}) {
+			t.Fatalf("maintenance = %v; the existing value must survive", got)
+		}
+		if got := lfTagValues(t, a, "many"); len(got) != 120 {
+			t.Fatalf("many has %d values", len(got))
+		}
+		if got := lfTagValues(t, a, "source"); !slices.Equal(got, []string{"product"}) {
+			t.Fatalf("source = %v", got)
+		}
+		converges(t, a, tagsStep(a))
+	}},
+	{"missing key answered EntityNotFound as Lake Formation does", func(t *testing.T, a *account) {
+		a.LF.inject("GetLFTag", apiErr("EntityNotFoundException", "Tag key does not exist"), 1)
+		step := &EnsureLFTags{LF: a.LF, Retry: fastRetry(), Tags: map[string][]string{"source": {"product"}}}
+		if changes := mustRun(t, step); len(changes) != 1 || !strings.Contains(changes[0], "created LF-tag source") {
+			t.Fatalf("changes = %q", changes)
+		}
+		converges(t, a, step)
+	}},
+	{"concurrent modification once on create and update", func(t *testing.T, a *account) {
+		a.LF.inject("CreateLFTag", apiErr("ConcurrentModificationException", "busy"), 1)
+		a.LF.inject("UpdateLFTag", apiErr("ConcurrentModificationException", "busy"), 1)
+		mustRun(t, tagsStep(a))
+		converges(t, a, tagsStep(a))
+	}},
+	{"validation error is permanent", func(t *testing.T, a *account) {
+		a.LF.inject("CreateLFTag", apiErr("InvalidInputException", "Tag value is invalid"), 1)
+		_, err := tagsStep(a).Run(ctx())
+		wantErr[*steperr.PermanentError](t, err, "CreateLFTag", "cdk.json")
+	}},
+}
+
+// ---- RegisterLocation ----
+
+func locationStep(a *account) *RegisterLocation {
+	return &RegisterLocation{LF: a.LF, Retry: fastRetry(), LocationARN: locationARN, RoleARN: slrARN, WorkflowRoleARN: workflowRole}
+}
+
+func locationGrants(t *testing.T, a *account) []types.PrincipalResourcePermissions {
+	t.Helper()
+	out, err := a.SeedLF.ListPermissions(ctx(), &lf.ListPermissionsInput{
+		Principal: &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(workflowRole)},
+		Resource:  &types.Resource{DataLocation: &types.DataLocationResource{ResourceArn: aws.String(locationARN)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.PrincipalResourcePermissions
+}
+
+var locationScenarios = []scenario{
+	{"fresh then converged", func(t *testing.T, a *account) {
+		if changes := mustRun(t, locationStep(a)); len(changes) != 2 {
+			t.Fatalf("changes = %q; want registration and grant", changes)
+		}
+		if _, err := a.SeedLF.DescribeResource(ctx(), &lf.DescribeResourceInput{ResourceArn: aws.String(locationARN)}); err != nil {
+			t.Fatalf("location not registered: %v", err)
+		}
+		if g := locationGrants(t, a); len(g) != 1 || !slices.Equal(g[0].Permissions, []types.Permission{types.PermissionDataLocationAccess}) {
+			t.Fatalf("grants = %+v", g)
+		}
+		converges(t, a, locationStep(a))
+	}},
+	{"register the S3 path first, once, after registering", func(t *testing.T, a *account) {
+		a.LF.inject("GrantPermissions", apiErr("InvalidInputException", "Please register the S3 path first"), 1)
+		a.LF.inject("RegisterResource", apiErr("ConcurrentModificationException", "busy"), 1)
+		if changes := mustRun(t, locationStep(a)); len(changes) != 2 {
+			t.Fatalf("changes = %q", changes)
+		}
+	}},
+	{"registered meanwhile: AlreadyExists is done", func(t *testing.T, a *account) {
+		a.LF.inject("RegisterResource", apiErr("AlreadyExistsException", "Resource is already registered"), 1)
+		changes := mustRun(t, locationStep(a))
+		if len(changes) != 1 || !strings.Contains(changes[0], "DATA_LOCATION_ACCESS") {
+			t.Fatalf("changes = %q; want only the grant", changes)
+		}
+	}},
+	{"registered with another role is reported", func(t *testing.T, a *account) {
+		other := "arn:aws:iam::" + acct + ":role/someone-elses-role"
+		if _, err := a.SeedLF.RegisterResource(ctx(), &lf.RegisterResourceInput{ResourceArn: aws.String(locationARN), RoleArn: aws.String(other)}); err != nil {
+			t.Fatal(err)
+		}
+		a.markCalls()
+		_, err := locationStep(a).Run(ctx())
+		pe := wantErr[*steperr.PermanentError](t, err, other, slrARN)
+		if !strings.Contains(pe.Fix, "deregister-resource") {
+			t.Fatalf("fix %q", pe.Fix)
+		}
+		if m := a.mutatingSince(); len(m) != 0 {
+			t.Fatalf("mutating calls %v after finding the conflict", m)
+		}
+	}},
+	{"revoked grant is repaired", func(t *testing.T, a *account) {
+		mustRun(t, locationStep(a))
+		if _, err := a.SeedLF.RevokePermissions(ctx(), &lf.RevokePermissionsInput{
+			Principal:   &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(workflowRole)},
+			Resource:    &types.Resource{DataLocation: &types.DataLocationResource{ResourceArn: aws.String(locationARN)}},
+			Permissions: []types.Permission{types.PermissionDataLocationAccess},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		a.markCalls()
+		changes := mustRun(t, locationStep(a))
+		if len(changes) != 1 || !strings.Contains(changes[0], "granted") || len(locationGrants(t, a)) != 1 {
+			t.Fatalf("changes = %q", changes)
+		}
+	}},
+}
+
+// ---- EnsureDatabase ----
+
+func createTag(t *testing.T, a *account, key string, values ...string) {
+	t.Helper()
+	if _, err := a.SeedLF.CreateLFTag(ctx(), &lf.CreateLFTagInput{TagKey: aws.String(key), TagValues: values}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func databaseStep(a *account) *EnsureDatabase {
+	return &EnsureDatabase{Glue: a.Glue, LF: a.LF, Retry: fastRetry(), Name: database, LocationURI: locationURI, Tag: workflowTag}
+}
+
+func databaseTags(t *testing.T, a *account) map[string][]string {
+	t.Helper()
+	out, err := a.SeedLF.GetResourceLFTags(ctx(), &lf.GetResourceLFTagsInput{Resource: &types.Resource{Database: &types.DatabaseResource{Name: aws.String(database)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string][]string{}
+	for _, p := range out.LFTagOnDatabase {
+		m[aws.ToString(p.TagKey)] = p.TagValues
+	}
+	return m
+}
+
+var databaseScenarios = []scenario{
+	{"fresh then converged", func(t *testing.T, a *account) {
+		createTag(t, a, "maintenance", "crawler", "manual")
+		a.markCalls()
+		if changes := mustRun(t, databaseStep(a)); len(changes) != 2 {
+			t.Fatalf("changes = %q; want create and tag", changes)
+		}
+		got, err := a.SeedGlue.GetDatabase(ctx(), &glue.GetDatabaseInput{Name: aws.String(database)})
+		if err != nil || aws.ToString(got.Database.LocationUri) != locationURI {
+			t.Fatalf("database = %+v, %v", got, err)
+		}
+		if tags := databaseTags(t, a); !slices.Equal(tags["maintenance"], []string{"crawler"}) {
+			t.Fatalf("tags = %v", tags)
+		}
+		converges(t, a, databaseStep(a))
+	}},
+	{"existing database at another location names both", func(t *testing.T, a *account) {
+		if _, err := a.SeedGlue.CreateDatabase(ctx(), &glue.CreateDatabaseInput{DatabaseInput: &gluetypes.DatabaseInput{Name: aws.String(database), LocationUri: aws.String("s3://elsewhere/db")}}); err != nil {
+			t.Fatal(err)
+		}
+		a.markCalls()
+		_, err := databaseStep(a).Run(ctx())
+		wantErr[*steperr.PermanentError](t, err, "s3://elsewhere/db", locationURI)
+		if m := a.mutatingSince(); len(m) != 0 {
+			t.Fatalf("mutating calls %v", m)
+		}
+	}},
+	{"removed tag is repaired, retryable conditions once", func(t *testing.T, a *account) {
+		createTag(t, a, "maintenance", "crawler", "manual")
+		a.Glue.inject("CreateDatabase", apiErr("ConcurrentModificationException", "busy"), 1)
+		mustRun(t, databaseStep(a))
+		if _, err := a.SeedLF.AddLFTagsToResource(ctx(), &lf.AddLFTagsToResourceInput{
+			Resource: &types.Resource{Database: &types.DatabaseResource{Name: aws.String(database)}},
+			LFTags:   []types.LFTagPair{{TagKey: aws.String("maintenance"), TagValues: []string{"manual"}}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		a.LF.inject("AddLFTagsToResource", apiErr("ConcurrentModificationException", "busy"), 1)
+		a.markCalls()
+		changes := mustRun(t, databaseStep(a))
+		if len(changes) != 1 || !strings.Contains(changes[0], "was maintenance=manual") {
+			t.Fatalf("changes = %q", changes)
+		}
+		converges(t, a, databaseStep(a))
+	}},
+	{"tag failures in a 200 answer are an error", func(t *testing.T, a *account) {
+		// No LF-tag "maintenance" exists: moto, like Lake Formation, answers
+		// AddLFTagsToResource with a per-tag failure.
+		_, err := databaseStep(a).Run(ctx())
+		wantErr[*steperr.PermanentError](t, err, "maintenance=crawler", "EntityNotFoundException")
+	}},
+}
+
+// ---- GrantTagPermissions ----
+
+func grantStep(a *account) *GrantTagPermissions {
+	a.LF.unfilteredList = true
+	return &GrantTagPermissions{LF: a.LF, Retry: fastRetry(), Grants: AccessGrants(workflowRole, workflowTag, []string{analystRole, otherAnalyst}, analystTag)}
+}
+
+func allGrants(t *testing.T, a *account) map[string][]types.Permission {
+	t.Helper()
+	out, err := a.SeedLF.ListPermissions(ctx(), &lf.ListPermissionsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string][]types.Permission{}
+	for _, p := range out.PrincipalResourcePermissions {
+		if p.Resource.LFTagPolicy == nil {
+			continue
+		}
+		e := p.Resource.LFTagPolicy.Expression[0]
+		k := fmt.Sprintf("%s %s %s=%s", aws.ToString(p.Principal.DataLakePrincipalIdentifier), p.Resource.LFTagPolicy.ResourceType, aws.ToString(e.TagKey), strings.Join(e.TagValues, ","))
+		perms := slices.Clone(p.Permissions)
+		slices.Sort(perms)
+		m[k] = perms
+	}
+	return m
+}
+
+var grantScenarios = []scenario{
+	{"fresh then converged", func(t *testing.T, a *account) {
+		if changes := mustRun(t, grantStep(a)); len(changes) != 6 {
+			t.Fatalf("changes = %q; want 6 grants", changes)
+		}
+		want := map[string][]types.Permission{
+			workflowRole + " DATABASE maintenance=crawler": {"ALL"},
+			workflowRole + " TABLE maintenance=crawler":    {"ALL"},
+			analystRole + " DATABASE source=product":       {"DESCRIBE"},
+			analystRole + " TABLE source=product":          {"DESCRIBE", "SELECT"},
+			otherAnalyst + " DATABASE source=product":      {"DESCRIBE"},
+			otherAnalyst + " TABLE source=product":         {"DESCRIBE", "SELECT"},
+		}
+		got := allGrants(t, a)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("grants:\n got %v\nwant %v", got, want)
+		}
+		converges(t, a, grantStep(a))
+	}},
+	{"partial grant gets only the missing permission", func(t *testing.T, a *account) {
+		if _, err := a.SeedLF.GrantPermissions(ctx(), &lf.GrantPermissionsInput{
+			Principal:   &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(analystRole)},
+			Resource:    TagGrant{ResourceType: types.ResourceTypeTable, Tag: analystTag}.resource(),
+			Permissions: []types.Permission{types.PermissionDescribe},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		a.markCalls()
+		changes := mustRun(t, grantStep(a))
+		if !slices.Contains(changes, "granted SELECT on TABLE with source=product to "+analystRole) {
+			t.Fatalf("changes = %q", changes)
+		}
+	}},
+	{"new principal invalid once, then granted", func(t *testing.T, a *account) {
+		a.LF.inject("GrantPermissions", apiErr("InvalidInputException", "Invalid principal "+analystRole), 1)
+		a.LF.inject("GrantPermissions", apiErr("InvalidInputException", "Grantee has no permissions and no grantable permissions"), 1)
+		if changes := mustRun(t, grantStep(a)); len(changes) != 6 {
+			t.Fatalf("changes = %q", changes)
+		}
+	}},
+	{"still invalid after the budget is transient", func(t *testing.T, a *account) {
+		a.LF.inject("GrantPermissions", apiErr("InvalidInputException", "Invalid principal "+analystRole), 1000)
+		_, err := grantStep(a).Run(ctx())
+		wantErr[*steperr.TransientError](t, err, "GrantPermissions")
+	}},
+}
+
+// ---- TagOutput ----
+
+func tagOutputStep(a *account) *TagOutput {
+	return &TagOutput{LF: a.LF, Retry: fastRetry(), Database: database, Tag: analystTag}
+}
+
+// seedOutputDatabase is the state after EnsureDatabase: the database exists
+// and carries the workflow tag.
+func seedOutputDatabase(t *testing.T, a *account, createAnalystTag bool) {
+	t.Helper()
+	createTag(t, a, "maintenance", "crawler")
+	if createAnalystTag {
+		createTag(t, a, "source", "product")
+	}
+	if _, err := a.SeedGlue.CreateDatabase(ctx(), &glue.CreateDatabaseInput{DatabaseInput: &gluetypes.DatabaseInput{Name: aws.String(database), LocationUri: aws.String(locationURI)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.SeedLF.AddLFTagsToResource(ctx(), &lf.AddLFTagsToResourceInput{
+		Resource: &types.Resource{Database: &types.DatabaseResource{Name: aws.String(database)}},
+		LFTags:   []types.LFTagPair{{TagKey: aws.String(workflowTag.Key), TagValues: []string{workflowTag.Value}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var tagOutputScenarios = []scenario{
+	{"state machine input then converged", func(t *testing.T, a *account) {
+		seedOutputDatabase(t, a, true)
+		h := TagOutputHandler(tagOutputStep(a), "lakeforge-lake-crawler", quietLog)
+		out, err := h(ctx(), TagOutputInput{})
+		if err != nil || len(out.Changes) != 1 {
+			t.Fatalf("out = %+v, err = %v", out, err)
+		}
+		if tags := databaseTags(t, a); !slices.Equal(tags["source"], []string{"product"}) {
+			t.Fatalf("tags = %v", tags)
+		}
+		converges(t, a, tagOutputStep(a))
+	}},
+	{"crawler success event", func(t *testing.T, a *account) {
+		seedOutputDatabase(t, a, true)
+		h := TagOutputHandler(tagOutputStep(a), "lakeforge-lake-crawler", quietLog)
+		out, err := h(ctx(), TagOutputInput{Source: "aws.glue", DetailType: "Glue Crawler State Change", Detail: &CrawlerState{CrawlerName: "lakeforge-lake-crawler", State: "Succeeded"}})
+		if err != nil || len(out.Changes) != 1 {
+			t.Fatalf("out = %+v, err = %v", out, err)
+		}
+	}},
+	{"tag failures in a 200 answer are an error", func(t *testing.T, a *account) {
+		seedOutputDatabase(t, a, false)
+		_, err := tagOutputStep(a).Run(ctx())
+		wantErr[*steperr.PermanentError](t, err, "source=product", "not assigned")
+	}},
+	{"database missing is permanent and names it", func(t *testing.T, a *account) {
+		a.LF.inject("GetResourceLFTags", apiErr("EntityNotFoundException", "Database kthr01 not found"), 1)
+		_, err := tagOutputStep(a).Run(ctx())
+		wantErr[*steperr.PermanentError](t, err, "database kthr01")
+	}},
+}
