@@ -35,6 +35,12 @@ var AccessModelSteps = []string{
 var PermissionsOnBehalfOfCalls = map[string][]string{
 	"lakeformation:RegisterResource":    {"iam:CreateServiceLinkedRole", "iam:PutRolePolicy"},
 	"lakeformation:AddLFTagsToResource": {"glue:GetDatabase"},
+	// Tagging a new security group rule or VPC endpoint in the create call
+	// (TagSpecifications) is authorized as ec2:CreateTags (test-connection
+	// repair mode; EC2 guide, "Grant permission to tag resources during
+	// creation").
+	"ec2:AuthorizeSecurityGroupIngress": {"ec2:CreateTags"},
+	"ec2:CreateVpcEndpoint":             {"ec2:CreateTags"},
 }
 
 // lfNoResourceLevel is the reason for the IAM5 suppression of the Lake

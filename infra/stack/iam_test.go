@@ -31,6 +31,9 @@ func TestStepRolesAllowExactlyTheCalledActions(t *testing.T) {
 			}
 			want := map[string]bool{}
 			for _, a := range golden {
+				if slices.Contains(st.Stack.UngrantedCalls(name), a) {
+					continue
+				}
 				want[a] = true
 				for _, extra := range PermissionsOnBehalfOfCalls[a] {
 					want[extra] = true

@@ -1,5 +1,178 @@
 package stack
 
-// addPreflight deploys the test-connection step Lambda (issue: preflight).
-// Not built yet.
-func (s *Stack) addPreflight() {}
+import (
+	"strconv"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/lakeforge/lakeforge/pkg/preflight"
+)
+
+// PreflightFunction is the folder of the test-connection step.
+const PreflightFunction = "test-connection"
+
+// addPreflight deploys the test-connection step: a Lambda outside the VPC
+// (inside a private subnet it could not reach the EC2, Glue and Secrets
+// Manager APIs without extra endpoints) that checks the deployed Glue
+// connection, and with preflight.repair adds the missing self-referencing
+// rule and S3 gateway endpoint. Its role allows exactly the calls the
+// checks make (functions/test-connection/testdata/iam-actions.txt), and the
+// repair calls only when repair is on.
+func (s *Stack) addPreflight() {
+	cfg := s.Config
+	statements := []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("DescribeNetwork"),
+			Actions: jsii.Strings(
+				"ec2:DescribeSubnets",
+				"ec2:DescribeRouteTables",
+				"ec2:DescribeSecurityGroups",
+				"ec2:DescribeVpcEndpoints",
+				"ec2:DescribeVpcAttribute",
+			),
+			// EC2 Describe actions support no resource-level permissions.
+			Resources: jsii.Strings("*"),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadSourceSecret"),
+			Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+			Resources: jsii.Strings(cfg.Source.SecretARN),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:     jsii.String("TestGlueConnection"),
+			Actions: jsii.Strings("glue:GetConnection", "glue:TestConnection"),
+			Resources: jsii.Strings(
+				s.preflightARN("glue", "catalog"),
+				s.preflightARN("glue", "connection/"+s.ConnectionName()),
+			),
+		}),
+	}
+	if cfg.Preflight.Repair {
+		statements = append(statements, s.preflightRepairStatements()...)
+	}
+	f := s.addStep(&StepFunctionProps{
+		Name:        PreflightFunction,
+		Description: "lakeforge: check that the Glue connection can reach the source database (secret, network, glue:TestConnection)",
+		Environment: map[string]*string{
+			"LAKEFORGE_CONNECTION_NAME": jsii.String(s.ConnectionName()),
+			"LAKEFORGE_STACK_NAME":      jsii.String(cfg.StackName),
+			// One ENI per import worker plus one for a crawler or the test.
+			"LAKEFORGE_REQUIRED_FREE_IPS": jsii.String(strconv.Itoa(RequiredFreeIPs(cfg.Import.NumberOfWorkers))),
+			"LAKEFORGE_REPAIR":            jsii.String(strconv.FormatBool(cfg.Preflight.Repair)),
+		},
+		Statements: statements,
+		// glue:TestConnection starts a network interface in the VPC and
+		// can take a few minutes.
+		Timeout: awscdk.Duration_Minutes(jsii.Number(5)),
+	})
+	reason := "EC2 Describe* actions have no resource-level permissions, so they need Resource \"*\"; they only read."
+	appliesTo := []any{"Resource::*"}
+	if cfg.Preflight.Repair {
+		reason += " Repair mode creates a security group rule and a VPC endpoint whose ids do not exist yet: the new-resource ARNs end in /* and are limited by conditions (the lakeforge:created-by request tag, the S3 service name, the connection's VPC, tagging only on creation)."
+		appliesTo = append(appliesTo,
+			"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:security-group-rule/*",
+			"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc-endpoint/*",
+			"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:route-table/*",
+		)
+	}
+	// On the step's construct: its inline Policy is a sibling of its Role.
+	cdknag.NagSuppressions_AddResourceSuppressions(f.Role().Node().Scope().(constructs.IConstruct), &[]*cdknag.NagPackSuppression{
+		{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String(reason),
+			AppliesTo: &appliesTo,
+		},
+		{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String("The function writes log streams (named by the Lambda service) only in its own log group."),
+			AppliesTo: &[]any{map[string]any{"regex": "/^Resource::<Step" + pascal(PreflightFunction) + "Logs[0-9A-F]+\\.Arn>:\\*$/"}},
+		},
+	}, jsii.Bool(true))
+}
+
+// PreflightRepairActions are the calls the test-connection handler makes
+// only in repair mode; its role allows them only when preflight.repair is
+// on (least privilege: a role that never repairs cannot change the
+// network). ec2:CreateTags is not among them: it is authorized on behalf
+// of the tag-on-create of both calls (PermissionsOnBehalfOfCalls).
+var PreflightRepairActions = []string{"ec2:AuthorizeSecurityGroupIngress", "ec2:CreateVpcEndpoint"}
+
+// UngrantedCalls lists golden-file actions of a step that its role
+// deliberately does not allow under this configuration: the repair calls
+// of test-connection when repair is off. The IAM test leaves them out.
+func (s *Stack) UngrantedCalls(function string) []string {
+	if function == PreflightFunction && !s.Config.Preflight.Repair {
+		return PreflightRepairActions
+	}
+	return nil
+}
+
+// RequiredFreeIPs is how many free addresses the connection's subnet needs:
+// one ENI per Glue worker plus one for the crawler or the connection test.
+func RequiredFreeIPs(workers int) int { return workers + 1 }
+
+// preflightRepairStatements allow adding the self-referencing rule to the
+// connection's own security groups and an S3 gateway endpoint in its VPC,
+// both only when tagged as created by this stack.
+func (s *Stack) preflightRepairStatements() []awsiam.PolicyStatement {
+	cfg := s.Config
+	groups := make([]string, len(cfg.Network.SecurityGroupIDs))
+	for i, g := range cfg.Network.SecurityGroupIDs {
+		groups[i] = s.preflightARN("ec2", "security-group/"+g)
+	}
+	vpcARN := s.preflightARN("ec2", "vpc/"+cfg.Network.VPCID)
+	createdBy := map[string]any{"aws:RequestTag/" + preflight.CreatedByTag: cfg.StackName}
+	return []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("RepairSelfReferencingRuleOnConnectionGroups"),
+			Actions:   jsii.Strings("ec2:AuthorizeSecurityGroupIngress"),
+			Resources: jsii.Strings(groups...),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("RepairSelfReferencingRuleTagged"),
+			Actions:    jsii.Strings("ec2:AuthorizeSecurityGroupIngress"),
+			Resources:  jsii.Strings(s.preflightARN("ec2", "security-group-rule/*")),
+			Conditions: &map[string]any{"StringEquals": createdBy},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("RepairS3GatewayEndpointTagged"),
+			Actions:   jsii.Strings("ec2:CreateVpcEndpoint"),
+			Resources: jsii.Strings(s.preflightARN("ec2", "vpc-endpoint/*")),
+			Conditions: &map[string]any{"StringEquals": map[string]any{
+				"aws:RequestTag/" + preflight.CreatedByTag: cfg.StackName,
+				"ec2:VpceServiceName":                      "com.amazonaws." + *awscdk.Aws_REGION() + ".s3",
+			}},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("RepairS3GatewayEndpointInConnectionVpc"),
+			Actions:   jsii.Strings("ec2:CreateVpcEndpoint"),
+			Resources: jsii.Strings(vpcARN),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("RepairS3GatewayEndpointRouteTables"),
+			Actions:    jsii.Strings("ec2:CreateVpcEndpoint"),
+			Resources:  jsii.Strings(s.preflightARN("ec2", "route-table/*")),
+			Conditions: &map[string]any{"ArnEquals": map[string]any{"ec2:Vpc": vpcARN}},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:     jsii.String("TagRepairsOnCreation"),
+			Actions: jsii.Strings("ec2:CreateTags"),
+			Resources: jsii.Strings(
+				s.preflightARN("ec2", "security-group-rule/*"),
+				s.preflightARN("ec2", "vpc-endpoint/*"),
+			),
+			Conditions: &map[string]any{"StringEquals": map[string]any{
+				"ec2:CreateAction": []string{"AuthorizeSecurityGroupIngress", "CreateVpcEndpoint"},
+			}},
+		}),
+	}
+}
+
+// preflightARN builds an ARN in this stack's partition, region and account.
+func (s *Stack) preflightARN(service, resource string) string {
+	return "arn:" + *awscdk.Aws_PARTITION() + ":" + service + ":" + *awscdk.Aws_REGION() + ":" + *awscdk.Aws_ACCOUNT_ID() + ":" + resource
+}

@@ -91,22 +91,4 @@ func (s *Stack) addStorage() {
 			Expiration: awscdk.Duration_Days(jsii.Number(30)),
 		}},
 	})
-	s.lintAutoDeleteProvider()
-}
-
-// lintAutoDeleteProvider tells cfn-lint about the one warning in CDK's own
-// auto-delete provider (an explicit DependsOn beside a GetAtt), which this
-// project cannot change.
-func (s *Stack) lintAutoDeleteProvider() {
-	provider := s.Stack.Node().TryFindChild(jsii.String("Custom::S3AutoDeleteObjectsCustomResourceProvider"))
-	if provider == nil {
-		return
-	}
-	handler, ok := provider.Node().TryFindChild(jsii.String("Handler")).(awscdk.CfnResource)
-	if !ok {
-		return
-	}
-	handler.AddMetadata(jsii.String("cfn-lint"), map[string]any{
-		"config": map[string]any{"ignore_checks": []string{"W3005"}},
-	})
 }

@@ -18,12 +18,16 @@ func shippedContext(t *testing.T) map[string]any {
 		t.Fatal(err)
 	}
 	var doc struct {
-		Context map[string]map[string]any `json:"context"`
+		Context map[string]json.RawMessage `json:"context"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	return doc.Context[ContextKey]
+	var ctx map[string]any
+	if err := json.Unmarshal(doc.Context[ContextKey], &ctx); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
 }
 
 func TestShippedCDKJSONIsValid(t *testing.T) {

@@ -127,7 +127,6 @@ func (r *Reader) Err() error {
 	}
 	return &steperr.ConfigError{
 		Field: "environment",
-		Value: strings.Join(r.problems, "; "),
-		Fix:   "redeploy the stack with `make deploy` so the function gets the environment it was built for",
+		Fix:   strings.Join(r.problems, "; ") + "; redeploy the stack with `make deploy` so the function gets the environment it was built for",
 	}
 }

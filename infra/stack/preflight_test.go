@@ -1,0 +1,155 @@
+package stack
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// preflightPolicyActions returns the actions of the test-connection role's
+// inline policy (minus writing its own logs) and the statements by Sid.
+func preflightPolicyActions(t *testing.T, s synthesized) ([]string, map[string]map[string]any) {
+	t.Helper()
+	step, ok := s.Stack.Steps[PreflightFunction]
+	if !ok {
+		t.Fatalf("step %s not registered", PreflightFunction)
+	}
+	role := *s.Stack.GetLogicalId(step.Role().Node().DefaultChild().(awscdk.CfnElement))
+	var actions []string
+	bySid := map[string]map[string]any{}
+	for _, p := range s.resources("AWS::IAM::Policy") {
+		props := p["Properties"].(map[string]any)
+		if !refersTo(props["Roles"], role) {
+			continue
+		}
+		for _, st := range props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			stm := st.(map[string]any)
+			sid, _ := stm["Sid"].(string)
+			bySid[sid] = stm
+			if sid != "WriteOwnLogs" {
+				actions = append(actions, asStrings(stm["Action"])...)
+			}
+		}
+	}
+	if len(bySid) == 0 {
+		t.Fatalf("no policy attached to role %s", role)
+	}
+	sort.Strings(actions)
+	return slices.Compact(actions), bySid
+}
+
+// The role allows exactly what the handler calls (the golden file), in
+// both directions. With repair off the mutating repair actions are left
+// out; with repair on, ec2:CreateTags is added, because tagging on creation
+// (TagSpecifications) is authorized as CreateTags though no CreateTags call
+// is made.
+func TestPreflightRoleMatchesGolden(t *testing.T) {
+	golden, err := readGolden(filepath.Join(repoRoot(t), goldenPath(PreflightFunction)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, repair := range []bool{false, true} {
+		t.Run(fmt.Sprintf("repair=%t", repair), func(t *testing.T) {
+			cfg := shippedConfig(t)
+			cfg.Preflight.Repair = repair
+			s := synth(t, cfg)
+			got, _ := preflightPolicyActions(t, s)
+			var want []string
+			for _, a := range golden {
+				if repair || !slices.Contains(PreflightRepairActions, a) {
+					want = append(want, a)
+				}
+			}
+			if repair {
+				want = append(want, "ec2:CreateTags")
+			}
+			sort.Strings(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("role actions %v\nwant (golden %s) %v", got, goldenPath(PreflightFunction), want)
+			}
+		})
+	}
+}
+
+func TestPreflightRoleScoping(t *testing.T) {
+	cfg := shippedConfig(t)
+	cfg.Preflight.Repair = true
+	s := synth(t, cfg)
+	_, st := preflightPolicyActions(t, s)
+
+	if r := st["ReadSourceSecret"]["Resource"]; r != cfg.Source.SecretARN {
+		t.Errorf("GetSecretValue resource = %v, want only %s", r, cfg.Source.SecretARN)
+	}
+	if r := st["DescribeNetwork"]["Resource"]; r != "*" {
+		t.Errorf("Describe* resource = %v, want * (EC2 Describe has no resource-level permissions)", r)
+	}
+	body := func(sid string) string { return fmt.Sprint(st[sid]) }
+	for sid, parts := range map[string][]string{
+		"RepairSelfReferencingRuleOnConnectionGroups": {"security-group/" + cfg.Network.SecurityGroupIDs[0]},
+		"RepairSelfReferencingRuleTagged":             {"security-group-rule/*", "aws:RequestTag/lakeforge:created-by", cfg.StackName},
+		"RepairS3GatewayEndpointTagged":               {"vpc-endpoint/*", "ec2:VpceServiceName", ".s3", "aws:RequestTag/lakeforge:created-by"},
+		"RepairS3GatewayEndpointInConnectionVpc":      {"vpc/" + cfg.Network.VPCID},
+		"RepairS3GatewayEndpointRouteTables":          {"route-table/*", "ec2:Vpc", "vpc/" + cfg.Network.VPCID},
+		"TagRepairsOnCreation":                        {"ec2:CreateAction", "AuthorizeSecurityGroupIngress", "CreateVpcEndpoint"},
+		"TestGlueConnection":                          {"connection/" + cfg.Names().Connection},
+	} {
+		if st[sid] == nil {
+			t.Errorf("statement %s missing", sid)
+			continue
+		}
+		for _, p := range parts {
+			if !strings.Contains(body(sid), p) {
+				t.Errorf("statement %s lacks %q: %s", sid, p, body(sid))
+			}
+		}
+	}
+}
+
+func TestPreflightFunctionEnvironment(t *testing.T) {
+	cfg := shippedConfig(t)
+	s := synth(t, cfg)
+	var env map[string]any
+	for id, f := range s.resources("AWS::Lambda::Function") {
+		if strings.HasPrefix(id, "StepTestConnection") {
+			env = f["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
+		}
+	}
+	want := map[string]any{
+		"LAKEFORGE_CONNECTION_NAME":   cfg.Names().Connection,
+		"LAKEFORGE_STACK_NAME":        cfg.StackName,
+		"LAKEFORGE_REQUIRED_FREE_IPS": fmt.Sprint(cfg.Import.NumberOfWorkers + 1),
+		"LAKEFORGE_REPAIR":            "false",
+	}
+	for k, v := range want {
+		if env[k] != v {
+			t.Errorf("%s = %v, want %v (all: %v)", k, env[k], v, env)
+		}
+	}
+	if _, ok := s.Stack.Steps[PreflightFunction]; !ok {
+		t.Errorf("step %s not registered", PreflightFunction)
+	}
+}
+
+// With repair on, the extra statements carry explained suppressions only.
+func TestPreflightRepairRoleHasNoUnsuppressedNagFindings(t *testing.T) {
+	cfg := shippedConfig(t)
+	cfg.Preflight.Repair = true
+	st := synth(t, cfg)
+	ann := assertions.Annotations_FromStack(st.Stack.Stack)
+	msg := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+	for _, found := range []*[]*cxapi.SynthesisMessage{ann.FindError(jsii.String("*"), msg), ann.FindWarning(jsii.String("*"), msg)} {
+		for _, f := range *found {
+			if strings.Contains(*f.Id, "StepTestConnection") {
+				t.Errorf("unsuppressed cdk-nag finding on %s: %v", *f.Id, f.Entry.Data)
+			}
+		}
+	}
+}

@@ -1,0 +1,81 @@
+// Package verify is the VerifyQuery step: as the analyst, count every
+// imported table in Athena and compare with the counts the import job
+// recorded for the run.
+package verify
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// RunsFolder is the folder under the lake prefix where the import job
+// writes one manifest per workflow run: <prefix>_lakeforge_runs/<runId>/manifest.json.
+// The output crawler excludes it, so manifests never become tables.
+const RunsFolder = "_lakeforge_runs"
+
+// ManifestName is the manifest's file name in its run folder.
+const ManifestName = "manifest.json"
+
+// ManifestKey is the S3 key of a run's manifest under runsPrefix
+// (the lake prefix + RunsFolder + "/").
+func ManifestKey(runsPrefix, runID string) string {
+	return runsPrefix + runID + "/" + ManifestName
+}
+
+// Manifest is what the import job (infra/glue/import_job.py) records for
+// one workflow run.
+type Manifest struct {
+	WorkflowName string          `json:"workflowName"`
+	RunID        string          `json:"runId"`
+	Mode         string          `json:"mode"`
+	Tables       []ManifestTable `json:"tables"`
+}
+
+// ManifestTable is one imported table.
+type ManifestTable struct {
+	// Name is the lake folder and, with the configured table prefix, the
+	// name of the table the output crawler creates.
+	Name        string `json:"name"`
+	SourceTable string `json:"sourceTable"`
+	Path        string `json:"path"`
+	// RowsWritten is what this run wrote; RowsTotal is what the lake table
+	// holds after the run (the same in snapshot mode).
+	RowsWritten int64 `json:"rowsWritten"`
+	RowsTotal   int64 `json:"rowsTotal"`
+}
+
+var tableNamePattern = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
+
+// ParseManifest decodes and checks a manifest; problems name the field.
+func ParseManifest(raw []byte, runID string) (Manifest, error) {
+	var m Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return Manifest{}, fmt.Errorf("not valid JSON: %v", err)
+	}
+	var probs []string
+	if m.RunID != runID {
+		probs = append(probs, fmt.Sprintf("runId is %q, want %q", m.RunID, runID))
+	}
+	if len(m.Tables) == 0 {
+		probs = append(probs, "tables is empty: the job imported no table (does the source crawler's include path match any table?)")
+	}
+	seen := map[string]bool{}
+	for i, t := range m.Tables {
+		if !tableNamePattern.MatchString(t.Name) {
+			probs = append(probs, fmt.Sprintf("tables[%d].name %q is not a lower-case Athena table name", i, t.Name))
+		}
+		if seen[t.Name] {
+			probs = append(probs, fmt.Sprintf("tables[%d].name %q appears twice", i, t.Name))
+		}
+		seen[t.Name] = true
+		if t.RowsTotal < 0 || t.RowsWritten < 0 {
+			probs = append(probs, fmt.Sprintf("tables[%d] has a negative row count", i))
+		}
+	}
+	if len(probs) > 0 {
+		return Manifest{}, fmt.Errorf("%s", strings.Join(probs, "; "))
+	}
+	return m, nil
+}
