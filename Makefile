@@ -64,7 +64,7 @@ bench: build node_modules ## benchmarks: state transitions per run and handler c
 	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v '/statemachine$$')
 
 preflight: ## run the source connection checks from this machine with your AWS credentials
-	$(GO) run ./functions/test-connection/cmd/preflight
+	$(GO) run ./functions/test-connection/cmd/preflight $(ARGS)
 
 clean: ## remove build outputs
 	rm -rf dist cdk.out

@@ -25,6 +25,7 @@ func main() {
 	env := lambdaenv.New()
 	name := env.String(lakeformation.EnvDatabaseName)
 	location := env.String(lakeformation.EnvDatabaseLocation)
+	source := env.String(lakeformation.EnvSourceDatabaseName)
 	var tag config.TagRef
 	env.JSON(lakeformation.EnvWorkflowTag, &tag)
 	if err := env.Err(); err != nil {
@@ -42,6 +43,7 @@ func main() {
 		Retry:       awsretry.Default(),
 		Name:        name,
 		LocationURI: location,
+		SourceName:  source,
 		Tag:         tag,
 	}, log))
 }

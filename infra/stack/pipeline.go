@@ -21,6 +21,7 @@ func (s *Stack) addPipeline() {
 	wf := s.addImportWorkflow()
 	s.addImportSteps()
 	sm := s.addStateMachine()
+	s.StateMachine = sm
 	s.addSchedule(sm)
 	s.addPostImportTagging(wf)
 	s.addMonitoring(sm)

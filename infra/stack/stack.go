@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -51,6 +52,9 @@ type Stack struct {
 	Workgroup awsathena.CfnWorkGroup
 	// FailureTopic receives failure notices and alarms.
 	FailureTopic awssns.Topic
+
+	// StateMachine is the daily pipeline.
+	StateMachine awsstepfunctions.StateMachine
 
 	// Steps are the step Lambdas by function name (functions/<name>).
 	Steps map[string]StepFunction

@@ -359,3 +359,15 @@ func TestCfnLintIsClean(t *testing.T) {
 		t.Fatalf("cfn-lint: %v\n%s", err, out)
 	}
 }
+
+// The outputs the README's operations section refers to.
+func TestOperatorOutputs(t *testing.T) {
+	st := synth(t, shippedConfig(t))
+	for _, name := range []string{"StateMachineArn", "ImportWorkflowName", "FailureTopicArn", "LakeBucketName", "AthenaWorkgroup", "GlueConnectionName", "AnalystRoleArn", "AdminRoleArn"} {
+		st.Template.HasOutput(jsii.String(name), map[string]any{})
+	}
+	outputs, _ := json.Marshal(st.JSON["Outputs"].(map[string]any)["StateMachineArn"])
+	if !strings.Contains(string(outputs), st.Stack.logicalID(st.Stack.StateMachine)) {
+		t.Errorf("StateMachineArn output does not reference the state machine: %s", outputs)
+	}
+}

@@ -186,6 +186,9 @@ func (c Config) validatePersonas(v *validator) {
 		if !p.cfg.CreateRole && len(p.cfg.PrincipalARNs) == 0 {
 			v.add(base+".principalArns", "[]", "at least one IAM user or role ARN when createRole is false")
 		}
+		if p.name == "analysts" && !p.cfg.CreateRole && len(p.cfg.PrincipalARNs) > 0 && !hasRole(p.cfg.PrincipalARNs) {
+			v.add(base+".principalArns", strings.Join(p.cfg.PrincipalARNs, ","), "at least one IAM role ARN when createRole is false: VerifyQuery assumes the first analyst role to prove analysts can query (a user cannot be assumed)")
+		}
 		if p.cfg.GroupName != "" && !iamNamePattern.MatchString(p.cfg.GroupName) {
 			v.add(base+".groupName", p.cfg.GroupName, "an IAM group name: 1 to 128 letters, digits or +=,.@_-; or empty for no group")
 		}
@@ -318,6 +321,15 @@ func (c Config) validateAthena(v *validator) {
 	if c.Athena.BytesScannedCutoffPerQuery < 10_000_000 {
 		v.add("athena.bytesScannedCutoffPerQuery", strconv.FormatInt(c.Athena.BytesScannedCutoffPerQuery, 10), "at least 10000000 bytes (Athena's minimum)")
 	}
+}
+
+func hasRole(arns []string) bool {
+	for _, a := range arns {
+		if iamPrincipalARN.MatchString(a) && strings.Contains(a, ":role/") {
+			return true
+		}
+	}
+	return false
 }
 
 func joinInts(list []int) string {

@@ -11,75 +11,127 @@ import (
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
-// EnsureDatabase creates the Glue database at the lake prefix when it is
-// missing and tags it with the workflow tag, which gives the workflow role
-// its grants. A database of that name at another location is an error.
+// EnsureDatabase converges the two Glue databases the import writes: the
+// lake database at the lake prefix (the output crawler's tables) and the
+// source database (the JDBC crawler's table definitions, no data, so no
+// location). Each is created when missing and tagged with the workflow tag,
+// which gives the workflow role its Lake Formation grants on it and on its
+// tables (tables inherit database tags). Both are created here, as a data
+// lake administrator, rather than by CloudFormation: once Lake Formation is
+// configured, CloudFormation's role has no CREATE_DATABASE, and a database
+// created without IAM_ALLOWED_PRINCIPALS gives the crawler no permission.
+//
+// A lake database of that name at another location is an error; an existing
+// source database is accepted wherever it points.
 type EnsureDatabase struct {
 	Glue  DatabaseAPI
 	LF    ResourceTagsAPI
 	Retry awsretry.Policy
-	Name  string
-	// LocationURI is "s3://bucket/prefix".
+	// Name is the lake database.
+	Name string
+	// LocationURI is "s3://bucket/prefix", the lake database's location.
 	LocationURI string
-	Tag         config.TagRef
+	// SourceName is the source crawler's database.
+	SourceName string
+	Tag        config.TagRef
+}
+
+// catalogDatabase is one database EnsureDatabase converges.
+type catalogDatabase struct {
+	name string
+	// location is where to create the database and where an existing one
+	// must point; "" creates it without a location and accepts any.
+	location    string
+	description string
 }
 
 func (d *EnsureDatabase) Run(ctx context.Context) ([]string, error) {
+	// The source crawler writing into the lake database would show the
+	// source definitions to the analysts (TagOutput tags that database).
+	if d.SourceName == d.Name {
+		return nil, &steperr.ConfigError{Field: "database.name", Value: d.Name,
+			Fix: "must differ from the source crawler's database " + d.SourceName + " (named after stackName): choose another database.name in cdk.json and redeploy"}
+	}
+	var changes []string
+	for _, db := range []catalogDatabase{
+		{name: d.Name, location: d.LocationURI, description: "lakeforge: tables imported from the source database"},
+		{name: d.SourceName, description: "lakeforge: source table definitions from the JDBC crawler (no data)"},
+	} {
+		c, err := d.ensure(ctx, db)
+		changes = append(changes, c...)
+		if err != nil {
+			return changes, err
+		}
+	}
+	return changes, nil
+}
+
+// ensure creates db when it is missing, checks the location of an existing
+// one, and tags it.
+func (d *EnsureDatabase) ensure(ctx context.Context, db catalogDatabase) ([]string, error) {
 	var changes []string
 	created := false
-	got, err := d.Glue.GetDatabase(ctx, &glue.GetDatabaseInput{Name: aws.String(d.Name)})
+	got, err := d.Glue.GetDatabase(ctx, &glue.GetDatabaseInput{Name: aws.String(db.name)})
 	switch {
 	case awsretry.IsCode(err, "EntityNotFoundException"):
+		input := &gluetypes.DatabaseInput{Name: aws.String(db.name), Description: aws.String(db.description)}
+		if db.location != "" {
+			input.LocationUri = aws.String(db.location)
+		}
 		err := d.Retry.Do(ctx, "glue:CreateDatabase", func(ctx context.Context) error {
-			_, err := d.Glue.CreateDatabase(ctx, &glue.CreateDatabaseInput{DatabaseInput: &gluetypes.DatabaseInput{
-				Name:        aws.String(d.Name),
-				LocationUri: aws.String(d.LocationURI),
-				Description: aws.String("lakeforge: tables imported from the source database"),
-			}})
+			_, err := d.Glue.CreateDatabase(ctx, &glue.CreateDatabaseInput{DatabaseInput: input})
 			return err
 		})
 		if awsretry.IsCode(err, "AlreadyExistsException") {
 			// Created since the read: check it like any existing database.
-			if got, err = d.Glue.GetDatabase(ctx, &glue.GetDatabaseInput{Name: aws.String(d.Name)}); err != nil {
-				return nil, fail("glue:GetDatabase", "database "+d.Name, err)
+			if got, err = d.Glue.GetDatabase(ctx, &glue.GetDatabaseInput{Name: aws.String(db.name)}); err != nil {
+				return nil, fail("glue:GetDatabase", "database "+db.name, err)
 			}
-			if err := d.checkLocation(got.Database); err != nil {
+			if err := checkLocation(db, got.Database); err != nil {
 				return nil, err
 			}
 		} else if err != nil {
-			return nil, fail("glue:CreateDatabase", "database "+d.Name, err)
+			return nil, fail("glue:CreateDatabase", "database "+db.name, err)
 		} else {
 			created = true
-			changes = append(changes, "created database "+d.Name+" at "+d.LocationURI)
+			where := "at " + db.location
+			if db.location == "" {
+				where = "without a location"
+			}
+			changes = append(changes, "created database "+db.name+" "+where)
 		}
 	case err != nil:
-		return nil, fail("glue:GetDatabase", "database "+d.Name, err)
+		return nil, fail("glue:GetDatabase", "database "+db.name, err)
 	default:
-		if err := d.checkLocation(got.Database); err != nil {
+		if err := checkLocation(db, got.Database); err != nil {
 			return nil, err
 		}
 	}
-	change, err := tagDatabase(ctx, d.LF, d.Retry, d.Name, d.Tag, created)
+	change, err := tagDatabase(ctx, d.LF, d.Retry, db.name, d.Tag, created)
 	if change != "" {
 		changes = append(changes, change)
 	}
 	return changes, err
 }
 
-func (d *EnsureDatabase) checkLocation(db *gluetypes.Database) error {
+func checkLocation(want catalogDatabase, db *gluetypes.Database) error {
+	if want.location == "" {
+		return nil
+	}
 	var have string
 	if db != nil {
 		have = aws.ToString(db.LocationUri)
 	}
-	if strings.TrimSuffix(have, "/") == strings.TrimSuffix(d.LocationURI, "/") {
+	if strings.TrimSuffix(have, "/") == strings.TrimSuffix(want.location, "/") {
 		return nil
 	}
 	if have == "" {
 		have = "(no location)"
 	}
 	return permanent("glue:GetDatabase",
-		fmt.Errorf("database %s exists at %s, but lakeforge keeps it at %s", d.Name, have, d.LocationURI),
-		fmt.Sprintf("set database.name in cdk.json to a database lakeforge may own, or move the existing database's location to %s (aws glue update-database) if its tables belong in the lake", d.LocationURI))
+		fmt.Errorf("database %s exists at %s, but lakeforge keeps it at %s", want.name, have, want.location),
+		fmt.Sprintf("set database.name in cdk.json to a database lakeforge may own, or move the existing database's location to %s (aws glue update-database) if its tables belong in the lake", want.location))
 }

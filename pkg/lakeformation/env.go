@@ -19,6 +19,9 @@ const (
 	EnvWorkflowRoleARN = "WORKFLOW_ROLE_ARN"
 	// EnvDatabaseName is the Glue database the import writes.
 	EnvDatabaseName = "DATABASE_NAME"
+	// EnvSourceDatabaseName is the Glue database the source crawler writes
+	// (table definitions of the source, no data).
+	EnvSourceDatabaseName = "SOURCE_DATABASE_NAME"
 	// EnvDatabaseLocation is the database's s3:// location (the lake prefix).
 	EnvDatabaseLocation = "DATABASE_LOCATION_URI"
 	// EnvWorkflowTag and EnvAnalystTag are LF-tags as JSON {"key":..,"value":..}.
