@@ -58,10 +58,11 @@ lint: ## go vet, gofmt and cfn-lint on the synthesized template
 	$(MAKE) synth
 	cfn-lint --regions us-east-1 ap-northeast-1 eu-west-1 --ignore-checks W3005 -- cdk.out/*.template.json  # W3005: see infra/stack/stack_test.go
 
-bench: build node_modules ## benchmarks: state transitions per run and handler costs
+bench: build node_modules ## benchmarks: state transitions of one run (budget 40), and every other Go benchmark
 	@echo "State transitions of one pipeline run (budget 40), simulated imports, Wait states overridden:"
 	$(GO) test -run '^$$' -bench 'PipelineTransitions' -benchtime 1x ./statemachine/
-	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v '/statemachine$$')
+	@pkgs=$$( (grep -l '^func Benchmark' $$(git ls-files '*_test.go') || true) | xargs -r -n1 dirname | sort -u | (grep -v '^statemachine$$' || true) | sed 's|^|./|'); \
+	if [ -n "$$pkgs" ]; then $(GO) test -run '^$$' -bench . -benchmem $$pkgs; fi
 
 preflight: ## run the source connection checks from this machine with your AWS credentials
 	$(GO) run ./functions/test-connection/cmd/preflight $(ARGS)

@@ -45,7 +45,7 @@ var PermissionsOnBehalfOfCalls = map[string][]string{
 
 // lfNoResourceLevel is the reason for the IAM5 suppression of the Lake
 // Formation statements.
-const lfNoResourceLevel = "Lake Formation actions have no resource-level permissions in IAM (the Service Authorization Reference lists no resource types for them): Lake Formation itself authorizes them, and the role is a data lake administrator only through the ConfigureLakeFormation step. Glue and IAM actions are scoped to the lake database and Lake Formation's service-linked role."
+const lfNoResourceLevel = "Lake Formation actions have no resource-level permissions in IAM (the Service Authorization Reference lists no resource types for them): Lake Formation itself authorizes them, and the role is a data lake administrator only through the ConfigureLakeFormation step. Glue and IAM actions are scoped to the stack's catalog databases and Lake Formation's service-linked role."
 
 // addAccessModel deploys the six access-model step Lambdas, each with a
 // role that allows exactly the calls its handler makes.
@@ -113,21 +113,25 @@ func (s *Stack) addAccessModel() {
 		},
 		Timeout: timeout,
 	})
+	// The source crawler's database is made here too, not by CloudFormation:
+	// see importworkflow.go.
+	sourceDatabase := cfg.Names().SourceDatabase
 	s.addStep(&StepFunctionProps{
 		Name:        "ensure-database",
-		Description: "lakeforge: create the lake database at the lake prefix and tag it for the workflow role",
+		Description: "lakeforge: create the lake database (at the lake prefix) and the source crawler's database, and tag both for the workflow role",
 		Environment: map[string]*string{
-			lakeformation.EnvDatabaseName:     jsii.String(cfg.Database.Name),
-			lakeformation.EnvDatabaseLocation: jsii.String(cfg.LakeLocation(*s.LakeBucket.BucketName())),
-			lakeformation.EnvWorkflowTag:      jsii.String(workflowTag),
+			lakeformation.EnvDatabaseName:       jsii.String(cfg.Database.Name),
+			lakeformation.EnvDatabaseLocation:   jsii.String(cfg.LakeLocation(*s.LakeBucket.BucketName())),
+			lakeformation.EnvSourceDatabaseName: jsii.String(sourceDatabase),
+			lakeformation.EnvWorkflowTag:        jsii.String(workflowTag),
 		},
 		Statements: []awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("ConvergeLakeDatabase"),
+				Sid:       jsii.String("ConvergeCatalogDatabases"),
 				Actions:   jsii.Strings("glue:GetDatabase", "glue:CreateDatabase"),
-				Resources: jsii.Strings(glueARN("catalog"), glueARN("database/"+cfg.Database.Name)),
+				Resources: jsii.Strings(glueARN("catalog"), glueARN("database/"+cfg.Database.Name), glueARN("database/"+sourceDatabase)),
 			}),
-			lfStatement("TagLakeDatabase", "lakeformation:GetResourceLFTags", "lakeformation:AddLFTagsToResource"),
+			lfStatement("TagCatalogDatabases", "lakeformation:GetResourceLFTags", "lakeformation:AddLFTagsToResource"),
 		},
 		Timeout: timeout,
 	})

@@ -57,6 +57,29 @@ func TestAccessModelFunctionsAndEnvironment(t *testing.T) {
 	if !strings.Contains(to[lakeformation.EnvAnalystTag].(string), `"key":"`+cfg.LFTags.Analyst.Key+`"`) {
 		t.Errorf("tag-output analyst tag = %v", to[lakeformation.EnvAnalystTag])
 	}
+	// EnsureDatabase makes both catalog databases; TagOutput names only the
+	// lake database, so the analysts never see the source definitions.
+	ed := envOf("ensure-database")
+	if ed[lakeformation.EnvDatabaseName] != cfg.Database.Name || ed[lakeformation.EnvSourceDatabaseName] != cfg.Names().SourceDatabase ||
+		!strings.Contains(jsonOfAny(ed[lakeformation.EnvDatabaseLocation]), "/"+strings.TrimSuffix(cfg.Lake.Prefix, "/")) {
+		t.Errorf("ensure-database env = %v", ed)
+	}
+	if _, ok := to[lakeformation.EnvSourceDatabaseName]; ok {
+		t.Errorf("tag-output env names the source database: %v", to)
+	}
+	edRole := *st.Stack.GetLogicalId(st.Stack.Steps["ensure-database"].Role().Node().DefaultChild().(awscdk.CfnElement))
+	stmts := st.roleStatements(edRole)
+	for _, action := range []string{"glue:GetDatabase", "glue:CreateDatabase"} {
+		resources := strings.Join(resourcesFor(stmts, action), " ")
+		for _, db := range []string{cfg.Database.Name, cfg.Names().SourceDatabase} {
+			if !strings.Contains(resources, `:database/`+db+`"`) {
+				t.Errorf("%s of ensure-database is not allowed on database %s: %s", action, db, resources)
+			}
+		}
+		if n := strings.Count(resources, ":database/"); n != 2 || strings.Contains(resources, "*") {
+			t.Errorf("%s of ensure-database is allowed on %d databases; want exactly the lake and the source database: %s", action, n, resources)
+		}
+	}
 	rl, _ := json.Marshal(envOf("register-location"))
 	if !strings.Contains(string(rl), "AWSServiceRoleForLakeFormationDataAccess") || !strings.Contains(string(rl), "/"+strings.TrimSuffix(cfg.Lake.Prefix, "/")) {
 		t.Errorf("register-location env = %s", rl)
@@ -80,6 +103,11 @@ func TestAccessModelHasNoUnsuppressedNagFindings(t *testing.T) {
 	if len(findings) > 0 {
 		t.Fatalf("unsuppressed cdk-nag findings on access-model resources:\n%s", strings.Join(findings, "\n"))
 	}
+}
+
+func jsonOfAny(v any) string {
+	raw, _ := json.Marshal(v)
+	return string(raw)
 }
 
 func stringOf(v any) string {

@@ -20,12 +20,11 @@ import (
 // ImportWorkflow is the Glue workflow that replaces the Lake Formation
 // "database snapshot" blueprint (which has no API).
 type ImportWorkflow struct {
-	Workflow       awsglue.CfnWorkflow
-	SourceDatabase awsglue.CfnDatabase
-	SourceCrawler  awsglue.CfnCrawler
-	Job            awsglue.CfnJob
-	OutputCrawler  awsglue.CfnCrawler
-	Security       awsglue.CfnSecurityConfiguration
+	Workflow      awsglue.CfnWorkflow
+	SourceCrawler awsglue.CfnCrawler
+	Job           awsglue.CfnJob
+	OutputCrawler awsglue.CfnCrawler
+	Security      awsglue.CfnSecurityConfiguration
 }
 
 // LakeURI is the s3:// URI of the lake prefix, with a trailing "/".
@@ -66,23 +65,14 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 		},
 	})
 
-	// The source crawler's catalog database: JDBC table definitions only,
-	// no data. Its tables stay under IAM control so the workflow role can
-	// crawl and read them without Lake Formation grants.
-	srcDB := awsglue.NewCfnDatabase(s.Stack, jsii.String("SourceDatabase"), &awsglue.CfnDatabaseProps{
-		CatalogId: awscdk.Aws_ACCOUNT_ID(),
-		DatabaseInput: &awsglue.CfnDatabase_DatabaseInputProperty{
-			Name:        jsii.String(names.SourceDatabase),
-			Description: jsii.String("lakeforge: source table definitions from the JDBC crawler (no data)"),
-			CreateTableDefaultPermissions: []any{&awsglue.CfnDatabase_PrincipalPrivilegesProperty{
-				Permissions: jsii.Strings("ALL"),
-				Principal: &awsglue.CfnDatabase_DataLakePrincipalProperty{
-					DataLakePrincipalIdentifier: jsii.String("IAM_ALLOWED_PRINCIPALS"),
-				},
-			}},
-		},
-	})
-
+	// The source crawler writes JDBC table definitions (no data) into
+	// names.SourceDatabase. That database is not a CloudFormation resource:
+	// once ConfigureLakeFormation has run, CloudFormation's role has no Lake
+	// Formation CREATE_DATABASE, and a database made without
+	// IAM_ALLOWED_PRINCIPALS gives the workflow role no permission to create
+	// its tables. The EnsureDatabase step creates it as a data lake admin and
+	// tags it with the workflow tag (not the analysts'), before StartImport
+	// runs this workflow.
 	var jdbcTargets []any
 	for _, p := range cfg.Source.EffectiveIncludePaths() {
 		jdbcTargets = append(jdbcTargets, &awsglue.CfnCrawler_JdbcTargetProperty{
@@ -102,7 +92,6 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 			DeleteBehavior: jsii.String("DELETE_FROM_DATABASE"),
 		},
 	})
-	srcCrawler.AddDependency(srcDB)
 	srcCrawler.AddDependency(s.Connection)
 	srcCrawler.AddDependency(sec)
 
@@ -242,5 +231,5 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 		Actions: &[]any{&awsglue.CfnTrigger_ActionProperty{CrawlerName: jsii.String(names.OutputCrawler)}},
 	}, job, outCrawler)
 
-	return &ImportWorkflow{Workflow: wf, SourceDatabase: srcDB, SourceCrawler: srcCrawler, Job: job, OutputCrawler: outCrawler, Security: sec}
+	return &ImportWorkflow{Workflow: wf, SourceCrawler: srcCrawler, Job: job, OutputCrawler: outCrawler, Security: sec}
 }

@@ -124,6 +124,9 @@ func (c Config) validateDatabase(v *validator) {
 	if !glueNamePattern.MatchString(c.Database.Name) {
 		v.add("database.name", c.Database.Name, "a Glue database name of 1 to 255 lower-case letters, digits or '_' (Athena cannot query other names)")
 	}
+	if c.Database.Name == c.Names().SourceDatabase {
+		v.add("database.name", c.Database.Name, "a name other than the source crawler's database "+c.Names().SourceDatabase+" (analysts would see the source's table definitions)")
+	}
 	if !tablePrefixPattern.MatchString(c.Database.TablePrefix) {
 		v.add("database.tablePrefix", c.Database.TablePrefix, "lower-case letters, digits or '_', at most 128 characters (may be empty)")
 	}

@@ -37,8 +37,8 @@ func TestNormalizeKeepsTheTypeNameStepFunctionsSees(t *testing.T) {
 func TestMessagesSayWhatToFix(t *testing.T) {
 	cases := map[error]string{
 		&PermanentError{Op: "glue:CreateDatabase", Err: errors.New("AccessDenied"), Fix: "allow it"}: "glue:CreateDatabase: AccessDenied. Fix: allow it",
-		&ConfigError{Field: "ENV", Value: "x", Fix: "redeploy"}:                                       `ENV: "x": redeploy`,
-		&InvalidInputError{Field: "detail.state", Fix: "Succeeded"}:                                   "invalid input: detail.state: Succeeded",
+		&ConfigError{Field: "ENV", Value: "x", Fix: "redeploy"}:                                      `ENV: "x": redeploy`,
+		&InvalidInputError{Field: "detail.state", Fix: "Succeeded"}:                                  "invalid input: detail.state: Succeeded",
 		&ImportFailedError{WorkflowName: "w", RunID: "r", Status: "COMPLETED", Failed: 1}:            "import workflow w run r ended COMPLETED with 1 failed, 0 timed-out and 0 stopped actions",
 		&VerificationError{Problems: []string{"a", "b"}}:                                             "verification failed: a; b",
 	}
