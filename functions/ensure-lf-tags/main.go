@@ -3,38 +3,25 @@
 package main
 
 import (
-	"context"
-
-	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
-	"github.com/lakeforge/lakeforge/pkg/lambdaenv"
-	"github.com/lakeforge/lakeforge/pkg/steperr"
-	"github.com/lakeforge/lakeforge/pkg/steplog"
+	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
-const step = "ensure-lf-tags"
-
 func main() {
-	log := steplog.New(step)
-	env := lambdaenv.New()
+	step := steprun.New("ensure-lf-tags")
 	var tags map[string][]string
-	env.JSON(lakeformation.EnvTags, &tags)
-	if err := env.Err(); err != nil {
-		lambda.Start(lakeformation.ConfigFailure[lakeformation.StepInput](step, err, log))
-		return
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRetryer(awsretry.NewSDKRetryer))
+	step.Env.JSON(lakeformation.EnvTags, &tags)
+	cfg, err := step.AWSConfig()
 	if err != nil {
-		lambda.Start(lakeformation.ConfigFailure[lakeformation.StepInput](step, &steperr.ConfigError{Field: "AWS SDK configuration", Value: err.Error(), Fix: "the Lambda runtime provides region and credentials; redeploy the function"}, log))
+		step.Fail(err)
 		return
 	}
-	lambda.Start(lakeformation.Handler(step, &lakeformation.EnsureLFTags{
+	steprun.Start(step, lakeformation.Handler(step.Name, &lakeformation.EnsureLFTags{
 		LF:    lf.NewFromConfig(cfg),
 		Retry: awsretry.Default(),
 		Tags:  tags,
-	}, log))
+	}, step.Log))
 }

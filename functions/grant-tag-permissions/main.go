@@ -3,42 +3,29 @@
 package main
 
 import (
-	"context"
-
-	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
-	"github.com/lakeforge/lakeforge/pkg/lambdaenv"
-	"github.com/lakeforge/lakeforge/pkg/steperr"
-	"github.com/lakeforge/lakeforge/pkg/steplog"
+	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
-const step = "grant-tag-permissions"
-
 func main() {
-	log := steplog.New(step)
-	env := lambdaenv.New()
-	workflowRole := env.String(lakeformation.EnvWorkflowRoleARN)
-	analysts := env.OptionalList(lakeformation.EnvAnalystARNs)
+	step := steprun.New("grant-tag-permissions")
+	workflowRole := step.Env.String(lakeformation.EnvWorkflowRoleARN)
+	analysts := step.Env.OptionalList(lakeformation.EnvAnalystARNs)
 	var workflowTag, analystTag config.TagRef
-	env.JSON(lakeformation.EnvWorkflowTag, &workflowTag)
-	env.JSON(lakeformation.EnvAnalystTag, &analystTag)
-	if err := env.Err(); err != nil {
-		lambda.Start(lakeformation.ConfigFailure[lakeformation.StepInput](step, err, log))
-		return
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRetryer(awsretry.NewSDKRetryer))
+	step.Env.JSON(lakeformation.EnvWorkflowTag, &workflowTag)
+	step.Env.JSON(lakeformation.EnvAnalystTag, &analystTag)
+	cfg, err := step.AWSConfig()
 	if err != nil {
-		lambda.Start(lakeformation.ConfigFailure[lakeformation.StepInput](step, &steperr.ConfigError{Field: "AWS SDK configuration", Value: err.Error(), Fix: "the Lambda runtime provides region and credentials; redeploy the function"}, log))
+		step.Fail(err)
 		return
 	}
-	lambda.Start(lakeformation.Handler(step, &lakeformation.GrantTagPermissions{
+	steprun.Start(step, lakeformation.Handler(step.Name, &lakeformation.GrantTagPermissions{
 		LF:     lf.NewFromConfig(cfg),
 		Retry:  awsretry.Default(),
 		Grants: lakeformation.AccessGrants(workflowRole, workflowTag, analysts, analystTag),
-	}, log))
+	}, step.Log))
 }

@@ -7,38 +7,23 @@
 package main
 
 import (
-	"context"
-
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/lakeforge/lakeforge/pkg/lambdaenv"
 	"github.com/lakeforge/lakeforge/pkg/preflight"
-	"github.com/lakeforge/lakeforge/pkg/steperr"
-	"github.com/lakeforge/lakeforge/pkg/steplog"
+	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
 func main() {
-	log := steplog.New("test-connection")
-	env := lambdaenv.New()
-	connection := env.String("LAKEFORGE_CONNECTION_NAME")
-	stackName := env.String("LAKEFORGE_STACK_NAME")
-	freeIPs := env.Int("LAKEFORGE_REQUIRED_FREE_IPS")
-	repair := env.Bool("LAKEFORGE_REPAIR", false)
-	if err := env.Err(); err != nil {
-		// Every invocation reports the bad environment as a ConfigError,
-		// which the state machine does not retry.
-		log.Error("bad environment", "error", err)
-		lambda.Start(func(context.Context, preflight.Input) (preflight.Output, error) { return preflight.Output{}, err })
-		return
-	}
-	cfg, err := config.LoadDefaultConfig(context.Background())
+	step := steprun.New("test-connection")
+	connection := step.Env.String("LAKEFORGE_CONNECTION_NAME")
+	stackName := step.Env.String("LAKEFORGE_STACK_NAME")
+	freeIPs := step.Env.Int("LAKEFORGE_REQUIRED_FREE_IPS")
+	repair := step.Env.Bool("LAKEFORGE_REPAIR", false)
+	cfg, err := step.AWSConfig()
 	if err != nil {
-		cfgErr := &steperr.ConfigError{Field: "AWS configuration", Fix: "the Lambda runtime provides it; " + err.Error()}
-		lambda.Start(func(context.Context, preflight.Input) (preflight.Output, error) { return preflight.Output{}, cfgErr })
+		step.Fail(err)
 		return
 	}
 	h := &preflight.Handler{
@@ -50,9 +35,9 @@ func main() {
 			StackName:       stackName,
 			Repair:          repair,
 			RequiredFreeIPs: freeIPs,
-			Log:             log,
+			Log:             step.Log,
 		},
 		ConnectionName: connection,
 	}
-	lambda.Start(h.Handle)
+	steprun.Start(step, h.Handle)
 }

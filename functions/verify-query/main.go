@@ -3,28 +3,20 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/lakeforge/lakeforge/pkg/lambdaenv"
-	"github.com/lakeforge/lakeforge/pkg/steperr"
-	"github.com/lakeforge/lakeforge/pkg/steplog"
+	"github.com/lakeforge/lakeforge/pkg/steprun"
 	"github.com/lakeforge/lakeforge/pkg/verify"
 )
 
 func main() {
-	log := steplog.New("verify-query")
-	env := lambdaenv.New()
+	step := steprun.New("verify-query")
+	env := step.Env
 	v := &verify.Verifier{
 		Bucket:      env.String("LAKE_BUCKET"),
 		RunsPrefix:  env.String("RUNS_PREFIX"),
@@ -34,19 +26,12 @@ func main() {
 		AnalystRole: env.String("ANALYST_ROLE_ARN"),
 		Namespace:   env.String("METRIC_NAMESPACE"),
 		Tolerance:   env.Float("ROW_COUNT_TOLERANCE"),
-		Log:         log,
+		Log:         step.Log,
 	}
-	if err := env.Err(); err != nil {
-		// Every invocation answers ConfigError, which the state machine
-		// reports, instead of a crash loop it could only call Unknown.
-		log.Error("bad environment", "error", err)
-		lambda.Start(func(context.Context, json.RawMessage) (struct{}, error) { return struct{}{}, err })
-		return
-	}
-	cfg, err := config.LoadDefaultConfig(context.Background())
+	cfg, err := step.AWSConfig()
 	if err != nil {
-		log.Error("load AWS configuration", "error", err)
-		os.Exit(1)
+		step.Fail(err)
+		return
 	}
 	// Athena runs as the analyst, so the check proves what analysts can do.
 	analyst := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), v.AnalystRole, func(o *stscreds.AssumeRoleOptions) {
@@ -55,8 +40,5 @@ func main() {
 	v.S3 = s3.NewFromConfig(cfg)
 	v.CloudWatch = cloudwatch.NewFromConfig(cfg)
 	v.Athena = athena.NewFromConfig(cfg, func(o *athena.Options) { o.Credentials = analyst })
-	lambda.Start(func(ctx context.Context, in verify.Input) (verify.Output, error) {
-		out, err := v.Verify(ctx, in)
-		return out, steperr.Normalize("verify-query", err)
-	})
+	steprun.Start(step, v.Verify)
 }

@@ -46,13 +46,3 @@ func finish(ctx context.Context, step string, log *slog.Logger, run func(context
 	log.InfoContext(ctx, "step converged", "changed", len(changes) > 0, "changes", changes)
 	return out, nil
 }
-
-// ConfigFailure is the handler of a function whose environment is invalid:
-// every invocation returns the ConfigError read at cold start, so the state
-// machine reports it instead of the function crashing.
-func ConfigFailure[In any](step string, err error, log *slog.Logger) func(context.Context, In) (StepOutput, error) {
-	return func(ctx context.Context, _ In) (StepOutput, error) {
-		log.ErrorContext(ctx, "invalid environment", "error", err.Error())
-		return StepOutput{Step: step, Changes: []string{}}, steperr.Normalize(step, err)
-	}
-}
