@@ -5,10 +5,11 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+
+	"github.com/lakeforge/lakeforge/pkg/iamactions"
 )
 
 // TestStepRolesAllowExactlyTheCalledActions compares, for every step Lambda
@@ -25,9 +26,9 @@ func TestStepRolesAllowExactlyTheCalledActions(t *testing.T) {
 	policies := st.resources("AWS::IAM::Policy")
 	for name, step := range st.Stack.Steps {
 		t.Run(name, func(t *testing.T) {
-			golden, err := readGolden(filepath.Join(repoRoot(t), goldenPath(name)))
+			golden, err := iamactions.Read(filepath.Join(repoRoot(t), iamactions.Path(name)))
 			if err != nil {
-				t.Fatalf("%v: every function keeps the IAM actions its handler calls in %s (generate it with its tests and -update-iam-actions)", err, goldenPath(name))
+				t.Fatalf("%v: every function keeps the IAM actions its handler calls in %s (generate it with its tests and -update-iam-actions)", err, iamactions.Path(name))
 			}
 			want := map[string]bool{}
 			for _, a := range golden {
@@ -85,26 +86,6 @@ func TestGoldenFilesBelongToSteps(t *testing.T) {
 			}
 		}
 	}
-}
-
-// goldenPath and readGolden follow pkg/internal/awscalls (which infra may
-// not import): one IAM action a line, "#" comments.
-func goldenPath(function string) string {
-	return filepath.Join("functions", function, "testdata", "iam-actions.txt")
-}
-
-func readGolden(path string) ([]string, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, l := range strings.Split(string(raw), "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
-	return out, nil
 }
 
 func refersTo(roles any, logicalID string) bool {

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lakeforge/lakeforge/pkg/iamactions"
 )
 
 // preflightPolicyActions returns the actions of the test-connection role's
@@ -52,7 +54,7 @@ func preflightPolicyActions(t *testing.T, s synthesized) ([]string, map[string]m
 // (TagSpecifications) is authorized as CreateTags though no CreateTags call
 // is made.
 func TestPreflightRoleMatchesGolden(t *testing.T) {
-	golden, err := readGolden(filepath.Join(repoRoot(t), goldenPath(PreflightFunction)))
+	golden, err := iamactions.Read(filepath.Join(repoRoot(t), iamactions.Path(PreflightFunction)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +75,7 @@ func TestPreflightRoleMatchesGolden(t *testing.T) {
 			}
 			sort.Strings(want)
 			if !slices.Equal(got, want) {
-				t.Fatalf("role actions %v\nwant (golden %s) %v", got, goldenPath(PreflightFunction), want)
+				t.Fatalf("role actions %v\nwant (golden %s) %v", got, iamactions.Path(PreflightFunction), want)
 			}
 		})
 	}

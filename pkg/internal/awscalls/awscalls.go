@@ -12,8 +12,6 @@ package awscalls
 import (
 	"context"
 	"flag"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/lakeforge/lakeforge/pkg/iamactions"
 )
 
 // Recorder collects the IAM actions of the calls made through clients built
@@ -124,24 +124,10 @@ var update = flag.Bool("update-iam-actions", false, "rewrite testdata/iam-action
 
 // GoldenPath is where a function's IAM action list lives, relative to the
 // module root.
-func GoldenPath(function string) string {
-	return filepath.Join("functions", function, "testdata", "iam-actions.txt")
-}
+func GoldenPath(function string) string { return iamactions.Path(function) }
 
-// ReadGolden reads an IAM action list file: one action a line, sorted.
-func ReadGolden(path string) ([]string, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, l := range strings.Split(string(raw), "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
-	return out, nil
-}
+// ReadGolden reads an IAM action list file.
+func ReadGolden(path string) ([]string, error) { return iamactions.Read(path) }
 
 // CheckGolden compares the actions recorded over a test run that exercised
 // every path of a handler with the function's golden file at path. With
@@ -152,11 +138,7 @@ func CheckGolden(t testing.TB, path string, actions []string) {
 	slices.Sort(actions)
 	actions = slices.Compact(actions)
 	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		body := "# IAM actions this function's handler calls; checked against its role by infra tests.\n" + strings.Join(actions, "\n") + "\n"
-		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		if err := iamactions.Write(path, actions); err != nil {
 			t.Fatal(err)
 		}
 		return
