@@ -92,8 +92,8 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 			DeleteBehavior: jsii.String("DELETE_FROM_DATABASE"),
 		},
 	})
-	srcCrawler.AddDependency(s.Connection)
-	srcCrawler.AddDependency(sec)
+	srcCrawler.AddResourceDependency(s.Connection, jsii.String("the crawler names the connection"))
+	srcCrawler.AddResourceDependency(sec, jsii.String("the crawler names the security configuration"))
 
 	// The script as an S3 asset, from the bytes the Python test checks.
 	scriptDir, err := os.MkdirTemp("", "lakeforge-glue-")
@@ -156,8 +156,8 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 			"--enable-glue-datacatalog":          "true",
 		},
 	})
-	job.AddDependency(sec)
-	job.AddDependency(s.Connection)
+	job.AddResourceDependency(sec, jsii.String("the job names the security configuration"))
+	job.AddResourceDependency(s.Connection, jsii.String("the job names the connection"))
 
 	outCrawlerConfig, _ := json.Marshal(map[string]any{
 		"Version":  1.0,
@@ -184,7 +184,7 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 			DeleteBehavior: jsii.String("LOG"),
 		},
 	})
-	outCrawler.AddDependency(sec)
+	outCrawler.AddResourceDependency(sec, jsii.String("the crawler names the security configuration"))
 
 	wf := awsglue.NewCfnWorkflow(s.Stack, jsii.String("ImportWorkflow"), &awsglue.CfnWorkflowProps{
 		Name:        jsii.String(names.Workflow),
@@ -195,9 +195,9 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 	trigger := func(id string, props *awsglue.CfnTriggerProps, deps ...awscdk.CfnResource) {
 		props.WorkflowName = jsii.String(names.Workflow)
 		t := awsglue.NewCfnTrigger(s.Stack, jsii.String(id), props)
-		t.AddDependency(wf)
+		t.AddResourceDependency(wf, jsii.String("triggers name their workflow"))
 		for _, d := range deps {
-			t.AddDependency(d)
+			t.AddResourceDependency(d, jsii.String("triggers name the crawlers and job they start or watch"))
 		}
 	}
 	trigger("ImportStartTrigger", &awsglue.CfnTriggerProps{
