@@ -2,6 +2,8 @@ package stack
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -73,4 +75,32 @@ func (s *Stack) addPostImportTagging(wf *ImportWorkflow) {
 		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(2)),
 	}))
 	rule.Node().AddDependency(wf.OutputCrawler)
+
+	// Outside the state machine nothing else reports a tagging failure: an
+	// event EventBridge could not deliver, or one Lambda dropped after its
+	// asynchronous retries, raises an alarm on the failure topic.
+	period := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}
+	for _, a := range []struct {
+		id, what string
+		metric   awscloudwatch.IMetric
+	}{
+		{"PostImportTaggingUndeliveredAlarm", "EventBridge could not invoke TagOutput after a successful lake crawl", awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:     jsii.String("AWS/Events"),
+			MetricName:    jsii.String("FailedInvocations"),
+			DimensionsMap: &map[string]*string{"RuleName": rule.RuleName()},
+			Period:        period.Period,
+			Statistic:     period.Statistic,
+		})},
+		{"PostImportTaggingDroppedAlarm", "TagOutput failed on every retry after a successful lake crawl; its log group says why", tag.Function().Metric(jsii.String("AsyncEventsDropped"), period)},
+	} {
+		alarm := awscloudwatch.NewAlarm(s.Stack, jsii.String(a.id), &awscloudwatch.AlarmProps{
+			AlarmDescription:   jsii.String("lakeforge: " + a.what + "; the lake database may lack the analyst tag until the next daily run"),
+			Metric:             a.metric,
+			Threshold:          jsii.Number(1),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(s.FailureTopic))
+	}
 }
