@@ -123,11 +123,20 @@ def import_table(glue_context, spark, entry, args):
         additional_options=entry["options"],
     )
     df = frame.toDF()
-    written = df.count()
-    mode = "overwrite" if args["mode"] == "snapshot" else "append"
-    df.write.mode(mode).option("compression", "snappy").parquet(entry["path"])
     if args["mode"] == "snapshot":
-        return written, written
+        # Count from the Parquet just written (its footers), not from the
+        # source frame: counting that would read the source database twice.
+        df.write.mode("overwrite").option("compression", "snappy").parquet(entry["path"])
+        total = spark.read.parquet(entry["path"]).count()
+        return total, total
+    # Incremental: the new rows must be counted before the append; persisting
+    # them keeps the count and the write to one read of the source.
+    df = df.persist()
+    try:
+        written = df.count()
+        df.write.mode("append").option("compression", "snappy").parquet(entry["path"])
+    finally:
+        df.unpersist()
     return written, spark.read.parquet(entry["path"]).count()
 
 

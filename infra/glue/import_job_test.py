@@ -26,18 +26,32 @@ class Recorder:
         self.locations = {}  # catalog table name -> location
         self.lake = {}       # path -> rows already in the lake (incremental)
         self.pages = 1
+        self.source_reads = 0  # extra reads of the source database
 
 
 REC = Recorder()
 
 
 class FakeDataFrame:
-    def __init__(self, rows):
+    def __init__(self, rows, source=False):
         self.rows = rows
+        self.source = source
+        self.persisted = False
         self.write = FakeWriter(self)
 
     def count(self):
+        if self.source and not self.persisted:
+            # Counting an unpersisted source frame reads the database again.
+            REC.source_reads += 1
         return self.rows
+
+    def persist(self):
+        self.persisted = True
+        return self
+
+    def unpersist(self):
+        self.persisted = False
+        return self
 
 
 class FakeWriter:
@@ -66,7 +80,7 @@ class FakeDynamicFrame:
         self.rows = rows
 
     def toDF(self):
-        return FakeDataFrame(self.rows)
+        return FakeDataFrame(self.rows, source=True)
 
 
 class FakeCatalogReader:
@@ -194,6 +208,8 @@ class ImportJobTest(unittest.TestCase):
             ("s3://lake-bucket/lake/products/", "overwrite", "snappy"),
         ])
         self.assertTrue(REC.committed)
+        # Each table is read from the source once: the counts come from the lake.
+        self.assertEqual(REC.source_reads, 0)
 
     def test_manifest_records_the_counts_of_the_workflow_run_outside_the_crawled_tables(self):
         self.run_job(argv("snapshot"))
@@ -222,6 +238,8 @@ class ImportJobTest(unittest.TestCase):
         manifest = REC.puts[0][2]
         self.assertEqual({t["name"]: (t["rowsWritten"], t["rowsTotal"]) for t in manifest["tables"]},
                          {"orders": (7, 107), "products": (42, 52)})
+        # The new rows are counted from the persisted frame, not read twice.
+        self.assertEqual(REC.source_reads, 0)
 
     def test_incremental_without_a_key_names_the_table_and_the_setting(self):
         with self.assertRaises(import_job.ImportError_) as ctx:
