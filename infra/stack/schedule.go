@@ -3,7 +3,6 @@ package stack
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -93,14 +92,6 @@ func (s *Stack) addPostImportTagging(wf *ImportWorkflow) {
 		})},
 		{"PostImportTaggingDroppedAlarm", "TagOutput failed on every retry after a successful lake crawl; its log group says why", tag.Function().Metric(jsii.String("AsyncEventsDropped"), period)},
 	} {
-		alarm := awscloudwatch.NewAlarm(s.Stack, jsii.String(a.id), &awscloudwatch.AlarmProps{
-			AlarmDescription:   jsii.String("lakeforge: " + a.what + "; the lake database may lack the analyst tag until the next daily run"),
-			Metric:             a.metric,
-			Threshold:          jsii.Number(1),
-			EvaluationPeriods:  jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-		alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(s.FailureTopic))
+		s.alarmOnFailureTopic(a.id, "lakeforge: "+a.what+"; the lake database may lack the analyst tag until the next daily run", a.metric)
 	}
 }
