@@ -51,9 +51,7 @@ const lfNoResourceLevel = "Lake Formation actions have no resource-level permiss
 // role that allows exactly the calls its handler makes.
 func (s *Stack) addAccessModel() {
 	cfg := s.Config
-	partition, region, account := *awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID()
-	glueARN := func(r string) string { return "arn:" + partition + ":glue:" + region + ":" + account + ":" + r }
-	slr := lakeformation.ServiceLinkedRoleARN(partition, account)
+	slr := lakeformation.ServiceLinkedRoleARN(*awscdk.Aws_PARTITION(), *awscdk.Aws_ACCOUNT_ID())
 	lfStatement := func(sid string, actions ...string) awsiam.PolicyStatement {
 		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String(sid), Actions: jsii.Strings(actions...), Resources: jsii.Strings("*"),

@@ -61,7 +61,7 @@ func TestAccessModelFunctionsAndEnvironment(t *testing.T) {
 	// lake database, so the analysts never see the source definitions.
 	ed := envOf("ensure-database")
 	if ed[lakeformation.EnvDatabaseName] != cfg.Database.Name || ed[lakeformation.EnvSourceDatabaseName] != cfg.Names().SourceDatabase ||
-		!strings.Contains(jsonOfAny(ed[lakeformation.EnvDatabaseLocation]), "/"+strings.TrimSuffix(cfg.Lake.Prefix, "/")) {
+		!strings.Contains(jsonOf(t, ed[lakeformation.EnvDatabaseLocation]), "/"+strings.TrimSuffix(cfg.Lake.Prefix, "/")) {
 		t.Errorf("ensure-database env = %v", ed)
 	}
 	if _, ok := to[lakeformation.EnvSourceDatabaseName]; ok {
@@ -103,11 +103,6 @@ func TestAccessModelHasNoUnsuppressedNagFindings(t *testing.T) {
 	if len(findings) > 0 {
 		t.Fatalf("unsuppressed cdk-nag findings on access-model resources:\n%s", strings.Join(findings, "\n"))
 	}
-}
-
-func jsonOfAny(v any) string {
-	raw, _ := json.Marshal(v)
-	return string(raw)
 }
 
 func stringOf(v any) string {

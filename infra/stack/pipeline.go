@@ -8,6 +8,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/verify"
 )
 
@@ -27,11 +28,6 @@ func (s *Stack) addPipeline() {
 	s.addMonitoring(sm)
 }
 
-// glueARN is the ARN of a Glue resource of this account and region.
-func glueARN(resource string) string {
-	return "arn:" + *awscdk.Aws_PARTITION() + ":glue:" + *awscdk.Aws_REGION() + ":" + *awscdk.Aws_ACCOUNT_ID() + ":" + resource
-}
-
 // RunsPrefix is the S3 prefix of the import manifests.
 func (s *Stack) RunsPrefix() string { return s.Config.Lake.Prefix + verify.RunsFolder + "/" }
 
@@ -42,21 +38,11 @@ func (s *Stack) VerifyAnalystRoleARN() string {
 		return *s.AnalystRole.RoleArn()
 	}
 	for _, a := range s.Config.Personas.Analysts.PrincipalARNs {
-		if isRoleARN(a) {
+		if config.IsRoleARN(a) {
 			return a
 		}
 	}
 	return ""
-}
-
-func isRoleARN(a string) bool {
-	// arn:<partition>:iam::<account>:role/<path/name>
-	for i := 0; i+6 <= len(a); i++ {
-		if a[i:i+6] == ":role/" {
-			return true
-		}
-	}
-	return false
 }
 
 // addImportSteps makes StartImport, GetImportStatus and VerifyQuery.

@@ -5,6 +5,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/lakeforge/lakeforge/pkg/lakeformation"
 )
 
 // addWorkflowRole makes the role the Glue crawlers and the import job run
@@ -111,7 +113,7 @@ func (s *Stack) addPersonas() {
 		s.AdminRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("LakeFormationDataAccessRolePolicy"),
 			Actions:   jsii.Strings("iam:PutRolePolicy"),
-			Resources: jsii.Strings("arn:" + *awscdk.Aws_PARTITION() + ":iam::" + *awscdk.Aws_ACCOUNT_ID() + ":role/aws-service-role/lakeformation.amazonaws.com/AWSServiceRoleForLakeFormationDataAccess"),
+			Resources: jsii.Strings(lakeformation.ServiceLinkedRoleARN(*awscdk.Aws_PARTITION(), *awscdk.Aws_ACCOUNT_ID())),
 		}))
 		cdknag.NagSuppressions_AddResourceSuppressions(s.AdminRole, &[]*cdknag.NagPackSuppression{
 			{
@@ -159,14 +161,12 @@ func (s *Stack) addPersonas() {
 // access to the lake bucket at all (Lake Formation vends it per table), only
 // the Athena workgroup and its results bucket.
 func (s *Stack) analystStatements() []awsiam.PolicyStatement {
-	region, account, partition := *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), *awscdk.Aws_PARTITION()
-	glueARN := func(r string) string { return "arn:" + partition + ":glue:" + region + ":" + account + ":" + r }
 	db := s.Config.Database.Name
 	return []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("QueryInLakeforgeWorkgroup"),
 			Actions:   jsii.Strings("athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:GetWorkGroup", "athena:ListQueryExecutions"),
-			Resources: jsii.Strings("arn:" + partition + ":athena:" + region + ":" + account + ":workgroup/" + s.Config.Athena.WorkgroupName),
+			Resources: jsii.Strings(s.WorkgroupARN()),
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("ReadLakeCatalog"),

@@ -105,6 +105,11 @@ func (s *Stack) LakeLocationARN() *string {
 	return jsii.String(*s.LakeBucket.BucketArn() + "/" + trimSlash(s.Config.Lake.Prefix))
 }
 
+// glueARN is the ARN of a Glue resource of this account and region.
+func glueARN(resource string) string {
+	return "arn:" + *awscdk.Aws_PARTITION() + ":glue:" + *awscdk.Aws_REGION() + ":" + *awscdk.Aws_ACCOUNT_ID() + ":" + resource
+}
+
 func trimSlash(p string) string {
 	for len(p) > 0 && p[len(p)-1] == '/' {
 		p = p[:len(p)-1]

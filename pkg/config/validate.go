@@ -327,12 +327,12 @@ func (c Config) validateAthena(v *validator) {
 }
 
 func hasRole(arns []string) bool {
-	for _, a := range arns {
-		if iamPrincipalARN.MatchString(a) && strings.Contains(a, ":role/") {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(arns, IsRoleARN)
+}
+
+// IsRoleARN says whether arn is a well-formed IAM role ARN.
+func IsRoleARN(arn string) bool {
+	return iamPrincipalARN.MatchString(arn) && strings.Contains(arn, ":role/")
 }
 
 func joinInts(list []int) string {
