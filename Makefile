@@ -17,10 +17,22 @@ export JSII_NODE := $(LAKEFORGE_NODE22)
 
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: help build synth deploy destroy test test-go test-python lint bench preflight clean
+# Python tools (moto, cfn-lint, pyspark) live in .venv/, pinned by
+# requirements.txt; the tests find them through PATH and LAKEFORGE_PYTHON.
+VENV := $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+export LAKEFORGE_PYTHON := $(VENV)/bin/python
+
+.PHONY: help venv build synth deploy destroy test test-go test-python lint bench preflight clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+venv: $(VENV)/.installed ## install the pinned Python tools (requirements.txt) into .venv/
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
 
 node_modules: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -41,9 +53,8 @@ deploy: build node_modules ## deploy the stack (needs credentials and a bootstra
 destroy: node_modules ## delete the stack; the lake bucket, its access logs and the KMS key are kept
 	$(CDK) destroy
 
-test: build node_modules ## every test tier; starts the database servers it needs
-	scripts/test-databases.sh start
-	$(MAKE) test-go test-python
+test: build node_modules venv ## every test tier, with throwaway database servers on free loopback ports
+	scripts/test-databases.sh run $(MAKE) test-go test-python
 
 test-go:
 	$(GO) test -count=1 ./...

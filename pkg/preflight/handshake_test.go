@@ -77,7 +77,7 @@ func requireListening(t *testing.T, tg Target, envVar string) {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", net.JoinHostPort(tg.Host, strconv.Itoa(tg.Port)), 2*time.Second)
 	if err != nil {
-		t.Fatalf("no %s server at %s:%d (%v): run `scripts/test-databases.sh start` (as root), or point %s at a test server", tg.Engine, tg.Host, tg.Port, err, envVar)
+		t.Fatalf("no %s server at %s:%d (%v): run the tests through `make test` (it starts throwaway servers), or `scripts/test-databases.sh run go test ./...`, or point %s at a test server", tg.Engine, tg.Host, tg.Port, err, envVar)
 	}
 	c.Close()
 }
