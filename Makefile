@@ -76,7 +76,7 @@ bench: build node_modules ## benchmarks: state transitions of one run (budget 40
 	if [ -n "$$pkgs" ]; then $(GO) test -run '^$$' -bench . -benchmem $$pkgs; fi
 
 preflight: ## run the source connection checks from this machine with your AWS credentials
-	$(GO) run ./functions/test-connection/cmd/preflight $(ARGS)
+	$(GO) run ./cmd/lakeforge preflight $(ARGS)
 
 clean: ## remove build outputs
 	rm -rf dist cdk.out
