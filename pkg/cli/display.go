@@ -18,7 +18,12 @@ type display interface {
 	finish()
 }
 
-func round(d time.Duration) string { return d.Round(100 * time.Millisecond).String() }
+func round(d time.Duration) string {
+	if d < 10*time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
 
 // plainDisplay writes one line per event, nothing else: safe for logs,
 // pipes and CI.

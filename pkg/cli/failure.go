@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -39,10 +40,22 @@ func parseFailure(execError, cause string) Failure {
 			msg := lambdaMessage(f.Cause)
 			return Failure{State: s, Error: f.Error, Message: msg, Fix: fixFor(f.Error, msg)}
 		}
+		if m := looseFailure.FindStringSubmatch(cause[i+len(failurePrefix):]); m != nil {
+			msg := lambdaMessage(m[3])
+			return Failure{State: m[1], Error: m[2], Message: msg, Fix: fixFor(m[2], msg)}
+		}
 	}
 	msg := lambdaMessage(cause)
 	return Failure{Error: execError, Message: msg, Fix: fixFor(execError, msg)}
 }
+
+// looseFailure reads the failure map when the inner Cause was inserted
+// without escaping its quotes (aws-local-stepfunctions' States.JsonToString
+// does that; Step Functions escapes them).
+var looseFailure = regexp.MustCompile(`(?s)^\{"([A-Za-z0-9_-]+)":\{"Error":"([^"]*)","Cause":"(.*)"\}\}$`)
+
+// looseLambda reads an unescaped Lambda error payload.
+var looseLambda = regexp.MustCompile(`(?s)^\{"errorMessage":"(.*)","errorType":"[^"]*"\}$`)
 
 // lambdaMessage is the errorMessage of a Lambda error payload, which is
 // the Cause Step Functions records for a failed Lambda task.
@@ -52,6 +65,9 @@ func lambdaMessage(cause string) string {
 	}
 	if json.Unmarshal([]byte(cause), &payload) == nil && payload.ErrorMessage != "" {
 		return payload.ErrorMessage
+	}
+	if m := looseLambda.FindStringSubmatch(cause); m != nil {
+		return m[1]
 	}
 	return cause
 }

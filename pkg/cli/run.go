@@ -28,6 +28,7 @@ func runCommand(ctx context.Context, g *globals, args []string, env Env) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	follow := fs.Bool("follow", false, "show the run's progress until it ends, then a summary")
 	name := fs.String("name", "", "execution name (default: one Step Functions generates)")
+	poll := fs.Duration("poll-interval", env.PollInterval, "with --follow, how often to read the execution's history")
 	if ok, code := parse(fs, g, args, env); !ok {
 		return code
 	}
@@ -76,7 +77,7 @@ func runCommand(ctx context.Context, g *globals, args []string, env Env) int {
 	f := &follower{
 		exec: clients.Executions, glue: clients.Glue, s3: clients.S3,
 		workflow: stack.Outputs[OutputWorkflowName], bucket: stack.Outputs[OutputLakeBucketName],
-		runsPrefix: runsPrefix(lc), display: disp, now: env.Now, interval: env.PollInterval,
+		runsPrefix: runsPrefix(lc), display: disp, now: env.Now, interval: *poll,
 	}
 	sum, err := f.follow(ctx, execArn)
 	if err != nil {
@@ -184,10 +185,18 @@ func (f *follower) follow(ctx context.Context, execArn string) (RunSummary, erro
 		importRun   string
 		lastImport  importProgress
 	)
+	failures := 0
 	for {
 		events, err := f.newEvents(ctx, execArn, lastID)
 		if err != nil {
-			return sum, err
+			// A dropped connection or a throttled poll must not end the
+			// watch of an hour-long run; a persistent error does.
+			if failures++; failures >= maxPollFailures {
+				return sum, err
+			}
+			events = nil
+		} else {
+			failures = 0
 		}
 		done := false
 		for _, ev := range events {
@@ -267,6 +276,9 @@ func (f *follower) follow(ctx context.Context, execArn string) (RunSummary, erro
 	sum.Cost = f.cost(ctx, transitions, importRun)
 	return sum, nil
 }
+
+// maxPollFailures is how many polls in a row may fail before follow gives up.
+const maxPollFailures = 5
 
 // newEvents returns the events after lastID, oldest first. It reads the
 // history newest first and stops at the first event already seen, so a
