@@ -277,26 +277,22 @@ func analystPrincipals(cfg config.Config, stack Stack) []string {
 }
 
 // grants compares the access model's grants (pkg/lakeformation.AccessGrants)
-// with what ListPermissions shows for each principal. It lists by
-// principal and matches the tag expression in code: ListPermissions
-// filtered by an LF-tag policy is unreliable (DESIGN.md).
+// with what ListPermissions shows. It sends the request GrantTagPermissions
+// sends (Principal with the grant's LF-tag policy resource: Lake Formation
+// requires a Resource when a Principal is given) and matches principal,
+// resource type and expression in code, because the answer may include
+// grants on other expressions.
 func grants(ctx context.Context, c *Clients, cfg config.Config, stack Stack) Finding {
 	workflowRole := stack.Outputs[OutputWorkflowRoleArn]
 	if workflowRole == "" {
 		return Finding{Check: CheckGrants, Summary: "the stack has no WorkflowRoleArn output", Fix: "redeploy with `make deploy`"}
 	}
 	want := lakeformation.AccessGrants(workflowRole, cfg.LFTags.Workflow, analystPrincipals(cfg, stack), cfg.LFTags.Analyst)
-	have := map[string][]lftypes.PrincipalResourcePermissions{}
 	var missing []string
 	for _, g := range want {
-		perms, ok := have[g.Principal]
-		if !ok {
-			var err error
-			perms, err = listByPrincipal(ctx, c.LF, g.Principal)
-			if err != nil {
-				return apiFinding(CheckGrants, "lakeformation:ListPermissions", err)
-			}
-			have[g.Principal] = perms
+		perms, err := listGrant(ctx, c.LF, g)
+		if err != nil {
+			return apiFinding(CheckGrants, "lakeformation:ListPermissions", err)
 		}
 		if !granted(perms, g) {
 			missing = append(missing, g.String())
@@ -309,9 +305,13 @@ func grants(ctx context.Context, c *Clients, cfg config.Config, stack Stack) Fin
 	return Finding{Check: CheckGrants, OK: true, Summary: fmt.Sprintf("all %d tag-based grants are in place", len(want))}
 }
 
-func listByPrincipal(ctx context.Context, api LakeFormationAPI, principal string) ([]lftypes.PrincipalResourcePermissions, error) {
+func listGrant(ctx context.Context, api LakeFormationAPI, g lakeformation.TagGrant) ([]lftypes.PrincipalResourcePermissions, error) {
 	var out []lftypes.PrincipalResourcePermissions
-	in := &lf.ListPermissionsInput{Principal: &lftypes.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(principal)}}
+	in := &lf.ListPermissionsInput{
+		Principal: &lftypes.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(g.Principal)},
+		Resource: &lftypes.Resource{LFTagPolicy: &lftypes.LFTagPolicyResource{ResourceType: g.ResourceType,
+			Expression: []lftypes.LFTag{{TagKey: aws.String(g.Tag.Key), TagValues: []string{g.Tag.Value}}}}},
+	}
 	for page := 0; page < 50; page++ {
 		res, err := api.ListPermissions(ctx, in)
 		if err != nil {

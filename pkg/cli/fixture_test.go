@@ -60,6 +60,9 @@ type fixture struct {
 	sfn  *localsfn.Server
 	dir  string // holds cdk.json
 	ctx  context.Context
+	// wrap, when set, adjusts the production clients (where moto differs
+	// from AWS; each use says why).
+	wrap func(*Clients)
 }
 
 // newFixture resets moto, creates the stack (outputs only) and starts the
@@ -174,6 +177,13 @@ func (f *fixture) cli(args ...string) (string, string, int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	args = append([]string{"--cdk-json", filepath.Join(f.dir, "cdk.json")}, args...)
-	code := Main(ctx, args, Env{Stdout: &out, Stderr: &errb, Clients: DefaultClients, PollInterval: 20 * time.Millisecond})
+	clients := func(ctx context.Context, o AWSOptions) (*Clients, error) {
+		c, err := DefaultClients(ctx, o)
+		if err == nil && f.wrap != nil {
+			f.wrap(c)
+		}
+		return c, err
+	}
+	code := Main(ctx, args, Env{Stdout: &out, Stderr: &errb, Clients: clients, PollInterval: 20 * time.Millisecond})
 	return out.String(), errb.String(), code
 }
