@@ -10,9 +10,11 @@ CDK       := npx --no-install cdk --no-notices
 export CDK_DISABLE_CLI_TELEMETRY := true
 # The CDK's jsii runtime warns about Node 20's end of life on every call.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-# Node 22 from the npm package `node`: the local Step Functions runner needs
-# it, and the CDK's jsii runtime uses it instead of the end-of-life Node 20.
-export LAKEFORGE_NODE22 := $(CURDIR)/node_modules/node/bin/node
+# Node 22 from the npm package `node` (scripts/node22): the local Step
+# Functions runner needs it, the CDK's jsii runtime uses it instead of the
+# end-of-life Node 20, and every npm and npx call of this Makefile runs on it.
+NODE22_DIR := $(CURDIR)/scripts/node22
+export LAKEFORGE_NODE22 := $(NODE22_DIR)/node_modules/node/bin/node
 export JSII_NODE := $(LAKEFORGE_NODE22)
 
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
@@ -20,7 +22,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 # Python tools (moto, cfn-lint, pyspark) live in .venv/, pinned by
 # requirements.txt; the tests find them through PATH and LAKEFORGE_PYTHON.
 VENV := $(CURDIR)/.venv
-export PATH := $(VENV)/bin:$(PATH)
+export PATH := $(VENV)/bin:$(NODE22_DIR)/node_modules/node/bin:$(PATH)
 export LAKEFORGE_PYTHON := $(VENV)/bin/python
 
 .PHONY: help venv build synth deploy destroy test test-go test-python lint bench preflight clean
@@ -34,7 +36,11 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-node_modules: package.json package-lock.json
+$(LAKEFORGE_NODE22): scripts/node22/package.json scripts/node22/package-lock.json
+	cd $(NODE22_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+node_modules: package.json package-lock.json $(LAKEFORGE_NODE22) ## install the pinned npm tools (CDK CLI, ASL validator, local Step Functions) on Node 22
 	npm ci --no-audit --no-fund
 	@touch node_modules
 
