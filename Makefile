@@ -50,14 +50,22 @@ build: ## build every functions/<name> into dist/<name>/bootstrap (linux/arm64, 
 	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o dist/$$f/bootstrap ./functions/$$f; \
 	done
 
-synth: build node_modules ## write the CloudFormation template to cdk.out/ (no AWS credentials needed)
-	$(CDK) synth --quiet
+# CONFIG=path/to/lakeforge.json replaces the "lakeforge" object of cdk.json
+# (the file holds that object itself); infra/main.go validates it the same way.
+CONFIG ?=
+CDK_CONFIG := $(if $(CONFIG),-c lakeforge:configFile=$(abspath $(CONFIG)))
 
-deploy: build node_modules ## deploy the stack (needs credentials and a bootstrapped account)
-	$(CDK) deploy --require-approval broadening
+synth: build node_modules ## write the CloudFormation template to cdk.out/ (no AWS credentials needed; CONFIG=file optional)
+	$(CDK) synth --quiet $(CDK_CONFIG)
 
-destroy: node_modules ## delete the stack; the lake bucket, its access logs and the KMS key are kept
-	$(CDK) destroy
+# lakeforge:deploy=true makes the app refuse the shipped example values and a
+# region (the AWS profile's, CDK_DEFAULT_REGION) other than the zone's and the
+# secret's, before anything is deployed.
+deploy: build node_modules ## deploy the stack to your AWS profile's region (CONFIG=file optional)
+	$(CDK) deploy --require-approval broadening -c lakeforge:deploy=true $(CDK_CONFIG)
+
+destroy: node_modules ## delete the stack; the lake bucket, its access logs and the KMS key are kept (CONFIG=file as for deploy)
+	$(CDK) destroy $(CDK_CONFIG)
 
 test: build node_modules venv ## every test tier, with throwaway database servers on free loopback ports
 	scripts/test-databases.sh run $(MAKE) test-go test-python
