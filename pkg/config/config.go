@@ -32,8 +32,13 @@ type Config struct {
 
 // LakeConfig is where the imported data lives.
 type LakeConfig struct {
-	// BucketName of the data lake bucket; empty lets CloudFormation name it.
+	// BucketName of the data lake bucket the stack creates; empty lets
+	// CloudFormation name it.
 	BucketName string `json:"bucketName,omitempty"`
+	// ExistingBucketName adopts a bucket that already exists (the one a
+	// previous deployment kept on `make destroy`): the stack creates no
+	// bucket and applies its bucket policy to this one.
+	ExistingBucketName string `json:"existingBucketName,omitempty"`
 	// Prefix under the bucket that Lake Formation registers and the import
 	// writes to, e.g. "lake/". Must end with "/".
 	Prefix string `json:"prefix"`
@@ -267,6 +272,11 @@ type ResourceNames struct {
 	OutputCrawler  string // crawler on the lake output; its success triggers tagging
 	SourceDatabase string // Glue database the source crawler writes to
 	StateMachine   string // the daily pipeline
+	Schedule       string // EventBridge Scheduler schedule that starts the pipeline
+	// GlueSecurityConfiguration encrypts the Glue logs and job bookmarks.
+	GlueSecurityConfiguration string
+	// StateMachineLogGroup receives the pipeline's execution logs.
+	StateMachineLogGroup string
 }
 
 // Names returns the resource names of this configuration.
@@ -280,5 +290,63 @@ func (c Config) Names() ResourceNames {
 		OutputCrawler:  p + "-lake-crawler",
 		SourceDatabase: strings.ReplaceAll(strings.ToLower(p), "-", "_") + "_source",
 		StateMachine:   p + "-pipeline",
+		Schedule:       p + "-daily",
+
+		GlueSecurityConfiguration: p + "-glue",
+		StateMachineLogGroup:      "/aws/vendedlogs/states/" + p + "-pipeline",
 	}
+}
+
+// LakeBucketName is the bucket the lake lives in when the configuration
+// names one (created or adopted); empty when CloudFormation names it.
+func (c Config) LakeBucketName() string {
+	if c.Lake.ExistingBucketName != "" {
+		return c.Lake.ExistingBucketName
+	}
+	return c.Lake.BucketName
+}
+
+// derivedName is one resource name derived from stackName and the longest
+// name AWS accepts for that resource.
+type derivedName struct {
+	what string
+	name string
+	max  int
+}
+
+// derivedNames lists every name derived from stackName with its AWS limit:
+// CloudFormation stack names 128, EventBridge Scheduler schedules 64, Step
+// Functions state machines 80, Glue names (connection, workflow, trigger,
+// crawler, job, security configuration, database) 255, CloudWatch log
+// groups 512. The Glue triggers are named <workflow>-start, -import and
+// -catalog (infra/stack/importworkflow.go); -catalog is the longest.
+func (c Config) derivedNames() []derivedName {
+	n := c.Names()
+	return []derivedName{
+		{"CloudFormation stack", c.StackName, 128},
+		{"EventBridge Scheduler schedule", n.Schedule, 64},
+		{"Step Functions state machine", n.StateMachine, 80},
+		{"Glue connection", n.Connection, 255},
+		{"Glue workflow", n.Workflow, 255},
+		{"Glue trigger", n.Workflow + "-catalog", 255},
+		{"Glue crawler", n.SourceCrawler, 255},
+		{"Glue crawler", n.OutputCrawler, 255},
+		{"Glue job", n.ImportJob, 255},
+		{"Glue security configuration", n.GlueSecurityConfiguration, 255},
+		{"Glue database", n.SourceDatabase, 255},
+		{"CloudWatch log group", n.StateMachineLogGroup, 512},
+	}
+}
+
+// MaxStackNameLength is the longest stackName whose derived names all fit
+// their AWS limits.
+func MaxStackNameLength() int {
+	probe := Config{StackName: "x"}
+	best := -1
+	for _, d := range probe.derivedNames() {
+		if room := d.max - (len(d.name) - 1); best < 0 || room < best {
+			best = room
+		}
+	}
+	return best
 }
