@@ -89,8 +89,8 @@ bench: build node_modules ## benchmarks: state transitions of one run (budget 40
 	@pkgs=$$( (grep -l '^func Benchmark' $$(git ls-files '*_test.go') || true) | xargs -r -n1 dirname | sort -u | (grep -v '^statemachine$$' || true) | sed 's|^|./|'); \
 	if [ -n "$$pkgs" ]; then $(GO) test -run '^$$' -bench . -benchmem $$pkgs; fi
 
-preflight: ## run the source connection checks from this machine with your AWS credentials
-	$(GO) run ./cmd/lakeforge preflight $(ARGS)
+preflight: ## lakeforge preflight: the source connection checks from this machine with your AWS credentials (CONFIG=file optional)
+	$(GO) run ./cmd/lakeforge preflight $(if $(CONFIG),--config $(abspath $(CONFIG))) $(ARGS)
 
 clean: ## remove build outputs
 	rm -rf dist cdk.out

@@ -60,9 +60,10 @@ type Env struct {
 // globals are the flags every command accepts, before or after its name.
 type globals struct {
 	AWSOptions
-	output    string
-	stackName string
-	cdkJSON   string
+	output     string
+	stackName  string
+	cdkJSON    string
+	configFile string
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
@@ -71,6 +72,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.output, "output", g.output, "output format: text or json")
 	fs.StringVar(&g.stackName, "stack-name", g.stackName, "CloudFormation stack name (default: stackName in cdk.json, else lakeforge)")
 	fs.StringVar(&g.cdkJSON, "cdk-json", g.cdkJSON, "the CDK app file whose context holds the lakeforge configuration")
+	fs.StringVar(&g.configFile, "config", g.configFile, "a file holding the lakeforge configuration object itself (as make deploy CONFIG=FILE); replaces cdk.json's")
 }
 
 const usage = `lakeforge: operate the lakeforge data lake pipeline.
@@ -89,6 +91,7 @@ Global flags (accepted before or after the command):
   --output FORMAT    text (default) or json
   --stack-name NAME  stack to operate (default: stackName in cdk.json, else lakeforge)
   --cdk-json PATH    configuration file (default: cdk.json)
+  --config FILE      the lakeforge object alone, as for make deploy CONFIG=FILE
 
 Exit status: 0 nothing wrong, 1 a problem was found (failed run, doctor or preflight
 finding), 2 bad usage or configuration, 3 AWS could not be asked (credentials,
@@ -192,33 +195,27 @@ type loadedConfig struct {
 	present bool
 }
 
-// loadConfig reads the "lakeforge" context of a cdk.json file. A missing
-// file is not an error when optional (run and status need only the stack
-// name); a present but invalid one always is.
-func loadConfig(path string, optional bool) (loadedConfig, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		if optional && errors.Is(err, os.ErrNotExist) {
+// loadConfig reads the configuration: --config FILE (the "lakeforge"
+// object itself, as `make deploy CONFIG=FILE` takes), else the "lakeforge"
+// context of cdk.json, with pkg/config's rules (exact keys, duplicates,
+// trailing data). A missing cdk.json is not an error when optional (run and
+// status need only the stack name); a present but invalid one always is.
+func loadConfig(g *globals, optional bool) (loadedConfig, error) {
+	path, load := g.cdkJSON, config.LoadCDKJSON
+	if g.configFile != "" {
+		path, load = g.configFile, config.LoadFile
+	}
+	if _, err := os.Stat(path); err != nil {
+		if optional && g.configFile == "" && errors.Is(err, os.ErrNotExist) {
 			return loadedConfig{}, nil
 		}
 		return loadedConfig{}, &cliError{code: ExitUsage, msg: fmt.Sprintf("read %s: %v", path, err),
-			fix: "run lakeforge from the repository root, or pass --cdk-json PATH"}
+			fix: "run lakeforge from the repository root, or pass --cdk-json PATH or --config FILE"}
 	}
-	var doc struct {
-		Context map[string]json.RawMessage `json:"context"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return loadedConfig{}, &cliError{code: ExitUsage, msg: fmt.Sprintf("%s is not valid JSON: %v", path, err), fix: "correct the JSON syntax of " + path}
-	}
-	value, ok := doc.Context[config.ContextKey]
-	if !ok {
-		return loadedConfig{}, &cliError{code: ExitUsage, msg: fmt.Sprintf("%s has no context key %q", path, config.ContextKey),
-			fix: "pass --cdk-json with the lakeforge app's cdk.json"}
-	}
-	cfg, err := config.Parse(value)
+	cfg, err := load(path)
 	if err != nil {
 		return loadedConfig{}, &cliError{code: ExitUsage, msg: strings.TrimSpace(err.Error()),
-			fix: fmt.Sprintf("correct the %q context in %s", config.ContextKey, path)}
+			fix: fmt.Sprintf("correct the %q configuration in %s", config.ContextKey, path)}
 	}
 	return loadedConfig{cfg: cfg, present: true}, nil
 }

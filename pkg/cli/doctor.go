@@ -59,7 +59,7 @@ func doctorCommand(ctx context.Context, g *globals, args []string, env Env) int 
 	if ok, code := parse(fs, g, args, env); !ok {
 		return code
 	}
-	lc, err := loadConfig(g.cdkJSON, false)
+	lc, err := loadConfig(g, false)
 	if err != nil {
 		return fail(env, "doctor", err)
 	}

@@ -23,7 +23,7 @@ func preflightCommand(ctx context.Context, g *globals, args []string, env Env) i
 	if *asJSON {
 		g.output = "json"
 	}
-	lc, err := loadConfig(g.cdkJSON, false)
+	lc, err := loadConfig(g, false)
 	if err != nil {
 		return fail(env, "preflight", err)
 	}

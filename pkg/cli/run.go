@@ -32,7 +32,7 @@ func runCommand(ctx context.Context, g *globals, args []string, env Env) int {
 	if ok, code := parse(fs, g, args, env); !ok {
 		return code
 	}
-	lc, err := loadConfig(g.cdkJSON, true)
+	lc, err := loadConfig(g, true)
 	if err != nil {
 		return fail(env, "run", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -204,7 +206,51 @@ func TestUsageErrors(t *testing.T) {
 	// A broken cdk.json is a usage error naming the file's fix.
 	f.writeConfig(func(c map[string]any) { c["stackName"] = "" })
 	_, errOut, code := f.cli("doctor")
-	if code != ExitUsage || !strings.Contains(errOut, "stackName") || !strings.Contains(errOut, "Fix: correct the \"lakeforge\" context") {
+	if code != ExitUsage || !strings.Contains(errOut, "stackName") || !strings.Contains(errOut, "lakeforge.stackName") || !strings.Contains(errOut, "Fix: correct the \"lakeforge\" configuration") {
 		t.Errorf("bad cdk.json: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// The CLI's configuration follows pkg/config's rules (issue 13): a key
+// that differs only in case, and a duplicate key, are errors at their path.
+func TestConfigurationRulesApplyToTheCLI(t *testing.T) {
+	f := newFixture(t, nil)
+	raw, err := os.ReadFile(filepath.Join(f.dir, "cdk.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, old, new, want string }{
+		{"case variant", `"stackName": "lakeforge"`, `"stackname": "lakeforge"`, "stackname"},
+		{"duplicate key", `"stackName": "lakeforge"`, `"stackName": "lakeforge", "stackName": "other"`, "stackName"},
+	} {
+		bad := strings.Replace(string(raw), tc.old, tc.new, 1)
+		if bad == string(raw) {
+			t.Fatalf("%s: cdk.json has no %s", tc.name, tc.old)
+		}
+		if err := os.WriteFile(filepath.Join(f.dir, "cdk.json"), []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, errOut, code := f.cli("status")
+		if code != ExitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q", tc.name, code, errOut)
+		}
+	}
+	// --config takes the lakeforge object alone, as make deploy CONFIG= does.
+	file := filepath.Join(f.dir, "lakeforge.json")
+	var doc struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	obj := doc.Context["lakeforge"].(map[string]any)
+	obj["stackName"] = "other-stack"
+	b, _ := json.Marshal(obj)
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := f.cli("--config", file, "status")
+	if code != ExitAWS || !strings.Contains(errOut, "stack other-stack does not exist") {
+		t.Errorf("--config: exit %d, stderr %q", code, errOut)
 	}
 }

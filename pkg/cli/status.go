@@ -49,7 +49,7 @@ func statusCommand(ctx context.Context, g *globals, args []string, env Env) int 
 		fmt.Fprintf(env.Stderr, "lakeforge status: -n %d: Fix: use a number from 1 to 100\n", *n)
 		return ExitUsage
 	}
-	lc, err := loadConfig(g.cdkJSON, true)
+	lc, err := loadConfig(g, true)
 	if err != nil {
 		return fail(env, "status", err)
 	}
