@@ -1,10 +1,10 @@
 // Command start-import is the StartImport step: it starts the Glue import
-// workflow, or attaches to the run already in progress.
+// workflow, or attaches to the run already in progress, and keeps the
+// state's task token for the import-events function.
 package main
 
 import (
-	"time"
-
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 
 	"github.com/lakeforge/lakeforge/pkg/importrun"
@@ -13,8 +13,8 @@ import (
 
 func main() {
 	step := steprun.New("start-import")
-	workflow := step.Env.String("WORKFLOW_NAME")
-	timeout := step.Env.Int("WAIT_TIMEOUT_MINUTES")
+	workflow := step.Env.String(importrun.EnvWorkflowName)
+	table := step.Env.String(importrun.EnvTokenTable)
 	cfg, err := step.AWSConfig()
 	if err != nil {
 		step.Fail(err)
@@ -22,8 +22,8 @@ func main() {
 	}
 	im := &importrun.Importer{
 		Glue:     glue.NewFromConfig(cfg),
+		Tokens:   &importrun.DynamoTokens{DB: dynamodb.NewFromConfig(cfg), Table: table},
 		Workflow: workflow,
-		Schedule: importrun.NewSchedule(time.Duration(timeout) * time.Minute),
 		Log:      step.Log,
 	}
 	steprun.Start(step, im.Start)
