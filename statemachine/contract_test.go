@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,10 +31,30 @@ type catcher struct {
 }
 
 type aslState struct {
-	Type     string
-	Resource string
-	Retry    []retrier
-	Catch    []catcher
+	Type       string
+	Resource   string
+	Parameters map[string]any
+	Retry      []retrier
+	Catch      []catcher
+}
+
+// waitForTaskToken is the Lambda integration that waits on a task token.
+const waitForTaskToken = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+
+// lambdaPlaceholder is the ${...FunctionArn} a Task invokes: its Resource,
+// or the FunctionName of the Lambda service integration.
+func (st aslState) lambdaPlaceholder() (string, bool) {
+	if st.Type != "Task" {
+		return "", false
+	}
+	if strings.HasPrefix(st.Resource, "${") {
+		return st.Resource, true
+	}
+	if st.Resource == waitForTaskToken {
+		fn, _ := st.Parameters["FunctionName"].(string)
+		return fn, strings.HasPrefix(fn, "${")
+	}
+	return "", false
 }
 
 func states(t *testing.T) map[string]aslState {
@@ -99,6 +120,18 @@ func TestNamesMatchTheErrorTypesOfSteperr(t *testing.T) {
 	}
 }
 
+// documentedNames are the error names Step Functions itself reports that
+// the definition may use ("Error handling in Step Functions", "Handle
+// Lambda service exceptions"): a typo in one would never match.
+var documentedNames = []string{
+	"States.ALL", "States.DataLimitExceeded", "States.Runtime", "States.Timeout", "States.TaskFailed",
+	"Lambda.ClientExecutionTimeoutException", "Lambda.ServiceException", "Lambda.AWSLambdaException",
+	"Lambda.SdkClientException", "Lambda.TooManyRequestsException", "Lambda.Unknown",
+}
+
+// Every name in a Retry or Catch is a documented Step Functions error or
+// an error type of pkg/steperr (whose Go type names are what
+// aws-lambda-go reports).
 func TestEveryErrorEqualsNameExists(t *testing.T) {
 	known := exportedErrorTypes(t)
 	for name, st := range states(t) {
@@ -110,61 +143,115 @@ func TestEveryErrorEqualsNameExists(t *testing.T) {
 			used = append(used, c.ErrorEquals...)
 		}
 		for _, e := range used {
-			if strings.HasPrefix(e, "States.") || strings.HasPrefix(e, "Lambda.") {
+			if slices.Contains(documentedNames, e) {
 				continue
 			}
 			if !slices.Contains(known, e) {
-				t.Errorf("%s: ErrorEquals %q is no exported error type of pkg/steperr (%v)", name, e, known)
+				t.Errorf("%s: ErrorEquals %q is neither a documented Step Functions error nor an error type of pkg/steperr (%v)", name, e, known)
 			}
 		}
 	}
 }
 
-var lambdaServiceErrors = []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
-
-func TestEveryStepErrorIsRetriedOrCaught(t *testing.T) {
-	names := exportedErrorTypes(t)
+// The Retry lists of every Lambda task, with the values the requirement
+// sets: the Lambda service exceptions as AWS recommends ("Handle Lambda
+// service exceptions": IntervalSeconds 2, MaxAttempts 6, BackoffRate 2,
+// ClientExecutionTimeoutException included); TransientError for Lake
+// Formation's eventual consistency, which lasts up to about 2 minutes
+// (DESIGN.md); Lambda.Unknown (a function timeout) retried once.
+func TestRetryPolicies(t *testing.T) {
+	lambdaService := []string{"Lambda.ClientExecutionTimeoutException", "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
+	type want struct {
+		interval, backoff float64
+		attempts          int
+	}
 	tasks := 0
 	for name, st := range states(t) {
-		if st.Type != "Task" || !strings.HasPrefix(st.Resource, "${") {
+		if _, ok := st.lambdaPlaceholder(); !ok {
 			continue
 		}
 		tasks++
-		handled := map[string]bool{}
+		byName := map[string]retrier{}
 		for _, r := range st.Retry {
 			for _, e := range r.ErrorEquals {
-				handled[e] = true
+				if _, dup := byName[e]; dup {
+					t.Errorf("%s: %s in two retriers", name, e)
+				}
+				byName[e] = r
 			}
-			if r.BackoffRate == nil || *r.BackoffRate < 1 || r.JitterStrategy != "FULL" || r.MaxDelaySeconds == nil || r.MaxAttempts == nil || r.IntervalSeconds == nil {
-				t.Errorf("%s: retrier %v needs IntervalSeconds, MaxAttempts, BackoffRate, JitterStrategy FULL and MaxDelaySeconds", name, r.ErrorEquals)
+			if r.JitterStrategy != "FULL" || r.MaxDelaySeconds == nil || r.IntervalSeconds == nil || r.MaxAttempts == nil || r.BackoffRate == nil {
+				t.Errorf("%s: retrier %v needs IntervalSeconds, MaxAttempts, BackoffRate, MaxDelaySeconds and JitterStrategy FULL", name, r.ErrorEquals)
 			}
 		}
-		for _, e := range append(slices.Clone(lambdaServiceErrors), "TransientError") {
-			if !handled[e] {
+		check := func(e string, w want) retrier {
+			r, ok := byName[e]
+			if !ok {
 				t.Errorf("%s: %s is not retried", name, e)
+				return r
+			}
+			if r.IntervalSeconds == nil || r.MaxAttempts == nil || r.BackoffRate == nil {
+				return r
+			}
+			if *r.IntervalSeconds != w.interval || *r.MaxAttempts != w.attempts || *r.BackoffRate != w.backoff {
+				t.Errorf("%s: %s retried every %vs x%v, %d times; want %vs x%v, %d times", name, e, *r.IntervalSeconds, *r.BackoffRate, *r.MaxAttempts, w.interval, w.backoff, w.attempts)
+			}
+			return r
+		}
+		for _, e := range lambdaService {
+			check(e, want{2, 2, 6})
+		}
+		tr := check("TransientError", want{5, 2, 5})
+		if tr.MaxDelaySeconds != nil && tr.IntervalSeconds != nil && tr.MaxAttempts != nil && tr.BackoffRate != nil {
+			// The retries span the eventual-consistency window of ~2 minutes.
+			total, d := 0.0, *tr.IntervalSeconds
+			for range *tr.MaxAttempts {
+				total += min(d, *tr.MaxDelaySeconds)
+				d *= *tr.BackoffRate
+			}
+			if total < 100 || total > 180 {
+				t.Errorf("%s: TransientError retries span %vs, want about 2 minutes", name, total)
 			}
 		}
-		caughtAll := false
-		for _, c := range st.Catch {
-			for _, e := range c.ErrorEquals {
-				handled[e] = true
-				caughtAll = caughtAll || e == "States.ALL"
+		check("Lambda.Unknown", want{30, 2, 1})
+		// Errors that retrying cannot change are never retried.
+		for _, e := range steperr.Names() {
+			if _, ok := byName[e]; ok && e != "TransientError" {
+				t.Errorf("%s: %s is retried; only TransientError may be", name, e)
 			}
+		}
+		if len(byName) != len(lambdaService)+2 {
+			t.Errorf("%s: retries %v, want exactly the Lambda service errors, TransientError and Lambda.Unknown", name, slices.Sorted(maps.Keys(byName)))
+		}
+	}
+	if tasks != 9 {
+		t.Fatalf("%d Lambda tasks, want 9", tasks)
+	}
+}
+
+// One Catch per Task: States.ALL, alone and last as Step Functions
+// requires, and before it States.DataLimitExceeded and States.Runtime,
+// which States.ALL does not match. Each records {Error, Cause} under
+// $.failure.<state> for DescribeFailure.
+func TestOneCatchPerTask(t *testing.T) {
+	for name, st := range states(t) {
+		if _, ok := st.lambdaPlaceholder(); !ok {
+			continue
+		}
+		if len(st.Catch) != 2 {
+			t.Errorf("%s: %d catchers, want 2", name, len(st.Catch))
+			continue
+		}
+		if got := st.Catch[0].ErrorEquals; !slices.Equal(got, []string{"States.DataLimitExceeded", "States.Runtime"}) {
+			t.Errorf("%s: first catcher %v", name, got)
+		}
+		if got := st.Catch[1].ErrorEquals; !slices.Equal(got, []string{"States.ALL"}) {
+			t.Errorf("%s: last catcher %v, want States.ALL alone", name, got)
+		}
+		for _, c := range st.Catch {
 			if c.Next != "DescribeFailure" || c.ResultPath != "$.failure."+name {
 				t.Errorf("%s: catcher %v goes to %s with ResultPath %s; want DescribeFailure and $.failure.%s", name, c.ErrorEquals, c.Next, c.ResultPath, name)
 			}
 		}
-		if !caughtAll {
-			t.Errorf("%s: no States.ALL catcher", name)
-		}
-		for _, e := range names {
-			if !handled[e] {
-				t.Errorf("%s: a handler can return %s, but it is neither retried nor caught by name", name, e)
-			}
-		}
-	}
-	if tasks != 10 {
-		t.Fatalf("%d Lambda tasks, want 10", tasks)
 	}
 }
 
@@ -201,9 +288,15 @@ func TestPlaceholdersMatchFunctionFolders(t *testing.T) {
 			t.Errorf("functions/%s has no main.go", fn)
 		}
 	}
-	for _, st := range states(t) {
-		if st.Type == "Task" && !strings.HasPrefix(st.Resource, "${") && st.Resource != "arn:aws:states:::sns:publish" {
-			t.Errorf("Task resource %q is neither a placeholder nor the SNS integration", st.Resource)
+	for name, st := range states(t) {
+		if p, ok := st.lambdaPlaceholder(); ok {
+			if _, ok := byPlaceholder[strings.Trim(p, "${}")]; !ok {
+				t.Errorf("%s invokes %s, which has no functions/<name> folder", name, p)
+			}
+			continue
+		}
+		if st.Type == "Task" && st.Resource != "arn:aws:states:::sns:publish" {
+			t.Errorf("%s: Task resource %q is neither a step function nor the SNS integration", name, st.Resource)
 		}
 	}
 }

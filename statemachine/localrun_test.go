@@ -101,6 +101,10 @@ func (e execution) retries(state string) int {
 // written with aws-lambda-go: the error is named after the top-level Go
 // type, and the cause is the JSON error payload.
 func lambdaError(err error) (name, cause string) {
+	var tf *taskFailure
+	if errors.As(err, &tf) {
+		return tf.name, tf.cause
+	}
 	var named interface{ LambdaErrorName() string }
 	if errors.As(err, &named) {
 		name = named.LambdaErrorName()
@@ -123,6 +127,9 @@ func (e serviceError) LambdaErrorName() string { return string(e) }
 
 // taskHandler answers one Task state invocation.
 type taskHandler func(state string, input json.RawMessage) (any, error)
+
+// runs numbers the local executions, so each gets its own task token.
+var runs int
 
 // runLocal executes the pipeline definition with aws-local-stepfunctions;
 // every Task is answered by handle, every Wait and Retry pause is 0.
@@ -158,13 +165,19 @@ func runLocal(t testing.TB, input any, handle taskHandler) execution {
 			t.Fatalf("write to driver: %v (stderr: %s)", err, stderr.String())
 		}
 	}
+	runs++
 	send(map[string]any{
 		"definition": def,
 		"input":      input,
-		"context": map[string]any{"Execution": map[string]any{
-			"Id":   "arn:aws:states:us-east-1:123456789012:execution:lakeforge-pipeline:test-run",
-			"Name": "test-run",
-		}},
+		"context": map[string]any{
+			"Execution": map[string]any{
+				"Id":   "arn:aws:states:us-east-1:123456789012:execution:lakeforge-pipeline:test-run",
+				"Name": "test-run",
+			},
+			// $$.Task.Token: Step Functions puts an opaque token of up to
+			// 2048 characters here for a .waitForTaskToken state.
+			"Task": map[string]any{"Token": fmt.Sprintf("AAAAKgAAAAIAAAAAAAAAA%dtoken", runs)},
+		},
 	})
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
@@ -210,5 +223,3 @@ func mustJSON(t testing.TB, raw json.RawMessage) map[string]any {
 	}
 	return v
 }
-
-var _ = fmt.Sprint

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/glue/types"
+
 	"github.com/lakeforge/lakeforge/pkg/importrun"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
@@ -41,28 +43,35 @@ func TestASLValidator(t *testing.T) {
 	}
 }
 
+// maxTransitions is the goal of issue 10: flat in the import's length.
+const maxTransitions = 12
+
 func TestSuccessPathEndToEnd(t *testing.T) {
 	w := newWorld(t, 30*time.Minute, sixHours)
 	ex := runLocal(t, map[string]any{"trigger": "manual"}, w.handle)
 	if ex.Status != "SUCCEEDED" {
 		t.Fatalf("status %s: %s %s\n%v", ex.Status, ex.Error, ex.Cause, ex.entered())
 	}
-	got := ex.entered()
-	if !slices.Equal(got[:len(prelude)], prelude) {
-		t.Fatalf("prelude %v", got[:len(prelude)])
+	want := append(slices.Clone(prelude), "TagOutput", "VerifyQuery", "Succeed")
+	if got := ex.entered(); !slices.Equal(got, want) {
+		t.Fatalf("states %v, want %v (no polling loop)", got, want)
 	}
-	if tail := got[len(got)-3:]; !slices.Equal(tail, []string{"TagOutput", "VerifyQuery", "Succeed"}) {
-		t.Fatalf("tail %v", tail)
+	// The token went into the store with the run id and left it on release.
+	var start struct {
+		FunctionName string
+		Payload      map[string]string
 	}
-	// The loop: Wait, status read, Choice; repeated until COMPLETED.
-	loop := got[len(prelude) : len(got)-3]
-	if len(loop)%3 != 0 || len(loop) == 0 {
-		t.Fatalf("loop %v", loop)
+	if err := json.Unmarshal(w.calls["StartImport"][0], &start); err != nil {
+		t.Fatal(err)
 	}
-	for i := 0; i < len(loop); i += 3 {
-		if !slices.Equal(loop[i:i+3], []string{"WaitForImport", "GetImportStatus", "ImportFinished"}) {
-			t.Fatalf("loop %v", loop)
-		}
+	if start.Payload["executionName"] != "test-run" || !strings.HasSuffix(start.Payload["taskToken"], "token") || len(start.Payload) != 2 {
+		t.Fatalf("StartImport payload %v, want executionName and taskToken from the context object", start.Payload)
+	}
+	if len(w.store.items) != 0 {
+		t.Fatalf("tokens left in the store: %v", w.store.items)
+	}
+	if got := w.released(); !slices.Equal(got, []string{"job SUCCEEDED:success"}) {
+		t.Fatalf("releases %v, want the job event's", got)
 	}
 	// VerifyQuery and TagOutput get the run id of StartImport.
 	runID := "wr_1"
@@ -73,7 +82,7 @@ func TestSuccessPathEndToEnd(t *testing.T) {
 	}
 	out := mustJSON(t, ex.Output)
 	imp := out["import"].(map[string]any)
-	if imp["completed"] != true || imp["runId"] != runID || imp["status"] != "COMPLETED" {
+	if imp["completed"] != true || imp["runId"] != runID || imp["releasedBy"] != "event" || imp["workflowName"] != workflow {
 		t.Fatalf("output import %v", imp)
 	}
 	if v := out["verification"].(map[string]any); v["verified"] != 2.0 || len(v) != 2 {
@@ -82,20 +91,155 @@ func TestSuccessPathEndToEnd(t *testing.T) {
 	if _, ok := out["failure"]; ok {
 		t.Fatalf("no failure expected: %v", out)
 	}
-	if n := ex.Transitions(); n > 40 {
-		t.Fatalf("%d transitions, budget 40", n)
+	if n := ex.Transitions(); n > maxTransitions {
+		t.Fatalf("%d transitions, goal %d", n, maxTransitions)
 	}
-	// The Wait state waited what the status function asked for.
-	for _, ev := range ex.Events {
-		if ev.Type == "StateEntered" && ev.State == "WaitForImport" {
-			var in struct {
-				Import importrun.Run `json:"import"`
-			}
-			_ = json.Unmarshal(ev.Input, &in)
-			if in.Import.WaitSeconds < 1 {
-				t.Fatalf("Wait entered with waitSeconds %d", in.Import.WaitSeconds)
-			}
+	if lag := w.noticeLag(); lag > time.Minute {
+		t.Fatalf("noticed %v after the import ended, goal 60 s", lag)
+	}
+	// A run of the state machine is tagged by its TagOutput state, not twice.
+	if len(w.tags.payloads) != 0 {
+		t.Fatalf("TagOutput invoked by the event handler for the state machine's own run: %v", w.tags.payloads)
+	}
+}
+
+func TestTransitionsAreFlatInTheImportLength(t *testing.T) {
+	var counts []int
+	for _, d := range []time.Duration{5 * time.Minute, 30 * time.Minute, 3 * time.Hour, sixHours - time.Minute} {
+		w := newWorld(t, d, sixHours)
+		ex := runLocal(t, map[string]any{}, w.handle)
+		if ex.Status != "SUCCEEDED" {
+			t.Fatalf("import of %s: %s %s", d, ex.Status, ex.Cause)
 		}
+		counts = append(counts, ex.Transitions())
+		if lag := w.noticeLag(); lag > time.Minute {
+			t.Fatalf("import of %s noticed %v late", d, lag)
+		}
+	}
+	for _, n := range counts {
+		if n != counts[0] || n > maxTransitions {
+			t.Fatalf("transitions %v: want the same count, at most %d, whatever the import's length", counts, maxTransitions)
+		}
+	}
+}
+
+func TestLostEventIsReleasedByTheFallback(t *testing.T) {
+	w := newWorld(t, 47*time.Minute, sixHours)
+	w.events = nil // Glue events are best effort: this one never comes
+	ex := runLocal(t, map[string]any{}, w.handle)
+	if ex.Status != "SUCCEEDED" {
+		t.Fatalf("status %s: %s", ex.Status, ex.Cause)
+	}
+	if got := w.released(); !slices.Equal(got, []string{"fallback:success"}) {
+		t.Fatalf("releases %v, want the fallback's", got)
+	}
+	if lag := w.noticeLag(); lag <= 0 || lag > importrun.FallbackInterval {
+		t.Fatalf("noticed %v after the end, want within the fallback interval %v", lag, importrun.FallbackInterval)
+	}
+	if imp := mustJSON(t, ex.Output)["import"].(map[string]any); imp["releasedBy"] != "fallback" || imp["status"] != "COMPLETED" {
+		t.Fatalf("import %v", imp)
+	}
+	if n := ex.Transitions(); n > maxTransitions {
+		t.Fatalf("%d transitions", n)
+	}
+}
+
+func TestDuplicatedEventIsHarmless(t *testing.T) {
+	w := newWorld(t, 30*time.Minute, sixHours)
+	w.events = []simEvent{{after: 5 * time.Second, state: "SUCCEEDED"}, {after: 20 * time.Second, state: "SUCCEEDED"}}
+	ex := runLocal(t, map[string]any{}, w.handle)
+	if ex.Status != "SUCCEEDED" {
+		t.Fatalf("status %s: %s", ex.Status, ex.Cause)
+	}
+	if got := w.released(); !slices.Equal(got, []string{"job SUCCEEDED:success"}) {
+		t.Fatalf("releases %v, want one", got)
+	}
+	if n := len(w.outcomes); n < 2 || w.outcomes[len(w.outcomes)-1].Ignored == "" {
+		t.Fatalf("the duplicate was not handled as a no-op: %+v", w.outcomes)
+	}
+	if w.sfn.calls != 1 {
+		t.Fatalf("%d SendTask calls, want 1", w.sfn.calls)
+	}
+}
+
+func TestEventOfAnotherRunDoesNotRelease(t *testing.T) {
+	w := newWorld(t, 90*time.Minute, sixHours)
+	// 30 minutes before this run's end, a job run started by hand outside
+	// the workflow succeeds; then this run's own event.
+	w.events = []simEvent{{after: -30 * time.Minute, state: "SUCCEEDED", jobRunID: "jr_by_hand"}, {after: 5 * time.Second, state: "SUCCEEDED"}}
+	ex := runLocal(t, map[string]any{}, w.handle)
+	if ex.Status != "SUCCEEDED" {
+		t.Fatalf("status %s: %s", ex.Status, ex.Cause)
+	}
+	if lag := w.noticeLag(); lag < 0 || lag > time.Minute {
+		t.Fatalf("released %v after the end: the other run's event released it", lag)
+	}
+	if got := w.released(); !slices.Equal(got, []string{"job SUCCEEDED:success"}) {
+		t.Fatalf("releases %v", got)
+	}
+	// The other run ended well outside the state machine: it is tagged.
+	tagged := slices.ContainsFunc(w.outcomes, func(o importrun.Outcome) bool { return o.Tagged && o.Trigger == "job SUCCEEDED" })
+	if len(w.tags.payloads) != 1 || !tagged {
+		t.Fatalf("TagOutput invocations %v for the run outside the state machine, want 1", w.tags.payloads)
+	}
+}
+
+func TestFailedJobFailsTheRunWithGluesMessage(t *testing.T) {
+	w := newWorld(t, 45*time.Minute, sixHours)
+	w.glue.JobState = types.JobRunStateFailed
+	w.events = []simEvent{{after: 5 * time.Second, state: "FAILED", message: "An error occurred while calling o112.jdbc. FATAL: password authentication failed"}}
+	ex := runLocal(t, map[string]any{}, w.handle)
+	if ex.Status != "FAILED" {
+		t.Fatalf("status %s", ex.Status)
+	}
+	if !slices.Contains(ex.entered(), "NotifyFailure") || slices.Contains(ex.entered(), "TagOutput") {
+		t.Fatalf("states %v", ex.entered())
+	}
+	if ex.retries("StartImport") != 0 {
+		t.Fatal("an ImportFailedError must not be retried (it would restart the import)")
+	}
+	for _, want := range []string{"StartImport", "ImportFailedError", "FAILED", "password authentication failed", "jr_1"} {
+		if !strings.Contains(ex.Cause, want) {
+			t.Errorf("cause lacks %q: %s", want, ex.Cause)
+		}
+	}
+	if n := ex.Transitions(); n > maxTransitions {
+		t.Fatalf("%d transitions", n)
+	}
+	if lag := w.noticeLag(); lag > time.Minute {
+		t.Fatalf("noticed %v late", lag)
+	}
+}
+
+func TestTimedOutAndStoppedJobsFail(t *testing.T) {
+	for state, glueState := range map[string]types.JobRunState{"TIMEOUT": types.JobRunStateTimeout, "STOPPED": types.JobRunStateStopped} {
+		w := newWorld(t, 45*time.Minute, sixHours)
+		w.glue.JobState = glueState
+		w.events = []simEvent{{after: 5 * time.Second, state: state, message: "Job run " + state}}
+		ex := runLocal(t, map[string]any{}, w.handle)
+		if ex.Status != "FAILED" || !strings.Contains(ex.Cause, "ended "+state) {
+			t.Fatalf("%s: status %s cause %s", state, ex.Status, ex.Cause)
+		}
+	}
+}
+
+func TestWaitEndsOnTotalTimeout(t *testing.T) {
+	w := newWorld(t, 10*time.Hour, sixHours)
+	ex := runLocal(t, map[string]any{}, w.handle)
+	if ex.Status != "FAILED" {
+		t.Fatalf("status %s", ex.Status)
+	}
+	for _, want := range []string{"ImportFailedError", "waitTimeoutMinutes", "RUNNING"} {
+		if !strings.Contains(ex.Cause, want) {
+			t.Errorf("cause lacks %q: %s", want, ex.Cause)
+		}
+	}
+	// The timeout is judged by the next fallback check after the deadline.
+	if over := w.releasedAt.Sub(w.glue.runs[0].started) - sixHours; over < 0 || over > importrun.FallbackInterval {
+		t.Fatalf("timed out %v after the deadline", over)
+	}
+	if ex.Transitions() > maxTransitions {
+		t.Fatalf("%d transitions", ex.Transitions())
 	}
 }
 
@@ -186,64 +330,6 @@ func TestPreflightFailureNotifiesThenFails(t *testing.T) {
 	}
 }
 
-func TestImportWithFailedActionsFails(t *testing.T) {
-	w := newWorld(t, 45*time.Minute, sixHours)
-	w.glue.Final.SucceededActions, w.glue.Final.FailedActions = 1, 1
-	ex := runLocal(t, map[string]any{}, w.handle)
-	if ex.Status != "FAILED" {
-		t.Fatalf("status %s", ex.Status)
-	}
-	if !slices.Contains(ex.entered(), "NotifyFailure") || slices.Contains(ex.entered(), "TagOutput") {
-		t.Fatalf("states %v", ex.entered())
-	}
-	for _, want := range []string{"GetImportStatus", "ImportFailedError", "1 failed"} {
-		if !strings.Contains(ex.Cause, want) {
-			t.Errorf("cause lacks %q: %s", want, ex.Cause)
-		}
-	}
-}
-
-func TestWaitLoopEndsOnCompleted(t *testing.T) {
-	for _, d := range []time.Duration{5 * time.Minute, 30 * time.Minute, 3 * time.Hour, sixHours - time.Minute} {
-		w := newWorld(t, d, sixHours)
-		ex := runLocal(t, map[string]any{}, w.handle)
-		if ex.Status != "SUCCEEDED" {
-			t.Fatalf("import of %s: %s %s", d, ex.Status, ex.Cause)
-		}
-		reads := len(w.calls["GetImportStatus"])
-		if reads > importrun.MaxPolls {
-			t.Fatalf("import of %s: %d status reads, at most %d", d, reads, importrun.MaxPolls)
-		}
-		if ex.Transitions() > 40 {
-			t.Fatalf("import of %s: %d transitions", d, ex.Transitions())
-		}
-		t.Logf("import of %v: %d status reads, %d transitions, noticed %v after it finished", d, reads, ex.Transitions(), w.noticeDelay().Round(time.Second))
-	}
-}
-
-func TestWaitLoopEndsOnTotalTimeout(t *testing.T) {
-	w := newWorld(t, 10*time.Hour, sixHours)
-	ex := runLocal(t, map[string]any{}, w.handle)
-	if ex.Status != "FAILED" {
-		t.Fatalf("status %s", ex.Status)
-	}
-	if n := len(w.calls["GetImportStatus"]); n != importrun.MaxPolls {
-		t.Fatalf("%d status reads before the timeout, want %d", n, importrun.MaxPolls)
-	}
-	for _, want := range []string{"ImportFailedError", "waitTimeoutMinutes", "RUNNING"} {
-		if !strings.Contains(ex.Cause, want) {
-			t.Errorf("cause lacks %q: %s", want, ex.Cause)
-		}
-	}
-	// The timeout is judged at the deadline, not long after it.
-	if over := w.now.Sub(w.glue.runs[0].started) - sixHours; over < 0 || over > time.Minute {
-		t.Fatalf("timed out %v after the deadline", over)
-	}
-	if ex.Transitions() > 40 {
-		t.Fatalf("%d transitions", ex.Transitions())
-	}
-}
-
 func TestRerunOnConvergedAccountSucceeds(t *testing.T) {
 	w := newWorld(t, 25*time.Minute, sixHours)
 	first := runLocal(t, map[string]any{}, w.handle)
@@ -290,5 +376,65 @@ func TestUnexpectedLambdaErrorIsCaught(t *testing.T) {
 	ex := runLocal(t, map[string]any{}, w.handle)
 	if ex.Status != "FAILED" || !strings.Contains(ex.Cause, "Runtime.ExitError") || !strings.Contains(ex.Cause, "EnsureDatabase") {
 		t.Fatalf("status %s cause %s", ex.Status, ex.Cause)
+	}
+}
+
+// A Lambda function that times out (or runs out of memory) reaches Step
+// Functions as Lambda.Unknown; States.Timeout is only the state's own
+// TimeoutSeconds. Every step is safe to run again (the access-model steps
+// converge, StartImport attaches to the run in progress, VerifyQuery only
+// reads), so a long step that timed out is retried once after 30 s, which
+// covers a slow AWS answer; a second timeout is reported with its name.
+func TestLambdaTimeoutOfALongStepIsRetriedOnceThenReported(t *testing.T) {
+	for _, state := range []string{"TestConnection", "VerifyQuery", "StartImport"} {
+		t.Run(state, func(t *testing.T) {
+			w := newWorld(t, 20*time.Minute, sixHours)
+			w.fail = func(s string, call int) error {
+				if s == state && call == 1 {
+					return serviceError("Lambda.Unknown")
+				}
+				return nil
+			}
+			ex := runLocal(t, map[string]any{}, w.handle)
+			if ex.Status != "SUCCEEDED" || ex.retries(state) != 1 {
+				t.Fatalf("one timeout: status %s after %d retries: %s", ex.Status, ex.retries(state), ex.Cause)
+			}
+			if state == "StartImport" && w.glue.Starts != 1 {
+				t.Fatalf("the retried StartImport started %d runs, want 1", w.glue.Starts)
+			}
+
+			w = newWorld(t, 20*time.Minute, sixHours)
+			w.fail = func(s string, _ int) error {
+				if s == state {
+					return serviceError("Lambda.Unknown")
+				}
+				return nil
+			}
+			ex = runLocal(t, map[string]any{}, w.handle)
+			if ex.Status != "FAILED" || ex.retries(state) != 1 || len(w.calls[state]) != 2 {
+				t.Fatalf("two timeouts: status %s, %d retries, %d calls", ex.Status, ex.retries(state), len(w.calls[state]))
+			}
+			for _, want := range []string{state, "Lambda.Unknown"} {
+				if !strings.Contains(ex.Cause, want) {
+					t.Errorf("notice lacks %q: %s", want, ex.Cause)
+				}
+			}
+		})
+	}
+}
+
+func TestLambdaServiceErrorsAreRetried(t *testing.T) {
+	for _, name := range []string{"Lambda.ClientExecutionTimeoutException", "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"} {
+		w := newWorld(t, 20*time.Minute, sixHours)
+		w.fail = func(s string, call int) error {
+			if s == "EnsureDatabase" && call <= 5 {
+				return serviceError(name)
+			}
+			return nil
+		}
+		ex := runLocal(t, map[string]any{}, w.handle)
+		if ex.Status != "SUCCEEDED" || ex.retries("EnsureDatabase") != 5 {
+			t.Fatalf("%s: status %s after %d retries", name, ex.Status, ex.retries("EnsureDatabase"))
+		}
 	}
 }

@@ -130,8 +130,10 @@ func TestTemplateIsTheStepContract(t *testing.T) {
 // pipelineEvent is the event the state machine (or EventBridge) sends.
 func pipelineEvent(name string, env map[string]string) string {
 	switch name {
-	case stepcontract.GetImportStatus:
-		return `{"workflowName":"` + env[stepcontract.EnvWorkflowName] + `","runId":"wr_contract","status":"RUNNING","polls":0}`
+	case stepcontract.StartImport:
+		return `{"executionName":"contract","taskToken":"AAAAKgAAAAIAAAAAAAAAAcontracttoken"}`
+	case stepcontract.ImportEvents:
+		return `{"version":"0","id":"e1","source":"aws.glue","detail-type":"Glue Job State Change","detail":{"jobName":"` + env[stepcontract.EnvImportJob] + `","jobRunId":"jr_contract","state":"SUCCEEDED","message":"Job run succeeded"}}`
 	case stepcontract.VerifyQuery:
 		return `{"runId":"wr_contract"}`
 	}

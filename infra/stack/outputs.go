@@ -15,6 +15,7 @@ func (s *Stack) addOutputs() {
 	out("AthenaWorkgroup", jsii.String(s.Config.Athena.WorkgroupName), "Athena workgroup for analysts")
 	out("StateMachineArn", s.StateMachine.StateMachineArn(), "The daily pipeline; start a run with: aws stepfunctions start-execution --state-machine-arn <this> --input '{}'")
 	out("ImportWorkflowName", jsii.String(s.Config.Names().Workflow), "Glue workflow that imports the source into the lake")
+	out("DashboardName", jsii.String(s.DashboardName()), "CloudWatch dashboard of the pipeline: runs, duration, rows per table, verification, freshness")
 	out("FailureTopicArn", s.FailureTopic.TopicArn(), "SNS topic for failed runs; subscribe to it")
 	out("GlueConnectionName", jsii.String(s.ConnectionName()), "Glue JDBC connection to the source database")
 	out("WorkflowRoleArn", s.WorkflowRole.RoleArn(), "Role of the Glue crawlers and import job")

@@ -4,12 +4,13 @@ import (
 	"strconv"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lakeforge/lakeforge/pkg/config"
-	"github.com/lakeforge/lakeforge/pkg/stepcontract"
+	"github.com/lakeforge/lakeforge/pkg/importrun"
 	"github.com/lakeforge/lakeforge/pkg/verify"
 )
 
@@ -17,16 +18,19 @@ import (
 const MetricNamespace = "lakeforge"
 
 // addPipeline deploys the daily pipeline: the Glue import workflow, the
-// import steps, the state machine, its schedule, the post-import tagging
-// rule and the failure alarms.
+// import steps and their token table, the state machine, its schedule,
+// the import's event handling (token release, fallback, post-import
+// tagging), the first run at deploy, the dashboard and the alarms.
 func (s *Stack) addPipeline() {
-	wf := s.addImportWorkflow()
-	s.addImportSteps()
+	s.addImportWorkflow()
+	tokens := s.addTokenTable()
+	s.addImportSteps(tokens)
 	sm := s.addStateMachine()
 	s.StateMachine = sm
 	s.addSchedule(sm)
-	s.addPostImportTagging(wf)
+	s.addImportEvents(tokens, sm)
 	s.addMonitoring(sm)
+	s.addFirstRun(sm)
 }
 
 // RunsPrefix is the S3 prefix of the import manifests.
@@ -46,30 +50,28 @@ func (s *Stack) VerifyAnalystRoleARN() string {
 	return ""
 }
 
-// addImportSteps makes StartImport, GetImportStatus and VerifyQuery.
-func (s *Stack) addImportSteps() {
+// addImportSteps makes StartImport and VerifyQuery.
+func (s *Stack) addImportSteps(tokens awsdynamodb.Table) {
 	names := s.Config.Names()
-	workflowARN := glueARN("workflow/" + names.Workflow)
-	wait := jsii.String(strconv.Itoa(s.Config.Import.WaitTimeoutMinutes))
 	s.addStep(&StepFunctionProps{
 		Name:        "start-import",
-		Description: "lakeforge StartImport: starts the Glue import workflow, or attaches to the run in progress",
-		Environment: map[string]*string{stepcontract.EnvWorkflowName: jsii.String(names.Workflow), stepcontract.EnvWaitTimeoutMinutes: wait},
-		Statements: []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("StartOrAttachToImportRun"),
-			Actions:   jsii.Strings("glue:GetWorkflow", "glue:StartWorkflowRun"),
-			Resources: jsii.Strings(workflowARN),
-		})},
-	})
-	s.addStep(&StepFunctionProps{
-		Name:        "get-import-status",
-		Description: "lakeforge GetImportStatus: reads the import workflow run and judges it from its statistics",
-		Environment: map[string]*string{stepcontract.EnvWorkflowName: jsii.String(names.Workflow), stepcontract.EnvWaitTimeoutMinutes: wait},
-		Statements: []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("ReadImportRun"),
-			Actions:   jsii.Strings("glue:GetWorkflowRun"),
-			Resources: jsii.Strings(workflowARN),
-		})},
+		Description: "lakeforge StartImport: starts the Glue import workflow, or attaches to the run in progress, and keeps the task token",
+		Environment: map[string]*string{
+			importrun.EnvWorkflowName: jsii.String(names.Workflow),
+			importrun.EnvTokenTable:   tokens.TableName(),
+		},
+		Statements: []awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("StartOrAttachToImportRun"),
+				Actions:   jsii.Strings("glue:GetWorkflow", "glue:StartWorkflowRun"),
+				Resources: jsii.Strings(glueARN("workflow/" + names.Workflow)),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("KeepTaskToken"),
+				Actions:   jsii.Strings("dynamodb:PutItem"),
+				Resources: &[]*string{tokens.TableArn()},
+			}),
+		},
 	})
 	analyst := s.VerifyAnalystRoleARN()
 	verifyStatements := []awsiam.PolicyStatement{
@@ -98,14 +100,14 @@ func (s *Stack) addImportSteps() {
 		Name:        "verify-query",
 		Description: "lakeforge VerifyQuery: counts every imported table in Athena as the analyst and compares with the import's counts",
 		Environment: map[string]*string{
-			stepcontract.EnvLakeBucket:        s.LakeBucket.BucketName(),
-			stepcontract.EnvRunsPrefix:        jsii.String(s.RunsPrefix()),
-			stepcontract.EnvDatabaseName:      jsii.String(s.Config.Database.Name),
-			stepcontract.EnvTablePrefix:       jsii.String(s.Config.Database.TablePrefix),
-			stepcontract.EnvWorkgroup:         jsii.String(s.Config.Athena.WorkgroupName),
-			stepcontract.EnvAnalystRoleARN:    jsii.String(analyst),
-			stepcontract.EnvMetricNamespace:   jsii.String(MetricNamespace),
-			stepcontract.EnvRowCountTolerance: jsii.String(strconv.FormatFloat(s.Config.Import.RowCountTolerance, 'g', -1, 64)),
+			"LAKE_BUCKET":         s.LakeBucket.BucketName(),
+			"RUNS_PREFIX":         jsii.String(s.RunsPrefix()),
+			"DATABASE_NAME":       jsii.String(s.Config.Database.Name),
+			"TABLE_PREFIX":        jsii.String(s.Config.Database.TablePrefix),
+			"WORKGROUP":           jsii.String(s.Config.Athena.WorkgroupName),
+			"ANALYST_ROLE_ARN":    jsii.String(analyst),
+			"METRIC_NAMESPACE":    jsii.String(MetricNamespace),
+			"ROW_COUNT_TOLERANCE": jsii.String(strconv.FormatFloat(s.Config.Import.RowCountTolerance, 'g', -1, 64)),
 		},
 		Statements: verifyStatements,
 		Timeout:    awscdk.Duration_Minutes(jsii.Number(10)),
@@ -120,7 +122,7 @@ func (s *Stack) addImportSteps() {
 	}}, jsii.Bool(true))
 	// The log streams are named by the Lambda service, in the step's own
 	// log group (suppression on the step's construct, as accessmodel.go).
-	for _, name := range []string{"start-import", "get-import-status", "verify-query"} {
+	for _, name := range []string{"start-import", "verify-query"} {
 		cdknag.NagSuppressions_AddResourceSuppressions(s.Steps[name].Role().Node().Scope(), &[]*cdknag.NagPackSuppression{{
 			Id:        jsii.String("AwsSolutions-IAM5"),
 			Reason:    jsii.String("The function writes log streams (named by the Lambda service) only in its own log group."),

@@ -7,20 +7,23 @@ import (
 	"testing"
 )
 
-// A failed post-import tagging outside the state machine reaches the
-// failure topic: undelivered rule events and events Lambda dropped.
+// A failure of the import's event handling outside the state machine
+// reaches the failure topic: undelivered rule events (each rule), and
+// events Lambda dropped (import-events, and the TagOutput it invokes for
+// runs started outside the pipeline).
 func TestPostImportTaggingFailuresAlarm(t *testing.T) {
 	st := synth(t, shippedConfig(t))
 	topic := st.Stack.logicalID(st.Stack.FailureTopic)
 	tagFn := st.Stack.logicalID(st.Stack.Steps["tag-output"].Function())
+	eventsFn := st.Stack.logicalID(st.Stack.Steps[ImportEventsFunction].Function())
 	var found []string
 	for _, a := range st.resources("AWS::CloudWatch::Alarm") {
 		p := a["Properties"].(map[string]any)
 		dims, _ := json.Marshal(p["Dimensions"])
 		actions, _ := json.Marshal(p["AlarmActions"])
 		switch {
-		case p["Namespace"] == "AWS/Events" && p["MetricName"] == "FailedInvocations" && strings.Contains(string(dims), "OutputCrawlerSucceeded"):
-		case p["Namespace"] == "AWS/Lambda" && p["MetricName"] == "AsyncEventsDropped" && strings.Contains(string(dims), tagFn):
+		case p["Namespace"] == "AWS/Events" && p["MetricName"] == "FailedInvocations" && strings.Contains(string(dims), "Import"):
+		case p["Namespace"] == "AWS/Lambda" && p["MetricName"] == "AsyncEventsDropped" && (strings.Contains(string(dims), tagFn) || strings.Contains(string(dims), eventsFn)):
 		default:
 			continue
 		}
@@ -33,7 +36,11 @@ func TestPostImportTaggingFailuresAlarm(t *testing.T) {
 		found = append(found, p["MetricName"].(string))
 	}
 	sort.Strings(found)
-	if strings.Join(found, ",") != "AsyncEventsDropped,FailedInvocations" {
+	rules := 2 // the job rule and the fallback
+	if _, crawlers := st.Stack.importEnd(); len(crawlers) > 0 {
+		rules++
+	}
+	if strings.Join(found, ",") != "AsyncEventsDropped,AsyncEventsDropped,"+strings.TrimSuffix(strings.Repeat("FailedInvocations,", rules), ",") {
 		t.Fatalf("tagging alarms on %v", found)
 	}
 }

@@ -210,6 +210,9 @@ type ScheduleConfig struct {
 	// Expression in EventBridge Scheduler syntax: cron(...) or rate(...).
 	Expression string `json:"expression"`
 	TimeZone   string `json:"timeZone"`
+	// RunAtDeploy starts one execution right after a deploy that created
+	// or changed the pipeline.
+	RunAtDeploy bool `json:"runAtDeploy"`
 }
 
 // AthenaConfig is the analysts' query workgroup.
@@ -263,7 +266,7 @@ func Default() Config {
 			WaitTimeoutMinutes:    360,
 			RowCountTolerance:     0,
 		},
-		Schedule: ScheduleConfig{Enabled: true, Expression: "cron(45 9 * * ? *)", TimeZone: "UTC"},
+		Schedule: ScheduleConfig{Enabled: true, Expression: "cron(45 9 * * ? *)", TimeZone: "UTC", RunAtDeploy: true},
 		Athena: AthenaConfig{
 			WorkgroupName:              "lakeforge",
 			BytesScannedCutoffPerQuery: 10 * 1024 * 1024 * 1024,

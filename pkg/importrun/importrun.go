@@ -1,5 +1,7 @@
-// Package importrun starts the Glue import workflow and judges its runs:
-// the StartImport and GetImportStatus steps of the daily pipeline.
+// Package importrun starts the Glue import workflow and ends the pipeline's
+// wait for it: StartImport starts (or attaches to) a workflow run and keeps
+// the state machine's task token; the Glue state-change events, or a slow
+// fallback check, release the token with the run's verdict.
 package importrun
 
 import (
@@ -14,8 +16,29 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glue/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
+
+// Environment of the import functions, defined once in pkg/stepcontract.
+const (
+	EnvWorkflowName   = stepcontract.EnvWorkflowName
+	EnvTokenTable     = stepcontract.EnvTokenTable
+	EnvTimeoutMinutes = stepcontract.EnvWaitTimeoutMinutes
+	EnvImportJob      = stepcontract.EnvImportJob
+	EnvEndCrawler     = stepcontract.EnvEndCrawler
+	EnvCrawlers       = stepcontract.EnvCrawlers
+	EnvTagFunction    = stepcontract.EnvTagFunction
+)
+
+// FallbackInterval is how often the fallback check reads the runs whose
+// token is still held: the bound on how late a run is noticed when its
+// Glue event is lost (Glue events are best effort).
+const FallbackInterval = 10 * time.Minute
+
+// MaxTokenLength is the longest task token Step Functions issues
+// (SendTaskSuccess: taskToken, 1 to 2048 characters).
+const MaxTokenLength = 2048
 
 // GlueAPI is the part of the Glue client the import steps use; a
 // *glue.Client satisfies it.
@@ -25,26 +48,24 @@ type GlueAPI interface {
 	GetWorkflowRun(ctx context.Context, in *glue.GetWorkflowRunInput, opts ...func(*glue.Options)) (*glue.GetWorkflowRunOutput, error)
 }
 
-// Run is what the state machine keeps about the import between states
-// ($.import): enough to read the run's status and to find its manifest.
+var _ GlueAPI = (*glue.Client)(nil)
+
+// Run is the result of the StartImport state ($.import), sent with
+// SendTaskSuccess when the import ended well.
 type Run struct {
 	WorkflowName string `json:"workflowName"`
 	RunID        string `json:"runId"`
 	// Attached is true when StartImport found a run already in progress
 	// and followed it instead of starting another.
 	Attached bool `json:"attached"`
-	// Status is the workflow run's status at the last read.
+	// Status is the workflow run's status when the verdict was made.
 	Status string `json:"status"`
-	// Completed is true when the run is COMPLETED with every action
-	// succeeded; the Choice state leaves the wait loop on it.
+	// Completed is true: only a run that ended well is released with
+	// success.
 	Completed bool `json:"completed"`
-	// WaitSeconds is how long the Wait state waits before the next read.
-	WaitSeconds int `json:"waitSeconds"`
-	// ElapsedSeconds is how long the run has been going at the last read.
-	ElapsedSeconds int `json:"elapsedSeconds"`
-	// Polls counts the status reads so far.
-	Polls int `json:"polls"`
-	// Statistics are the action counts of the last read.
+	// ReleasedBy says what noticed the end: "event" or "fallback".
+	ReleasedBy string `json:"releasedBy"`
+	// Statistics are the action counts, when the verdict read them.
 	Statistics *Statistics `json:"statistics,omitempty"`
 }
 
@@ -60,11 +81,28 @@ type Statistics struct {
 	Errored   int32 `json:"errored"`
 }
 
-// Importer starts and follows runs of one workflow.
+// StartInput is the StartImport payload of the state machine.
+type StartInput struct {
+	ExecutionName string `json:"executionName"`
+	// TaskToken is $$.Task.Token of the waiting state. It is a credential
+	// (whoever holds it can end the state): kept in the token table,
+	// never logged, never returned.
+	TaskToken string `json:"taskToken"`
+}
+
+// Started is what the StartImport Lambda answers. Step Functions ignores
+// it (the state waits for the token); it is for the function's own log.
+type Started struct {
+	WorkflowName string `json:"workflowName"`
+	RunID        string `json:"runId"`
+	Attached     bool   `json:"attached"`
+}
+
+// Importer starts runs of one workflow and keeps the token of each.
 type Importer struct {
 	Glue     GlueAPI
+	Tokens   TokenStore
 	Workflow string
-	Schedule Schedule
 	Log      *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -84,18 +122,46 @@ func (im *Importer) log() *slog.Logger {
 	return slog.Default()
 }
 
-// StartInput is the StartImport event: any JSON object; nothing is read.
-type StartInput struct{}
+// CheckStartInput names the field of a bad StartImport payload.
+func CheckStartInput(in StartInput) error {
+	switch {
+	case in.TaskToken == "":
+		return &steperr.InvalidInputError{Field: "taskToken", Fix: `the state machine passes "taskToken.$": "$$.Task.Token" in the Payload of the StartImport state (Resource arn:aws:states:::lambda:invoke.waitForTaskToken)`}
+	case len(in.TaskToken) > MaxTokenLength:
+		return &steperr.InvalidInputError{Field: "taskToken", Fix: fmt.Sprintf("a task token has at most %d characters; got %d", MaxTokenLength, len(in.TaskToken))}
+	case in.ExecutionName == "":
+		return &steperr.InvalidInputError{Field: "executionName", Fix: `the state machine passes "executionName.$": "$$.Execution.Name"`}
+	}
+	return nil
+}
 
 // Start starts a workflow run, or attaches to the run already in progress
-// (one the schedule started by hand, or a run of a previous execution that
-// was retried): a workflow that allows one run at a time refuses a second
-// one with ConcurrentRunsExceededException, which is not a failure here.
-func (im *Importer) Start(ctx context.Context, _ StartInput) (Run, error) {
+// (one started from the Glue console, or by a previous attempt of this
+// state): a workflow that allows one run at a time refuses a second one
+// with ConcurrentRunsExceededException, which is not a failure here. Then
+// it keeps the task token under the run id, for the event handler.
+func (im *Importer) Start(ctx context.Context, in StartInput) (Started, error) {
+	if err := CheckStartInput(in); err != nil {
+		return Started{}, err
+	}
+	out, err := im.startOrAttach(ctx)
+	if err != nil {
+		return Started{}, err
+	}
+	if err := im.Tokens.Put(ctx, Pending{
+		RunID: out.RunID, ExecutionName: in.ExecutionName, TaskToken: in.TaskToken,
+		WorkflowName: im.Workflow, Attached: out.Attached, Since: im.now(),
+	}); err != nil {
+		return Started{}, err
+	}
+	im.log().Info("waiting for the workflow run's end", "workflow", im.Workflow, "runId", out.RunID, "attached", out.Attached, "executionName", in.ExecutionName)
+	return out, nil
+}
+
+func (im *Importer) startOrAttach(ctx context.Context) (Started, error) {
 	if run, ok, err := im.runInProgress(ctx); err != nil {
-		return Run{}, err
+		return Started{}, err
 	} else if ok {
-		im.log().Info("attaching to the workflow run in progress", "workflow", im.Workflow, "runId", run.RunID)
 		return run, nil
 	}
 	out, err := im.Glue.StartWorkflowRun(ctx, &glue.StartWorkflowRunInput{Name: aws.String(im.Workflow)})
@@ -105,133 +171,94 @@ func (im *Importer) Start(ctx context.Context, _ StartInput) (Run, error) {
 			// Started by someone else between the read and the start.
 			run, ok, rerr := im.runInProgress(ctx)
 			if rerr != nil {
-				return Run{}, rerr
+				return Started{}, rerr
 			}
 			if ok {
-				im.log().Info("attaching to the workflow run started concurrently", "workflow", im.Workflow, "runId", run.RunID)
 				return run, nil
 			}
-			return Run{}, &steperr.TransientError{Op: "glue:StartWorkflowRun", Err: err}
+			return Started{}, &steperr.TransientError{Op: "glue:StartWorkflowRun", Err: err}
 		}
-		return Run{}, classify("glue:StartWorkflowRun", im.Workflow, err)
+		return Started{}, classify("glue:StartWorkflowRun", im.Workflow, err)
 	}
 	runID := aws.ToString(out.RunId)
 	if runID == "" {
-		return Run{}, &steperr.PermanentError{Op: "glue:StartWorkflowRun", Err: errors.New("the answer has no RunId"), Fix: "retry the execution; report the issue if it persists"}
+		return Started{}, &steperr.PermanentError{Op: "glue:StartWorkflowRun", Err: errors.New("the answer has no RunId"), Fix: "retry the execution; report the issue if it persists"}
 	}
-	im.log().Info("started workflow run", "workflow", im.Workflow, "runId", runID)
-	return Run{
-		WorkflowName: im.Workflow,
-		RunID:        runID,
-		Status:       string(types.WorkflowRunStatusRunning),
-		WaitSeconds:  seconds(im.Schedule.NextWait(0)),
-	}, nil
+	return Started{WorkflowName: im.Workflow, RunID: runID}, nil
 }
 
 // runInProgress reads the workflow's last run and returns it when it is
 // still going (RUNNING, or STOPPING: its end is near and must be judged).
-func (im *Importer) runInProgress(ctx context.Context) (Run, bool, error) {
+func (im *Importer) runInProgress(ctx context.Context) (Started, bool, error) {
 	out, err := im.Glue.GetWorkflow(ctx, &glue.GetWorkflowInput{Name: aws.String(im.Workflow), IncludeGraph: aws.Bool(false)})
 	if err != nil {
-		return Run{}, false, classify("glue:GetWorkflow", im.Workflow, err)
+		return Started{}, false, classify("glue:GetWorkflow", im.Workflow, err)
 	}
 	if out.Workflow == nil || out.Workflow.LastRun == nil {
-		return Run{}, false, nil
+		return Started{}, false, nil
 	}
 	last := out.Workflow.LastRun
 	switch last.Status {
 	case types.WorkflowRunStatusRunning, types.WorkflowRunStatusStopping:
-	default:
-		return Run{}, false, nil
+		return Started{WorkflowName: im.Workflow, RunID: aws.ToString(last.WorkflowRunId), Attached: true}, true, nil
 	}
-	elapsed := im.elapsed(last)
-	return Run{
-		WorkflowName:   im.Workflow,
-		RunID:          aws.ToString(last.WorkflowRunId),
-		Attached:       true,
-		Status:         string(last.Status),
-		ElapsedSeconds: seconds(elapsed),
-		WaitSeconds:    seconds(max(im.Schedule.NextWait(elapsed), MinWait)),
-	}, true, nil
+	return Started{}, false, nil
 }
 
-func (im *Importer) elapsed(run *types.WorkflowRun) time.Duration {
-	if run.StartedOn == nil {
-		return 0
-	}
-	return max(im.now().Sub(*run.StartedOn), 0)
+// Verdict is the judgement of one workflow run.
+type Verdict struct {
+	// Done is false while the run goes on.
+	Done bool
+	// Failure is nil for a run that ended well.
+	Failure *steperr.ImportFailedError
+	Run     Run
 }
 
-// Status reads the run in prev and decides: Completed (leave the loop),
-// keep waiting (WaitSeconds set), or ImportFailedError.
-func (im *Importer) Status(ctx context.Context, prev Run) (Run, error) {
-	if prev.RunID == "" {
-		return Run{}, &steperr.InvalidInputError{Field: "runId", Fix: "pass the output of StartImport ({\"runId\": ...}) as the input of GetImportStatus"}
-	}
-	if prev.WorkflowName != "" && prev.WorkflowName != im.Workflow {
-		return Run{}, &steperr.InvalidInputError{Field: "workflowName", Fix: fmt.Sprintf("this function follows workflow %q, not %q", im.Workflow, prev.WorkflowName)}
-	}
-	out, err := im.Glue.GetWorkflowRun(ctx, &glue.GetWorkflowRunInput{
-		Name:         aws.String(im.Workflow),
-		RunId:        aws.String(prev.RunID),
-		IncludeGraph: aws.Bool(false),
-	})
-	if err != nil {
-		return Run{}, classify("glue:GetWorkflowRun", im.Workflow, err)
-	}
-	if out.Run == nil {
-		return Run{}, &steperr.PermanentError{Op: "glue:GetWorkflowRun", Err: errors.New("the answer has no Run"), Fix: "retry the execution; report the issue if it persists"}
-	}
-	run := out.Run
-	elapsed := im.elapsed(run)
-	next := Run{
-		WorkflowName:   im.Workflow,
-		RunID:          prev.RunID,
-		Attached:       prev.Attached,
-		Status:         string(run.Status),
-		ElapsedSeconds: seconds(elapsed),
-		Polls:          prev.Polls + 1,
-		Statistics:     statistics(run.Statistics),
-	}
-	fail := func(detail string) error {
-		s := next.Statistics
+// JudgeRun decides from a workflow run (read without its graph) whether
+// it ended, and how: success only when COMPLETED with every action
+// succeeded (the run status alone does not say so: a run with a failed
+// job is COMPLETED too). A run still going after timeout has failed.
+func JudgeRun(workflow string, run *types.WorkflowRun, now time.Time, timeout time.Duration) Verdict {
+	stats := statistics(run.Statistics)
+	v := Verdict{Run: Run{WorkflowName: workflow, RunID: aws.ToString(run.WorkflowRunId), Status: string(run.Status), Statistics: stats}}
+	fail := func(detail string) Verdict {
+		s := stats
 		if s == nil {
 			s = &Statistics{}
 		}
-		return &steperr.ImportFailedError{
-			WorkflowName: im.Workflow, RunID: prev.RunID, Status: next.Status,
+		v.Done = true
+		v.Failure = &steperr.ImportFailedError{
+			WorkflowName: workflow, RunID: v.Run.RunID, Status: v.Run.Status,
 			Failed: s.Failed + s.Errored, TimedOut: s.TimedOut, Stopped: s.Stopped, Detail: detail,
 		}
+		return v
 	}
 	switch run.Status {
 	case types.WorkflowRunStatusCompleted:
-		s := next.Statistics
+		s := stats
 		if s == nil {
-			return next, fail("the run has no Statistics, so its success cannot be judged; look at the run in the Glue console")
+			return fail("the run has no Statistics, so its success cannot be judged; look at the run in the Glue console")
 		}
 		if s.Failed+s.Errored+s.TimedOut+s.Stopped > 0 {
-			return next, fail(fmt.Sprintf("%d of %d actions succeeded; open the workflow run in the Glue console (Workflows > %s > History) to see which crawler or job failed, and its CloudWatch logs", s.Succeeded, s.Total, im.Workflow))
+			return fail(fmt.Sprintf("%d of %d actions succeeded; open the workflow run in the Glue console (Workflows > %s > History) to see which job or crawler failed, and its CloudWatch logs", s.Succeeded, s.Total, workflow))
 		}
 		if s.Total > 0 && s.Succeeded < s.Total {
-			return next, fail(fmt.Sprintf("only %d of %d actions ran: a trigger condition was not met; check the triggers of workflow %s", s.Succeeded, s.Total, im.Workflow))
+			return fail(fmt.Sprintf("only %d of %d actions ran: a trigger condition was not met; check the triggers of workflow %s", s.Succeeded, s.Total, workflow))
 		}
-		next.Completed = true
-		im.log().Info("workflow run completed", "runId", prev.RunID, "elapsedSeconds", next.ElapsedSeconds, "actions", s.Total)
-		return next, nil
+		v.Done = true
+		v.Run.Completed = true
+		return v
 	case types.WorkflowRunStatusRunning, types.WorkflowRunStatusStopping:
-		wait := im.Schedule.NextWait(elapsed)
-		if wait <= 0 {
-			return next, fail(fmt.Sprintf("still %s after %s, longer than import.waitTimeoutMinutes (%d); the run goes on in Glue: stop it there or raise the limit", run.Status, elapsed.Round(time.Minute), int(im.Schedule.Timeout/time.Minute)))
+		if run.StartedOn != nil && timeout > 0 && now.Sub(*run.StartedOn) > timeout {
+			return fail(fmt.Sprintf("still %s after %s, longer than import.waitTimeoutMinutes (%d); the run goes on in Glue: stop it there or raise the limit", run.Status, now.Sub(*run.StartedOn).Round(time.Minute), int(timeout/time.Minute)))
 		}
-		next.WaitSeconds = seconds(wait)
-		im.log().Info("workflow run in progress", "runId", prev.RunID, "status", next.Status, "elapsedSeconds", next.ElapsedSeconds, "nextReadInSeconds", next.WaitSeconds)
-		return next, nil
+		return v
 	default: // STOPPED, ERROR
 		detail := aws.ToString(run.ErrorMessage)
 		if detail == "" {
 			detail = "the run was stopped or could not run; see the workflow run in the Glue console"
 		}
-		return next, fail(detail)
+		return fail(detail)
 	}
 }
 
@@ -245,15 +272,13 @@ func statistics(s *types.WorkflowRunStatistics) *Statistics {
 	}
 }
 
-func seconds(d time.Duration) int { return int((d + time.Second - 1) / time.Second) }
-
 // classify turns a Glue error into a step error: throttling, internal
 // errors and timeouts are transient; a missing workflow or a denied call
 // need the operator.
 func classify(op, workflow string, err error) error {
 	var notFound *types.EntityNotFoundException
 	if errors.As(err, &notFound) {
-		return &steperr.PermanentError{Op: op, Err: err, Fix: fmt.Sprintf("workflow %s does not exist: deploy the stack (`make deploy`)", workflow)}
+		return &steperr.PermanentError{Op: op, Err: err, Fix: fmt.Sprintf("workflow %s or its run does not exist: deploy the stack (`make deploy`)", workflow)}
 	}
 	var internal *types.InternalServiceException
 	var timeout *types.OperationTimeoutException
@@ -263,10 +288,10 @@ func classify(op, workflow string, err error) error {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		switch apiErr.ErrorCode() {
-		case "ThrottlingException", "Throttling", "TooManyRequestsException", "ServiceUnavailable", "InternalFailure":
+		case "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "ServiceUnavailable", "InternalFailure":
 			return &steperr.TransientError{Op: op, Err: err}
 		case "AccessDeniedException", "AccessDenied":
-			return &steperr.PermanentError{Op: op, Err: err, Fix: "the function's role lacks " + op + " on workflow " + workflow + ": redeploy the stack"}
+			return &steperr.PermanentError{Op: op, Err: err, Fix: "the function's role lacks " + op + ": redeploy the stack"}
 		}
 		if apiErr.ErrorFault() == smithy.FaultServer {
 			return &steperr.TransientError{Op: op, Err: err}

@@ -1,10 +1,12 @@
 package importrun_test
 
-// Unit tier: a stubbed Glue client, for what moto cannot do (finish a
-// run, report Statistics, refuse a concurrent run) and for injected faults.
+// Unit tier: stubbed clients, for what moto cannot do (finish a run,
+// report Statistics and a graph, refuse a concurrent run, answer
+// TaskTimedOut for a closed task) and for injected faults.
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -13,11 +15,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/glue/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/lakeforge/lakeforge/pkg/importrun"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
+
+const job = "lakeforge-import-job"
 
 type stubGlue struct {
 	lastRun  *types.WorkflowRun
@@ -25,6 +32,7 @@ type stubGlue struct {
 	startErr error
 	getErr   error
 	started  int
+	reads    []*glue.GetWorkflowRunInput
 }
 
 func (s *stubGlue) GetWorkflow(context.Context, *glue.GetWorkflowInput, ...func(*glue.Options)) (*glue.GetWorkflowOutput, error) {
@@ -41,85 +49,144 @@ func (s *stubGlue) StartWorkflowRun(context.Context, *glue.StartWorkflowRunInput
 	return &glue.StartWorkflowRunOutput{RunId: aws.String("wr_new")}, nil
 }
 
-func (s *stubGlue) GetWorkflowRun(context.Context, *glue.GetWorkflowRunInput, ...func(*glue.Options)) (*glue.GetWorkflowRunOutput, error) {
+func (s *stubGlue) GetWorkflowRun(_ context.Context, in *glue.GetWorkflowRunInput, _ ...func(*glue.Options)) (*glue.GetWorkflowRunOutput, error) {
+	s.reads = append(s.reads, in)
 	if s.getErr != nil {
 		return nil, s.getErr
 	}
 	return &glue.GetWorkflowRunOutput{Run: s.run}, nil
 }
 
+type memTokens struct {
+	items  []importrun.Pending
+	putErr error
+}
+
+func (m *memTokens) Put(_ context.Context, p importrun.Pending) error {
+	if m.putErr != nil {
+		return m.putErr
+	}
+	m.items = append(m.items, p)
+	return nil
+}
+func (m *memTokens) List(context.Context) ([]importrun.Pending, error) { return m.items, nil }
+func (m *memTokens) Delete(_ context.Context, p importrun.Pending) error {
+	for i, it := range m.items {
+		if it.RunID == p.RunID && it.ExecutionName == p.ExecutionName && it.TaskToken == p.TaskToken {
+			m.items = append(m.items[:i], m.items[i+1:]...)
+			return nil
+		}
+	}
+	return nil
+}
+
+// stubSFN answers SendTask* with err (nil: accepted) and records the calls.
+type stubSFN struct {
+	err       error
+	successes []*sfn.SendTaskSuccessInput
+	failures  []*sfn.SendTaskFailureInput
+}
+
+func (s *stubSFN) SendTaskSuccess(_ context.Context, in *sfn.SendTaskSuccessInput, _ ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
+	s.successes = append(s.successes, in)
+	return &sfn.SendTaskSuccessOutput{}, s.err
+}
+
+func (s *stubSFN) SendTaskFailure(_ context.Context, in *sfn.SendTaskFailureInput, _ ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error) {
+	s.failures = append(s.failures, in)
+	return &sfn.SendTaskFailureOutput{}, s.err
+}
+
+type stubInvoker struct{ calls []*lambda.InvokeInput }
+
+func (s *stubInvoker) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
+	s.calls = append(s.calls, in)
+	return &lambda.InvokeOutput{StatusCode: 202}, nil
+}
+
 var t0 = time.Date(2026, 3, 10, 9, 45, 0, 0, time.UTC)
 
-func importer(g importrun.GlueAPI, now time.Time) *importrun.Importer {
-	return &importrun.Importer{Glue: g, Workflow: workflow, Schedule: importrun.NewSchedule(360 * time.Minute), Log: quiet, Now: func() time.Time { return now }}
-}
+const token = "AAAAKgAAAAIAAAAAAAAAAexampletoken"
 
 func run(status types.WorkflowRunStatus, stats *types.WorkflowRunStatistics) *types.WorkflowRun {
 	return &types.WorkflowRun{Name: aws.String(workflow), WorkflowRunId: aws.String("wr_1"), StartedOn: aws.Time(t0), Status: status, Statistics: stats}
 }
 
-func TestCompletedWithEveryActionSucceeded(t *testing.T) {
-	g := &stubGlue{run: run(types.WorkflowRunStatusCompleted, &types.WorkflowRunStatistics{TotalActions: 3, SucceededActions: 3})}
-	out, err := importer(g, t0.Add(31*time.Minute)).Status(context.Background(), importrun.Run{RunID: "wr_1", Polls: 3})
-	if err != nil || !out.Completed || out.Polls != 4 || out.Statistics.Succeeded != 3 {
+// withJobRun adds the graph GetWorkflowRun returns with IncludeGraph: the
+// import job's node and its job run.
+func withJobRun(r *types.WorkflowRun, jobRunID string, state types.JobRunState) *types.WorkflowRun {
+	r.Graph = &types.WorkflowGraph{Nodes: []types.Node{{Type: types.NodeTypeJob, Name: aws.String(job),
+		JobDetails: &types.JobNodeDetails{JobRuns: []types.JobRun{{Id: aws.String(jobRunID), JobRunState: state}}}}}}
+	return r
+}
+
+func jobEvent(state, jobRunID, message string) json.RawMessage {
+	// The shape of the documented Glue Job State Change event.
+	b, _ := json.Marshal(map[string]any{"version": "0", "id": "e-1", "detail-type": "Glue Job State Change", "source": "aws.glue",
+		"account": "123456789012", "time": "2026-03-10T10:15:00Z", "region": "us-east-1", "resources": []string{},
+		"detail": map[string]string{"jobName": job, "severity": "INFO", "state": state, "jobRunId": jobRunID, "message": message}})
+	return b
+}
+
+func releaser(g *stubGlue, s *stubSFN, tokens *memTokens, now time.Time) (*importrun.Releaser, *stubInvoker) {
+	inv := &stubInvoker{}
+	return &importrun.Releaser{Glue: g, SFN: s, Tokens: tokens, Tag: inv, TagFunction: "tag-output", Workflow: workflow, ImportJob: job,
+		Timeout: 360 * time.Minute, Log: quiet, Now: func() time.Time { return now }}, inv
+}
+
+func pending() *memTokens {
+	return &memTokens{items: []importrun.Pending{{RunID: "wr_1", ExecutionName: "exec-1", TaskToken: token, WorkflowName: workflow, Since: t0}}}
+}
+
+func TestStartKeepsTheTokenUnderTheRunID(t *testing.T) {
+	g := &stubGlue{}
+	tokens := &memTokens{}
+	im := &importrun.Importer{Glue: g, Tokens: tokens, Workflow: workflow, Log: quiet, Now: func() time.Time { return t0 }}
+	out, err := im.Start(context.Background(), importrun.StartInput{ExecutionName: "exec-1", TaskToken: token})
+	if err != nil || out.RunID != "wr_new" || out.Attached {
 		t.Fatalf("%+v %v", out, err)
 	}
-}
-
-func TestCompletedIsNotEnough(t *testing.T) {
-	cases := []struct {
-		name  string
-		stats *types.WorkflowRunStatistics
-		want  string
-	}{
-		{"failed crawler", &types.WorkflowRunStatistics{TotalActions: 3, SucceededActions: 1, FailedActions: 1}, "1 failed"},
-		{"timed-out job", &types.WorkflowRunStatistics{TotalActions: 3, SucceededActions: 1, TimeoutActions: 1}, "1 timed-out"},
-		{"stopped job", &types.WorkflowRunStatistics{TotalActions: 3, SucceededActions: 1, StoppedActions: 1}, "1 stopped"},
-		{"errored job", &types.WorkflowRunStatistics{TotalActions: 3, SucceededActions: 2, ErroredActions: 1}, "1 failed"},
-		{"trigger never fired", &types.WorkflowRunStatistics{TotalActions: 3, SucceededActions: 1}, "trigger"},
-		{"no statistics", nil, "no Statistics"},
+	if len(tokens.items) != 1 || tokens.items[0] != (importrun.Pending{RunID: "wr_new", ExecutionName: "exec-1", TaskToken: token, WorkflowName: workflow, Since: t0}) {
+		t.Fatalf("stored %+v", tokens.items)
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			g := &stubGlue{run: run(types.WorkflowRunStatusCompleted, c.stats)}
-			_, err := importer(g, t0.Add(time.Hour)).Status(context.Background(), importrun.Run{RunID: "wr_1"})
-			var fe *steperr.ImportFailedError
-			if !errors.As(err, &fe) || !strings.Contains(err.Error(), c.want) || fe.RunID != "wr_1" {
-				t.Fatalf("want ImportFailedError mentioning %q, got %v", c.want, err)
-			}
-		})
+	if b, _ := json.Marshal(out); strings.Contains(string(b), token) {
+		t.Fatalf("the answer (logged by Lambda) holds the token: %s", b)
 	}
 }
 
-func TestStoppedOrErrorRunFails(t *testing.T) {
-	r := run(types.WorkflowRunStatusError, nil)
-	r.ErrorMessage = aws.String("Concurrent runs exceeded")
-	_, err := importer(&stubGlue{run: r}, t0.Add(time.Minute)).Status(context.Background(), importrun.Run{RunID: "wr_1"})
-	var fe *steperr.ImportFailedError
-	if !errors.As(err, &fe) || fe.Status != "ERROR" || !strings.Contains(err.Error(), "Concurrent runs exceeded") {
-		t.Fatalf("%v", err)
+func TestStartRejectsABadPayload(t *testing.T) {
+	im := &importrun.Importer{Glue: &stubGlue{}, Tokens: &memTokens{}, Workflow: workflow, Log: quiet}
+	for field, in := range map[string]importrun.StartInput{
+		"taskToken":     {ExecutionName: "e"},
+		"executionName": {TaskToken: token},
+	} {
+		_, err := im.Start(context.Background(), in)
+		var ie *steperr.InvalidInputError
+		if !errors.As(err, &ie) || ie.Field != field {
+			t.Errorf("want InvalidInputError on %s, got %v", field, err)
+		}
+	}
+	_, err := im.Start(context.Background(), importrun.StartInput{ExecutionName: "e", TaskToken: strings.Repeat("t", 2049)})
+	if err == nil || !strings.Contains(err.Error(), "2048") {
+		t.Fatalf("a token over 2048 characters: %v", err)
 	}
 }
 
-func TestRunningPastTheTimeoutFails(t *testing.T) {
-	g := &stubGlue{run: run(types.WorkflowRunStatusRunning, &types.WorkflowRunStatistics{TotalActions: 3, RunningActions: 1})}
-	out, err := importer(g, t0.Add(200*time.Minute)).Status(context.Background(), importrun.Run{RunID: "wr_1"})
-	if err != nil || out.Completed || out.WaitSeconds <= 0 {
-		t.Fatalf("before the deadline: %+v %v", out, err)
-	}
-	_, err = importer(g, t0.Add(360*time.Minute)).Status(context.Background(), importrun.Run{RunID: "wr_1"})
-	var fe *steperr.ImportFailedError
-	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "import.waitTimeoutMinutes (360)") {
-		t.Fatalf("at the deadline: %v", err)
+func TestStartThatCannotKeepTheTokenFails(t *testing.T) {
+	tokens := &memTokens{putErr: &steperr.TransientError{Op: "dynamodb:PutItem", Err: errors.New("throttled")}}
+	im := &importrun.Importer{Glue: &stubGlue{}, Tokens: tokens, Workflow: workflow, Log: quiet}
+	_, err := im.Start(context.Background(), importrun.StartInput{ExecutionName: "e", TaskToken: token})
+	var te *steperr.TransientError
+	if !errors.As(err, &te) {
+		t.Fatalf("want TransientError (the state retries, attaching to the run), got %v", err)
 	}
 }
 
 func TestConcurrentStartAttaches(t *testing.T) {
 	g := &stubGlue{startErr: &types.ConcurrentRunsExceededException{Message: aws.String("Concurrent runs exceeded")}}
-	im := importer(g, t0)
+	im := &importrun.Importer{Glue: &raceGlue{stubGlue: g}, Tokens: &memTokens{}, Workflow: workflow, Log: quiet}
 	// The run appears between the read and the start.
-	im.Glue = &raceGlue{stubGlue: g}
-	out, err := im.Start(context.Background(), importrun.StartInput{})
+	out, err := im.Start(context.Background(), importrun.StartInput{ExecutionName: "e", TaskToken: token})
 	if err != nil || !out.Attached || out.RunID != "wr_1" {
 		t.Fatalf("%+v %v", out, err)
 	}
@@ -133,6 +200,224 @@ func (r *raceGlue) StartWorkflowRun(ctx context.Context, in *glue.StartWorkflowR
 	return out, err
 }
 
+func TestCompletedIsNotEnough(t *testing.T) {
+	cases := []struct {
+		name  string
+		stats *types.WorkflowRunStatistics
+		want  string
+	}{
+		{"failed job", &types.WorkflowRunStatistics{TotalActions: 1, FailedActions: 1}, "1 failed"},
+		{"timed-out job", &types.WorkflowRunStatistics{TotalActions: 1, TimeoutActions: 1}, "1 timed-out"},
+		{"stopped job", &types.WorkflowRunStatistics{TotalActions: 1, StoppedActions: 1}, "1 stopped"},
+		{"errored job", &types.WorkflowRunStatistics{TotalActions: 2, SucceededActions: 1, ErroredActions: 1}, "1 failed"},
+		{"trigger never fired", &types.WorkflowRunStatistics{TotalActions: 2, SucceededActions: 1}, "trigger"},
+		{"no statistics", nil, "no Statistics"},
+	}
+	for _, c := range cases {
+		v := importrun.JudgeRun(workflow, run(types.WorkflowRunStatusCompleted, c.stats), t0.Add(time.Hour), 6*time.Hour)
+		if !v.Done || v.Failure == nil || !strings.Contains(v.Failure.Error(), c.want) || v.Failure.RunID != "wr_1" {
+			t.Errorf("%s: %+v, want a failure mentioning %q", c.name, v, c.want)
+		}
+	}
+	v := importrun.JudgeRun(workflow, run(types.WorkflowRunStatusCompleted, &types.WorkflowRunStatistics{TotalActions: 1, SucceededActions: 1}), t0, time.Hour)
+	if !v.Done || v.Failure != nil || !v.Run.Completed {
+		t.Fatalf("clean run %+v", v)
+	}
+}
+
+func TestStoppedOrErrorRunFails(t *testing.T) {
+	r := run(types.WorkflowRunStatusError, nil)
+	r.ErrorMessage = aws.String("Concurrent runs exceeded")
+	v := importrun.JudgeRun(workflow, r, t0, time.Hour)
+	if v.Failure == nil || v.Failure.Status != "ERROR" || !strings.Contains(v.Failure.Error(), "Concurrent runs exceeded") {
+		t.Fatalf("%+v", v)
+	}
+}
+
+func TestRunningPastTheTimeoutFails(t *testing.T) {
+	r := run(types.WorkflowRunStatusRunning, &types.WorkflowRunStatistics{TotalActions: 1, RunningActions: 1})
+	if v := importrun.JudgeRun(workflow, r, t0.Add(359*time.Minute), 360*time.Minute); v.Done {
+		t.Fatalf("before the deadline: %+v", v)
+	}
+	v := importrun.JudgeRun(workflow, r, t0.Add(361*time.Minute), 360*time.Minute)
+	if v.Failure == nil || !strings.Contains(v.Failure.Error(), "import.waitTimeoutMinutes (360)") {
+		t.Fatalf("after the deadline: %+v", v)
+	}
+}
+
+func TestJobEventReleasesItsRunWithSuccess(t *testing.T) {
+	g := &stubGlue{run: withJobRun(run(types.WorkflowRunStatusRunning, nil), "jr_1", types.JobRunStateSucceeded)}
+	s := &stubSFN{}
+	tokens := pending()
+	r, inv := releaser(g, s, tokens, t0.Add(time.Hour))
+	out, err := r.Handle(context.Background(), jobEvent("SUCCEEDED", "jr_1", "Job run succeeded"))
+	if err != nil || len(out.Released) != 1 || out.Released[0].Result != "success" {
+		t.Fatalf("%+v %v", out, err)
+	}
+	if len(s.successes) != 1 || aws.ToString(s.successes[0].TaskToken) != token {
+		t.Fatalf("SendTaskSuccess calls %+v", s.successes)
+	}
+	var sent importrun.Run
+	if err := json.Unmarshal([]byte(aws.ToString(s.successes[0].Output)), &sent); err != nil || sent.RunID != "wr_1" || !sent.Completed || sent.ReleasedBy != "event" {
+		t.Fatalf("output %s", aws.ToString(s.successes[0].Output))
+	}
+	if !aws.ToBool(g.reads[0].IncludeGraph) || aws.ToString(g.reads[0].RunId) != "wr_1" {
+		t.Fatalf("the run was read without its graph: %+v", g.reads[0])
+	}
+	if len(tokens.items) != 0 || len(inv.calls) != 0 {
+		t.Fatalf("tokens %v, tag calls %d", tokens.items, len(inv.calls))
+	}
+}
+
+func TestJobFailureEventsReleaseWithGluesMessage(t *testing.T) {
+	for _, state := range []string{"FAILED", "TIMEOUT", "STOPPED"} {
+		g := &stubGlue{run: withJobRun(run(types.WorkflowRunStatusRunning, nil), "jr_1", types.JobRunState(state))}
+		s := &stubSFN{}
+		r, inv := releaser(g, s, pending(), t0.Add(time.Hour))
+		out, err := r.Handle(context.Background(), jobEvent(state, "jr_1", "ErrorMessage from Glue"))
+		if err != nil || len(s.failures) != 1 || out.Released[0].Result != "failure" {
+			t.Fatalf("%s: %+v %v", state, out, err)
+		}
+		f := s.failures[0]
+		if aws.ToString(f.Error) != "ImportFailedError" || !strings.Contains(aws.ToString(f.Cause), "ended "+state+": ErrorMessage from Glue") {
+			t.Fatalf("%s: SendTaskFailure %s / %s", state, aws.ToString(f.Error), aws.ToString(f.Cause))
+		}
+		if len(inv.calls) != 0 {
+			t.Fatalf("%s: a failed run was tagged", state)
+		}
+	}
+}
+
+func TestEventOfAnotherRunReleasesNothingAndTagsThatRun(t *testing.T) {
+	g := &stubGlue{run: withJobRun(run(types.WorkflowRunStatusRunning, nil), "jr_1", types.JobRunStateRunning)}
+	s := &stubSFN{}
+	tokens := pending()
+	r, inv := releaser(g, s, tokens, t0.Add(time.Hour))
+	out, err := r.Handle(context.Background(), jobEvent("SUCCEEDED", "jr_other", ""))
+	if err != nil || len(out.Released) != 0 || len(s.successes)+len(s.failures) != 0 || len(tokens.items) != 1 {
+		t.Fatalf("%+v %v", out, err)
+	}
+	if !out.Tagged || len(inv.calls) != 1 || aws.ToString(inv.calls[0].FunctionName) != "tag-output" || inv.calls[0].InvocationType != "Event" {
+		t.Fatalf("the run outside the state machine was not tagged: %+v", inv.calls)
+	}
+	// A failure of another run is not tagged and releases nothing either.
+	out, err = r.Handle(context.Background(), jobEvent("FAILED", "jr_other", "boom"))
+	if err != nil || len(out.Released) != 0 || out.Tagged || len(tokens.items) != 1 {
+		t.Fatalf("%+v %v", out, err)
+	}
+}
+
+func TestEventForAClosedTaskIsHarmless(t *testing.T) {
+	// A duplicate delivered before the first one deleted the token, or a
+	// state that timed out: Step Functions answers TaskTimedOut.
+	for _, e := range []error{
+		&sfntypes.TaskTimedOut{Message: aws.String("Task Timed Out")},
+		&sfntypes.InvalidToken{Message: aws.String("Invalid token")},
+		&sfntypes.TaskDoesNotExist{Message: aws.String("Task does not exist")},
+	} {
+		g := &stubGlue{run: withJobRun(run(types.WorkflowRunStatusRunning, nil), "jr_1", types.JobRunStateSucceeded)}
+		tokens := pending()
+		r, _ := releaser(g, &stubSFN{err: e}, tokens, t0.Add(time.Hour))
+		out, err := r.Handle(context.Background(), jobEvent("SUCCEEDED", "jr_1", ""))
+		if err != nil || len(out.Released) != 1 || out.Released[0].Result != "gone" || len(tokens.items) != 0 {
+			t.Fatalf("%T: %+v %v", e, out, err)
+		}
+	}
+}
+
+func TestThrottledReleaseIsTransientAndKeepsTheToken(t *testing.T) {
+	g := &stubGlue{run: withJobRun(run(types.WorkflowRunStatusRunning, nil), "jr_1", types.JobRunStateSucceeded)}
+	tokens := pending()
+	r, _ := releaser(g, &stubSFN{err: &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}}, tokens, t0.Add(time.Hour))
+	_, err := r.Handle(context.Background(), jobEvent("SUCCEEDED", "jr_1", ""))
+	var te *steperr.TransientError
+	if !errors.As(err, &te) || len(tokens.items) != 1 {
+		t.Fatalf("want TransientError (EventBridge retries, then the fallback) and the token kept, got %v, %v", err, tokens.items)
+	}
+}
+
+func TestFallbackReleasesEndedRunsOnly(t *testing.T) {
+	ctx := context.Background()
+	tick := json.RawMessage(`{"version":"0","id":"t","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-03-10T10:40:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/x"],"detail":{}}`)
+	g := &stubGlue{run: run(types.WorkflowRunStatusRunning, &types.WorkflowRunStatistics{TotalActions: 1, RunningActions: 1})}
+	s := &stubSFN{}
+	tokens := pending()
+	r, _ := releaser(g, s, tokens, t0.Add(time.Hour))
+	if out, err := r.Handle(ctx, tick); err != nil || len(out.Released) != 0 || len(tokens.items) != 1 {
+		t.Fatalf("running: %+v %v", out, err)
+	}
+	if aws.ToBool(g.reads[0].IncludeGraph) {
+		t.Fatal("the fallback needs no graph")
+	}
+	g.run = run(types.WorkflowRunStatusCompleted, &types.WorkflowRunStatistics{TotalActions: 1, SucceededActions: 1})
+	out, err := r.Handle(ctx, tick)
+	if err != nil || len(out.Released) != 1 || len(s.successes) != 1 || !strings.Contains(aws.ToString(s.successes[0].Output), `"releasedBy":"fallback"`) {
+		t.Fatalf("completed: %+v %v", out, err)
+	}
+}
+
+func TestCrawlerEventsAreMatchedInMixedCase(t *testing.T) {
+	// A workflow that still ends with the output crawler.
+	crawled := func(state types.CrawlState) *types.WorkflowRun {
+		r := run(types.WorkflowRunStatusRunning, nil)
+		r.Graph = &types.WorkflowGraph{Nodes: []types.Node{{Type: types.NodeTypeCrawler, Name: aws.String("lake-crawler"),
+			CrawlerDetails: &types.CrawlerNodeDetails{Crawls: []types.Crawl{{State: state}}}}}}
+		return r
+	}
+	event := func(state string) json.RawMessage {
+		b, _ := json.Marshal(map[string]any{"detail-type": "Glue Crawler State Change", "source": "aws.glue",
+			"detail": map[string]string{"crawlerName": "lake-crawler", "state": state, "message": "Crawler " + state, "errorMessage": "Internal Service Exception"}})
+		return b
+	}
+	for _, c := range []struct{ state, result string }{{"Succeeded", "success"}, {"Failed", "failure"}} {
+		g := &stubGlue{run: crawled(types.CrawlState(strings.ToUpper(c.state)))}
+		s := &stubSFN{}
+		r, _ := releaser(g, s, pending(), t0)
+		r.EndCrawler, r.Crawlers = "lake-crawler", []string{"lake-crawler"}
+		out, err := r.Handle(context.Background(), event(c.state))
+		if err != nil || len(out.Released) != 1 || out.Released[0].Result != c.result {
+			t.Fatalf("%s: %+v %v", c.state, out, err)
+		}
+		if c.result == "failure" && !strings.Contains(aws.ToString(s.failures[0].Cause), "Internal Service Exception") {
+			t.Fatalf("cause %s", aws.ToString(s.failures[0].Cause))
+		}
+	}
+	// With the job as the end, the job's success releases and a crawl
+	// that already ended in another state is another crawl's event.
+	g := &stubGlue{run: crawled(types.CrawlStateSucceeded)}
+	r, _ := releaser(g, &stubSFN{}, pending(), t0)
+	r.Crawlers = []string{"lake-crawler"}
+	if out, err := r.Handle(context.Background(), event("Failed")); err != nil || len(out.Released) != 0 {
+		t.Fatalf("another crawl's failure: %+v %v", out, err)
+	}
+	// Started is not an end; the upper-case spelling is not a crawler state.
+	if out, err := r.Handle(context.Background(), event("Started")); err != nil || out.Ignored == "" {
+		t.Fatalf("Started: %+v %v", out, err)
+	}
+	if out, err := r.Handle(context.Background(), event("SUCCEEDED")); err != nil || out.Ignored == "" || len(out.Released) != 0 {
+		t.Fatalf("SUCCEEDED on a crawler: %+v %v", out, err)
+	}
+}
+
+func TestBadEventsNameTheField(t *testing.T) {
+	r, _ := releaser(&stubGlue{}, &stubSFN{}, pending(), t0)
+	for field, raw := range map[string]string{
+		"(event)":            `[1,2]`,
+		"source":             `{"source":"aws.s3","detail-type":"Object Created","detail":{}}`,
+		"detail":             `{"source":"aws.glue","detail-type":"Glue Job State Change"}`,
+		"detail-type":        `{"source":"aws.glue","detail-type":"Glue Job Run Status","detail":{}}`,
+		"detail.jobName":     `{"source":"aws.glue","detail-type":"Glue Job State Change","detail":{"jobName":"other","jobRunId":"jr","state":"FAILED"}}`,
+		"detail.jobRunId":    `{"source":"aws.glue","detail-type":"Glue Job State Change","detail":{"jobName":"` + job + `","state":"FAILED"}}`,
+		"detail.crawlerName": `{"source":"aws.glue","detail-type":"Glue Crawler State Change","detail":{"crawlerName":"x","state":"Failed"}}`,
+	} {
+		_, err := r.Handle(context.Background(), json.RawMessage(raw))
+		var ie *steperr.InvalidInputError
+		if !errors.As(err, &ie) || ie.Field != field {
+			t.Errorf("%s: want InvalidInputError on %s, got %v", raw, field, err)
+		}
+	}
+}
+
 func TestFaultsAreClassified(t *testing.T) {
 	cases := []struct {
 		err  error
@@ -142,12 +427,11 @@ func TestFaultsAreClassified(t *testing.T) {
 		{&types.InternalServiceException{Message: aws.String("internal")}, "TransientError"},
 		{&types.OperationTimeoutException{Message: aws.String("timeout")}, "TransientError"},
 		{&smithy.GenericAPIError{Code: "AccessDeniedException", Message: "denied"}, "PermanentError"},
-		{&types.EntityNotFoundException{Message: aws.String("no workflow")}, "PermanentError"},
 		{errors.New("connection reset"), "TransientError"},
 	}
 	for _, c := range cases {
-		_, err := importer(&stubGlue{getErr: c.err}, t0).Status(context.Background(), importrun.Run{RunID: "wr_1"})
-		err = steperr.Normalize("test", err)
+		r, _ := releaser(&stubGlue{getErr: c.err}, &stubSFN{}, pending(), t0)
+		_, err := r.Handle(context.Background(), jobEvent("SUCCEEDED", "jr_1", ""))
 		var te *steperr.TransientError
 		var pe *steperr.PermanentError
 		got := "other"
@@ -159,42 +443,5 @@ func TestFaultsAreClassified(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%v: got %s (%v), want %s", c.err, got, err, c.want)
 		}
-	}
-}
-
-func TestBadInput(t *testing.T) {
-	_, err := importer(&stubGlue{}, t0).Status(context.Background(), importrun.Run{})
-	var ie *steperr.InvalidInputError
-	if !errors.As(err, &ie) || ie.Field != "runId" {
-		t.Fatalf("%v", err)
-	}
-	_, err = importer(&stubGlue{}, t0).Status(context.Background(), importrun.Run{RunID: "x", WorkflowName: "other"})
-	if !errors.As(err, &ie) || ie.Field != "workflowName" {
-		t.Fatalf("%v", err)
-	}
-}
-
-func TestScheduleFitsTheBudget(t *testing.T) {
-	for _, timeout := range []time.Duration{10 * time.Minute, 360 * time.Minute, 1440 * time.Minute} {
-		s := importrun.NewSchedule(timeout)
-		times := s.PollTimes()
-		if len(times) != importrun.MaxPolls || times[len(times)-1] != timeout {
-			t.Fatalf("timeout %v: poll times %v", timeout, times)
-		}
-		// Walk the loop as the state machine does: every poll waits what
-		// the previous one asked, plus a few seconds of Lambda time.
-		elapsed, polls := 2*time.Second, 0
-		for {
-			w := s.NextWait(elapsed)
-			if w <= 0 {
-				break
-			}
-			elapsed += w + 3*time.Second
-			polls++
-		}
-		if polls > importrun.MaxPolls {
-			t.Fatalf("timeout %v: %d polls", timeout, polls)
-		}
-		t.Logf("timeout %v: polls at %v (growth %.3f)", timeout, times, s.Growth())
 	}
 }

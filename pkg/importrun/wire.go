@@ -3,43 +3,50 @@ package importrun
 import (
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
-// importer reads the settings StartImport and GetImportStatus share and
-// builds their Glue client: what both main.go files run at cold start.
-func importer(s *steprun.Step) (*Importer, error) {
-	workflow := s.Env.String(stepcontract.EnvWorkflowName)
-	timeout := s.Env.Int(stepcontract.EnvWaitTimeoutMinutes)
+// WireStartImport wires start-import: what its main.go runs at cold start.
+func WireStartImport(s *steprun.Step) (steprun.Handler, error) {
+	workflow := s.Env.String(EnvWorkflowName)
+	table := s.Env.String(EnvTokenTable)
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err
 	}
-	return &Importer{
+	im := &Importer{
 		Glue:     glue.NewFromConfig(cfg),
+		Tokens:   &DynamoTokens{DB: dynamodb.NewFromConfig(cfg), Table: table},
 		Workflow: workflow,
-		Schedule: NewSchedule(time.Duration(timeout) * time.Minute),
 		Log:      s.Log,
-	}, nil
-}
-
-// WireStartImport wires start-import.
-func WireStartImport(s *steprun.Step) (steprun.Handler, error) {
-	im, err := importer(s)
-	if err != nil {
-		return nil, err
 	}
 	return steprun.Typed(s.Name, im.Start), nil
 }
 
-// WireGetImportStatus wires get-import-status.
-func WireGetImportStatus(s *steprun.Step) (steprun.Handler, error) {
-	im, err := importer(s)
+// WireImportEvents wires import-events: what its main.go runs at cold start.
+func WireImportEvents(s *steprun.Step) (steprun.Handler, error) {
+	r := &Releaser{
+		Workflow:    s.Env.String(EnvWorkflowName),
+		ImportJob:   s.Env.String(EnvImportJob),
+		EndCrawler:  s.Env.Optional(EnvEndCrawler, ""),
+		Timeout:     time.Duration(s.Env.Int(EnvTimeoutMinutes)) * time.Minute,
+		TagFunction: s.Env.String(EnvTagFunction),
+		Log:         s.Log,
+	}
+	s.Env.JSON(EnvCrawlers, &r.Crawlers)
+	table := s.Env.String(EnvTokenTable)
+	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err
 	}
-	return steprun.Typed(s.Name, im.Status), nil
+	r.Glue = glue.NewFromConfig(cfg)
+	r.SFN = sfn.NewFromConfig(cfg)
+	r.Tag = lambda.NewFromConfig(cfg)
+	r.Tokens = &DynamoTokens{DB: dynamodb.NewFromConfig(cfg), Table: table}
+	return steprun.Typed(s.Name, r.Handle), nil
 }

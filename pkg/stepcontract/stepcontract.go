@@ -24,14 +24,14 @@ const (
 	TagOutput              = "tag-output"
 	TestConnection         = "test-connection"
 	StartImport            = "start-import"
-	GetImportStatus        = "get-import-status"
+	ImportEvents           = "import-events"
 	VerifyQuery            = "verify-query"
 )
 
 // Functions lists every step function, in the order the pipeline runs them.
 var Functions = []string{
 	ConfigureLakeFormation, EnsureLFTags, RegisterLocation, EnsureDatabase, GrantTagPermissions,
-	TestConnection, StartImport, GetImportStatus, TagOutput, VerifyQuery,
+	TestConnection, StartImport, ImportEvents, TagOutput, VerifyQuery,
 }
 
 // Environment variables. Structured values (lists, objects) are JSON
@@ -66,10 +66,24 @@ const (
 	EnvOutputCrawler = "OUTPUT_CRAWLER_NAME"
 
 	// EnvWorkflowName is the Glue import workflow StartImport starts and
-	// GetImportStatus follows.
+	// import-events follows.
 	EnvWorkflowName = "WORKFLOW_NAME"
 	// EnvWaitTimeoutMinutes bounds the wait for one import run.
 	EnvWaitTimeoutMinutes = "WAIT_TIMEOUT_MINUTES"
+	// EnvTokenTable is the DynamoDB table that keeps the waiting executions'
+	// task tokens (access-controlled, never logged).
+	EnvTokenTable = "TOKEN_TABLE"
+	// EnvImportJob is the Glue import job whose state changes end the wait.
+	EnvImportJob = "IMPORT_JOB_NAME"
+	// EnvEndCrawler names the crawler whose success ends the import, when
+	// the workflow still ends with one; empty when the import job is last.
+	EnvEndCrawler = "END_CRAWLER_NAME"
+	// EnvCrawlers is a JSON array of the workflow's crawlers: their failure
+	// ends the import too.
+	EnvCrawlers = "CRAWLER_NAMES"
+	// EnvTagFunction is the TagOutput function invoked for runs that ended
+	// well outside the state machine.
+	EnvTagFunction = "TAG_OUTPUT_FUNCTION"
 
 	// EnvConnectionName is the Glue connection TestConnection checks.
 	EnvConnectionName = "LAKEFORGE_CONNECTION_NAME"

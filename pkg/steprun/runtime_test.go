@@ -124,15 +124,15 @@ func runFunction(t *testing.T, name string, env []string, events ...string) []in
 // environment is incomplete answers ConfigError to every invocation.
 func TestTheRealBinaryNamesBadEventsInvalidInputError(t *testing.T) {
 	runtimeEnv := []string{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_ENDPOINT_URL=http://127.0.0.1:9"}
-	got := runFunction(t, "get-import-status",
-		append([]string{"WORKFLOW_NAME=lakeforge-import", "WAIT_TIMEOUT_MINUTES=120"}, runtimeEnv...),
-		`["wr_1"]`, `{"runId":5}`, `{"runId":"wr_1","statistics":{"failed":"1"}}`)
-	for i, want := range []string{"(event)", "runId", "statistics.failed"} {
+	got := runFunction(t, "start-import",
+		append([]string{"WORKFLOW_NAME=lakeforge-import", "TOKEN_TABLE=lakeforge-tokens"}, runtimeEnv...),
+		`["wr_1"]`, `{"taskToken":5}`, `{"executionName":["x"]}`)
+	for i, want := range []string{"(event)", "taskToken", "executionName"} {
 		if got[i].ErrorType != "InvalidInputError" || !strings.Contains(got[i].ErrorMessage, "invalid input: "+want+": ") {
 			t.Errorf("event %d: errorType %q, message %q; want InvalidInputError naming %s", i, got[i].ErrorType, got[i].ErrorMessage, want)
 		}
 	}
-	broken := runFunction(t, "get-import-status", runtimeEnv, `{"runId":"wr_1"}`)
+	broken := runFunction(t, "start-import", runtimeEnv, `{"taskToken":"t"}`)
 	if broken[0].ErrorType != "ConfigError" || !strings.Contains(broken[0].ErrorMessage, "WORKFLOW_NAME is not set") {
 		t.Errorf("without its environment: %+v; want ConfigError naming WORKFLOW_NAME", broken[0])
 	}

@@ -94,6 +94,7 @@ func IsMutating(action string) bool {
 // lower-cased id without spaces is not the prefix.
 var servicePrefixes = map[string]string{
 	"CloudWatch": "cloudwatch",
+	"SFN":        "states",
 }
 
 // operationActions maps "prefix:Operation" to the IAM action that authorizes
@@ -105,6 +106,7 @@ var operationActions = map[string]string{
 	"glue:GetJobRuns":            "glue:GetJobRuns",
 	"sts:GetCallerIdentity":      "sts:GetCallerIdentity",
 	"athena:GetQueryRuntimeStat": "athena:GetQueryRuntimeStatistics",
+	"lambda:Invoke":              "lambda:InvokeFunction",
 }
 
 // Action turns an SDK service id and operation name into an IAM action.

@@ -31,7 +31,7 @@ var Wirings = map[string]Wiring{
 	stepcontract.TagOutput:              {lakeformation.WireTagOutput, "steprun.Main(stepcontract.TagOutput, lakeformation.WireTagOutput)"},
 	stepcontract.TestConnection:         {preflight.WireTestConnection, "steprun.Main(stepcontract.TestConnection, preflight.WireTestConnection)"},
 	stepcontract.StartImport:            {importrun.WireStartImport, "steprun.Main(stepcontract.StartImport, importrun.WireStartImport)"},
-	stepcontract.GetImportStatus:        {importrun.WireGetImportStatus, "steprun.Main(stepcontract.GetImportStatus, importrun.WireGetImportStatus)"},
+	stepcontract.ImportEvents:           {importrun.WireImportEvents, "steprun.Main(stepcontract.ImportEvents, importrun.WireImportEvents)"},
 	stepcontract.VerifyQuery:            {verify.WireVerifyQuery, "steprun.Main(stepcontract.VerifyQuery, verify.WireVerifyQuery)"},
 }
 

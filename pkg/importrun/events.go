@@ -1,0 +1,403 @@
+package importrun
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
+	"github.com/aws/aws-sdk-go-v2/service/glue/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/lakeforge/lakeforge/pkg/steperr"
+)
+
+// The EventBridge events the handler takes, as AWS documents them
+// ("Automating AWS Glue with EventBridge"; EventBridge "Scheduled Event").
+const (
+	GlueSource         = "aws.glue"
+	JobStateChange     = "Glue Job State Change"
+	CrawlerStateChange = "Glue Crawler State Change"
+	ScheduleSource     = "aws.events"
+	ScheduledEvent     = "Scheduled Event"
+)
+
+// Job events carry SUCCEEDED, FAILED, TIMEOUT and STOPPED; crawler events
+// Started, Succeeded and Failed, in that mixed case.
+var (
+	JobEndStates     = []string{"SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED"}
+	CrawlerEndStates = []string{"Succeeded", "Failed"}
+)
+
+// MaxCauseLength is the longest cause SendTaskFailure takes.
+const MaxCauseLength = 32768
+
+// WorkflowRunReader reads one workflow run.
+type WorkflowRunReader interface {
+	GetWorkflowRun(ctx context.Context, in *glue.GetWorkflowRunInput, opts ...func(*glue.Options)) (*glue.GetWorkflowRunOutput, error)
+}
+
+// TaskResponder ends a waiting Task state.
+type TaskResponder interface {
+	SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, opts ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
+	SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, opts ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
+}
+
+// Invoker starts the TagOutput function.
+type Invoker interface {
+	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+}
+
+var (
+	_ WorkflowRunReader = (*glue.Client)(nil)
+	_ TaskResponder     = (*sfn.Client)(nil)
+	_ Invoker           = (*lambda.Client)(nil)
+)
+
+// Releaser answers the Glue state-change events of the import and the
+// fallback schedule: it releases the task token of each waiting execution
+// whose workflow run ended, and has runs that ended well outside the state
+// machine tagged.
+type Releaser struct {
+	Glue   WorkflowRunReader
+	SFN    TaskResponder
+	Tokens TokenStore
+	// Tag invokes TagOutput; nil leaves tagging to the state machine.
+	Tag         Invoker
+	TagFunction string
+
+	Workflow  string
+	ImportJob string
+	// EndCrawler is the crawler whose success ends the import; empty when
+	// the import job is the workflow's last action.
+	EndCrawler string
+	// Crawlers are the workflow's crawlers: their failure ends it too.
+	Crawlers []string
+	Timeout  time.Duration
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+func (r *Releaser) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Releaser) log() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.Default()
+}
+
+// Event is an EventBridge event, as the rule delivers it to the function.
+type Event struct {
+	Source     string          `json:"source"`
+	DetailType string          `json:"detail-type"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// GlueDetail is the detail of a Glue job or crawler state change.
+type GlueDetail struct {
+	JobName      string `json:"jobName"`
+	JobRunID     string `json:"jobRunId"`
+	CrawlerName  string `json:"crawlerName"`
+	State        string `json:"state"`
+	Message      string `json:"message"`
+	ErrorMessage string `json:"errorMessage"`
+}
+
+// Outcome says what one event did.
+type Outcome struct {
+	Trigger  string    `json:"trigger"`
+	Released []Release `json:"released"`
+	// Ignored says why the event released nothing, when it did not.
+	Ignored string `json:"ignored,omitempty"`
+	// Tagged is true when TagOutput was invoked for a run outside the
+	// state machine.
+	Tagged bool `json:"tagged"`
+}
+
+// Release is one token the event ended.
+type Release struct {
+	RunID         string `json:"runId"`
+	ExecutionName string `json:"executionName"`
+	// Result is "success", "failure", or "gone" (the wait had already
+	// ended: a duplicate event, or the state's own timeout).
+	Result string `json:"result"`
+}
+
+// Handle takes one event: a Glue job or crawler state change, or the
+// fallback schedule's tick.
+func (r *Releaser) Handle(ctx context.Context, raw json.RawMessage) (Outcome, error) {
+	var ev Event
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return Outcome{}, &steperr.InvalidInputError{Field: "(event)", Fix: "an EventBridge event object with source, detail-type and detail: " + err.Error()}
+	}
+	switch {
+	case ev.Source == ScheduleSource && ev.DetailType == ScheduledEvent:
+		return r.sweep(ctx)
+	case ev.Source != GlueSource:
+		return Outcome{}, &steperr.InvalidInputError{Field: "source", Fix: fmt.Sprintf("must be %s or %s (got %q); the rules match only Glue state changes and the fallback schedule", GlueSource, ScheduleSource, ev.Source)}
+	}
+	var d GlueDetail
+	if len(ev.Detail) == 0 || json.Unmarshal(ev.Detail, &d) != nil {
+		return Outcome{}, &steperr.InvalidInputError{Field: "detail", Fix: "a Glue state-change event has a detail object with jobName/jobRunId or crawlerName, and state"}
+	}
+	switch ev.DetailType {
+	case JobStateChange:
+		switch {
+		case d.JobName != r.ImportJob:
+			return Outcome{}, &steperr.InvalidInputError{Field: "detail.jobName", Fix: fmt.Sprintf("must be the import job %s (got %q); the rule should match only that job", r.ImportJob, d.JobName)}
+		case d.JobRunID == "":
+			return Outcome{}, &steperr.InvalidInputError{Field: "detail.jobRunId", Fix: "a Glue Job State Change event names its job run"}
+		case !slices.Contains(JobEndStates, d.State):
+			return Outcome{Trigger: "job " + d.State, Ignored: "not an end state"}, nil
+		}
+		return r.onEvent(ctx, "job "+d.State, d)
+	case CrawlerStateChange:
+		switch {
+		case !slices.Contains(r.Crawlers, d.CrawlerName):
+			return Outcome{}, &steperr.InvalidInputError{Field: "detail.crawlerName", Fix: fmt.Sprintf("must be a crawler of workflow %s %v (got %q)", r.Workflow, r.Crawlers, d.CrawlerName)}
+		case !slices.Contains(CrawlerEndStates, d.State):
+			return Outcome{Trigger: "crawler " + d.State, Ignored: "not an end state"}, nil
+		}
+		return r.onEvent(ctx, "crawler "+d.State, d)
+	}
+	return Outcome{}, &steperr.InvalidInputError{Field: "detail-type", Fix: fmt.Sprintf("must be %q or %q (got %q)", JobStateChange, CrawlerStateChange, ev.DetailType)}
+}
+
+// endsWell is true for the event that marks the import's successful end.
+func (r *Releaser) endsWell(d GlueDetail) bool {
+	if r.EndCrawler == "" {
+		return d.JobName == r.ImportJob && d.State == "SUCCEEDED"
+	}
+	return d.CrawlerName == r.EndCrawler && d.State == "Succeeded"
+}
+
+func (r *Releaser) onEvent(ctx context.Context, trigger string, d GlueDetail) (Outcome, error) {
+	out := Outcome{Trigger: trigger, Released: []Release{}}
+	pending, err := r.Tokens.List(ctx)
+	if err != nil {
+		return out, err
+	}
+	var firstErr error
+	matched := false
+	for _, p := range pending {
+		if p.WorkflowName != r.Workflow {
+			continue
+		}
+		res, err := r.Glue.GetWorkflowRun(ctx, &glue.GetWorkflowRunInput{Name: aws.String(r.Workflow), RunId: aws.String(p.RunID), IncludeGraph: aws.Bool(true)})
+		if err != nil {
+			firstErr = cmp(firstErr, classify("glue:GetWorkflowRun", r.Workflow, err))
+			continue
+		}
+		if res.Run == nil {
+			continue
+		}
+		belongs, v := r.judgeEvent(d, res.Run)
+		if !belongs {
+			continue // an event of another run must not release this one
+		}
+		matched = true
+		if !v.Done {
+			continue
+		}
+		v.Run.ReleasedBy = "event"
+		rel, err := r.release(ctx, p, v)
+		if err != nil {
+			firstErr = cmp(firstErr, err)
+			continue
+		}
+		out.Released = append(out.Released, rel)
+	}
+	if len(out.Released) == 0 {
+		out.Ignored = "no waiting execution follows this run"
+	}
+	if !matched && r.endsWell(d) && r.Tag != nil {
+		// A run started outside the state machine (or whose wait already
+		// ended): it is tagged here; the state machine tags its own runs.
+		if err := r.tag(ctx); err != nil {
+			firstErr = cmp(firstErr, err)
+		} else {
+			out.Tagged = true
+		}
+	}
+	return out, firstErr
+}
+
+// judgeEvent matches the event to a run through the run's graph (the job
+// run ids and crawls of its nodes) and judges the run from the event.
+func (r *Releaser) judgeEvent(d GlueDetail, run *types.WorkflowRun) (belongs bool, v Verdict) {
+	v.Run = Run{WorkflowName: r.Workflow, RunID: aws.ToString(run.WorkflowRunId), Status: string(run.Status), Statistics: statistics(run.Statistics)}
+	if run.Graph == nil {
+		return false, v
+	}
+	fail := func(failed, timedOut, stopped int32, detail string) Verdict {
+		v.Done = true
+		v.Failure = &steperr.ImportFailedError{WorkflowName: r.Workflow, RunID: v.Run.RunID, Status: v.Run.Status,
+			Failed: failed, TimedOut: timedOut, Stopped: stopped, Detail: detail}
+		return v
+	}
+	for _, n := range run.Graph.Nodes {
+		switch {
+		case d.JobName != "" && n.Type == types.NodeTypeJob && aws.ToString(n.Name) == d.JobName && n.JobDetails != nil:
+			if !slices.ContainsFunc(n.JobDetails.JobRuns, func(jr types.JobRun) bool { return aws.ToString(jr.Id) == d.JobRunID }) {
+				return false, v
+			}
+			detail := fmt.Sprintf("import job %s run %s ended %s: %s", d.JobName, d.JobRunID, d.State, d.Message)
+			switch d.State {
+			case "SUCCEEDED":
+				if r.EndCrawler == "" {
+					v.Done, v.Run.Completed = true, true
+				}
+				return true, v
+			case "FAILED":
+				// The job has no retries (MaxRetries 0): a failed run is final.
+				return true, fail(1, 0, 0, detail)
+			case "TIMEOUT":
+				return true, fail(0, 1, 0, detail)
+			default: // STOPPED
+				return true, fail(0, 0, 1, detail)
+			}
+		case d.CrawlerName != "" && n.Type == types.NodeTypeCrawler && aws.ToString(n.Name) == d.CrawlerName && n.CrawlerDetails != nil:
+			crawls := n.CrawlerDetails.Crawls
+			if len(crawls) == 0 {
+				return false, v
+			}
+			// A crawler runs one crawl at a time: this run's last crawl is
+			// the event's when it is still RUNNING (the graph lags) or
+			// ended in the event's state.
+			last := crawls[len(crawls)-1].State
+			want := types.CrawlStateSucceeded
+			if d.State == "Failed" {
+				want = types.CrawlStateFailed
+			}
+			if last != want && last != types.CrawlStateRunning {
+				return false, v
+			}
+			if d.State == "Failed" {
+				msg := d.ErrorMessage
+				if msg == "" {
+					msg = d.Message
+				}
+				return true, fail(1, 0, 0, fmt.Sprintf("crawler %s failed: %s", d.CrawlerName, msg))
+			}
+			if d.CrawlerName == r.EndCrawler {
+				v.Done, v.Run.Completed = true, true
+			}
+			return true, v
+		}
+	}
+	return false, v
+}
+
+// sweep is the fallback: it reads the run of every token still held and
+// releases those that ended (their event was lost) or outlasted the wait
+// timeout.
+func (r *Releaser) sweep(ctx context.Context) (Outcome, error) {
+	out := Outcome{Trigger: "fallback", Released: []Release{}}
+	pending, err := r.Tokens.List(ctx)
+	if err != nil {
+		return out, err
+	}
+	var firstErr error
+	for _, p := range pending {
+		if p.WorkflowName != r.Workflow {
+			continue
+		}
+		res, err := r.Glue.GetWorkflowRun(ctx, &glue.GetWorkflowRunInput{Name: aws.String(r.Workflow), RunId: aws.String(p.RunID), IncludeGraph: aws.Bool(false)})
+		var v Verdict
+		var notFound *types.EntityNotFoundException
+		switch {
+		case errors.As(err, &notFound):
+			v = Verdict{Done: true, Run: Run{WorkflowName: r.Workflow, RunID: p.RunID}, Failure: &steperr.ImportFailedError{
+				WorkflowName: r.Workflow, RunID: p.RunID, Status: "NOT_FOUND", Detail: "Glue no longer knows this workflow run: " + err.Error()}}
+		case err != nil:
+			firstErr = cmp(firstErr, classify("glue:GetWorkflowRun", r.Workflow, err))
+			continue
+		case res.Run == nil:
+			continue
+		default:
+			v = JudgeRun(r.Workflow, res.Run, r.now(), r.Timeout)
+		}
+		if !v.Done {
+			continue
+		}
+		v.Run.ReleasedBy = "fallback"
+		rel, err := r.release(ctx, p, v)
+		if err != nil {
+			firstErr = cmp(firstErr, err)
+			continue
+		}
+		out.Released = append(out.Released, rel)
+	}
+	return out, firstErr
+}
+
+// release sends the verdict with p's token and forgets the token. A token
+// Step Functions no longer accepts (the wait ended already) is forgotten
+// too: a duplicate event is harmless.
+func (r *Releaser) release(ctx context.Context, p Pending, v Verdict) (Release, error) {
+	rel := Release{RunID: p.RunID, ExecutionName: p.ExecutionName}
+	var err error
+	if v.Failure == nil {
+		v.Run.Attached = p.Attached
+		body, merr := json.Marshal(v.Run)
+		if merr != nil {
+			return rel, &steperr.PermanentError{Op: "states:SendTaskSuccess", Err: merr}
+		}
+		_, err = r.SFN.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(p.TaskToken), Output: aws.String(string(body))})
+		rel.Result = "success"
+	} else {
+		cause := v.Failure.Error()
+		if len(cause) > MaxCauseLength {
+			cause = cause[:MaxCauseLength]
+		}
+		_, err = r.SFN.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(p.TaskToken), Error: aws.String("ImportFailedError"), Cause: aws.String(cause)})
+		rel.Result = "failure"
+	}
+	if err != nil {
+		var timedOut *sfntypes.TaskTimedOut
+		var invalid *sfntypes.InvalidToken
+		var missing *sfntypes.TaskDoesNotExist
+		if !errors.As(err, &timedOut) && !errors.As(err, &invalid) && !errors.As(err, &missing) {
+			return rel, classify("states:SendTask", r.Workflow, err)
+		}
+		rel.Result = "gone"
+	}
+	r.log().Info("released the wait for the import", "runId", p.RunID, "executionName", p.ExecutionName, "result", rel.Result, "releasedBy", v.Run.ReleasedBy)
+	return rel, r.Tokens.Delete(ctx, p)
+}
+
+func (r *Releaser) tag(ctx context.Context) error {
+	// TagOutput takes the state machine's input shape; it reads nothing.
+	payload, _ := json.Marshal(map[string]string{"trigger": "import-ended"})
+	_, err := r.Tag.Invoke(ctx, &lambda.InvokeInput{
+		FunctionName:   aws.String(r.TagFunction),
+		InvocationType: lambdatypes.InvocationTypeEvent,
+		Payload:        payload,
+	})
+	if err != nil {
+		return classify("lambda:InvokeFunction", r.Workflow, err)
+	}
+	r.log().Info("tagging the output of a run started outside the state machine", "function", r.TagFunction)
+	return nil
+}
+
+func cmp(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
