@@ -28,6 +28,7 @@ type EC2API interface {
 	DescribeVpcAttribute(context.Context, *ec2.DescribeVpcAttributeInput, ...func(*ec2.Options)) (*ec2.DescribeVpcAttributeOutput, error)
 	AuthorizeSecurityGroupIngress(context.Context, *ec2.AuthorizeSecurityGroupIngressInput, ...func(*ec2.Options)) (*ec2.AuthorizeSecurityGroupIngressOutput, error)
 	CreateVpcEndpoint(context.Context, *ec2.CreateVpcEndpointInput, ...func(*ec2.Options)) (*ec2.CreateVpcEndpointOutput, error)
+	ModifyVpcEndpoint(context.Context, *ec2.ModifyVpcEndpointInput, ...func(*ec2.Options)) (*ec2.ModifyVpcEndpointOutput, error)
 }
 
 // SecretsAPI reads the connection's secret.
@@ -86,7 +87,16 @@ type network struct {
 	groups     []ec2types.SecurityGroup
 	selfRef    bool
 	s3Route    bool
-	creds      *Credentials
+	// s3Elsewhere are usable S3 gateway endpoints of the VPC that are not
+	// associated with the subnet's route table.
+	s3Elsewhere []string
+	// natRoute: the route table sends 0.0.0.0/0 to a NAT gateway or
+	// instance, so every AWS API is reachable without endpoints.
+	natRoute bool
+	// missingEndpoints are the interface endpoint service names that do
+	// not exist (usable) in the VPC; repair creates them.
+	missingEndpoints []string
+	creds            *Credentials
 }
 
 // RunDeployed checks the deployed connection called name: the Lambda's
@@ -133,7 +143,7 @@ func (c *Checker) RunConfigured(ctx context.Context, t Target) (Report, *Credent
 func (c *Checker) Run(ctx context.Context, t Target, deployed bool) (Report, *Credentials) {
 	rep := Report{Connection: t.ConnectionName, Target: t.String()}
 	checks, net := c.runLocal(ctx, t)
-	if c.Repair && (!net.selfRef || !net.s3Route) && net.subnet != nil {
+	if c.Repair && (!net.selfRef || !net.s3Route || len(net.missingEndpoints) > 0) && net.subnet != nil {
 		rep.Repairs = c.repair(ctx, t, net)
 		checks, net = c.runLocal(ctx, t)
 	}
@@ -150,11 +160,12 @@ func (c *Checker) runLocal(ctx context.Context, t Target) ([]Check, *network) {
 		c.checkSubnet(ctx, t, net),
 		c.checkSecurityGroups(ctx, t, net),
 		c.checkS3Route(ctx, t, net),
+		c.checkEndpoints(ctx, t, net),
 		c.checkDNSAndIPs(ctx, t, net),
 	}, net
 }
 
-func (c *Checker) s3Service() string { return "com.amazonaws." + c.Region + ".s3" }
+func (c *Checker) s3Service() string { return ServiceName(c.Region, "s3") }
 
 // apiFailure fills a check from an AWS error that is not one of the
 // expected answers.
@@ -566,14 +577,15 @@ func (c *Checker) checkS3Route(ctx context.Context, t Target, net *network) Chec
 		}
 		elsewhere = append(elsewhere, id)
 	}
+	net.s3Elsewhere = elsewhere
 	for _, r := range net.routeTable.Routes {
 		if aws.ToString(r.DestinationCidrBlock) != "0.0.0.0/0" || r.State == ec2types.RouteStateBlackhole {
 			continue
 		}
-		if id := aws.ToString(r.NatGatewayId); id != "" {
+		if id := natTarget(r); id != "" {
 			net.s3Route = true
 			ch.Status = Pass
-			ch.Summary = "route table " + rtID + " sends 0.0.0.0/0 to NAT gateway " + id + ", which reaches S3"
+			ch.Summary = "route table " + rtID + " sends 0.0.0.0/0 to NAT " + id + ", which reaches S3"
 			ch.Evidence = append(ch.Evidence, "0.0.0.0/0 -> "+id)
 			return ch
 		}
@@ -585,7 +597,7 @@ func (c *Checker) checkS3Route(ctx context.Context, t Target, net *network) Chec
 	ch.Summary = "route table " + rtID + " of subnet " + t.SubnetID + " has no S3 gateway endpoint (" + service + ") and no NAT gateway route (Glue: \"Could not find S3 endpoint or NAT gateway for subnetId\")"
 	if len(elsewhere) > 0 {
 		ch.Evidence = append(ch.Evidence, "S3 gateway endpoint(s) "+strings.Join(elsewhere, ", ")+" exist in "+net.vpcID+" but are not associated with "+rtID)
-		ch.Fix = "aws ec2 modify-vpc-endpoint --vpc-endpoint-id " + elsewhere[0] + " --add-route-table-ids " + rtID + " (or set preflight.repair to true)"
+		ch.Fix = "aws ec2 modify-vpc-endpoint --vpc-endpoint-id " + elsewhere[0] + " --add-route-table-ids " + rtID + " (or set preflight.repair to true, which does the same)"
 	} else {
 		ch.Fix = "aws ec2 create-vpc-endpoint --vpc-id " + net.vpcID + " --vpc-endpoint-type Gateway --service-name " + service + " --route-table-ids " + rtID + " (or set preflight.repair to true, or network.manage to true with network.routeTableIds [\"" + rtID + "\"] and redeploy)"
 	}
