@@ -29,6 +29,8 @@ func main() {
 	region := flag.String("region", "", "AWS region of the connection (default: from network.availabilityZone)")
 	timeout := flag.Duration("handshake-timeout", preflight.DefaultHandshakeTimeout, "bound on the direct database handshake")
 	skipHandshake := flag.Bool("no-handshake", false, "skip the direct database handshake")
+	caBundle := flag.String("ca-bundle", "", "PEM file of CAs trusted besides the system roots for the handshake (RDS: "+preflight.RDSCABundleURL+")")
+	allowUnverified := flag.Bool("allow-unverified-tls", false, "send the database password even when the server certificate cannot be verified (anyone in the network path can read it)")
 	asJSON := flag.Bool("json", false, "print the report as JSON")
 	flag.Parse()
 
@@ -60,7 +62,9 @@ func main() {
 	target := preflight.TargetFromConfig(cfg)
 	rep, creds := checker.RunConfigured(ctx, target)
 	if !*skipHandshake {
-		rep.AddCheck(preflight.HandshakeCheck(ctx, target, creds, *timeout))
+		rep.AddCheck(preflight.HandshakeCheckWith(ctx, target, creds, preflight.HandshakeOptions{
+			Timeout: *timeout, CABundleFile: *caBundle, AllowUnverifiedTLS: *allowUnverified,
+		}))
 	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
