@@ -21,6 +21,7 @@ func main() {
 	stackName := step.Env.String("LAKEFORGE_STACK_NAME")
 	freeIPs := step.Env.Int("LAKEFORGE_REQUIRED_FREE_IPS")
 	repair := step.Env.Bool("LAKEFORGE_REPAIR", false)
+	secretKey := step.Env.Optional("LAKEFORGE_SECRET_KMS_KEY_ARN", "")
 	cfg, err := step.AWSConfig()
 	if err != nil {
 		step.Fail(err)
@@ -35,6 +36,7 @@ func main() {
 			StackName:       stackName,
 			Repair:          repair,
 			RequiredFreeIPs: freeIPs,
+			SecretKMSKeyARN: secretKey,
 			Log:             step.Log,
 		},
 		ConnectionName: connection,

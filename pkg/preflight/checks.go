@@ -34,6 +34,7 @@ type EC2API interface {
 // SecretsAPI reads the connection's secret.
 type SecretsAPI interface {
 	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	DescribeSecret(context.Context, *secretsmanager.DescribeSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
 }
 
 // GlueAPI reads and tests the connection.
@@ -61,6 +62,9 @@ type Checker struct {
 	StackName string
 	// Repair adds the missing self-referencing rule and S3 gateway endpoint.
 	Repair bool
+	// SecretKMSKeyARN is source.secretKmsKeyArn: the customer managed key
+	// the stack lets the secret's readers decrypt with ("" for none).
+	SecretKMSKeyARN string
 	// RequiredFreeIPs is how many free addresses the subnet needs: one per
 	// Glue worker ENI (import.numberOfWorkers) plus one for the crawler's
 	// or the connection test's ENI.
@@ -285,10 +289,48 @@ func (c *Checker) checkSecret(ctx context.Context, t Target, net *network) Check
 		ch.Fix = `add them: aws secretsmanager put-secret-value --secret-id ` + t.SecretID + ` --secret-string '{"username":"...","password":"..."}' (keep any other keys)`
 		return ch
 	}
+	if problem, fix := c.checkSecretKey(ctx, t, &ch); problem != "" {
+		ch.Status = Fail
+		ch.Summary = problem
+		ch.Fix = fix
+		return ch
+	}
 	net.creds = &creds
 	ch.Status = Pass
 	ch.Summary = "secret is readable and has username and password"
 	return ch
+}
+
+// checkSecretKey compares the secret's KMS key (DescribeSecret: omitted for
+// aws/secretsmanager) with source.secretKmsKeyArn. This reader may decrypt
+// through a key policy while the import job's role, which gets kms:Decrypt
+// only from that setting, may not.
+func (c *Checker) checkSecretKey(ctx context.Context, t Target, ch *Check) (problem, fix string) {
+	out, err := c.Secrets.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(t.SecretID)})
+	if err != nil {
+		ch.Evidence = append(ch.Evidence, "cannot tell the secret's KMS key (secretsmanager:DescribeSecret: "+err.Error()+")")
+		return "", ""
+	}
+	key := aws.ToString(out.KmsKeyId)
+	if key == "" || key == "alias/aws/secretsmanager" {
+		ch.Evidence = append(ch.Evidence, "encrypted with the AWS managed key aws/secretsmanager")
+		if c.SecretKMSKeyARN != "" {
+			ch.Evidence = append(ch.Evidence, "source.secretKmsKeyArn "+c.SecretKMSKeyARN+" is set but not used by the secret")
+		}
+		return "", ""
+	}
+	ch.Evidence = append(ch.Evidence, "encrypted with customer managed KMS key "+key)
+	setFix := "set source.secretKmsKeyArn in cdk.json to the key's ARN (aws kms describe-key --key-id " + key + " --query KeyMetadata.Arn) and redeploy, so the import job's role may decrypt the secret"
+	switch {
+	case c.SecretKMSKeyARN == "":
+		return "the secret is encrypted with customer managed KMS key " + key + ", and source.secretKmsKeyArn is not set: the import job's role has no kms:Decrypt on it", setFix
+	case key == c.SecretKMSKeyARN || strings.HasSuffix(c.SecretKMSKeyARN, ":key/"+key):
+		return "", ""
+	case strings.Contains(key, "alias/"):
+		ch.Evidence = append(ch.Evidence, "the secret names its key by alias, so it cannot be compared with source.secretKmsKeyArn "+c.SecretKMSKeyARN+" here")
+		return "", ""
+	}
+	return "the secret is encrypted with KMS key " + key + ", not with source.secretKmsKeyArn " + c.SecretKMSKeyARN, setFix
 }
 
 // 2. The subnet exists, and which route table applies to it.

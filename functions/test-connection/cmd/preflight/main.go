@@ -58,6 +58,7 @@ func main() {
 		StackName:       cfg.StackName,
 		Repair:          cfg.Preflight.Repair,
 		RequiredFreeIPs: cfg.Import.NumberOfWorkers + 1,
+		SecretKMSKeyARN: cfg.Source.SecretKMSKeyARN,
 	}
 	target := preflight.TargetFromConfig(cfg)
 	rep, creds := checker.RunConfigured(ctx, target)
