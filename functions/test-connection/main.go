@@ -1,8 +1,9 @@
 // Command test-connection is the TestConnection step Lambda: it checks that
-// the deployed Glue connection can reach the source database (secret,
-// subnet and route table, security groups, route to S3, DNS and free IPs,
-// then glue:TestConnection) and, when repair is on, adds the missing
-// self-referencing rule and S3 gateway endpoint. The logic is in
+// the deployed Glue connection can reach the source database (secret and
+// its KMS key, subnet and route table, security groups, route to S3, the
+// AWS endpoints the import job calls without NAT, DNS and free IPs, then
+// glue:TestConnection) and, when repair is on, adds the missing
+// self-referencing rule, S3 route and interface endpoints. The logic is in
 // pkg/preflight; this file only wires it.
 package main
 

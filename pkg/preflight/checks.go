@@ -624,10 +624,12 @@ func (c *Checker) checkS3Route(ctx context.Context, t Target, net *network) Chec
 		if aws.ToString(r.DestinationCidrBlock) != "0.0.0.0/0" || r.State == ec2types.RouteStateBlackhole {
 			continue
 		}
-		if id := natTarget(r); id != "" {
+		// Glue's validation names a NAT gateway ("Could not find S3
+		// endpoint or NAT gateway"), so a NAT instance does not count here.
+		if id := aws.ToString(r.NatGatewayId); id != "" {
 			net.s3Route = true
 			ch.Status = Pass
-			ch.Summary = "route table " + rtID + " sends 0.0.0.0/0 to NAT " + id + ", which reaches S3"
+			ch.Summary = "route table " + rtID + " sends 0.0.0.0/0 to NAT gateway " + id + ", which reaches S3"
 			ch.Evidence = append(ch.Evidence, "0.0.0.0/0 -> "+id)
 			return ch
 		}

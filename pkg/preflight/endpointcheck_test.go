@@ -1,10 +1,12 @@
 package preflight
 
 import (
+	"context"
 	"net/netip"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
@@ -62,4 +64,40 @@ func TestHTTPSToEndpointRules(t *testing.T) {
 			t.Errorf("outbound %s: egressReaches = %t, want %t", name, got, c.want)
 		}
 	}
+}
+
+// A default route to a NAT gateway or a NAT instance reaches the public
+// AWS endpoints; an internet gateway does not (no public IP on Glue's
+// interfaces), nor does a blackhole route.
+func TestNATTarget(t *testing.T) {
+	for name, c := range map[string]struct {
+		r    ec2types.Route
+		want string
+	}{
+		"NAT gateway":      {ec2types.Route{NatGatewayId: aws.String("nat-0123")}, "nat-0123"},
+		"NAT instance":     {ec2types.Route{InstanceId: aws.String("i-0123")}, "i-0123"},
+		"internet gateway": {ec2types.Route{GatewayId: aws.String("igw-0123")}, ""},
+		"VPC peering":      {ec2types.Route{VpcPeeringConnectionId: aws.String("pcx-0123")}, ""},
+	} {
+		if got := natTarget(c.r); got != c.want {
+			t.Errorf("%s: natTarget = %q, want %q", name, got, c.want)
+		}
+	}
+	blackhole := ec2types.RouteTable{RouteTableId: aws.String("rtb-1"), Routes: []ec2types.Route{{
+		DestinationCidrBlock: aws.String("0.0.0.0/0"), NatGatewayId: aws.String("nat-0123"), State: ec2types.RouteStateBlackhole,
+	}}}
+	c := &Checker{Region: "us-east-1", EC2: noEndpoints{}}
+	net := &network{routeTable: &blackhole, vpcID: "vpc-1", subnet: &ec2types.Subnet{CidrBlock: aws.String("10.0.0.0/24")}}
+	ch := c.checkEndpoints(context.Background(), Target{SubnetID: "subnet-1", SecurityGroupIDs: []string{"sg-1"}}, net)
+	if net.natRoute || ch.Status != Fail {
+		t.Errorf("a blackhole NAT route: natRoute %t, status %s; want no NAT route and a failure", net.natRoute, ch.Status)
+	}
+}
+
+// noEndpoints is an EC2 client whose VPC has no endpoints; other calls are
+// not expected.
+type noEndpoints struct{ EC2API }
+
+func (noEndpoints) DescribeVpcEndpoints(context.Context, *ec2.DescribeVpcEndpointsInput, ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error) {
+	return &ec2.DescribeVpcEndpointsOutput{}, nil
 }
