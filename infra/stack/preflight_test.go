@@ -1,8 +1,11 @@
 package stack
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -227,7 +230,21 @@ func TestManagedNetworkCreatesTheJobsEndpoints(t *testing.T) {
 	cfg := shippedConfig(t)
 	cfg.Network.Manage = true
 	cfg.Network.RouteTableIDs = []string{"rtb-0123456789abcdef0"}
+	// Everything this area adds to the template at once, for cfn-lint.
+	cfg.Preflight.Repair = true
+	cfg.Source.SecretKMSKeyARN = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 	s := synth(t, cfg)
+	raw, err := json.MarshalIndent(s.JSON, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "lakeforge.template.json")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cfn-lint", cfnLintArgs(path)...).CombinedOutput(); err != nil {
+		t.Errorf("cfn-lint on the managed-network, repair and KMS template: %v\n%s", err, out)
+	}
 	got := map[string]map[string]any{}
 	for _, r := range s.resources("AWS::EC2::VPCEndpoint") {
 		props := r["Properties"].(map[string]any)

@@ -117,7 +117,7 @@ func (c *Checker) checkEndpoints(ctx context.Context, t Target, net *network) Ch
 			case !admitsHTTPS(epGroups, t.SecurityGroupIDs, subnetCIDR):
 				why = append(why, id+"'s security groups ("+strings.Join(epGroupIDs, ", ")+") do not admit HTTPS (TCP 443) from the connection's groups ("+strings.Join(t.SecurityGroupIDs, ", ")+") or the subnet's range")
 				fixes = append(fixes, "aws ec2 modify-vpc-endpoint --vpc-endpoint-id "+id+" --add-security-group-ids "+firstGroup(t)+" (the connection's group admits itself on all TCP ports)")
-			case !egressReaches(net.groups, epGroupIDs, subnetCIDR):
+			case len(net.groups) > 0 && !egressReaches(net.groups, epGroupIDs, subnetCIDR):
 				why = append(why, "the connection's groups allow outbound traffic only to themselves, and "+id+" carries none of them")
 				fixes = append(fixes, "aws ec2 modify-vpc-endpoint --vpc-endpoint-id "+id+" --add-security-group-ids "+firstGroup(t))
 			default:
