@@ -122,6 +122,9 @@ func (c *Checker) checkEndpoints(ctx context.Context, t Target, net *network) Ch
 				fixes = append(fixes, "aws ec2 modify-vpc-endpoint --vpc-endpoint-id "+id+" --add-security-group-ids "+firstGroup(t))
 			default:
 				ok = true
+				if !slices.Contains(ep.SubnetIds, t.SubnetID) {
+					ch.Evidence = append(ch.Evidence, id+" has no interface in "+t.SubnetID+"; the job reaches it through the VPC's local route (traffic to another zone is charged)")
+				}
 			}
 		}
 		if !ok {

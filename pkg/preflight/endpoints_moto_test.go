@@ -227,3 +227,25 @@ func TestFailedGlueTestCarriesCauseAndRepairs(t *testing.T) {
 		})
 	}
 }
+
+// An interface endpoint in another subnet (another zone) of the VPC is
+// reachable through the local route: the check passes and says so.
+func TestEndpointsInAnotherSubnet(t *testing.T) {
+	e := newEnv(t)
+	e.addSelfReferencingRule()
+	e.addS3Endpoint()
+	ctx := motoserver.Context(t)
+	other, err := e.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: aws.String(e.vpc), CidrBlock: aws.String("10.20.2.0/24"), AvailabilityZone: aws.String("us-east-1b")})
+	must(t, err)
+	otherID := aws.ToString(other.Subnet.SubnetId)
+	for _, s := range wantInterfaceServices {
+		_, err := e.ec2.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
+			VpcId: aws.String(e.vpc), ServiceName: aws.String(s), VpcEndpointType: ec2types.VpcEndpointTypeInterface,
+			SubnetIds: []string{otherID}, SecurityGroupIds: []string{e.sg}, PrivateDnsEnabled: aws.Bool(true),
+		})
+		must(t, err)
+	}
+	r := e.run()
+	wantStatuses(t, r, map[string]Status{CheckEndpoints: Pass, CheckGlueTest: Pass})
+	wantText(t, r.Get(CheckEndpoints), "has no interface in "+e.subnet, "local route")
+}
