@@ -4,7 +4,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lakeforge/lakeforge/pkg/preflight"
 )
 
 // ConnectionName is the Glue connection's name.
@@ -12,9 +15,10 @@ func (s *Stack) ConnectionName() string { return s.Config.Names().Connection }
 
 // addConnection makes the Glue JDBC connection to the source database, with
 // credentials from the Secrets Manager secret (never in the template), and,
-// when the config says the stack owns the network, the two fixes the
-// original build needed: the self-referencing inbound rule and the S3
-// gateway endpoint.
+// when the config says the stack owns the network, the self-referencing
+// inbound rule and the endpoints of preflight.RequiredEndpoints (the S3
+// gateway endpoint the original build needed, and the interface endpoints
+// the job needs without a NAT route).
 func (s *Stack) addConnection() {
 	src, net := s.Config.Source, s.Config.Network
 	props := map[string]any{
@@ -45,6 +49,11 @@ func (s *Stack) addConnection() {
 	})
 	awscdk.Validations_Of(s.Connection).Acknowledge(&awscdk.Acknowledgment{Id: jsii.String("CloudFormation-Validate::W3010"), Reason: jsii.String(why)})
 
+	// The import job reads the secret as the workflow role.
+	if st := s.secretKeyDecrypt(); st != nil {
+		s.WorkflowRole.AddToPolicy(st)
+	}
+
 	if !net.Manage {
 		return
 	}
@@ -57,12 +66,30 @@ func (s *Stack) addConnection() {
 		ToPort:                jsii.Number(65535),
 		Description:           jsii.String("lakeforge: Glue network interfaces talk to each other (all TCP, self-referencing)"),
 	})
-	awsec2.NewCfnVPCEndpoint(s.Stack, jsii.String("S3GatewayEndpoint"), &awsec2.CfnVPCEndpointProps{
-		VpcId:           jsii.String(net.VPCID),
-		ServiceName:     jsii.String("com.amazonaws." + *awscdk.Aws_REGION() + ".s3"),
-		VpcEndpointType: jsii.String("Gateway"),
-		RouteTableIds:   anySlice(net.RouteTableIDs),
-	})
+	for _, e := range preflight.RequiredEndpoints {
+		service := jsii.String(preflight.ServiceName(*awscdk.Aws_REGION(), e.Service))
+		if e.Type == ec2types.VpcEndpointTypeGateway {
+			awsec2.NewCfnVPCEndpoint(s.Stack, jsii.String("S3GatewayEndpoint"), &awsec2.CfnVPCEndpointProps{
+				VpcId:           jsii.String(net.VPCID),
+				ServiceName:     service,
+				VpcEndpointType: jsii.String("Gateway"),
+				RouteTableIds:   anySlice(net.RouteTableIDs),
+			})
+			continue
+		}
+		// In the connection's subnet, with its first security group: the
+		// self-referencing all-TCP rule above admits HTTPS from the job's
+		// network interfaces. Private DNS makes the SDKs' default host
+		// names resolve to the endpoint.
+		awsec2.NewCfnVPCEndpoint(s.Stack, jsii.String("InterfaceEndpoint"+pascal(e.Service)), &awsec2.CfnVPCEndpointProps{
+			VpcId:             jsii.String(net.VPCID),
+			ServiceName:       service,
+			VpcEndpointType:   jsii.String("Interface"),
+			SubnetIds:         anySlice([]string{net.SubnetID}),
+			SecurityGroupIds:  anySlice([]string{sg}),
+			PrivateDnsEnabled: jsii.Bool(true),
+		})
+	}
 }
 
 func boolString(b bool) string {

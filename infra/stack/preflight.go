@@ -40,7 +40,7 @@ func (s *Stack) addPreflight() {
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("ReadSourceSecret"),
-			Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+			Actions:   jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
 			Resources: jsii.Strings(cfg.Source.SecretARN),
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -52,20 +52,28 @@ func (s *Stack) addPreflight() {
 			),
 		}),
 	}
+	if st := s.secretKeyDecrypt(); st != nil {
+		statements = append(statements, st)
+	}
 	if cfg.Preflight.Repair {
 		statements = append(statements, s.preflightRepairStatements()...)
+	}
+	env := map[string]*string{
+		stepcontract.EnvConnectionName: jsii.String(s.ConnectionName()),
+		stepcontract.EnvStackName:      jsii.String(cfg.StackName),
+		// One ENI per import worker plus one for a crawler or the test.
+		stepcontract.EnvRequiredFreeIPs: jsii.String(strconv.Itoa(RequiredFreeIPs(cfg.Import.NumberOfWorkers))),
+		stepcontract.EnvRepair:          jsii.String(strconv.FormatBool(cfg.Preflight.Repair)),
+	}
+	if key := cfg.Source.SecretKMSKeyARN; key != "" {
+		// The key preflight compares with the secret's (DescribeSecret).
+		env[stepcontract.EnvSecretKMSKeyARN] = jsii.String(key)
 	}
 	f := s.addStep(&StepFunctionProps{
 		Name:        PreflightFunction,
 		Description: "lakeforge: check that the Glue connection can reach the source database (secret, network, glue:TestConnection)",
-		Environment: map[string]*string{
-			stepcontract.EnvConnectionName: jsii.String(s.ConnectionName()),
-			stepcontract.EnvStackName:      jsii.String(cfg.StackName),
-			// One ENI per import worker plus one for a crawler or the test.
-			stepcontract.EnvRequiredFreeIPs: jsii.String(strconv.Itoa(RequiredFreeIPs(cfg.Import.NumberOfWorkers))),
-			stepcontract.EnvRepair:          jsii.String(strconv.FormatBool(cfg.Preflight.Repair)),
-		},
-		Statements: statements,
+		Environment: env,
+		Statements:  statements,
 		// glue:TestConnection starts a network interface in the VPC and
 		// can take a few minutes.
 		Timeout: awscdk.Duration_Minutes(jsii.Number(5)),
@@ -73,7 +81,7 @@ func (s *Stack) addPreflight() {
 	reason := "EC2 Describe* actions have no resource-level permissions, so they need Resource \"*\"; they only read."
 	appliesTo := []any{"Resource::*"}
 	if cfg.Preflight.Repair {
-		reason += " Repair mode creates a security group rule and a VPC endpoint whose ids do not exist yet: the new-resource ARNs end in /* and are limited by conditions (the lakeforge:created-by request tag, the S3 service name, the connection's VPC, tagging only on creation)."
+		reason += " Repair mode creates a security group rule and VPC endpoints whose ids do not exist yet, and adds a route table to an existing S3 gateway endpoint whose id it learns at run time: those ARNs end in /* and are limited by conditions (the lakeforge:created-by request tag, the endpoint service names of RequiredEndpoints, the connection's VPC, tagging only on creation)."
 		appliesTo = append(appliesTo,
 			"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:security-group-rule/*",
 			"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc-endpoint/*",
@@ -99,8 +107,36 @@ func (s *Stack) addPreflight() {
 // only in repair mode; its role allows them only when preflight.repair is
 // on (least privilege: a role that never repairs cannot change the
 // network). ec2:CreateTags is not among them: it is authorized on behalf
-// of the tag-on-create of both calls (PermissionsOnBehalfOfCalls).
-var PreflightRepairActions = []string{"ec2:AuthorizeSecurityGroupIngress", "ec2:CreateVpcEndpoint"}
+// of the tag-on-create of both create calls (PermissionsOnBehalfOfCalls).
+var PreflightRepairActions = []string{"ec2:AuthorizeSecurityGroupIngress", "ec2:CreateVpcEndpoint", "ec2:ModifyVpcEndpoint"}
+
+// secretKeyDecrypt allows kms:Decrypt on source.secretKmsKeyArn through
+// Secrets Manager only (kms:ViaService), for a role that reads the secret;
+// nil when the secret uses aws/secretsmanager.
+func (s *Stack) secretKeyDecrypt() awsiam.PolicyStatement {
+	key := s.Config.Source.SecretKMSKeyARN
+	if key == "" {
+		return nil
+	}
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("DecryptSourceSecret"),
+		Actions:   jsii.Strings("kms:Decrypt"),
+		Resources: jsii.Strings(key),
+		Conditions: &map[string]any{"StringEquals": map[string]any{
+			"kms:ViaService": "secretsmanager." + *awscdk.Aws_REGION() + ".amazonaws.com",
+		}},
+	})
+}
+
+// endpointServiceNames are the service names of RequiredEndpoints in the
+// stack's region, for the repair statements' conditions.
+func endpointServiceNames() []string {
+	var out []string
+	for _, e := range preflight.RequiredEndpoints {
+		out = append(out, preflight.ServiceName(*awscdk.Aws_REGION(), e.Service))
+	}
+	return out
+}
 
 // UngrantedCalls lists golden-file actions of a step that its role
 // deliberately does not allow under this configuration: the repair calls
@@ -117,8 +153,9 @@ func (s *Stack) UngrantedCalls(function string) []string {
 func RequiredFreeIPs(workers int) int { return workers + 1 }
 
 // preflightRepairStatements allow adding the self-referencing rule to the
-// connection's own security groups and an S3 gateway endpoint in its VPC,
-// both only when tagged as created by this stack.
+// connection's own security groups, the endpoints of RequiredEndpoints in
+// its VPC (only when tagged as created by this stack), and the subnet's
+// route table to an existing S3 gateway endpoint.
 func (s *Stack) preflightRepairStatements() []awsiam.PolicyStatement {
 	cfg := s.Config
 	groups := make([]string, len(cfg.Network.SecurityGroupIDs))
@@ -140,24 +177,40 @@ func (s *Stack) preflightRepairStatements() []awsiam.PolicyStatement {
 			Conditions: &map[string]any{"StringEquals": createdBy},
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("RepairS3GatewayEndpointTagged"),
+			Sid:       jsii.String("RepairVpcEndpointsTagged"),
 			Actions:   jsii.Strings("ec2:CreateVpcEndpoint"),
 			Resources: jsii.Strings(s.preflightARN("ec2", "vpc-endpoint/*")),
 			Conditions: &map[string]any{"StringEquals": map[string]any{
 				"aws:RequestTag/" + preflight.CreatedByTag: cfg.StackName,
-				"ec2:VpceServiceName":                      "com.amazonaws." + *awscdk.Aws_REGION() + ".s3",
+				"ec2:VpceServiceName":                      endpointServiceNames(),
 			}},
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("RepairS3GatewayEndpointInConnectionVpc"),
+			Sid:       jsii.String("RepairVpcEndpointsInConnectionVpc"),
 			Actions:   jsii.Strings("ec2:CreateVpcEndpoint"),
 			Resources: jsii.Strings(vpcARN),
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			// Interface endpoints go into the connection's subnet with its
+			// first security group.
+			Sid:       jsii.String("RepairInterfaceEndpointsInConnectionSubnet"),
+			Actions:   jsii.Strings("ec2:CreateVpcEndpoint"),
+			Resources: jsii.Strings(append([]string{s.preflightARN("ec2", "subnet/"+cfg.Network.SubnetID)}, groups...)...),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("RepairS3GatewayEndpointRouteTables"),
-			Actions:    jsii.Strings("ec2:CreateVpcEndpoint"),
+			Actions:    jsii.Strings("ec2:CreateVpcEndpoint", "ec2:ModifyVpcEndpoint"),
 			Resources:  jsii.Strings(s.preflightARN("ec2", "route-table/*")),
 			Conditions: &map[string]any{"ArnEquals": map[string]any{"ec2:Vpc": vpcARN}},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			// The existing S3 gateway endpoint gets the subnet's route table.
+			Sid:       jsii.String("RepairAddRouteTableToS3GatewayEndpoint"),
+			Actions:   jsii.Strings("ec2:ModifyVpcEndpoint"),
+			Resources: jsii.Strings(s.preflightARN("ec2", "vpc-endpoint/*")),
+			Conditions: &map[string]any{"StringEquals": map[string]any{
+				"ec2:VpceServiceName": preflight.ServiceName(*awscdk.Aws_REGION(), "s3"),
+			}},
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:     jsii.String("TagRepairsOnCreation"),

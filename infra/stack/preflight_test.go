@@ -1,7 +1,11 @@
 package stack
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -73,6 +77,9 @@ func TestPreflightRoleMatchesGolden(t *testing.T) {
 			if repair {
 				want = append(want, "ec2:CreateTags")
 			}
+			if cfg.Source.SecretKMSKeyARN != "" {
+				t.Fatal("the shipped config sets source.secretKmsKeyArn; TestSecretKMSKeyDecrypt covers that case")
+			}
 			sort.Strings(want)
 			if !slices.Equal(got, want) {
 				t.Fatalf("role actions %v\nwant (golden %s) %v", got, iamactions.Path(PreflightFunction), want)
@@ -97,11 +104,14 @@ func TestPreflightRoleScoping(t *testing.T) {
 	for sid, parts := range map[string][]string{
 		"RepairSelfReferencingRuleOnConnectionGroups": {"security-group/" + cfg.Network.SecurityGroupIDs[0]},
 		"RepairSelfReferencingRuleTagged":             {"security-group-rule/*", "aws:RequestTag/lakeforge:created-by", cfg.StackName},
-		"RepairS3GatewayEndpointTagged":               {"vpc-endpoint/*", "ec2:VpceServiceName", ".s3", "aws:RequestTag/lakeforge:created-by"},
-		"RepairS3GatewayEndpointInConnectionVpc":      {"vpc/" + cfg.Network.VPCID},
-		"RepairS3GatewayEndpointRouteTables":          {"route-table/*", "ec2:Vpc", "vpc/" + cfg.Network.VPCID},
-		"TagRepairsOnCreation":                        {"ec2:CreateAction", "AuthorizeSecurityGroupIngress", "CreateVpcEndpoint"},
-		"TestGlueConnection":                          {"connection/" + cfg.Names().Connection},
+		"RepairVpcEndpointsTagged": {"vpc-endpoint/*", "ec2:VpceServiceName", "aws:RequestTag/lakeforge:created-by",
+			".s3", ".glue", ".secretsmanager", ".sts", ".lakeformation"},
+		"RepairVpcEndpointsInConnectionVpc":          {"vpc/" + cfg.Network.VPCID},
+		"RepairInterfaceEndpointsInConnectionSubnet": {"subnet/" + cfg.Network.SubnetID, "security-group/" + cfg.Network.SecurityGroupIDs[0]},
+		"RepairS3GatewayEndpointRouteTables":         {"route-table/*", "ec2:Vpc", "vpc/" + cfg.Network.VPCID, "ec2:ModifyVpcEndpoint"},
+		"RepairAddRouteTableToS3GatewayEndpoint":     {"ec2:ModifyVpcEndpoint", "vpc-endpoint/*", "ec2:VpceServiceName", ".s3"},
+		"TagRepairsOnCreation":                       {"ec2:CreateAction", "AuthorizeSecurityGroupIngress", "CreateVpcEndpoint"},
+		"TestGlueConnection":                         {"connection/" + cfg.Names().Connection},
 	} {
 		if st[sid] == nil {
 			t.Errorf("statement %s missing", sid)
@@ -152,6 +162,112 @@ func TestPreflightRepairRoleHasNoUnsuppressedNagFindings(t *testing.T) {
 			if strings.Contains(*f.Id, "StepTestConnection") {
 				t.Errorf("unsuppressed cdk-nag finding on %s: %v", *f.Id, f.Entry.Data)
 			}
+		}
+	}
+}
+
+// With source.secretKmsKeyArn, both roles that read the secret (the import
+// job's workflow role and the test-connection role) may decrypt with that
+// key, and only through Secrets Manager; without it, no role gets
+// kms:Decrypt on a key outside the stack.
+func TestSecretKMSKeyDecrypt(t *testing.T) {
+	const key = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	cfg := shippedConfig(t)
+	cfg.Source.SecretKMSKeyARN = key
+	s := synth(t, cfg)
+	roles := map[string]string{
+		"workflow":        *s.Stack.GetLogicalId(s.Stack.WorkflowRole.Node().DefaultChild().(awscdk.CfnElement)),
+		"test-connection": *s.Stack.GetLogicalId(s.Stack.Steps[PreflightFunction].Role().Node().DefaultChild().(awscdk.CfnElement)),
+	}
+	for name, role := range roles {
+		found := false
+		for _, p := range s.resources("AWS::IAM::Policy") {
+			props := p["Properties"].(map[string]any)
+			if !refersTo(props["Roles"], role) {
+				continue
+			}
+			for _, st := range props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				stm := st.(map[string]any)
+				if !slices.Contains(asStrings(stm["Action"]), "kms:Decrypt") || stm["Resource"] != key {
+					continue
+				}
+				found = true
+				if c := fmt.Sprint(stm["Condition"]); !strings.Contains(c, "kms:ViaService") || !strings.Contains(c, "secretsmanager.") {
+					t.Errorf("%s role: kms:Decrypt on %s without the kms:ViaService secretsmanager condition: %s", name, key, c)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s role has no kms:Decrypt on %s", name, key)
+		}
+	}
+	var env map[string]any
+	for id, f := range s.resources("AWS::Lambda::Function") {
+		if strings.HasPrefix(id, "StepTestConnection") {
+			env = f["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
+		}
+	}
+	if env["LAKEFORGE_SECRET_KMS_KEY_ARN"] != key {
+		t.Errorf("test-connection LAKEFORGE_SECRET_KMS_KEY_ARN = %v, want %s", env["LAKEFORGE_SECRET_KMS_KEY_ARN"], key)
+	}
+
+	plain := synth(t, shippedConfig(t))
+	for id, p := range plain.resources("AWS::IAM::Policy") {
+		for _, st := range p["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			if stm := st.(map[string]any); stm["Sid"] == "DecryptSourceSecret" {
+				t.Errorf("policy %s grants kms:Decrypt on a secret key without source.secretKmsKeyArn", id)
+			}
+		}
+	}
+}
+
+// network.manage creates every endpoint the job needs without a NAT route:
+// the S3 gateway endpoint on the configured route tables, and interface
+// endpoints with private DNS for Glue, Secrets Manager, STS and Lake
+// Formation in the connection's subnet, with its first security group
+// (whose self-referencing rule admits HTTPS from the job).
+func TestManagedNetworkCreatesTheJobsEndpoints(t *testing.T) {
+	cfg := shippedConfig(t)
+	cfg.Network.Manage = true
+	cfg.Network.RouteTableIDs = []string{"rtb-0123456789abcdef0"}
+	// Everything this area adds to the template at once, for cfn-lint.
+	cfg.Preflight.Repair = true
+	cfg.Source.SecretKMSKeyARN = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	s := synth(t, cfg)
+	raw, err := json.MarshalIndent(s.JSON, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "lakeforge.template.json")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cfn-lint", cfnLintArgs(path)...).CombinedOutput(); err != nil {
+		t.Errorf("cfn-lint on the managed-network, repair and KMS template: %v\n%s", err, out)
+	}
+	got := map[string]map[string]any{}
+	for _, r := range s.resources("AWS::EC2::VPCEndpoint") {
+		props := r["Properties"].(map[string]any)
+		name := fmt.Sprint(props["ServiceName"])
+		svc := name[strings.LastIndex(name, ".")+1:]
+		svc = strings.Trim(svc, "]} ")
+		got[svc] = props
+	}
+	want := []string{"glue", "lakeformation", "s3", "secretsmanager", "sts"}
+	if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, want) {
+		t.Fatalf("endpoints for %v, want %v", keys, want)
+	}
+	if p := got["s3"]; p["VpcEndpointType"] != "Gateway" || fmt.Sprint(p["RouteTableIds"]) != "[rtb-0123456789abcdef0]" {
+		t.Errorf("S3 endpoint = %v", p)
+	}
+	for _, svc := range want {
+		if svc == "s3" {
+			continue
+		}
+		p := got[svc]
+		if p["VpcEndpointType"] != "Interface" || p["PrivateDnsEnabled"] != true || p["VpcId"] != cfg.Network.VPCID ||
+			fmt.Sprint(p["SubnetIds"]) != "["+cfg.Network.SubnetID+"]" || fmt.Sprint(p["SecurityGroupIds"]) != "["+cfg.Network.SecurityGroupIDs[0]+"]" {
+			t.Errorf("%s endpoint = %v", svc, p)
 		}
 	}
 }

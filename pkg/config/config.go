@@ -126,6 +126,10 @@ type SourceConfig struct {
 	IncludePaths []string `json:"includePaths"`
 	// RequireTLS makes the Glue connection and the preflight handshake use TLS.
 	RequireTLS bool `json:"requireTls"`
+	// SecretKMSKeyARN is the customer managed KMS key that encrypts the
+	// secret, if any: the roles that read the secret get kms:Decrypt on it
+	// (through Secrets Manager only). Empty: the secret uses aws/secretsmanager.
+	SecretKMSKeyARN string `json:"secretKmsKeyArn"`
 }
 
 // JDBCURL is the Glue connection URL of the source.

@@ -57,6 +57,7 @@ var (
 	lfTagValuePattern  = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:*/=+\-@%]+$`)
 	iamPrincipalARN    = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::\d{12}:(user|role)/[\w+=,.@/-]{1,512}$`)
 	iamGroupARN        = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::\d{12}:group/`)
+	kmsKeyARNPattern   = regexp.MustCompile(`^arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key/[0-9a-f-]{36}$|^arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key/mrk-[0-9a-f]{32}$`)
 	secretARNPattern   = regexp.MustCompile(`^arn:aws(-[a-z]+)*:secretsmanager:[a-z]{2}(-[a-z]+)+-\d:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$`)
 	vpcIDPattern       = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	subnetIDPattern    = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
@@ -303,6 +304,9 @@ func (c Config) validateSource(v *validator) {
 		v.add("source.secretArn", s.SecretARN, "the ARN of a Secrets Manager secret with \"username\" and \"password\" keys (required)")
 	} else if !secretARNPattern.MatchString(s.SecretARN) {
 		v.add("source.secretArn", s.SecretARN, "a complete Secrets Manager secret ARN, arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>")
+	}
+	if s.SecretKMSKeyARN != "" && !kmsKeyARNPattern.MatchString(s.SecretKMSKeyARN) {
+		v.add("source.secretKmsKeyArn", s.SecretKMSKeyARN, "the key ARN (not an alias) of the customer managed KMS key that encrypts source.secretArn, arn:aws:kms:<region>:<account>:key/<key-id>, or empty for aws/secretsmanager")
 	}
 	for i, p := range s.IncludePaths {
 		if p == "" || strings.HasPrefix(p, "/") {

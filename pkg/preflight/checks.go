@@ -28,11 +28,13 @@ type EC2API interface {
 	DescribeVpcAttribute(context.Context, *ec2.DescribeVpcAttributeInput, ...func(*ec2.Options)) (*ec2.DescribeVpcAttributeOutput, error)
 	AuthorizeSecurityGroupIngress(context.Context, *ec2.AuthorizeSecurityGroupIngressInput, ...func(*ec2.Options)) (*ec2.AuthorizeSecurityGroupIngressOutput, error)
 	CreateVpcEndpoint(context.Context, *ec2.CreateVpcEndpointInput, ...func(*ec2.Options)) (*ec2.CreateVpcEndpointOutput, error)
+	ModifyVpcEndpoint(context.Context, *ec2.ModifyVpcEndpointInput, ...func(*ec2.Options)) (*ec2.ModifyVpcEndpointOutput, error)
 }
 
 // SecretsAPI reads the connection's secret.
 type SecretsAPI interface {
 	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	DescribeSecret(context.Context, *secretsmanager.DescribeSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
 }
 
 // GlueAPI reads and tests the connection.
@@ -60,6 +62,9 @@ type Checker struct {
 	StackName string
 	// Repair adds the missing self-referencing rule and S3 gateway endpoint.
 	Repair bool
+	// SecretKMSKeyARN is source.secretKmsKeyArn: the customer managed key
+	// the stack lets the secret's readers decrypt with ("" for none).
+	SecretKMSKeyARN string
 	// RequiredFreeIPs is how many free addresses the subnet needs: one per
 	// Glue worker ENI (import.numberOfWorkers) plus one for the crawler's
 	// or the connection test's ENI.
@@ -86,7 +91,16 @@ type network struct {
 	groups     []ec2types.SecurityGroup
 	selfRef    bool
 	s3Route    bool
-	creds      *Credentials
+	// s3Elsewhere are usable S3 gateway endpoints of the VPC that are not
+	// associated with the subnet's route table.
+	s3Elsewhere []string
+	// natRoute: the route table sends 0.0.0.0/0 to a NAT gateway or
+	// instance, so every AWS API is reachable without endpoints.
+	natRoute bool
+	// missingEndpoints are the interface endpoint service names that do
+	// not exist (usable) in the VPC; repair creates them.
+	missingEndpoints []string
+	creds            *Credentials
 }
 
 // RunDeployed checks the deployed connection called name: the Lambda's
@@ -133,7 +147,7 @@ func (c *Checker) RunConfigured(ctx context.Context, t Target) (Report, *Credent
 func (c *Checker) Run(ctx context.Context, t Target, deployed bool) (Report, *Credentials) {
 	rep := Report{Connection: t.ConnectionName, Target: t.String()}
 	checks, net := c.runLocal(ctx, t)
-	if c.Repair && (!net.selfRef || !net.s3Route) && net.subnet != nil {
+	if c.Repair && (!net.selfRef || !net.s3Route || len(net.missingEndpoints) > 0) && net.subnet != nil {
 		rep.Repairs = c.repair(ctx, t, net)
 		checks, net = c.runLocal(ctx, t)
 	}
@@ -150,11 +164,12 @@ func (c *Checker) runLocal(ctx context.Context, t Target) ([]Check, *network) {
 		c.checkSubnet(ctx, t, net),
 		c.checkSecurityGroups(ctx, t, net),
 		c.checkS3Route(ctx, t, net),
+		c.checkEndpoints(ctx, t, net),
 		c.checkDNSAndIPs(ctx, t, net),
 	}, net
 }
 
-func (c *Checker) s3Service() string { return "com.amazonaws." + c.Region + ".s3" }
+func (c *Checker) s3Service() string { return ServiceName(c.Region, "s3") }
 
 // apiFailure fills a check from an AWS error that is not one of the
 // expected answers.
@@ -274,10 +289,48 @@ func (c *Checker) checkSecret(ctx context.Context, t Target, net *network) Check
 		ch.Fix = `add them: aws secretsmanager put-secret-value --secret-id ` + t.SecretID + ` --secret-string '{"username":"...","password":"..."}' (keep any other keys)`
 		return ch
 	}
+	if problem, fix := c.checkSecretKey(ctx, t, &ch); problem != "" {
+		ch.Status = Fail
+		ch.Summary = problem
+		ch.Fix = fix
+		return ch
+	}
 	net.creds = &creds
 	ch.Status = Pass
 	ch.Summary = "secret is readable and has username and password"
 	return ch
+}
+
+// checkSecretKey compares the secret's KMS key (DescribeSecret: omitted for
+// aws/secretsmanager) with source.secretKmsKeyArn. This reader may decrypt
+// through a key policy while the import job's role, which gets kms:Decrypt
+// only from that setting, may not.
+func (c *Checker) checkSecretKey(ctx context.Context, t Target, ch *Check) (problem, fix string) {
+	out, err := c.Secrets.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(t.SecretID)})
+	if err != nil {
+		ch.Evidence = append(ch.Evidence, "cannot tell the secret's KMS key (secretsmanager:DescribeSecret: "+err.Error()+")")
+		return "", ""
+	}
+	key := aws.ToString(out.KmsKeyId)
+	if key == "" || key == "alias/aws/secretsmanager" {
+		ch.Evidence = append(ch.Evidence, "encrypted with the AWS managed key aws/secretsmanager")
+		if c.SecretKMSKeyARN != "" {
+			ch.Evidence = append(ch.Evidence, "source.secretKmsKeyArn "+c.SecretKMSKeyARN+" is set but not used by the secret")
+		}
+		return "", ""
+	}
+	ch.Evidence = append(ch.Evidence, "encrypted with customer managed KMS key "+key)
+	setFix := "set source.secretKmsKeyArn in cdk.json to the key's ARN (aws kms describe-key --key-id " + key + " --query KeyMetadata.Arn) and redeploy, so the import job's role may decrypt the secret"
+	switch {
+	case c.SecretKMSKeyARN == "":
+		return "the secret is encrypted with customer managed KMS key " + key + ", and source.secretKmsKeyArn is not set: the import job's role has no kms:Decrypt on it", setFix
+	case key == c.SecretKMSKeyARN || strings.HasSuffix(c.SecretKMSKeyARN, ":key/"+key):
+		return "", ""
+	case strings.Contains(key, "alias/"):
+		ch.Evidence = append(ch.Evidence, "the secret names its key by alias, so it cannot be compared with source.secretKmsKeyArn "+c.SecretKMSKeyARN+" here")
+		return "", ""
+	}
+	return "the secret is encrypted with KMS key " + key + ", not with source.secretKmsKeyArn " + c.SecretKMSKeyARN, setFix
 }
 
 // 2. The subnet exists, and which route table applies to it.
@@ -566,10 +619,13 @@ func (c *Checker) checkS3Route(ctx context.Context, t Target, net *network) Chec
 		}
 		elsewhere = append(elsewhere, id)
 	}
+	net.s3Elsewhere = elsewhere
 	for _, r := range net.routeTable.Routes {
 		if aws.ToString(r.DestinationCidrBlock) != "0.0.0.0/0" || r.State == ec2types.RouteStateBlackhole {
 			continue
 		}
+		// Glue's validation names a NAT gateway ("Could not find S3
+		// endpoint or NAT gateway"), so a NAT instance does not count here.
 		if id := aws.ToString(r.NatGatewayId); id != "" {
 			net.s3Route = true
 			ch.Status = Pass
@@ -585,7 +641,7 @@ func (c *Checker) checkS3Route(ctx context.Context, t Target, net *network) Chec
 	ch.Summary = "route table " + rtID + " of subnet " + t.SubnetID + " has no S3 gateway endpoint (" + service + ") and no NAT gateway route (Glue: \"Could not find S3 endpoint or NAT gateway for subnetId\")"
 	if len(elsewhere) > 0 {
 		ch.Evidence = append(ch.Evidence, "S3 gateway endpoint(s) "+strings.Join(elsewhere, ", ")+" exist in "+net.vpcID+" but are not associated with "+rtID)
-		ch.Fix = "aws ec2 modify-vpc-endpoint --vpc-endpoint-id " + elsewhere[0] + " --add-route-table-ids " + rtID + " (or set preflight.repair to true)"
+		ch.Fix = "aws ec2 modify-vpc-endpoint --vpc-endpoint-id " + elsewhere[0] + " --add-route-table-ids " + rtID + " (or set preflight.repair to true, which does the same)"
 	} else {
 		ch.Fix = "aws ec2 create-vpc-endpoint --vpc-id " + net.vpcID + " --vpc-endpoint-type Gateway --service-name " + service + " --route-table-ids " + rtID + " (or set preflight.repair to true, or network.manage to true with network.routeTableIds [\"" + rtID + "\"] and redeploy)"
 	}

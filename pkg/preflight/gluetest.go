@@ -174,7 +174,7 @@ func mapGlueTestError(ch Check, err error, t Target, net *network) Check {
 	}
 	if isTransient(err) {
 		ch.Transient = true
-		ch.Summary = "glue:TestConnection answered with a temporary error"
+		ch.Summary = "glue:TestConnection answered with a temporary error: " + err.Error()
 		ch.Fix = "none needed: the state machine retries this step"
 		return ch
 	}
@@ -182,7 +182,7 @@ func mapGlueTestError(ch Check, err error, t Target, net *network) Check {
 	for _, gc := range glueCauses {
 		for _, m := range gc.match {
 			if strings.Contains(msg, m) {
-				ch.Summary = "glue:TestConnection failed: " + gc.cause
+				ch.Summary = "glue:TestConnection failed: " + gc.cause + "; AWS said: " + err.Error()
 				ch.Fix = gc.fix(t, net)
 				return ch
 			}
@@ -190,11 +190,11 @@ func mapGlueTestError(ch Check, err error, t Target, net *network) Check {
 	}
 	if errorCode(err) == "OperationTimeoutException" {
 		ch.Transient = true
-		ch.Summary = "glue:TestConnection timed out on the Glue side"
+		ch.Summary = "glue:TestConnection timed out on the Glue side: " + err.Error()
 		ch.Fix = "none needed if it passes on retry; if it keeps timing out, check the database's security group admits " + firstGroup(t) + " on port " + strconv.Itoa(t.Port)
 		return ch
 	}
-	ch.Summary = "glue:TestConnection failed with a message lakeforge does not recognise"
+	ch.Summary = "glue:TestConnection failed with a message lakeforge does not recognise: " + err.Error()
 	ch.Fix = "read the message above; run `make preflight` from a machine that can reach the database for a direct handshake with its own diagnosis"
 	return ch
 }

@@ -150,6 +150,35 @@ func (e *env) addS3Endpoint() {
 	must(e.t, err)
 }
 
+// The interface endpoints the job needs without a NAT route, as the
+// requirement names them (issue 8, defect 4; docs/aws-behaviour.md).
+var wantInterfaceServices = []string{
+	"com.amazonaws.us-east-1.glue",
+	"com.amazonaws.us-east-1.secretsmanager",
+	"com.amazonaws.us-east-1.sts",
+	"com.amazonaws.us-east-1.lakeformation",
+}
+
+// addInterfaceEndpoint creates an interface endpoint in the subnet with the
+// connection's group (whose self-referencing rule admits HTTPS).
+func (e *env) addInterfaceEndpoint(service string, privateDNS bool, groups ...string) string {
+	if len(groups) == 0 {
+		groups = []string{e.sg}
+	}
+	out, err := e.ec2.CreateVpcEndpoint(motoserver.Context(e.t), &ec2.CreateVpcEndpointInput{
+		VpcId: aws.String(e.vpc), ServiceName: aws.String(service), VpcEndpointType: ec2types.VpcEndpointTypeInterface,
+		SubnetIds: []string{e.subnet}, SecurityGroupIds: groups, PrivateDnsEnabled: aws.Bool(privateDNS),
+	})
+	must(e.t, err)
+	return aws.ToString(out.VpcEndpoint.VpcEndpointId)
+}
+
+func (e *env) addInterfaceEndpoints() {
+	for _, s := range wantInterfaceServices {
+		e.addInterfaceEndpoint(s, true)
+	}
+}
+
 func (e *env) run() Report {
 	return e.checker.RunDeployed(motoserver.Context(e.t), "lakeforge-test-source")
 }
@@ -191,7 +220,7 @@ func TestNetworkFailuresInOrder(t *testing.T) {
 
 	r := e.run()
 	wantStatuses(t, r, map[string]Status{
-		CheckSecret: Pass, CheckSubnet: Pass, CheckSecurityGroups: Fail, CheckS3Route: Fail, CheckDNSAndIPs: Pass, CheckGlueTest: NotRun,
+		CheckSecret: Pass, CheckSubnet: Pass, CheckSecurityGroups: Fail, CheckS3Route: Fail, CheckEndpoints: Fail, CheckDNSAndIPs: Pass, CheckGlueTest: NotRun,
 	})
 	wantText(t, r.Get(CheckSecurityGroups), e.sg, "self-referencing inbound rule", "aws ec2 authorize-security-group-ingress --group-id "+e.sg, "GroupId="+e.sg)
 	wantText(t, r.Get(CheckS3Route), e.rtb, e.subnet, "aws ec2 create-vpc-endpoint --vpc-id "+e.vpc, "--route-table-ids "+e.rtb, "com.amazonaws.us-east-1.s3")
@@ -207,14 +236,21 @@ func TestNetworkFailuresInOrder(t *testing.T) {
 	r = e.run()
 	wantStatuses(t, r, map[string]Status{CheckSecurityGroups: Pass, CheckS3Route: Fail, CheckGlueTest: NotRun})
 	wantText(t, r.Get(CheckS3Route), e.rtb, "create-vpc-endpoint")
-	if got := r.FailedNames(); !slices.Equal(got, []string{CheckS3Route}) {
-		t.Errorf("failed = %v, want only %s", got, CheckS3Route)
+	if got := r.FailedNames(); !slices.Equal(got, []string{CheckS3Route, CheckEndpoints}) {
+		t.Errorf("failed = %v, want only %s and %s", got, CheckS3Route, CheckEndpoints)
 	}
 
 	e.addS3Endpoint()
 	r = e.run()
+	// The seed's network: S3 gateway endpoint, no NAT. The job's other
+	// AWS APIs are unreachable.
+	wantStatuses(t, r, map[string]Status{CheckS3Route: Pass, CheckEndpoints: Fail, CheckGlueTest: NotRun})
+	wantText(t, r.Get(CheckEndpoints), append([]string{"no NAT route", "--vpc-endpoint-type Interface", "--subnet-ids " + e.subnet, "--private-dns-enabled"}, wantInterfaceServices...)...)
+
+	e.addInterfaceEndpoints()
+	r = e.run()
 	wantStatuses(t, r, map[string]Status{
-		CheckSecret: Pass, CheckSubnet: Pass, CheckSecurityGroups: Pass, CheckS3Route: Pass, CheckDNSAndIPs: Pass, CheckGlueTest: Pass,
+		CheckSecret: Pass, CheckSubnet: Pass, CheckSecurityGroups: Pass, CheckS3Route: Pass, CheckEndpoints: Pass, CheckDNSAndIPs: Pass, CheckGlueTest: Pass,
 	})
 	if !r.Passed || e.glue.calls != 1 {
 		t.Fatalf("passed=%t glue calls=%d, want passed after 1 call\n%s", r.Passed, e.glue.calls, r.String())
@@ -232,19 +268,43 @@ func TestRepairFixesBothThenConverges(t *testing.T) {
 	if !r.Passed {
 		t.Fatalf("repair run did not pass:\n%s", r.String())
 	}
-	if got := e.rec.Mutating(); !slices.Equal(got, []string{"ec2:AuthorizeSecurityGroupIngress", "ec2:CreateVpcEndpoint"}) {
-		t.Fatalf("mutating calls = %v, want the rule and the endpoint once each", got)
+	// The rule, the S3 gateway endpoint and one interface endpoint per API.
+	want := []string{"ec2:AuthorizeSecurityGroupIngress"}
+	for range 1 + len(wantInterfaceServices) {
+		want = append(want, "ec2:CreateVpcEndpoint")
 	}
-	if len(r.Repairs) != 2 || !strings.Contains(r.Repairs[0], e.sg) || !strings.Contains(r.Repairs[1], e.rtb) {
-		t.Fatalf("repairs = %q, want the rule on %s and the endpoint on %s", r.Repairs, e.sg, e.rtb)
+	if got := e.rec.Mutating(); !slices.Equal(got, want) {
+		t.Fatalf("mutating calls = %v, want %v", got, want)
+	}
+	if len(r.Repairs) != 2+len(wantInterfaceServices) || !strings.Contains(r.Repairs[0], e.sg) || !strings.Contains(r.Repairs[1], e.rtb) {
+		t.Fatalf("repairs = %q, want the rule on %s, the endpoint on %s and the interface endpoints", r.Repairs, e.sg, e.rtb)
+	}
+	for i, svc := range wantInterfaceServices {
+		if !strings.Contains(r.Repairs[2+i], svc) || !strings.Contains(r.Repairs[2+i], e.subnet) {
+			t.Errorf("repair %d = %q, want the %s endpoint in %s", 2+i, r.Repairs[2+i], svc, e.subnet)
+		}
 	}
 
 	// What was created carries the lakeforge tag.
 	ctx := motoserver.Context(t)
 	eps, err := e.ec2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{e.vpc}}}})
 	must(t, err)
-	if len(eps.VpcEndpoints) != 1 || !hasTag(eps.VpcEndpoints[0].Tags, CreatedByTag, testStack) {
-		t.Errorf("endpoints = %+v, want one tagged %s=%s", eps.VpcEndpoints, CreatedByTag, testStack)
+	if len(eps.VpcEndpoints) != 1+len(wantInterfaceServices) {
+		t.Errorf("%d endpoints, want %d", len(eps.VpcEndpoints), 1+len(wantInterfaceServices))
+	}
+	for _, ep := range eps.VpcEndpoints {
+		if !hasTag(ep.Tags, CreatedByTag, testStack) {
+			t.Errorf("endpoint %s not tagged %s=%s", aws.ToString(ep.VpcEndpointId), CreatedByTag, testStack)
+		}
+		if ep.VpcEndpointType != ec2types.VpcEndpointTypeInterface {
+			continue
+		}
+		// The request the repair sends: the subnet, the connection's group,
+		// private DNS on.
+		if !aws.ToBool(ep.PrivateDnsEnabled) || !slices.Equal(ep.SubnetIds, []string{e.subnet}) || len(ep.Groups) != 1 || aws.ToString(ep.Groups[0].GroupId) != e.sg {
+			t.Errorf("interface endpoint %s: private DNS %t, subnets %v, groups %+v; want true, [%s], [%s]",
+				aws.ToString(ep.ServiceName), aws.ToBool(ep.PrivateDnsEnabled), ep.SubnetIds, ep.Groups, e.subnet, e.sg)
+		}
 	}
 	rules, err := e.ec2.DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: []string{e.sg}}}})
 	must(t, err)
@@ -266,6 +326,21 @@ func TestRepairFixesBothThenConverges(t *testing.T) {
 	if m := e.rec.Mutating(); len(m) != 0 {
 		t.Fatalf("second run made mutating calls %v, want none", m)
 	}
+}
+
+// addS3EndpointElsewhere creates an S3 gateway endpoint on a second route
+// table of the VPC, not the subnet's.
+func (e *env) addS3EndpointElsewhere() (endpoint, otherTable string) {
+	ctx := motoserver.Context(e.t)
+	rt, err := e.ec2.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: aws.String(e.vpc)})
+	must(e.t, err)
+	otherTable = aws.ToString(rt.RouteTable.RouteTableId)
+	out, err := e.ec2.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
+		VpcId: aws.String(e.vpc), ServiceName: aws.String("com.amazonaws.us-east-1.s3"),
+		VpcEndpointType: ec2types.VpcEndpointTypeGateway, RouteTableIds: []string{otherTable},
+	})
+	must(e.t, err)
+	return aws.ToString(out.VpcEndpoint.VpcEndpointId), otherTable
 }
 
 func hasTag(tags []ec2types.Tag, k, v string) bool {
@@ -292,7 +367,7 @@ func TestS3RouteNATAndInternetGateway(t *testing.T) {
 	must(t, err)
 
 	r := e.run()
-	wantStatuses(t, r, map[string]Status{CheckS3Route: Fail})
+	wantStatuses(t, r, map[string]Status{CheckS3Route: Fail, CheckEndpoints: Fail})
 	wantText(t, r.Get(CheckS3Route), igwID+" does not count", "no public IP")
 
 	eip, err := e.ec2.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: ec2types.DomainTypeVpc})
@@ -303,8 +378,10 @@ func TestS3RouteNATAndInternetGateway(t *testing.T) {
 	_, err = e.ec2.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{RouteTableId: aws.String(e.rtb), DestinationCidrBlock: aws.String("0.0.0.0/0"), NatGatewayId: aws.String(natID)})
 	must(t, err)
 	r = e.run()
-	wantStatuses(t, r, map[string]Status{CheckS3Route: Pass, CheckGlueTest: Pass})
+	// A NAT route reaches S3 and every other AWS API: no endpoint needed.
+	wantStatuses(t, r, map[string]Status{CheckS3Route: Pass, CheckEndpoints: Pass, CheckGlueTest: Pass})
 	wantText(t, r.Get(CheckS3Route), natID)
+	wantText(t, r.Get(CheckEndpoints), natID)
 }
 
 // Without an explicit association the VPC's main route table applies.
@@ -355,6 +432,7 @@ func TestDNSAndFreeIPs(t *testing.T) {
 	e := newEnv(t)
 	e.addSelfReferencingRule()
 	e.addS3Endpoint()
+	e.addInterfaceEndpoints()
 	ctx := motoserver.Context(t)
 	_, err := e.ec2.ModifyVpcAttribute(ctx, &ec2.ModifyVpcAttributeInput{VpcId: aws.String(e.vpc), EnableDnsHostnames: &ec2types.AttributeBooleanValue{Value: aws.Bool(false)}})
 	must(t, err)
@@ -386,8 +464,9 @@ func TestRunConfiguredNotDeployed(t *testing.T) {
 		ConnectionName: "lakeforge-not-yet", Engine: "postgresql", Host: "db.internal", Port: 5432, Database: "kthr01",
 		SecretID: e.secret, SubnetID: e.subnet, AvailabilityZone: "us-east-1a", SecurityGroupIDs: []string{e.sg},
 	}
+	e.addInterfaceEndpoints()
 	r, creds := e.checker.RunConfigured(motoserver.Context(t), tg)
-	wantStatuses(t, r, map[string]Status{CheckSecret: Pass, CheckS3Route: Pass, CheckGlueTest: NotDeployed})
+	wantStatuses(t, r, map[string]Status{CheckSecret: Pass, CheckS3Route: Pass, CheckEndpoints: Pass, CheckGlueTest: NotDeployed})
 	wantText(t, r.Get(CheckGlueTest), "not deployed yet", "make deploy")
 	if !r.Passed || creds == nil || creds.Username != "importer" {
 		t.Fatalf("passed=%t creds=%v\n%s", r.Passed, creds, r.String())
@@ -407,14 +486,15 @@ func TestHandler(t *testing.T) {
 	if !errors.As(err, &pf) || err != error(pf) {
 		t.Fatalf("error = %T %v, want *steperr.PreflightError returned directly", err, err)
 	}
-	if !slices.Equal(pf.Failed, []string{CheckSecurityGroups, CheckS3Route}) || !strings.Contains(pf.Report, "fix: aws ec2 authorize-security-group-ingress") {
+	if !slices.Equal(pf.Failed, []string{CheckSecurityGroups, CheckS3Route, CheckEndpoints}) || !strings.Contains(pf.Report, "fix: aws ec2 authorize-security-group-ingress") {
 		t.Fatalf("failed=%v report:\n%s", pf.Failed, pf.Report)
 	}
 
 	e.addSelfReferencingRule()
 	e.addS3Endpoint()
+	e.addInterfaceEndpoints()
 	out, err := h.Handle(motoserver.Context(t), Input{})
-	if err != nil || !out.Report.Passed || len(out.Report.Checks) != 6 {
+	if err != nil || !out.Report.Passed || len(out.Report.Checks) != 7 {
 		t.Fatalf("out=%+v err=%v", out, err)
 	}
 
@@ -430,6 +510,8 @@ func TestHandler(t *testing.T) {
 func TestIAMActionsGolden(t *testing.T) {
 	e := newEnv(t)
 	e.checker.Repair = true
+	// An S3 gateway endpoint on another route table: repair modifies it.
+	e.addS3EndpointElsewhere()
 	if r := e.run(); !r.Passed {
 		t.Fatalf("repair run failed:\n%s", r.String())
 	}

@@ -8,9 +8,11 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-// repair adds what checks 3 and 4 found missing and returns one line per
-// change (or per failed attempt). Both resources are tagged on creation,
-// so nothing exists untagged even for a moment.
+// repair adds what checks 3 to 5 found missing and returns one line per
+// change (or per failed attempt): the self-referencing rule, the S3 route
+// (the subnet's route table added to an existing S3 gateway endpoint, else
+// a new endpoint) and the missing interface endpoints. What it creates is
+// tagged on creation, so nothing exists untagged even for a moment.
 func (c *Checker) repair(ctx context.Context, t Target, net *network) []string {
 	var done []string
 	tags := []ec2types.Tag{{Key: aws.String(CreatedByTag), Value: aws.String(c.StackName)}}
@@ -42,7 +44,20 @@ func (c *Checker) repair(ctx context.Context, t Target, net *network) []string {
 			done = append(done, "could not add the self-referencing inbound rule to "+sg+": "+err.Error())
 		}
 	}
-	if !net.s3Route && net.routeTable != nil {
+	if !net.s3Route && net.routeTable != nil && len(net.s3Elsewhere) > 0 {
+		// Follow the check's own advice: one S3 gateway endpoint serves any
+		// number of route tables, so add this one instead of a second endpoint.
+		rt, ep := aws.ToString(net.routeTable.RouteTableId), net.s3Elsewhere[0]
+		_, err := c.EC2.ModifyVpcEndpoint(ctx, &ec2.ModifyVpcEndpointInput{
+			VpcEndpointId:    aws.String(ep),
+			AddRouteTableIds: []string{rt},
+		})
+		if err != nil {
+			done = append(done, "could not add route table "+rt+" to S3 gateway endpoint "+ep+": "+err.Error())
+		} else {
+			done = append(done, "added route table "+rt+" to the existing S3 gateway endpoint "+ep+" ("+c.s3Service()+"; the endpoint is not lakeforge's, so it is not tagged)")
+		}
+	} else if !net.s3Route && net.routeTable != nil {
 		rt := aws.ToString(net.routeTable.RouteTableId)
 		out, err := c.EC2.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
 			VpcId:             aws.String(net.vpcID),
@@ -55,6 +70,28 @@ func (c *Checker) repair(ctx context.Context, t Target, net *network) []string {
 			done = append(done, "could not create the S3 gateway endpoint on "+rt+": "+err.Error())
 		} else {
 			done = append(done, "created S3 gateway endpoint "+aws.ToString(out.VpcEndpoint.VpcEndpointId)+" ("+c.s3Service()+") on route table "+rt+", tagged "+CreatedByTag+"="+c.StackName)
+		}
+	}
+	if !net.natRoute && len(t.SecurityGroupIDs) > 0 {
+		// The endpoint carries the connection's first group: its
+		// self-referencing all-TCP rule admits HTTPS from the job's
+		// interfaces, and no new security group is needed.
+		sg := t.SecurityGroupIDs[0]
+		for _, service := range net.missingEndpoints {
+			out, err := c.EC2.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
+				VpcId:             aws.String(net.vpcID),
+				ServiceName:       aws.String(service),
+				VpcEndpointType:   ec2types.VpcEndpointTypeInterface,
+				SubnetIds:         []string{t.SubnetID},
+				SecurityGroupIds:  []string{sg},
+				PrivateDnsEnabled: aws.Bool(true),
+				TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeVpcEndpoint, Tags: tags}},
+			})
+			if err != nil {
+				done = append(done, "could not create the interface endpoint for "+service+" in "+t.SubnetID+": "+err.Error())
+				continue
+			}
+			done = append(done, "created interface endpoint "+aws.ToString(out.VpcEndpoint.VpcEndpointId)+" ("+service+", private DNS, security group "+sg+") in subnet "+t.SubnetID+", tagged "+CreatedByTag+"="+c.StackName)
 		}
 	}
 	for _, d := range done {

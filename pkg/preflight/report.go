@@ -8,6 +8,7 @@
 package preflight
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -39,6 +40,7 @@ const (
 	CheckSubnet         = "subnet"
 	CheckSecurityGroups = "security-groups"
 	CheckS3Route        = "s3-route"
+	CheckEndpoints      = "aws-endpoints"
 	CheckDNSAndIPs      = "dns-and-free-ips"
 	CheckGlueTest       = "glue-test-connection"
 	CheckHandshake      = "direct-handshake"
@@ -121,21 +123,31 @@ func (r *Report) String() string {
 
 // Error returns the step error for a failed report: a TransientError when
 // every failure may clear by itself, else a PreflightError carrying the
-// report. It returns nil for a passing report.
+// report. Both carry every failed check with its evidence (the underlying
+// AWS message) and the repairs this run made, so a failure after a repair
+// says what was already changed. It returns nil for a passing report.
 func (r *Report) Error() error {
 	if r.Passed {
 		return nil
 	}
 	transient := true
-	var last string
+	var failed []string
 	for _, c := range r.Checks {
 		if c.Status == Fail {
 			transient = transient && c.Transient
-			last = c.Name + ": " + c.Summary
+			line := c.Name + ": " + c.Summary
+			if len(c.Evidence) > 0 {
+				line += " [" + strings.Join(c.Evidence, "; ") + "]"
+			}
+			failed = append(failed, line)
 		}
 	}
 	if transient {
-		return &steperr.TransientError{Op: "preflight", Err: fmt.Errorf("%s", last)}
+		detail := strings.Join(failed, "; ")
+		if len(r.Repairs) > 0 {
+			detail += "; repairs made in this run: " + strings.Join(r.Repairs, "; ")
+		}
+		return &steperr.TransientError{Op: "preflight", Err: errors.New(detail)}
 	}
 	return &steperr.PreflightError{Failed: r.FailedNames(), Report: r.String()}
 }

@@ -17,6 +17,7 @@ func WireTestConnection(s *steprun.Step) (steprun.Handler, error) {
 	stackName := s.Env.String(stepcontract.EnvStackName)
 	freeIPs := s.Env.Int(stepcontract.EnvRequiredFreeIPs)
 	repair := s.Env.Bool(stepcontract.EnvRepair, false)
+	secretKey := s.Env.Optional(stepcontract.EnvSecretKMSKeyARN, "")
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err
@@ -30,6 +31,7 @@ func WireTestConnection(s *steprun.Step) (steprun.Handler, error) {
 			StackName:       stackName,
 			Repair:          repair,
 			RequiredFreeIPs: freeIPs,
+			SecretKMSKeyARN: secretKey,
 			Log:             s.Log,
 		},
 		ConnectionName: connection,

@@ -93,6 +93,10 @@ const (
 	EnvRequiredFreeIPs = "LAKEFORGE_REQUIRED_FREE_IPS"
 	// EnvRepair is "true" when TestConnection may add missing network pieces.
 	EnvRepair = "LAKEFORGE_REPAIR"
+	// EnvSecretKMSKeyARN is source.secretKmsKeyArn, the customer-managed key
+	// of the source secret (optional), which preflight compares with the
+	// secret's own.
+	EnvSecretKMSKeyARN = "LAKEFORGE_SECRET_KMS_KEY_ARN"
 
 	// EnvLakeBucket is the lake bucket, where the import writes its manifests.
 	EnvLakeBucket = "LAKE_BUCKET"
