@@ -1,7 +1,7 @@
 package preflight
 
 // The direct handshake against real PostgreSQL and MariaDB servers on
-// loopback, started by `scripts/test-databases.sh start` (make test and
+// loopback, started by `scripts/test-databases.sh run` (make test and
 // .ci/run do). The timeout case uses a listener in the test that accepts
 // TCP and never answers; the refused case a loopback port nobody listens on.
 
