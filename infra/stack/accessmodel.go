@@ -2,7 +2,6 @@ package stack
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -10,6 +9,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // AccessModelSteps are the Lake Formation access-model functions, in the
@@ -138,7 +138,7 @@ func (s *Stack) addAccessModel() {
 		Description: "lakeforge: LF-tag grants for the workflow role and the analysts",
 		Environment: map[string]*string{
 			lakeformation.EnvWorkflowRoleARN: s.WorkflowRole.RoleArn(),
-			lakeformation.EnvAnalystARNs:     jsii.String(strings.Join(derefAll(s.AnalystPrincipalARNs()), ",")),
+			lakeformation.EnvAnalystARNs:     jsii.String(stepcontract.Encode(derefAll(s.AnalystPrincipalARNs()))),
 			lakeformation.EnvWorkflowTag:     jsii.String(workflowTag),
 			lakeformation.EnvAnalystTag:      jsii.String(analystTag),
 		},
@@ -168,7 +168,7 @@ func (s *Stack) addAccessModel() {
 	for _, name := range AccessModelSteps {
 		admins = append(admins, *s.Steps[name].Role().RoleArn())
 	}
-	configure.Function().AddEnvironment(jsii.String(lakeformation.EnvAdmins), jsii.String(strings.Join(admins, ",")), nil)
+	configure.Function().AddEnvironment(jsii.String(lakeformation.EnvAdmins), jsii.String(stepcontract.Encode(admins)), nil)
 
 	// The suppressions go on the step's construct: its inline Policy is a
 	// sibling of its Role.

@@ -10,6 +10,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lakeforge/lakeforge/pkg/preflight"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // PreflightFunction is the folder of the test-connection step.
@@ -58,15 +59,15 @@ func (s *Stack) addPreflight() {
 		statements = append(statements, s.preflightRepairStatements()...)
 	}
 	env := map[string]*string{
-		"LAKEFORGE_CONNECTION_NAME": jsii.String(s.ConnectionName()),
-		"LAKEFORGE_STACK_NAME":      jsii.String(cfg.StackName),
+		stepcontract.EnvConnectionName: jsii.String(s.ConnectionName()),
+		stepcontract.EnvStackName:      jsii.String(cfg.StackName),
 		// One ENI per import worker plus one for a crawler or the test.
-		"LAKEFORGE_REQUIRED_FREE_IPS": jsii.String(strconv.Itoa(RequiredFreeIPs(cfg.Import.NumberOfWorkers))),
-		"LAKEFORGE_REPAIR":            jsii.String(strconv.FormatBool(cfg.Preflight.Repair)),
+		stepcontract.EnvRequiredFreeIPs: jsii.String(strconv.Itoa(RequiredFreeIPs(cfg.Import.NumberOfWorkers))),
+		stepcontract.EnvRepair:          jsii.String(strconv.FormatBool(cfg.Preflight.Repair)),
 	}
 	if key := cfg.Source.SecretKMSKeyARN; key != "" {
 		// The key preflight compares with the secret's (DescribeSecret).
-		env["LAKEFORGE_SECRET_KMS_KEY_ARN"] = jsii.String(key)
+		env[stepcontract.EnvSecretKMSKeyARN] = jsii.String(key)
 	}
 	f := s.addStep(&StepFunctionProps{
 		Name:        PreflightFunction,
