@@ -115,6 +115,14 @@ func newAccount(t *testing.T, deployed bool) *account {
 		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeVpcEndpoint, Tags: tags}}})
 	must(t, err)
 	a.endpoint = aws.ToString(ep.VpcEndpoint.VpcEndpointId)
+	// No NAT route: the interface endpoints the import job calls
+	// (preflight's aws-endpoints check), made by the network's owner.
+	for _, svc := range []string{"glue", "secretsmanager", "sts", "lakeformation"} {
+		_, err = a.ec2.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: aws.String(vpcID), ServiceName: aws.String("com.amazonaws.us-east-1." + svc),
+			VpcEndpointType: ec2types.VpcEndpointTypeInterface, SubnetIds: []string{aws.ToString(sub.Subnet.SubnetId)},
+			SecurityGroupIds: []string{a.sg}, PrivateDnsEnabled: aws.Bool(true)})
+		must(t, err)
+	}
 	sec, err := secretsmanager.NewFromConfig(cfg).CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("lakeforge/source"),
 		SecretString: aws.String(`{"username":"importer","password":"testing"}`)})
 	must(t, err)

@@ -17,6 +17,8 @@ func preflightCommand(ctx context.Context, g *globals, args []string, env Env) i
 	timeout := fs.Duration("handshake-timeout", preflight.DefaultHandshakeTimeout, "bound on the direct database handshake")
 	skipHandshake := fs.Bool("no-handshake", false, "skip the direct database handshake")
 	asJSON := fs.Bool("json", false, "same as --output json (kept from the old preflight command)")
+	caBundle := fs.String("ca-bundle", "", "PEM file of CAs trusted besides the system roots for the handshake (RDS: "+preflight.RDSCABundleURL+")")
+	allowUnverified := fs.Bool("allow-unverified-tls", false, "send the database password even when the server certificate cannot be verified (anyone in the network path can read it)")
 	if ok, code := parse(fs, g, args, env); !ok {
 		return code
 	}
@@ -47,11 +49,14 @@ func preflightCommand(ctx context.Context, g *globals, args []string, env Env) i
 		StackName:       g.stackNameOf(lc),
 		Repair:          cfg.Preflight.Repair,
 		RequiredFreeIPs: cfg.Import.NumberOfWorkers + 1,
+		SecretKMSKeyARN: cfg.Source.SecretKMSKeyARN,
 	}
 	target := preflight.TargetFromConfig(cfg)
 	rep, creds := checker.RunConfigured(ctx, target)
 	if !*skipHandshake {
-		rep.AddCheck(preflight.HandshakeCheck(ctx, target, creds, *timeout))
+		rep.AddCheck(preflight.HandshakeCheckWith(ctx, target, creds, preflight.HandshakeOptions{
+			Timeout: *timeout, CABundleFile: *caBundle, AllowUnverifiedTLS: *allowUnverified,
+		}))
 	}
 	if g.output == "json" {
 		writeJSON(env.Stdout, rep)
