@@ -25,7 +25,7 @@ VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(NODE22_DIR)/node_modules/node/bin:$(PATH)
 export LAKEFORGE_PYTHON := $(VENV)/bin/python
 
-.PHONY: help venv build synth deploy destroy test test-go test-python lint bench preflight clean
+.PHONY: help venv jars build synth deploy destroy test test-go test-python lint bench preflight clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -38,6 +38,21 @@ $(VENV)/.installed: requirements.txt
 
 $(LAKEFORGE_NODE22): scripts/node22/package.json scripts/node22/package-lock.json
 	cd $(NODE22_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+# The import job's local Spark tier needs what Glue 5.0 ships: its JDBC drivers
+# (PostgreSQL 42.7.3, MySQL Connector/J 8.0.33, which Glue also uses for
+# MariaDB) and Iceberg 1.7.1, from Maven Central into .tmp/jars/ (gitignored).
+JARS_DIR := $(CURDIR)/.tmp/jars
+export LAKEFORGE_JARS := $(JARS_DIR)
+IMPORT_JARS := org.postgresql:postgresql:42.7.3 com.mysql:mysql-connector-j:8.0.33 \
+               org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.7.1
+jars: $(JARS_DIR)/.installed ## fetch the import job's JDBC drivers and Iceberg runtime (Maven Central) into .tmp/jars/
+$(JARS_DIR)/.installed: Makefile
+	@mkdir -p $(JARS_DIR)
+	@for a in $(IMPORT_JARS); do \
+	  mvn -q -B dependency:copy -Dartifact=$$a -DoutputDirectory=$(JARS_DIR) -Dtransitive=false; \
+	done
 	@touch $@
 
 node_modules: package.json package-lock.json $(LAKEFORGE_NODE22) ## install the pinned npm tools (CDK CLI, ASL validator, local Step Functions) on Node 22
@@ -67,15 +82,18 @@ deploy: build node_modules ## deploy the stack to your AWS profile's region (CON
 destroy: node_modules ## delete the stack; the lake bucket, its access logs and the KMS key are kept (CONFIG=file as for deploy)
 	$(CDK) destroy $(CDK_CONFIG)
 
-test: build node_modules venv ## every test tier, with throwaway database servers on free loopback ports
+test: build node_modules venv jars ## every test tier, with throwaway database servers on free loopback ports
 	scripts/test-databases.sh run $(MAKE) test-go test-python
 
 test-go:
 	$(GO) test -count=1 ./...
 
-test-python:
-	python3 -m py_compile infra/glue/import_job.py
-	python3 -m unittest discover -s infra/glue -p '*_test.py' -v
+# The import job on local Spark against the servers of test-databases.sh;
+# it reads the job's arguments from the template that test-go wrote.
+export LAKEFORGE_IMPORT_CONTRACT := $(CURDIR)/.tmp/import-contract.json
+test-python: jars
+	python3 -m py_compile infra/glue/import_job.py infra/glue/local_runtime.py
+	$(LAKEFORGE_PYTHON) -m pytest -q -p no:cacheprovider infra/glue
 
 lint: ## go vet, gofmt and cfn-lint on the synthesized template
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }

@@ -173,11 +173,19 @@ const (
 // ImportConfig shapes the Glue import workflow.
 type ImportConfig struct {
 	Mode string `json:"mode"`
-	// BookmarkKeys maps a source table name to its monotonic key column(s),
-	// required for every table in incremental mode.
-	BookmarkKeys    map[string][]string `json:"bookmarkKeys"`
-	WorkerType      string              `json:"workerType"`
-	NumberOfWorkers int                 `json:"numberOfWorkers"`
+	// BookmarkKeys maps a source table name to its monotonic key column
+	// (one), required for every table in incremental mode: the import reads
+	// the rows above the highest key already in the lake table.
+	BookmarkKeys map[string][]string `json:"bookmarkKeys"`
+	// Partitioning sets, per source table, the numeric column and number of
+	// ranges its JDBC read is split into. Tables not listed are split on a
+	// single-column integer primary key, one range per executor core.
+	Partitioning map[string]PartitionConfig `json:"partitioning"`
+	// SnapshotRetentionDays keeps older Iceberg snapshots of every lake table
+	// this many days, for time travel and rollback; older ones are expired.
+	SnapshotRetentionDays int    `json:"snapshotRetentionDays"`
+	WorkerType            string `json:"workerType"`
+	NumberOfWorkers       int    `json:"numberOfWorkers"`
 	// ExecutionClass is FLEX (cheaper, may start later) or STANDARD.
 	ExecutionClass string `json:"executionClass"`
 	// JobTimeoutMinutes bounds one import job run.
@@ -188,6 +196,12 @@ type ImportConfig struct {
 	// RowCountTolerance is the fraction (0 to 1) by which Athena's count may
 	// differ from the count the import recorded before verification fails.
 	RowCountTolerance float64 `json:"rowCountTolerance"`
+}
+
+// PartitionConfig splits one table's JDBC read into key ranges.
+type PartitionConfig struct {
+	Column     string `json:"column"`
+	Partitions int    `json:"partitions"`
 }
 
 // ScheduleConfig is when the daily run starts.
@@ -240,13 +254,14 @@ func Default() Config {
 		},
 		Source: SourceConfig{Engine: EnginePostgreSQL, Port: 5432},
 		Import: ImportConfig{
-			Mode:               ModeSnapshot,
-			WorkerType:         "G.1X",
-			NumberOfWorkers:    2,
-			ExecutionClass:     "FLEX",
-			JobTimeoutMinutes:  120,
-			WaitTimeoutMinutes: 360,
-			RowCountTolerance:  0,
+			Mode:                  ModeSnapshot,
+			SnapshotRetentionDays: 7,
+			WorkerType:            "G.1X",
+			NumberOfWorkers:       2,
+			ExecutionClass:        "FLEX",
+			JobTimeoutMinutes:     120,
+			WaitTimeoutMinutes:    360,
+			RowCountTolerance:     0,
 		},
 		Schedule: ScheduleConfig{Enabled: true, Expression: "cron(45 9 * * ? *)", TimeZone: "UTC"},
 		Athena: AthenaConfig{

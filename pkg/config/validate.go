@@ -396,17 +396,28 @@ func (c Config) validateImport(v *validator) {
 			v.add("import.bookmarkKeys", "{}", "in incremental mode, each source table with its monotonic key column(s), e.g. {\"products\": [\"id\"]}")
 		}
 	default:
-		v.add("import.mode", im.Mode, "snapshot (reload every table each run) or incremental (job bookmarks on a monotonic key)")
+		v.add("import.mode", im.Mode, "snapshot (reload every table each run) or incremental (new rows above the highest key already in the lake)")
 	}
 	for table, cols := range im.BookmarkKeys {
-		if len(cols) == 0 {
-			v.add("import.bookmarkKeys."+table, "[]", "at least one monotonic key column")
+		if len(cols) != 1 {
+			v.add("import.bookmarkKeys."+table, fmt.Sprintf("%v", cols), "exactly one monotonic key column (numeric, date or timestamp without time zone)")
 		}
 		for i, col := range cols {
 			if !columnPattern.MatchString(col) {
 				v.add(fmt.Sprintf("import.bookmarkKeys.%s[%d]", table, i), col, "a column name of letters, digits and '_'")
 			}
 		}
+	}
+	for table, pc := range im.Partitioning {
+		if pc.Partitions < 1 || pc.Partitions > 1000 {
+			v.add("import.partitioning."+table+".partitions", strconv.Itoa(pc.Partitions), "1 to 1000 ranges (1 reads the table in one stream)")
+		}
+		if pc.Partitions > 1 && !columnPattern.MatchString(pc.Column) {
+			v.add("import.partitioning."+table+".column", pc.Column, "a numeric column name of letters, digits and '_' to split the read on")
+		}
+	}
+	if im.SnapshotRetentionDays < 0 || im.SnapshotRetentionDays > 3650 {
+		v.add("import.snapshotRetentionDays", strconv.Itoa(im.SnapshotRetentionDays), "0 to 3650 days of older snapshots kept for time travel")
 	}
 	if !slices.Contains(workerTypes, im.WorkerType) {
 		v.add("import.workerType", im.WorkerType, "one of "+strings.Join(workerTypes, ", "))
