@@ -25,7 +25,7 @@ VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(NODE22_DIR)/node_modules/node/bin:$(PATH)
 export LAKEFORGE_PYTHON := $(VENV)/bin/python
 
-.PHONY: help venv jars build synth deploy destroy test test-go test-python lint bench preflight clean
+.PHONY: help venv jars build synth deploy destroy test test-go test-python lint bench preflight demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -34,6 +34,10 @@ venv: $(VENV)/.installed ## install the pinned Python tools (requirements.txt) i
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(LAKEFORGE_NODE22): scripts/node22/package.json scripts/node22/package-lock.json
+	cd $(NODE22_DIR) && npm ci --no-audit --no-fund
 	@touch $@
 
 # The import job's local Spark tier needs what Glue 5.0 ships: its JDBC drivers
@@ -49,10 +53,6 @@ $(JARS_DIR)/.installed: Makefile
 	@for a in $(IMPORT_JARS); do \
 	  mvn -q -B dependency:copy -Dartifact=$$a -DoutputDirectory=$(JARS_DIR) -Dtransitive=false; \
 	done
-	@touch $@
-
-$(LAKEFORGE_NODE22): scripts/node22/package.json scripts/node22/package-lock.json
-	cd $(NODE22_DIR) && npm ci --no-audit --no-fund
 	@touch $@
 
 node_modules: package.json package-lock.json $(LAKEFORGE_NODE22) ## install the pinned npm tools (CDK CLI, ASL validator, local Step Functions) on Node 22
@@ -109,6 +109,9 @@ bench: build node_modules ## benchmarks: state transitions of one run (budget 40
 
 preflight: ## lakeforge preflight: the source connection checks from this machine with your AWS credentials (CONFIG=file optional)
 	$(GO) run ./cmd/lakeforge preflight $(if $(CONFIG),--config $(abspath $(CONFIG))) $(ARGS)
+
+demo: build node_modules venv jars ## the whole daily run on this machine, no AWS account: moto, the real ASL, handlers, Spark import, the analyst's queries
+	scripts/test-databases.sh run $(GO) run ./cmd/lakeforge-demo
 
 clean: ## remove build outputs
 	rm -rf dist cdk.out

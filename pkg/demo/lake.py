@@ -1,0 +1,55 @@
+"""The demo's local Spark side (pkg/demo): runs the real import job
+(infra/glue/import_job.py with infra/glue/local_runtime.py, the stand-in for
+what only Glue provides) and answers SQL on the lake it wrote, with one
+SparkSession for both.
+
+Line protocol, one JSON document per line:
+  {"cmd": "import", "arguments": {...}, "connection": {...}, "secret": {...}, "warehouse": "..."}
+      -> {"ok": true, "manifest": {...}, "manifestFile": "..."} | {"ok": false, "error": "..."}
+  {"cmd": "sql", "sql": "..."} -> {"ok": true, "columns": [...], "rows": [[...]]} | {"ok": false, ...}
+"""
+
+import json
+import os
+import sys
+import time
+import traceback
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "infra", "glue"))
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+import import_job  # noqa: E402
+import local_runtime  # noqa: E402
+
+state = {}
+
+
+def reply(msg):
+    sys.stdout.write(json.dumps(msg, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def run_import(req):
+    rt = local_runtime.LocalRuntime(req["arguments"], req["warehouse"], req["connection"], req["secret"])
+    state["rt"] = rt
+    manifest = import_job.run(rt.args, rt)
+    where = rt.storage_uri(rt.args["runs_path"])[len("file://"):] + manifest["runId"] + "/manifest.json"
+    return {"ok": True, "manifest": manifest, "manifestFile": where}
+
+
+def run_sql(req):
+    rt = state.get("rt")
+    if rt is None:
+        return {"ok": False, "error": "no import has run in this process, so there is no lake to query"}
+    df = rt.spark.sql(req["sql"])
+    return {"ok": True, "columns": df.columns, "rows": [[None if v is None else str(v) for v in r] for r in df.collect()]}
+
+
+for line in sys.stdin:
+    req = json.loads(line)
+    try:
+        reply(run_import(req) if req["cmd"] == "import" else run_sql(req))
+    except Exception as e:  # the Go side prints it; never a fake answer
+        reply({"ok": False, "error": "%s: %s" % (type(e).__name__, e), "trace": traceback.format_exc()[-2000:]})
