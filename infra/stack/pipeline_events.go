@@ -130,7 +130,7 @@ func (s *Stack) addImportEvents(tokens awsdynamodb.Table) *ImportEvents {
 			// discussion 26401): the task token itself says which task.
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("ReleaseTheWait"),
-				Actions:   jsii.Strings("states:SendTaskSuccess", "states:SendTaskFailure"),
+				Actions:   jsii.Strings("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"),
 				Resources: jsii.Strings("*"),
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
