@@ -101,8 +101,8 @@ lint: ## go vet, gofmt and cfn-lint on the synthesized template
 	$(MAKE) synth
 	cfn-lint --regions us-east-1 ap-northeast-1 eu-west-1 --ignore-checks W3005 -- cdk.out/*.template.json  # W3005: see infra/stack/stack_test.go
 
-bench: build node_modules ## benchmarks: state transitions of one run (budget 40), and every other Go benchmark
-	@echo "State transitions of one pipeline run (budget 40), simulated imports, Wait states overridden:"
+bench: build node_modules ## benchmarks: transitions and notice lag of one pipeline run (pipeline-bench lines), and every other Go benchmark
+	@echo "One pipeline run per scenario (real ASL, simulated import and Glue events; goal: <= 12 transitions, notice_lag_s <= 60 with the event, <= 600 without):"
 	$(GO) test -run '^$$' -bench 'PipelineTransitions' -benchtime 1x ./statemachine/
 	@pkgs=$$( (grep -l '^func Benchmark' $$(git ls-files '*_test.go') || true) | xargs -r -n1 dirname | sort -u | (grep -v '^statemachine$$' || true) | sed 's|^|./|'); \
 	if [ -n "$$pkgs" ]; then $(GO) test -run '^$$' -bench . -benchmem $$pkgs; fi

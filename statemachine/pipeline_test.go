@@ -438,3 +438,41 @@ func TestLambdaServiceErrorsAreRetried(t *testing.T) {
 		}
 	}
 }
+
+// The fallback sends a heartbeat while the run goes on; when the handler
+// cannot run at all (no event, no fallback tick), the wait fails after
+// HeartbeatSeconds instead of the state's 24-hour timeout.
+func TestHeartbeatEndsAWaitNobodyFollows(t *testing.T) {
+	w := newWorld(t, 3*time.Hour, sixHours)
+	ex := runLocal(t, map[string]any{}, w.handle)
+	if ex.Status != "SUCCEEDED" {
+		t.Fatalf("status %s: %s", ex.Status, ex.Cause)
+	}
+	var beats []time.Time
+	for _, b := range w.sfn.beats {
+		beats = append(beats, b...)
+	}
+	if len(beats) < 3*60/10-2 {
+		t.Fatalf("%d heartbeats during a 3-hour import, want one per fallback check", len(beats))
+	}
+
+	w = newWorld(t, 3*time.Hour, sixHours)
+	w.events, w.noFallback = nil, true
+	start := w.now
+	ex = runLocal(t, map[string]any{}, w.handle)
+	if ex.Status != "FAILED" || !strings.Contains(ex.Cause, "States.HeartbeatTimeout") || !strings.Contains(ex.Cause, "StartImport") {
+		t.Fatalf("status %s cause %s", ex.Status, ex.Cause)
+	}
+	if waited := w.now.Sub(start); waited > importrun.HeartbeatTimeout+time.Minute {
+		t.Fatalf("failed after %v, want about HeartbeatSeconds (%v)", waited, importrun.HeartbeatTimeout)
+	}
+	var def struct {
+		States map[string]struct{ HeartbeatSeconds int }
+	}
+	if err := json.Unmarshal([]byte(Pipeline), &def); err != nil {
+		t.Fatal(err)
+	}
+	if got := def.States["StartImport"].HeartbeatSeconds; got != int(importrun.HeartbeatTimeout/time.Second) {
+		t.Fatalf("StartImport HeartbeatSeconds %d, want %d (three fallback checks)", got, int(importrun.HeartbeatTimeout/time.Second))
+	}
+}

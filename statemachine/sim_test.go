@@ -46,6 +46,8 @@ type world struct {
 	sfn   *simSFN
 	tags  *simInvoker
 	calls map[string][]json.RawMessage
+	// noFallback: the fallback rule does not fire (the handler cannot run).
+	noFallback bool
 	// fail lets a scenario make a state fail: called before the default
 	// answer, a non-nil error is returned instead.
 	fail func(state string, call int) error
@@ -180,6 +182,18 @@ type simSFN struct {
 	success map[string]string
 	failure map[string][2]string
 	calls   int
+	// beats are the heartbeat times, by token.
+	beats map[string][]time.Time
+	now   func() time.Time
+}
+
+func (s *simSFN) SendTaskHeartbeat(_ context.Context, in *sfn.SendTaskHeartbeatInput, _ ...func(*sfn.Options)) (*sfn.SendTaskHeartbeatOutput, error) {
+	token := aws.ToString(in.TaskToken)
+	if s.closed[token] {
+		return nil, &sfntypes.TaskTimedOut{Message: aws.String("Task Timed Out")}
+	}
+	s.beats[token] = append(s.beats[token], s.now())
+	return &sfn.SendTaskHeartbeatOutput{}, nil
 }
 
 func (s *simSFN) close(token string) error {
@@ -229,7 +243,7 @@ func newWorld(t testing.TB, importTakes, timeout time.Duration) *world {
 		events: []simEvent{{after: 5 * time.Second, state: "SUCCEEDED"}}}
 	w.glue = &simGlue{w: w, Duration: importTakes, JobState: types.JobRunStateSucceeded}
 	w.store = &memTokens{items: map[string]importrun.Pending{}}
-	w.sfn = &simSFN{closed: map[string]bool{}, success: map[string]string{}, failure: map[string][2]string{}}
+	w.sfn = &simSFN{closed: map[string]bool{}, success: map[string]string{}, failure: map[string][2]string{}, beats: map[string][]time.Time{}, now: func() time.Time { return w.now }}
 	w.tags = &simInvoker{}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clock := func() time.Time { return w.now }
@@ -307,13 +321,21 @@ func (w *world) startAndWait(ctx context.Context, input json.RawMessage) (any, e
 	scheduled, _ := json.Marshal(map[string]any{"version": "0", "id": "tick", "detail-type": importrun.ScheduledEvent, "source": importrun.ScheduleSource,
 		"account": "123456789012", "region": "us-east-1", "resources": []string{"arn:aws:events:us-east-1:123456789012:rule/lakeforge-import-fallback"}, "detail": map[string]any{}})
 	// A rate schedule ticks on a fixed grid; the first tick after the start.
-	for at := w.now.Truncate(importrun.FallbackInterval).Add(importrun.FallbackInterval); at.Before(deadline); at = at.Add(importrun.FallbackInterval) {
+	for at := w.now.Truncate(importrun.FallbackInterval).Add(importrun.FallbackInterval); !w.noFallback && at.Before(deadline); at = at.Add(importrun.FallbackInterval) {
 		ticks = append(ticks, tick{at, scheduled})
 	}
 	sort.SliceStable(ticks, func(i, j int) bool { return ticks[i].at.Before(ticks[j].at) })
+	// HeartbeatSeconds: the task fails when no heartbeat came for that long.
+	lastBeat := w.now
+	beaten := false
 	for _, tk := range ticks {
 		if tk.at.Before(w.now) || !tk.at.Before(deadline) {
 			continue
+		}
+		if tk.at.Sub(lastBeat) > importrun.HeartbeatTimeout {
+			w.now = lastBeat.Add(importrun.HeartbeatTimeout)
+			beaten = true
+			break
 		}
 		w.now = tk.at
 		out, err := w.rel.Handle(ctx, tk.raw)
@@ -321,12 +343,20 @@ func (w *world) startAndWait(ctx context.Context, input json.RawMessage) (any, e
 			w.t.Fatalf("import-events on %s: %v", tk.raw, err)
 		}
 		w.outcomes = append(w.outcomes, out)
+		if b := w.sfn.beats[token]; len(b) > 0 {
+			lastBeat = b[len(b)-1]
+		}
 		if w.sfn.closed[token] {
 			if w.releasedAt.IsZero() {
 				w.releasedAt = w.now
 			}
 			break
 		}
+	}
+	if !w.sfn.closed[token] && (beaten || lastBeat.Add(importrun.HeartbeatTimeout).Before(deadline)) {
+		w.sfn.closed[token] = true
+		w.now = lastBeat.Add(importrun.HeartbeatTimeout)
+		return nil, &taskFailure{name: "States.HeartbeatTimeout", cause: "no heartbeat for HeartbeatSeconds"}
 	}
 	// Events after the release (duplicates) reach the handler too.
 	for _, tk := range ticks {

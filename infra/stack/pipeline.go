@@ -28,7 +28,7 @@ func (s *Stack) addPipeline() {
 	sm := s.addStateMachine()
 	s.StateMachine = sm
 	s.addSchedule(sm)
-	s.addImportEvents(tokens, sm)
+	s.addImportEvents(tokens)
 	s.addMonitoring(sm)
 	s.addFirstRun(sm)
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -95,7 +94,7 @@ func (s *Stack) importEnd() (endCrawler string, crawlers []string) {
 // addImportEvents deploys the import-events function and the rules that
 // invoke it: the import job's end states, the workflow crawlers' end
 // states (in their mixed case), and the fallback schedule.
-func (s *Stack) addImportEvents(tokens awsdynamodb.Table, sm awsstepfunctions.StateMachine) *ImportEvents {
+func (s *Stack) addImportEvents(tokens awsdynamodb.Table) *ImportEvents {
 	names := s.Config.Names()
 	tag, ok := s.Steps["tag-output"]
 	if !ok {
@@ -126,10 +125,13 @@ func (s *Stack) addImportEvents(tokens awsdynamodb.Table, sm awsstepfunctions.St
 				Actions:   jsii.Strings("dynamodb:Scan", "dynamodb:DeleteItem"),
 				Resources: &[]*string{tokens.TableArn()},
 			}),
+			// states:SendTask* take no resource-level permissions (the IAM
+			// console: "only support the all resources wildcard"; aws-cdk
+			// discussion 26401): the task token itself says which task.
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("ReleaseTheWait"),
-				Actions:   jsii.Strings("states:SendTaskSuccess", "states:SendTaskFailure"),
-				Resources: &[]*string{sm.StateMachineArn()},
+				Actions:   jsii.Strings("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"),
+				Resources: jsii.Strings("*"),
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("TagRunsOutsideThePipeline"),
@@ -140,8 +142,8 @@ func (s *Stack) addImportEvents(tokens awsdynamodb.Table, sm awsstepfunctions.St
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(fn.Role().Node().Scope(), &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String("The function writes log streams (named by the Lambda service) only in its own log group."),
-		AppliesTo: &[]any{map[string]any{"regex": "/^Resource::<Step" + pascal(ImportEventsFunction) + "Logs[0-9A-F]+\\.Arn>:\\*$/"}},
+		Reason:    jsii.String("The function writes log streams (named by the Lambda service) only in its own log group; states:SendTaskSuccess and SendTaskFailure have no resource-level permissions, the task token names the task."),
+		AppliesTo: &[]any{map[string]any{"regex": "/^Resource::<Step" + pascal(ImportEventsFunction) + "Logs[0-9A-F]+\\.Arn>:\\*$/"}, "Resource::*"},
 	}}, jsii.Bool(true))
 	target := func() awsevents.IRuleTarget {
 		return awseventstargets.NewLambdaFunction(fn.Function(), &awseventstargets.LambdaFunctionProps{

@@ -49,6 +49,7 @@ type WorkflowRunReader interface {
 type TaskResponder interface {
 	SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, opts ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
 	SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, opts ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
+	SendTaskHeartbeat(ctx context.Context, in *sfn.SendTaskHeartbeatInput, opts ...func(*sfn.Options)) (*sfn.SendTaskHeartbeatOutput, error)
 }
 
 // Invoker starts the TagOutput function.
@@ -332,6 +333,13 @@ func (r *Releaser) sweep(ctx context.Context) (Outcome, error) {
 			v = JudgeRun(r.Workflow, res.Run, r.now(), r.Timeout)
 		}
 		if !v.Done {
+			// Still going: the heartbeat tells Step Functions this handler
+			// is alive (StartImport's HeartbeatSeconds is HeartbeatTimeout).
+			if gone, err := r.heartbeat(ctx, p); err != nil {
+				firstErr = cmp(firstErr, err)
+			} else if gone {
+				out.Released = append(out.Released, Release{RunID: p.RunID, ExecutionName: p.ExecutionName, Result: "gone"})
+			}
 			continue
 		}
 		v.Run.ReleasedBy = "fallback"
@@ -368,16 +376,37 @@ func (r *Releaser) release(ctx context.Context, p Pending, v Verdict) (Release, 
 		rel.Result = "failure"
 	}
 	if err != nil {
-		var timedOut *sfntypes.TaskTimedOut
-		var invalid *sfntypes.InvalidToken
-		var missing *sfntypes.TaskDoesNotExist
-		if !errors.As(err, &timedOut) && !errors.As(err, &invalid) && !errors.As(err, &missing) {
+		if !taskClosed(err) {
 			return rel, classify("states:SendTask", r.Workflow, err)
 		}
 		rel.Result = "gone"
 	}
 	r.log().Info("released the wait for the import", "runId", p.RunID, "executionName", p.ExecutionName, "result", rel.Result, "releasedBy", v.Run.ReleasedBy)
 	return rel, r.Tokens.Delete(ctx, p)
+}
+
+// heartbeat tells Step Functions the wait for p is still followed. A task
+// that is already closed (the execution was stopped, or timed out) has its
+// token forgotten: gone is true.
+func (r *Releaser) heartbeat(ctx context.Context, p Pending) (gone bool, err error) {
+	_, err = r.SFN.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(p.TaskToken)})
+	if err == nil {
+		return false, nil
+	}
+	if !taskClosed(err) {
+		return false, classify("states:SendTaskHeartbeat", r.Workflow, err)
+	}
+	r.log().Info("the wait for the import ended elsewhere; forgetting its token", "runId", p.RunID, "executionName", p.ExecutionName)
+	return true, r.Tokens.Delete(ctx, p)
+}
+
+// taskClosed is true for Step Functions' answers to a token whose task is
+// over: TaskTimedOut (closed or expired), InvalidToken, TaskDoesNotExist.
+func taskClosed(err error) bool {
+	var timedOut *sfntypes.TaskTimedOut
+	var invalid *sfntypes.InvalidToken
+	var missing *sfntypes.TaskDoesNotExist
+	return errors.As(err, &timedOut) || errors.As(err, &invalid) || errors.As(err, &missing)
 }
 
 func (r *Releaser) tag(ctx context.Context) error {

@@ -36,6 +36,12 @@ const (
 // Glue event is lost (Glue events are best effort).
 const FallbackInterval = 10 * time.Minute
 
+// HeartbeatTimeout is StartImport's HeartbeatSeconds: the fallback check
+// sends a heartbeat for every run still going, so three missed checks in a
+// row (the handler cannot run) fail the wait with States.HeartbeatTimeout
+// instead of leaving it to the state's 24-hour timeout.
+const HeartbeatTimeout = 3 * FallbackInterval
+
 // MaxTokenLength is the longest task token Step Functions issues
 // (SendTaskSuccess: taskToken, 1 to 2048 characters).
 const MaxTokenLength = 2048

@@ -82,9 +82,15 @@ func (m *memTokens) Delete(_ context.Context, p importrun.Pending) error {
 
 // stubSFN answers SendTask* with err (nil: accepted) and records the calls.
 type stubSFN struct {
-	err       error
-	successes []*sfn.SendTaskSuccessInput
-	failures  []*sfn.SendTaskFailureInput
+	err        error
+	successes  []*sfn.SendTaskSuccessInput
+	failures   []*sfn.SendTaskFailureInput
+	heartbeats []*sfn.SendTaskHeartbeatInput
+}
+
+func (s *stubSFN) SendTaskHeartbeat(_ context.Context, in *sfn.SendTaskHeartbeatInput, _ ...func(*sfn.Options)) (*sfn.SendTaskHeartbeatOutput, error) {
+	s.heartbeats = append(s.heartbeats, in)
+	return &sfn.SendTaskHeartbeatOutput{}, s.err
 }
 
 func (s *stubSFN) SendTaskSuccess(_ context.Context, in *sfn.SendTaskSuccessInput, _ ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
@@ -346,6 +352,10 @@ func TestFallbackReleasesEndedRunsOnly(t *testing.T) {
 	if out, err := r.Handle(ctx, tick); err != nil || len(out.Released) != 0 || len(tokens.items) != 1 {
 		t.Fatalf("running: %+v %v", out, err)
 	}
+	// A run still going gets a heartbeat (StartImport's HeartbeatSeconds).
+	if len(s.heartbeats) != 1 || aws.ToString(s.heartbeats[0].TaskToken) != token {
+		t.Fatalf("heartbeats %+v", s.heartbeats)
+	}
 	if aws.ToBool(g.reads[0].IncludeGraph) {
 		t.Fatal("the fallback needs no graph")
 	}
@@ -443,5 +453,26 @@ func TestFaultsAreClassified(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%v: got %s (%v), want %s", c.err, got, err, c.want)
 		}
+	}
+}
+
+func TestHeartbeatForAClosedTaskForgetsTheToken(t *testing.T) {
+	// The execution was stopped by hand: Step Functions answers the
+	// heartbeat with TaskTimedOut, and the token is of no use any more.
+	tick := json.RawMessage(`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`)
+	g := &stubGlue{run: run(types.WorkflowRunStatusRunning, &types.WorkflowRunStatistics{TotalActions: 1, RunningActions: 1})}
+	tokens := pending()
+	r, _ := releaser(g, &stubSFN{err: &sfntypes.TaskTimedOut{Message: aws.String("Task Timed Out")}}, tokens, t0.Add(time.Hour))
+	out, err := r.Handle(context.Background(), tick)
+	if err != nil || len(tokens.items) != 0 || len(out.Released) != 1 || out.Released[0].Result != "gone" {
+		t.Fatalf("%+v %v, tokens %v", out, err, tokens.items)
+	}
+	// A throttled heartbeat keeps the token and reports a TransientError.
+	tokens = pending()
+	r, _ = releaser(g, &stubSFN{err: &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}}, tokens, t0.Add(time.Hour))
+	_, err = r.Handle(context.Background(), tick)
+	var te *steperr.TransientError
+	if !errors.As(err, &te) || len(tokens.items) != 1 {
+		t.Fatalf("throttled heartbeat: %v, tokens %v", err, tokens.items)
 	}
 }
