@@ -389,7 +389,10 @@ def nullable(schema):
 def ensure_table(spark, ident, schema, args):
     """Creates a missing table (empty), adds columns new in the source."""
     if not table_exists(spark, ident):
-        w = spark.createDataFrame([], nullable(schema)).writeTo(ident).using("iceberg")
+        # An empty snapshot (from an RDD with no partitions: no task runs),
+        # so the staging branch has a parent.
+        empty = spark.createDataFrame(spark.sparkContext.emptyRDD(), nullable(schema))
+        w = empty.writeTo(ident).using("iceberg")
         for k, v in table_properties(args).items():
             w = w.tableProperty(k, v)
         w.create()
@@ -523,7 +526,9 @@ def run(args, runtime):
         print("imported %s -> %s: %d rows written, %d in the lake, %d read partitions"
               % (r["sourceTable"], e["ident"], r["rowsWritten"], r["rowsTotal"], r["partitions"]))
     manifest = {"workflowName": args.get("WORKFLOW_NAME", ""), "runId": rid, "mode": args["mode"],
-                "tables": [{k: r[k] for k in ("name", "sourceTable", "path", "rowsWritten", "rowsTotal")} for r in results]}
+                "tables": [{"name": r["name"], "sourceTable": r["sourceTable"], "path": r["path"],
+                            "rowsWritten": r["rowsWritten"], "rowsTotal": r["rowsTotal"],
+                            "readPartitions": r["partitions"]} for r in results]}
     where = runtime.storage_uri(args["runs_path"]) + rid + "/manifest.json"
     write_text(spark, where, json.dumps(manifest, indent=1))
     print("row counts of run %s recorded in %s" % (rid, where))
