@@ -139,7 +139,7 @@ MY_TYPED = [
      "raw": bytearray(b"\x00\xff\x10"), "doc": {"a": [1, 2], "日本": "語"},
      "u_tiny": 255, "u_small": 65535, "u_int": 4294967295, "u_big": Decimal("18446744073709551615")},
     {"id": 2, "amount": Decimal("-0.001"), "ratio": -1.25e10, "qty": -32768, "big": -9223372036854775808, "flag": False,
-     "day": dt.date(1970, 1, 2), "ts": dt.datetime(1970, 1, 2), "dt": dt.datetime(1000, 1, 1),
+     "day": dt.date(1970, 1, 2), "ts": dt.datetime(1970, 1, 2), "dt": dt.datetime(1900, 1, 1),
      "note": "plain ascii", "label": "", "raw": bytearray(b""), "doc": [],
      "u_tiny": 0, "u_small": 0, "u_int": 0, "u_big": Decimal("0")},
     {"id": 3, **{k: None for k in ("amount", "ratio", "qty", "big", "flag", "day", "ts", "dt", "note", "label", "raw",

@@ -104,49 +104,23 @@ func TestPipelineTemplate(t *testing.T) {
 		if wf["MaxConcurrentRuns"] != 1.0 {
 			t.Fatalf("workflow %v", wf)
 		}
+		// One on-demand trigger runs the job, which discovers the tables
+		// over JDBC and registers its Iceberg tables: no crawler.
 		_, start := s.find(t, "AWS::Glue::Trigger", named(names.Workflow+"-start"))
-		if start["Type"] != "ON_DEMAND" || start["WorkflowName"] != names.Workflow || jsonOf(t, start["Actions"]) != `[{"CrawlerName":"`+names.SourceCrawler+`"}]` {
+		if start["Type"] != "ON_DEMAND" || start["WorkflowName"] != names.Workflow || jsonOf(t, start["Actions"]) != `[{"JobName":"`+names.ImportJob+`"}]` {
 			t.Fatalf("start trigger %v", start)
 		}
-		_, imp := s.find(t, "AWS::Glue::Trigger", named(names.Workflow+"-import"))
-		if imp["Type"] != "CONDITIONAL" || imp["StartOnCreation"] != true ||
-			jsonOf(t, imp["Predicate"]) != `{"Conditions":[{"CrawlState":"SUCCEEDED","CrawlerName":"`+names.SourceCrawler+`","LogicalOperator":"EQUALS"}]}` ||
-			jsonOf(t, imp["Actions"]) != `[{"JobName":"`+names.ImportJob+`"}]` {
-			t.Fatalf("import trigger %v", imp)
+		if n := len(s.resources("AWS::Glue::Trigger")); n != 1 {
+			t.Fatalf("%d triggers, want the one on-demand trigger", n)
 		}
-		_, cat := s.find(t, "AWS::Glue::Trigger", named(names.Workflow+"-catalog"))
-		if cat["Type"] != "CONDITIONAL" ||
-			jsonOf(t, cat["Predicate"]) != `{"Conditions":[{"JobName":"`+names.ImportJob+`","LogicalOperator":"EQUALS","State":"SUCCEEDED"}]}` ||
-			jsonOf(t, cat["Actions"]) != `[{"CrawlerName":"`+names.OutputCrawler+`"}]` {
-			t.Fatalf("catalog trigger %v", cat)
+		if c := s.resources("AWS::Glue::Crawler"); len(c) != 0 {
+			t.Fatalf("crawlers %v: the job discovers and registers the tables itself", c)
 		}
-	})
-
-	t.Run("crawlers", func(t *testing.T) {
-		_, src := s.find(t, "AWS::Glue::Crawler", named(names.SourceCrawler))
-		targets := src["Targets"].(map[string]any)["JdbcTargets"].([]any)
-		if len(targets) != 1 || jsonOf(t, targets[0]) != `{"ConnectionName":"`+s.Stack.ConnectionName()+`","Path":"kthr01/public/%"}` {
-			t.Fatalf("source targets %v", targets)
-		}
-		if src["DatabaseName"] != names.SourceDatabase || src["CrawlerSecurityConfiguration"] == nil {
-			t.Fatalf("source crawler %v", src)
-		}
-		// Both catalog databases are made by the EnsureDatabase step, not by
+		// The lake database is made by the EnsureDatabase step, not by
 		// CloudFormation (whose role has no Lake Formation CREATE_DATABASE
 		// once the lake is configured).
 		if dbs := s.resources("AWS::Glue::Database"); len(dbs) != 0 {
 			t.Fatalf("the template creates Glue databases %v; EnsureDatabase owns them", dbs)
-		}
-		_, out := s.find(t, "AWS::Glue::Crawler", named(names.OutputCrawler))
-		if out["DatabaseName"] != cfg.Database.Name || out["TablePrefix"] != cfg.Database.TablePrefix {
-			t.Fatalf("output crawler %v", out)
-		}
-		s3t := jsonOf(t, out["Targets"])
-		if !strings.Contains(s3t, `"/lake/"`) || !strings.Contains(s3t, `"Exclusions":["_lakeforge_runs/**"]`) {
-			t.Fatalf("output targets %s", s3t)
-		}
-		if !strings.Contains(out["Configuration"].(string), `"TableLevelConfiguration":3`) {
-			t.Fatalf("output configuration %v", out["Configuration"])
 		}
 	})
 
@@ -158,7 +132,8 @@ func TestPipelineTemplate(t *testing.T) {
 			cmd["Name"] != "glueetl" || cmd["PythonVersion"] != "3" || job["Timeout"] != 120.0 {
 			t.Fatalf("job %v", job)
 		}
-		if args["--job-bookmark-option"] != "job-bookmark-disable" || args["--mode"] != "snapshot" || args["--source_database"] != names.SourceDatabase {
+		if args["--job-bookmark-option"] != "job-bookmark-disable" || args["--mode"] != "snapshot" || args["--datalake-formats"] != "iceberg" ||
+			args["--include_paths"] != `["kthr01/public/%"]` || args["--read_partitions"] != "4" || args["--parallel_tables"] != "4" {
 			t.Fatalf("snapshot arguments %v", args)
 		}
 		if !strings.Contains(jsonOf(t, cmd["ScriptLocation"]), ".py") {
@@ -262,7 +237,7 @@ func TestPipelineTemplate(t *testing.T) {
 	})
 
 	t.Run("no cdk-nag findings on the pipeline", func(t *testing.T) {
-		mine := []string{"/Pipeline", "/Schedule", "/DailySchedule", "/OutputCrawlerSucceeded", "/GlueSecurity", "/SourceCrawler", "/ImportJob", "/OutputCrawler", "/ImportWorkflow", "/Import", "/StepStartImport", "/StepGetImportStatus", "/StepVerifyQuery", "/WorkflowRole"}
+		mine := []string{"/Pipeline", "/Schedule", "/DailySchedule", "/OutputCrawlerSucceeded", "/GlueSecurity", "/ImportJob", "/ImportWorkflow", "/Import", "/StepStartImport", "/StepGetImportStatus", "/StepVerifyQuery", "/WorkflowRole"}
 		for _, f := range nagFindings(t, s) {
 			for _, m := range mine {
 				if strings.Contains(f, "/"+cfg.StackName+m) {
@@ -291,7 +266,7 @@ func TestIncrementalModeAndDisabledSchedule(t *testing.T) {
 	s := synth(t, cfg)
 	_, job := s.find(t, "AWS::Glue::Job", named(cfg.Names().ImportJob))
 	args := job["DefaultArguments"].(map[string]any)
-	if args["--job-bookmark-option"] != "job-bookmark-enable" || args["--mode"] != "incremental" || args["--bookmark_keys"] != `{"products":["id"]}` || job["ExecutionClass"] != "STANDARD" {
+	if args["--job-bookmark-option"] != "job-bookmark-disable" || args["--mode"] != "incremental" || args["--bookmark_keys"] != `{"products":["id"]}` || job["ExecutionClass"] != "STANDARD" {
 		t.Fatalf("incremental job %v", job)
 	}
 	_, sch := s.find(t, "AWS::Scheduler::Schedule", nil)
