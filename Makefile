@@ -87,11 +87,13 @@ lint: ## go vet, gofmt and cfn-lint on the synthesized template
 	$(MAKE) synth
 	cfn-lint --regions us-east-1 ap-northeast-1 eu-west-1 --ignore-checks W3005 -- cdk.out/*.template.json  # W3005: see infra/stack/stack_test.go
 
-bench: build node_modules ## benchmarks: state transitions of one run (budget 40), and every other Go benchmark
+bench: build node_modules venv jars ## benchmarks: state transitions of one run (budget 40), the import job against psql \copy, every other Go benchmark
 	@echo "State transitions of one pipeline run (budget 40), simulated imports, Wait states overridden:"
 	$(GO) test -run '^$$' -bench 'PipelineTransitions' -benchtime 1x ./statemachine/
 	@pkgs=$$( (grep -l '^func Benchmark' $$(git ls-files '*_test.go') || true) | xargs -r -n1 dirname | sort -u | (grep -v '^statemachine$$' || true) | sed 's|^|./|'); \
 	if [ -n "$$pkgs" ]; then $(GO) test -run '^$$' -bench . -benchmem $$pkgs; fi
+	@echo "Import job on local Spark: a 1,000,000-row PostgreSQL table, partitioned and single-stream reads, against psql \\copy:"
+	scripts/test-databases.sh run $(LAKEFORGE_PYTHON) infra/glue/import_bench.py
 
 preflight: ## run the source connection checks from this machine with your AWS credentials
 	$(GO) run ./functions/test-connection/cmd/preflight $(ARGS)
