@@ -460,11 +460,14 @@ def publish(spark, entries, branch, args):
 
 
 def expire_snapshots(spark, entries, args):
-    older_than = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() - args["snapshot_retention_days"] * 86400 + 1))
+    """Expires snapshots older than the retention, keeping the newest.
+
+    Iceberg's own API on the driver: a daily import leaves a handful of
+    snapshots per table, too few to need Spark's distributed procedure.
+    """
+    older_than_ms = int((time.time() - args["snapshot_retention_days"] * 86400) * 1000)
     for e in entries:
-        _, db, table = e["ident"].split(".")
-        spark.sql("CALL %s.system.expire_snapshots(table => '%s.%s', older_than => TIMESTAMP '%s', retain_last => 1)"
-                  % (CATALOG, db, table, older_than))
+        iceberg_table(spark, e["ident"]).expireSnapshots().expireOlderThan(older_than_ms).retainLast(1).commit()
 
 
 def table_location(spark, ident):
