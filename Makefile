@@ -92,7 +92,7 @@ bench: build node_modules venv jars ## benchmarks: state transitions of one run 
 	$(GO) test -run '^$$' -bench 'PipelineTransitions' -benchtime 1x ./statemachine/
 	@pkgs=$$( (grep -l '^func Benchmark' $$(git ls-files '*_test.go') || true) | xargs -r -n1 dirname | sort -u | (grep -v '^statemachine$$' || true) | sed 's|^|./|'); \
 	if [ -n "$$pkgs" ]; then $(GO) test -run '^$$' -bench . -benchmem $$pkgs; fi
-	@echo "Import job on local Spark: a 1,000,000-row PostgreSQL table, partitioned and single-stream reads, against psql \\copy:"
+	@echo "Import job on local Spark: a 2,000,000-row PostgreSQL table, partitioned and single-stream reads, against psql \\copy:"
 	scripts/test-databases.sh run $(LAKEFORGE_PYTHON) infra/glue/import_bench.py
 
 preflight: ## run the source connection checks from this machine with your AWS credentials

@@ -1,14 +1,13 @@
 """Import benchmark (`make bench`): the job on local Spark reading a
-PostgreSQL table of LAKEFORGE_BENCH_ROWS rows (1,000,000 by default) from
+PostgreSQL table of LAKEFORGE_BENCH_ROWS rows (2,000,000 by default) from
 the server of scripts/test-databases.sh, against `psql \\copy` of the same
 rows to a file, the floor for reading the table. Prints one line:
 
 import-bench: rows=<N> partitions=<P> job_rows_per_s=<x> single_rows_per_s=<y> copy_rows_per_s=<z> ratio_vs_copy=<x/z> speedup_vs_single=<x/y>
 
 Figures only; nothing is asserted. The job uses the template's arguments
-(conftest.template_contract) with its read split into P ranges (P = the
-local cores, as the template gives one range per executor core), then into
-one, as import.partitioning would.
+(conftest.template_contract) with its read split into P ranges
+(LAKEFORGE_BENCH_PARTITIONS, 4), then into one, as import.partitioning would.
 """
 
 import os
@@ -24,14 +23,14 @@ import conftest  # noqa: E402
 
 
 def main():
-    rows = int(os.environ.get("LAKEFORGE_BENCH_ROWS", "1000000"))
-    partitions = int(os.environ.get("LAKEFORGE_BENCH_PARTITIONS", str(os.cpu_count() or 2)))
+    rows = int(os.environ.get("LAKEFORGE_BENCH_ROWS", "2000000"))
+    partitions = int(os.environ.get("LAKEFORGE_BENCH_PARTITIONS", "4"))
     pg = conftest.Postgres()
     pg.run(sql="""DROP SCHEMA IF EXISTS bench CASCADE; CREATE SCHEMA bench;
         CREATE TABLE bench.big (id bigint PRIMARY KEY, name text, price numeric(10,2), qty integer, created_at timestamp);
         INSERT INTO bench.big SELECT g, 'product ' || g, (g %% 1000) + 0.99, g %% 97,
-               timestamp '2024-01-01' + g * interval '1 second' FROM generate_series(1, %d) g;
-        VACUUM ANALYZE bench.big;""" % rows)
+               timestamp '2024-01-01' + g * interval '1 second' FROM generate_series(1, %d) g;""" % rows)
+    pg.run(sql="VACUUM ANALYZE bench.big")
 
     out = os.path.join(tempfile.mkdtemp(), "big.csv")
     t = time.monotonic()
