@@ -322,6 +322,7 @@ def plan(source, args):
             "ident": "%s.%s.%s" % (CATALOG, args["lake_database"], args["table_prefix"] + name),
             "partitionColumn": None,
             "partitions": 1,
+            "configured": False,
             "watermark": None,
             "customSchema": ", ".join("`%s` TIMESTAMP" % c.replace("`", "``") for c in zoned.get((schema, table), [])),
         }
@@ -329,6 +330,7 @@ def plan(source, args):
         pk = keys.get((schema, table), [])
         if spec is not None:
             entry["partitionColumn"], entry["partitions"] = spec.get("column"), spec["partitions"]
+            entry["configured"] = True
             if entry["partitions"] > 1 and not entry["partitionColumn"]:
                 raise ImportError_("import.partitioning.%s needs a numeric \"column\" to split the read" % name)
         elif len(pk) == 1 and pk[0][1].split()[0] in INTEGER_TYPES:
@@ -423,8 +425,11 @@ def stage_table(spark, source, entry, args, branch):
     if entry["partitions"] > 1:
         col_sql = source.quote(entry["partitionColumn"])
         lo, hi = source.bounds(entry["tableSql"], entry["partitionColumn"], where)
-        if lo is not None and (hi - lo) >= MIN_KEYS_PER_PARTITION:
-            n = min(entry["partitions"], int((hi - lo) // MIN_KEYS_PER_PARTITION) + 1)
+        if lo is not None:
+            n = entry["partitions"]
+            if not entry["configured"]:
+                # Automatic splits keep ranges worth a connection each.
+                n = min(n, int((hi - lo) // MIN_KEYS_PER_PARTITION) + 1)
             predicates = range_predicates(col_sql, lo, hi, n)
     if where:
         predicates = ["(%s) AND %s" % (p, where) for p in predicates] if predicates else [where]

@@ -333,20 +333,21 @@ def test_incremental_runs_add_exactly_the_new_rows(contract, warehouse, postgres
         DROP SCHEMA IF EXISTS incr CASCADE; CREATE SCHEMA incr;
         CREATE TABLE incr.events (id bigint PRIMARY KEY, payload text, amount numeric(8,2), created_at timestamp);
         INSERT INTO incr.events SELECT g, 'p' || g, g, timestamp '2024-01-01' + g * interval '1 hour' FROM generate_series(1, 3) g;""")
+    # The read split as configured (import.partitioning), on top of the watermark.
     over = {"--include_paths": '["lakeforge_test/incr/%"]', "--lake_database": "incr", "--mode": "incremental",
-            "--bookmark_keys": '{"events": ["id"]}'}
+            "--bookmark_keys": '{"events": ["id"]}', "--partitioning": '{"events": {"column": "id", "partitions": 3}}'}
     events = "glue_catalog.incr.%sevents" % c["arguments"]["--table_prefix"]
     cols = [("id", "int"), ("payload", "str"), ("amount", "dec"), ("created_at", "ts")]
     source = lambda: pg_rows(postgres, "SELECT id, payload, amount, created_at FROM incr.events ORDER BY id", cols)  # noqa: E731
 
     m1, rt = run_job(c, warehouse, postgres, over, run="jr_1")
     spark = rt.spark
-    assert (m1["tables"][0]["rowsWritten"], m1["tables"][0]["rowsTotal"]) == (3, 3)
+    assert (m1["tables"][0]["rowsWritten"], m1["tables"][0]["rowsTotal"], m1["tables"][0]["readPartitions"]) == (3, 3, 3)
     assert lake_rows(spark, events, "id") == source()
 
     postgres.run(sql="INSERT INTO incr.events VALUES (4, 'p4', 4, '2024-02-01'), (5, 'p5', 5, '2024-02-02');")
     m2, _ = run_job(c, warehouse, postgres, over, run="jr_2")
-    assert (m2["tables"][0]["rowsWritten"], m2["tables"][0]["rowsTotal"]) == (2, 5)
+    assert (m2["tables"][0]["rowsWritten"], m2["tables"][0]["rowsTotal"], m2["tables"][0]["readPartitions"]) == (2, 5, 2)
     assert lake_rows(spark, events, "id") == source()
 
     # A failing run (row 7 cannot be stored) moves no watermark.
