@@ -101,11 +101,13 @@ lint: ## go vet, gofmt and cfn-lint on the synthesized template
 	$(MAKE) synth
 	cfn-lint --regions us-east-1 ap-northeast-1 eu-west-1 --ignore-checks W3005 -- cdk.out/*.template.json  # W3005: see infra/stack/stack_test.go
 
-bench: build node_modules ## benchmarks: transitions and notice lag of one pipeline run (pipeline-bench lines), and every other Go benchmark
+bench: build node_modules venv jars ## benchmarks: transitions and notice lag of one pipeline run (pipeline-bench lines), the import job against psql \copy, every other Go benchmark
 	@echo "One pipeline run per scenario (real ASL, simulated import and Glue events; goal: <= 12 transitions, notice_lag_s <= 60 with the event, <= 600 without):"
 	$(GO) test -run '^$$' -bench 'PipelineTransitions' -benchtime 1x ./statemachine/
 	@pkgs=$$( (grep -l '^func Benchmark' $$(git ls-files '*_test.go') || true) | xargs -r -n1 dirname | sort -u | (grep -v '^statemachine$$' || true) | sed 's|^|./|'); \
 	if [ -n "$$pkgs" ]; then $(GO) test -run '^$$' -bench . -benchmem $$pkgs; fi
+	@echo "Import job on local Spark: a 2,000,000-row PostgreSQL table, partitioned and single-stream reads, against psql \\copy:"
+	scripts/test-databases.sh run $(LAKEFORGE_PYTHON) infra/glue/import_bench.py
 
 preflight: ## lakeforge preflight: the source connection checks from this machine with your AWS credentials (CONFIG=file optional)
 	$(GO) run ./cmd/lakeforge preflight $(if $(CONFIG),--config $(abspath $(CONFIG))) $(ARGS)

@@ -20,6 +20,14 @@ from urllib.parse import urlparse
 
 import pytest
 
+
+def sh(cmd, **kw):
+    """subprocess.run that fails with the command's own error output."""
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        raise AssertionError("%s failed (%d): %s" % (cmd[0], p.returncode, p.stderr.strip()[-2000:]))
+    return p.stdout
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
@@ -54,14 +62,12 @@ class Postgres:
     def run(self, sql=None, path=None, schema=None):
         extra = ["-v", "schema=" + schema] if schema else []
         extra += ["-f", path] if path else ["-c", sql]
-        subprocess.run(self._cmd(*extra), env=dict(os.environ, PGPASSWORD=self.password), check=True,
-                       capture_output=True, text=True)
+        sh(self._cmd(*extra), env=dict(os.environ, PGPASSWORD=self.password))
 
     def rows(self, sql):
         """Rows of a query as lists of strings (None for NULL), via CSV."""
-        out = subprocess.run(self._cmd("-c", "COPY (%s) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)" % sql),
-                             env=dict(os.environ, PGPASSWORD=self.password), check=True,
-                             capture_output=True, text=True).stdout
+        out = sh(self._cmd("-c", "COPY (%s) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)" % sql),
+                 env=dict(os.environ, PGPASSWORD=self.password))
         # FORCE_QUOTE quotes every non-NULL value: an unquoted empty field is NULL.
         return [[None if raw == "" and not quoted else raw for raw, quoted in fields]
                 for fields in _csv_with_quotes(out)]
@@ -83,16 +89,14 @@ class MariaDB:
 
     def run(self, sql=None, path=None, schema=None):
         env = dict(os.environ, MYSQL_PWD=self.password)
-        subprocess.run(self._cmd("-e", "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4" % self.db),
-                       env=env, check=True, capture_output=True, text=True)
+        sh(self._cmd("-e", "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4" % self.db), env=env)
         text = open(path, encoding="utf-8").read() if path else sql
-        subprocess.run(self._cmd(self.db), input=text, env=env, check=True, capture_output=True, text=True)
+        sh(self._cmd(self.db), input=text, env=env)
 
     def rows(self, sql):
         """Rows as lists of strings (None for NULL), tab-separated batch output."""
-        out = subprocess.run(self._cmd("--batch", "--raw", "--skip-column-names", self.db, "-e", sql),
-                             env=dict(os.environ, MYSQL_PWD=self.password), check=True,
-                             capture_output=True, text=True).stdout
+        out = sh(self._cmd("--batch", "--raw", "--skip-column-names", self.db, "-e", sql),
+                 env=dict(os.environ, MYSQL_PWD=self.password))
         return [[None if v == "NULL" else v for v in line.split("\t")] for line in out.splitlines()]
 
     def url(self):
@@ -132,12 +136,21 @@ def template_contract():
     synthesized template has them (written by the Go test
     TestImportJobContract; run here when test-go has not written it)."""
     path = os.environ.get("LAKEFORGE_IMPORT_CONTRACT") or os.path.join(REPO, ".tmp", "import-contract.json")
-    if not os.path.exists(path):
+    if not os.path.exists(path) or not _current(path):
         env = dict(os.environ, LAKEFORGE_IMPORT_CONTRACT=path)
         subprocess.run(["go", "test", "-count=1", "-run", "^TestImportJobContract$", "./infra/stack/"],
                        cwd=REPO, env=env, check=True)
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def _current(path):
+    """Whether a contract file was written for the servers running now."""
+    with open(path, encoding="utf-8") as f:
+        c = json.load(f)
+    ports = [need("LAKEFORGE_TEST_POSTGRES_PORT"), need("LAKEFORGE_TEST_MYSQL_PORT")]
+    urls = [c[e]["connection"]["ConnectionProperties"]["JDBC_CONNECTION_URL"] for e in ("postgresql", "mariadb")]
+    return all(":%s/" % p in u for p, u in zip(ports, urls))
 
 
 @pytest.fixture(scope="session")

@@ -322,6 +322,7 @@ def plan(source, args):
             "ident": "%s.%s.%s" % (CATALOG, args["lake_database"], args["table_prefix"] + name),
             "partitionColumn": None,
             "partitions": 1,
+            "configured": False,
             "watermark": None,
             "customSchema": ", ".join("`%s` TIMESTAMP" % c.replace("`", "``") for c in zoned.get((schema, table), [])),
         }
@@ -329,6 +330,7 @@ def plan(source, args):
         pk = keys.get((schema, table), [])
         if spec is not None:
             entry["partitionColumn"], entry["partitions"] = spec.get("column"), spec["partitions"]
+            entry["configured"] = True
             if entry["partitions"] > 1 and not entry["partitionColumn"]:
                 raise ImportError_("import.partitioning.%s needs a numeric \"column\" to split the read" % name)
         elif len(pk) == 1 and pk[0][1].split()[0] in INTEGER_TYPES:
@@ -389,7 +391,10 @@ def nullable(schema):
 def ensure_table(spark, ident, schema, args):
     """Creates a missing table (empty), adds columns new in the source."""
     if not table_exists(spark, ident):
-        w = spark.createDataFrame([], nullable(schema)).writeTo(ident).using("iceberg")
+        # An empty snapshot (from an RDD with no partitions: no task runs),
+        # so the staging branch has a parent.
+        empty = spark.createDataFrame(spark.sparkContext.emptyRDD(), nullable(schema))
+        w = empty.writeTo(ident).using("iceberg")
         for k, v in table_properties(args).items():
             w = w.tableProperty(k, v)
         w.create()
@@ -420,8 +425,11 @@ def stage_table(spark, source, entry, args, branch):
     if entry["partitions"] > 1:
         col_sql = source.quote(entry["partitionColumn"])
         lo, hi = source.bounds(entry["tableSql"], entry["partitionColumn"], where)
-        if lo is not None and (hi - lo) >= MIN_KEYS_PER_PARTITION:
-            n = min(entry["partitions"], int((hi - lo) // MIN_KEYS_PER_PARTITION) + 1)
+        if lo is not None:
+            n = entry["partitions"]
+            if not entry["configured"]:
+                # Automatic splits keep ranges worth a connection each.
+                n = min(n, int((hi - lo) // MIN_KEYS_PER_PARTITION) + 1)
             predicates = range_predicates(col_sql, lo, hi, n)
     if where:
         predicates = ["(%s) AND %s" % (p, where) for p in predicates] if predicates else [where]
@@ -457,11 +465,14 @@ def publish(spark, entries, branch, args):
 
 
 def expire_snapshots(spark, entries, args):
-    older_than = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() - args["snapshot_retention_days"] * 86400 + 1))
+    """Expires snapshots older than the retention, keeping the newest.
+
+    Iceberg's own API on the driver: a daily import leaves a handful of
+    snapshots per table, too few to need Spark's distributed procedure.
+    """
+    older_than_ms = int((time.time() - args["snapshot_retention_days"] * 86400) * 1000)
     for e in entries:
-        _, db, table = e["ident"].split(".")
-        spark.sql("CALL %s.system.expire_snapshots(table => '%s.%s', older_than => TIMESTAMP '%s', retain_last => 1)"
-                  % (CATALOG, db, table, older_than))
+        iceberg_table(spark, e["ident"]).expireSnapshots().expireOlderThan(older_than_ms).retainLast(1).commit()
 
 
 def table_location(spark, ident):
@@ -523,7 +534,9 @@ def run(args, runtime):
         print("imported %s -> %s: %d rows written, %d in the lake, %d read partitions"
               % (r["sourceTable"], e["ident"], r["rowsWritten"], r["rowsTotal"], r["partitions"]))
     manifest = {"workflowName": args.get("WORKFLOW_NAME", ""), "runId": rid, "mode": args["mode"],
-                "tables": [{k: r[k] for k in ("name", "sourceTable", "path", "rowsWritten", "rowsTotal")} for r in results]}
+                "tables": [{"name": r["name"], "sourceTable": r["sourceTable"], "path": r["path"],
+                            "rowsWritten": r["rowsWritten"], "rowsTotal": r["rowsTotal"],
+                            "readPartitions": r["partitions"]} for r in results]}
     where = runtime.storage_uri(args["runs_path"]) + rid + "/manifest.json"
     write_text(spark, where, json.dumps(manifest, indent=1))
     print("row counts of run %s recorded in %s" % (rid, where))

@@ -120,12 +120,18 @@ def spark_session(arguments, warehouse_root):
     if "session" in _SPARK:
         return _SPARK["session"]
     from pyspark.sql import SparkSession
+    import sys
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     b = (SparkSession.builder.master("local[2]").appName("lakeforge-import")
          .config("spark.jars", ",".join(jars(arguments.get("--datalake-formats"))))
          .config("spark.sql.shuffle.partitions", "2")
          .config("spark.ui.enabled", "false")
          .config("spark.driver.memory", "1g")
-         .config("spark.sql.session.timeZone", "UTC"))
+         .config("spark.sql.session.timeZone", "UTC")
+         # Iceberg's vectorized Parquet reader allocates through its shaded
+         # Netty, which crashes this Debian Java 17 (SIGSEGV in
+         # InternalThreadLocalMap); Glue's runtime is not affected.
+         .config("spark.sql.iceberg.vectorization.enabled", "false"))
     for k, v in local.items():
         b = b.config(k, v)
     session = b.getOrCreate()

@@ -102,6 +102,12 @@ func TestImportJobContract(t *testing.T) {
 				t.Errorf("%s: job argument %s = %q, want %q", engine, k, args[k], v)
 			}
 		}
+		for _, c := range []string{"glue_catalog.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog", "glue_catalog.glue.lakeformation-enabled=true",
+			"fs.s3.credentialsResolverClass=com.amazonaws.glue.accesscontrol.AWSLakeFormationCredentialResolver"} {
+			if !strings.Contains(args["--conf"], c) {
+				t.Errorf("%s: --conf lacks %s (Iceberg on the Glue Data Catalog with Lake Formation full table access)", engine, c)
+			}
+		}
 		_, conn := s.find(t, "AWS::Glue::Connection", func(r map[string]any) bool {
 			return dig(r, "ConnectionInput", "Name") == names.Connection
 		})

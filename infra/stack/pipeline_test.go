@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/statemachine"
 )
 
@@ -98,21 +99,59 @@ func TestPipelineTemplate(t *testing.T) {
 	names := cfg.Names()
 	s := synth(t, cfg)
 
-	// What the wait relies on; the workflow's own shape and the job's
-	// arguments are tested with the import workflow (importworkflow.go).
-	t.Run("workflow and job the wait relies on", func(t *testing.T) {
+	t.Run("workflow and triggers", func(t *testing.T) {
 		_, wf := s.find(t, "AWS::Glue::Workflow", named(names.Workflow))
 		if wf["MaxConcurrentRuns"] != 1.0 {
 			t.Fatalf("workflow %v: StartImport attaches to the one run in progress", wf)
 		}
+		// One on-demand trigger runs the job, which discovers the tables
+		// over JDBC and registers its Iceberg tables: no crawler.
 		_, start := s.find(t, "AWS::Glue::Trigger", named(names.Workflow+"-start"))
-		if start["Type"] != "ON_DEMAND" || start["WorkflowName"] != names.Workflow {
+		if start["Type"] != "ON_DEMAND" || start["WorkflowName"] != names.Workflow || jsonOf(t, start["Actions"]) != `[{"JobName":"`+names.ImportJob+`"}]` {
 			t.Fatalf("start trigger %v: StartWorkflowRun fires the on-demand trigger", start)
 		}
+		if n := len(s.resources("AWS::Glue::Trigger")); n != 1 {
+			t.Fatalf("%d triggers, want the one on-demand trigger", n)
+		}
+		if c := s.resources("AWS::Glue::Crawler"); len(c) != 0 {
+			t.Fatalf("crawlers %v: the job discovers and registers the tables itself", c)
+		}
+		// The lake database is made by the EnsureDatabase step, not by
+		// CloudFormation (whose role has no Lake Formation CREATE_DATABASE
+		// once the lake is configured).
+		if dbs := s.resources("AWS::Glue::Database"); len(dbs) != 0 {
+			t.Fatalf("the template creates Glue databases %v; EnsureDatabase owns them", dbs)
+		}
+	})
+
+	t.Run("job", func(t *testing.T) {
 		_, job := s.find(t, "AWS::Glue::Job", named(names.ImportJob))
+		cmd := job["Command"].(map[string]any)
+		args := job["DefaultArguments"].(map[string]any)
+		if job["GlueVersion"] != "5.0" || job["ExecutionClass"] != "FLEX" || job["WorkerType"] != "G.1X" || job["NumberOfWorkers"] != 2.0 ||
+			cmd["Name"] != "glueetl" || cmd["PythonVersion"] != "3" || job["Timeout"] != 120.0 {
+			t.Fatalf("job %v", job)
+		}
+		if args["--job-bookmark-option"] != "job-bookmark-disable" || args["--mode"] != "snapshot" || args["--datalake-formats"] != "iceberg" ||
+			args["--include_paths"] != `["kthr01/public/%"]` || args["--read_partitions"] != "4" || args["--parallel_tables"] != "4" {
+			t.Fatalf("snapshot arguments %v", args)
+		}
+		if !strings.Contains(jsonOf(t, cmd["ScriptLocation"]), ".py") {
+			t.Fatalf("script %v", cmd["ScriptLocation"])
+		}
+		_, sec := s.find(t, "AWS::Glue::SecurityConfiguration", nil)
+		enc := jsonOf(t, sec["EncryptionConfiguration"])
+		for _, want := range []string{`"CloudWatchEncryptionMode":"SSE-KMS"`, `"JobBookmarksEncryptionMode":"CSE-KMS"`, `"S3EncryptionMode":"SSE-S3"`} {
+			if !strings.Contains(enc, want) {
+				t.Fatalf("security configuration %s lacks %s", enc, want)
+			}
+		}
 		// import-events takes a FAILED job event as the import's end.
 		if job["MaxRetries"] != 0.0 {
 			t.Fatalf("job MaxRetries %v: a retried job would make a FAILED event not the end", job["MaxRetries"])
+		}
+		if job["SecurityConfiguration"] == nil || jsonOf(t, job["Connections"]) != `{"Connections":["`+s.Stack.ConnectionName()+`"]}` {
+			t.Fatalf("job %v", job)
 		}
 	})
 
@@ -193,7 +232,7 @@ func TestPipelineTemplate(t *testing.T) {
 	})
 
 	t.Run("no cdk-nag findings on the pipeline", func(t *testing.T) {
-		mine := []string{"/Pipeline", "/Schedule", "/DailySchedule", "/ImportJobEnded", "/ImportCrawlerEnded", "/ImportFallbackCheck", "/ImportTokens", "/FirstRun", "/AWS679f53fac002430cb0da5b7982bd2287", "/GlueSecurity", "/SourceCrawler", "/ImportJob", "/OutputCrawler", "/ImportWorkflow", "/Import", "/StepStartImport", "/StepImportEvents", "/StepVerifyQuery", "/WorkflowRole", "/DataFreshnessAlarm", "/PipelineDashboard"}
+		mine := []string{"/Pipeline", "/Schedule", "/DailySchedule", "/ImportJobEnded", "/ImportFallbackCheck", "/ImportTokens", "/FirstRun", "/AWS679f53fac002430cb0da5b7982bd2287", "/GlueSecurity", "/ImportJob", "/ImportWorkflow", "/Import", "/StepStartImport", "/StepImportEvents", "/StepVerifyQuery", "/WorkflowRole", "/DataFreshnessAlarm", "/PipelineDashboard"}
 		for _, f := range nagFindings(t, s) {
 			for _, m := range mine {
 				if strings.Contains(f, "/"+cfg.StackName+m) {
@@ -213,10 +252,18 @@ func firstID(s synthesized, prefix string) string {
 	return ""
 }
 
-func TestDisabledSchedule(t *testing.T) {
+func TestIncrementalModeAndDisabledSchedule(t *testing.T) {
 	cfg := shippedConfig(t)
+	cfg.Import.Mode = config.ModeIncremental
+	cfg.Import.BookmarkKeys = map[string][]string{"products": {"id"}}
+	cfg.Import.ExecutionClass = "STANDARD"
 	cfg.Schedule.Enabled = false
 	s := synth(t, cfg)
+	_, job := s.find(t, "AWS::Glue::Job", named(cfg.Names().ImportJob))
+	args := job["DefaultArguments"].(map[string]any)
+	if args["--job-bookmark-option"] != "job-bookmark-disable" || args["--mode"] != "incremental" || args["--bookmark_keys"] != `{"products":["id"]}` || job["ExecutionClass"] != "STANDARD" {
+		t.Fatalf("incremental job %v", job)
+	}
 	_, sch := s.find(t, "AWS::Scheduler::Schedule", nil)
 	if sch["State"] != "DISABLED" {
 		t.Fatalf("schedule %v", sch)

@@ -629,4 +629,3 @@ func printTable(w io.Writer, cols []string, rows [][]string) {
 	}
 	fmt.Fprintf(w, "(%d rows)\n", len(rows))
 }
-
