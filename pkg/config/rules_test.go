@@ -264,7 +264,7 @@ func TestCrossFieldAndValueRules(t *testing.T) {
 
 // Every numeric range at both boundaries, with the expected bounds taken
 // from AWS's limits (Glue: 299 G.1X and 149 G.2X workers, job timeouts
-// under 7 days; Athena: cutoff at least 10000000 bytes, workgroup names of
+// under 7 days; Athena: cutoff at least 10 MiB, workgroup names of
 // 1 to 128 characters) and from the settings' meaning (tolerance a
 // fraction; the wait from the first look at 10 minutes to one day).
 func TestNumericBoundaries(t *testing.T) {
@@ -294,8 +294,9 @@ func TestNumericBoundaries(t *testing.T) {
 		{"tolerance 0", set("import", "rowCountTolerance", 0), ""},
 		{"tolerance 1", set("import", "rowCountTolerance", 1), ""},
 		{"tolerance above 1", set("import", "rowCountTolerance", 1.001), "lakeforge.import.rowCountTolerance"},
-		{"cutoff 9999999", set("athena", "bytesScannedCutoffPerQuery", 9999999), "lakeforge.athena.bytesScannedCutoffPerQuery"},
-		{"cutoff 10000000", set("athena", "bytesScannedCutoffPerQuery", 10000000), ""},
+		{"cutoff 10000000", set("athena", "bytesScannedCutoffPerQuery", 10000000), "lakeforge.athena.bytesScannedCutoffPerQuery"},
+		{"cutoff 10485759", set("athena", "bytesScannedCutoffPerQuery", 10485759), "lakeforge.athena.bytesScannedCutoffPerQuery"},
+		{"cutoff 10485760", set("athena", "bytesScannedCutoffPerQuery", 10485760), ""},
 		{"workgroup of 128", set("athena", "workgroupName", strings.Repeat("w", 128)), ""},
 		{"workgroup of 129", set("athena", "workgroupName", strings.Repeat("w", 129)), "lakeforge.athena.workgroupName"},
 		{"workgroup empty", set("athena", "workgroupName", ""), "lakeforge.athena.workgroupName"},

@@ -449,8 +449,11 @@ func (c Config) validateAthena(v *validator) {
 	if !workgroupPattern.MatchString(c.Athena.WorkgroupName) || c.Athena.WorkgroupName == "primary" {
 		v.add("athena.workgroupName", c.Athena.WorkgroupName, "1 to 128 letters, digits, '.', '_' or '-', not \"primary\" (the stack creates the workgroup)")
 	}
-	if c.Athena.BytesScannedCutoffPerQuery < 10_000_000 {
-		v.add("athena.bytesScannedCutoffPerQuery", strconv.FormatInt(c.Athena.BytesScannedCutoffPerQuery, 10), "at least 10000000 bytes (Athena's minimum)")
+	// Athena's API reference gives a minimum of 10000000 bytes, the AWS
+	// Terraform provider validates 10485760 (10 MiB): the larger one is
+	// safe under both readings.
+	if c.Athena.BytesScannedCutoffPerQuery < 10_485_760 {
+		v.add("athena.bytesScannedCutoffPerQuery", strconv.FormatInt(c.Athena.BytesScannedCutoffPerQuery, 10), "at least 10485760 bytes (10 MiB, Athena's minimum per-query cutoff)")
 	}
 }
 
