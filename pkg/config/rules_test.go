@@ -248,8 +248,14 @@ func TestCrossFieldAndValueRules(t *testing.T) {
 		}
 	}
 	for _, ok := range []func(map[string]any){
-		func(c map[string]any) { set("import", "workerType", "G.4X")(c); set("import", "executionClass", "STANDARD")(c) },
-		func(c map[string]any) { set("import", "workerType", "G.8X")(c); set("import", "executionClass", "STANDARD")(c) },
+		func(c map[string]any) {
+			set("import", "workerType", "G.4X")(c)
+			set("import", "executionClass", "STANDARD")(c)
+		},
+		func(c map[string]any) {
+			set("import", "workerType", "G.8X")(c)
+			set("import", "executionClass", "STANDARD")(c)
+		},
 		set("import", "workerType", "G.2X"),
 		set("import", "waitTimeoutMinutes", 120), // equal to the job timeout
 		set("database", "name", "default_db"),
