@@ -256,8 +256,12 @@ func editDistance(a, b string) int {
 func decodeProblem(err error) Problem {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
+		path := ContextKey
+		if typeErr.Field != "" {
+			path += "." + typeErr.Field
+		}
 		return Problem{
-			Path:    ContextKey + "." + typeErr.Field,
+			Path:    path,
 			Value:   typeErr.Value,
 			Allowed: "a JSON " + jsonKind(typeErr.Type.Kind().String()),
 		}
@@ -267,7 +271,9 @@ func decodeProblem(err error) Problem {
 
 func jsonKind(goKind string) string {
 	switch goKind {
-	case "int", "int32", "int64", "float64":
+	case "int", "int32", "int64":
+		return "whole number"
+	case "float64":
 		return "number"
 	case "bool":
 		return "boolean (true or false)"

@@ -326,3 +326,22 @@ func TestNumericBoundaries(t *testing.T) {
 		})
 	}
 }
+
+// A value of the wrong JSON type names its field and the type it needs.
+func TestWrongTypesNameTheField(t *testing.T) {
+	cases := []struct{ raw, path, hint string }{
+		{`[]`, "lakeforge", "object"},
+		{`"lakeforge"`, "lakeforge", "object"},
+		{`{"source": {"port": 5432.5}}`, "lakeforge.source.port", "whole number"},
+		{`{"import": {"rowCountTolerance": "0.1"}}`, "lakeforge.import.rowCountTolerance", "a JSON number"},
+		{`{"schedule": {"enabled": "yes"}}`, "lakeforge.schedule.enabled", "boolean"},
+		{`{"network": {"securityGroupIds": "sg-0123456789abcdef0"}}`, "lakeforge.network.securityGroupIds", "array"},
+		{`{"lake": []}`, "lakeforge.lake", "object"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.raw, func(t *testing.T) {
+			_, err := Parse([]byte(tc.raw))
+			expectOne(t, err, tc.path, tc.hint)
+		})
+	}
+}
