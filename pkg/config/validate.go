@@ -126,7 +126,7 @@ func (c Config) Validate() error {
 }
 
 func (c Config) validateStackName(v *validator) {
-	limit := MaxStackNameLength()
+	limit, binding := bindingName()
 	if !stackNamePattern.MatchString(c.StackName) || len(c.StackName) > limit {
 		longest := ""
 		for _, d := range c.derivedNames() {
@@ -135,7 +135,7 @@ func (c Config) validateStackName(v *validator) {
 				break
 			}
 		}
-		v.add("stackName", c.StackName, fmt.Sprintf("1 to %d letters, digits or '-', starting with a letter: a CloudFormation stack name whose derived names, the longest being the schedule <stackName>-daily (at most 64 characters), fit AWS's limits%s", limit, longest))
+		v.add("stackName", c.StackName, fmt.Sprintf("1 to %d letters, digits or '-', starting with a letter: a CloudFormation stack name whose derived names fit AWS's limits, the tightest being the %s %s (at most %d characters)%s", limit, binding.what, binding.name, binding.max, longest))
 	}
 }
 
