@@ -110,9 +110,6 @@ func checkKeys(raw []byte) []Problem {
 	if err := w.value(reflect.TypeOf(Config{}), ContextKey); err != nil {
 		return append(w.probs, Problem{Path: ContextKey, Value: "", Allowed: "valid JSON: " + err.Error()})
 	}
-	if len(w.probs) > 0 {
-		return w.probs
-	}
 	if tok, err := dec.Token(); err != io.EOF {
 		found := fmt.Sprint(tok)
 		if err != nil {

@@ -102,6 +102,19 @@ func TestKeysMatchExactlyAtTheirFullPath(t *testing.T) {
 	}
 }
 
+// Key problems and trailing data are reported together.
+func TestKeyProblemsAndTrailingDataTogether(t *testing.T) {
+	raw := strings.Replace(shippedJSON(t), `"port":5432`, `"port":5432,"Port":1`, 1) + " {}"
+	_, err := Parse([]byte(raw))
+	var probs *Problems
+	if !errors.As(err, &probs) {
+		t.Fatalf("want *Problems, got %v", err)
+	}
+	if got := strings.Join(probs.Paths(), " "); got != "lakeforge.source.Port lakeforge" {
+		t.Fatalf("paths = %s (%v)", got, err)
+	}
+}
+
 // The same rules hold for every way a configuration is loaded: a -c
 // string, a CONFIG file, and cdk.json read byte for byte.
 func TestEveryLoaderAppliesTheKeyRules(t *testing.T) {
