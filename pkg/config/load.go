@@ -138,6 +138,11 @@ func (w *keyWalker) value(t reflect.Type, path string) error {
 	}
 	delim, ok := tok.(json.Delim)
 	if !ok {
+		if tok == nil && t != nil && t.Kind() != reflect.Slice && t.Kind() != reflect.Map {
+			// encoding/json would silently keep the default (a null list
+			// or map is an empty one, which is what it says).
+			w.add(path, "null", "a value, not null; leave the key out to keep the default")
+		}
 		return nil
 	}
 	switch delim {

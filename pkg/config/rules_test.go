@@ -91,6 +91,12 @@ func TestKeysMatchExactlyAtTheirFullPath(t *testing.T) {
 		{"duplicate key in an array element", func(t *testing.T, s string) string {
 			return replaceOnce(t, s, `"securityGroupIds":["sg-0123456789abcdef0"]`, `"securityGroupIds":[{"a":1,"a":2}]`)
 		}, "lakeforge.network.securityGroupIds[0].a", []string{"more than once"}},
+		{"null instead of a value", func(t *testing.T, s string) string {
+			return replaceOnce(t, s, `"stackName":"lakeforge"`, `"stackName":null`)
+		}, "lakeforge.stackName", []string{"not null"}},
+		{"null instead of an object", func(t *testing.T, s string) string {
+			return replaceOnce(t, s, `"preflight":{"repair":false}`, `"preflight":null`)
+		}, "lakeforge.preflight", []string{"not null"}},
 		{"second object after the first", func(t *testing.T, s string) string { return s + ` {"stackName":"other"}` }, "lakeforge", []string{"nothing after it"}},
 		{"garbage after the object", func(t *testing.T, s string) string { return s + "x" }, "lakeforge", []string{"nothing after it"}},
 	}
@@ -356,5 +362,23 @@ func TestWrongTypesNameTheField(t *testing.T) {
 			_, err := Parse([]byte(tc.raw))
 			expectOne(t, err, tc.path, tc.hint)
 		})
+	}
+}
+
+// Marshal's output (null for empty lists) parses back to the same
+// configuration.
+func TestMarshalRoundTrips(t *testing.T) {
+	cfg, err := FromContext(shippedContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Source.IncludePaths = nil
+	cfg.Notifications.Emails = nil
+	back, err := Parse(cfg.Marshal())
+	if err != nil {
+		t.Fatalf("Marshal output does not parse: %v", err)
+	}
+	if string(back.Marshal()) != string(cfg.Marshal()) {
+		t.Fatalf("round trip changed the configuration:\n%s\n%s", cfg.Marshal(), back.Marshal())
 	}
 }
