@@ -117,7 +117,7 @@ func (s *Stack) addImportSteps(tokens awsdynamodb.Table) {
 		Reason: jsii.String("cloudwatch:PutMetricData has no resource-level permissions and is limited by the cloudwatch:namespace condition; manifests are one object per workflow run under the runs prefix."),
 		AppliesTo: &[]any{
 			"Resource::*",
-			"Resource::<LakeBucket9CD7BBD2.Arn>/" + s.RunsPrefix() + "*",
+			"Resource::" + s.LakeBucketNagARN() + "/" + s.RunsPrefix() + "*",
 		},
 	}}, jsii.Bool(true))
 	// The log streams are named by the Lambda service, in the step's own

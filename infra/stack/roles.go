@@ -53,7 +53,7 @@ func (s *Stack) addWorkflowRole() {
 			Reason: jsii.String("lakeformation:GetDataAccess has no resource-level permissions (Lake Formation authorizes per table); S3 access is limited to objects under the lake prefix; kms wildcards are the action groups CDK grants for encrypt/decrypt on the stack's own key."),
 			AppliesTo: &[]any{
 				"Resource::*",
-				"Resource::<" + s.logicalID(s.LakeBucket) + ".Arn>/" + s.Config.Lake.Prefix + "*",
+				"Resource::" + s.LakeBucketNagARN() + "/" + s.Config.Lake.Prefix + "*",
 				"Action::kms:ReEncrypt*",
 				"Action::kms:GenerateDataKey*",
 			},

@@ -35,8 +35,10 @@ type Stack struct {
 
 	// Key encrypts the failure topic and Glue's logs and bookmarks.
 	Key awskms.Key
-	// LakeBucket holds the imported data under Config.Lake.Prefix.
-	LakeBucket awss3.Bucket
+	// LakeBucket holds the imported data under Config.Lake.Prefix: a bucket
+	// of the stack, or the adopted lake.existingBucketName (then no
+	// CloudFormation resource; see addStorage).
+	LakeBucket awss3.IBucket
 	// ResultsBucket holds Athena query results.
 	ResultsBucket awss3.Bucket
 	// AccessLogsBucket receives server access logs of the other buckets.

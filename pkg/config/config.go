@@ -363,12 +363,19 @@ func (c Config) derivedNames() []derivedName {
 // MaxStackNameLength is the longest stackName whose derived names all fit
 // their AWS limits.
 func MaxStackNameLength() int {
+	n, _ := bindingName()
+	return n
+}
+
+// bindingName is the derived name that bounds stackName, and the bound.
+func bindingName() (int, derivedName) {
 	probe := Config{StackName: "x"}
-	best := -1
+	best, binding := -1, derivedName{}
 	for _, d := range probe.derivedNames() {
 		if room := d.max - (len(d.name) - 1); best < 0 || room < best {
-			best = room
+			best, binding = room, d
 		}
 	}
-	return best
+	binding.name = strings.Replace(binding.name, "x", "<stackName>", 1)
+	return best, binding
 }

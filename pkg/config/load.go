@@ -110,9 +110,6 @@ func checkKeys(raw []byte) []Problem {
 	if err := w.value(reflect.TypeOf(Config{}), ContextKey); err != nil {
 		return append(w.probs, Problem{Path: ContextKey, Value: "", Allowed: "valid JSON: " + err.Error()})
 	}
-	if len(w.probs) > 0 {
-		return w.probs
-	}
 	if tok, err := dec.Token(); err != io.EOF {
 		found := fmt.Sprint(tok)
 		if err != nil {
@@ -141,6 +138,11 @@ func (w *keyWalker) value(t reflect.Type, path string) error {
 	}
 	delim, ok := tok.(json.Delim)
 	if !ok {
+		if tok == nil && t != nil && t.Kind() != reflect.Slice && t.Kind() != reflect.Map {
+			// encoding/json would silently keep the default (a null list
+			// or map is an empty one, which is what it says).
+			w.add(path, "null", "a value, not null; leave the key out to keep the default")
+		}
 		return nil
 	}
 	switch delim {
@@ -256,8 +258,12 @@ func editDistance(a, b string) int {
 func decodeProblem(err error) Problem {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
+		path := ContextKey
+		if typeErr.Field != "" {
+			path += "." + typeErr.Field
+		}
 		return Problem{
-			Path:    ContextKey + "." + typeErr.Field,
+			Path:    path,
 			Value:   typeErr.Value,
 			Allowed: "a JSON " + jsonKind(typeErr.Type.Kind().String()),
 		}
@@ -267,7 +273,9 @@ func decodeProblem(err error) Problem {
 
 func jsonKind(goKind string) string {
 	switch goKind {
-	case "int", "int32", "int64", "float64":
+	case "int", "int32", "int64":
+		return "whole number"
+	case "float64":
 		return "number"
 	case "bool":
 		return "boolean (true or false)"

@@ -91,6 +91,12 @@ func TestKeysMatchExactlyAtTheirFullPath(t *testing.T) {
 		{"duplicate key in an array element", func(t *testing.T, s string) string {
 			return replaceOnce(t, s, `"securityGroupIds":["sg-0123456789abcdef0"]`, `"securityGroupIds":[{"a":1,"a":2}]`)
 		}, "lakeforge.network.securityGroupIds[0].a", []string{"more than once"}},
+		{"null instead of a value", func(t *testing.T, s string) string {
+			return replaceOnce(t, s, `"stackName":"lakeforge"`, `"stackName":null`)
+		}, "lakeforge.stackName", []string{"not null"}},
+		{"null instead of an object", func(t *testing.T, s string) string {
+			return replaceOnce(t, s, `"preflight":{"repair":false}`, `"preflight":null`)
+		}, "lakeforge.preflight", []string{"not null"}},
 		{"second object after the first", func(t *testing.T, s string) string { return s + ` {"stackName":"other"}` }, "lakeforge", []string{"nothing after it"}},
 		{"garbage after the object", func(t *testing.T, s string) string { return s + "x" }, "lakeforge", []string{"nothing after it"}},
 	}
@@ -99,6 +105,19 @@ func TestKeysMatchExactlyAtTheirFullPath(t *testing.T) {
 			_, err := Parse([]byte(tc.edit(t, shippedJSON(t))))
 			expectOne(t, err, tc.path, tc.hints...)
 		})
+	}
+}
+
+// Key problems and trailing data are reported together.
+func TestKeyProblemsAndTrailingDataTogether(t *testing.T) {
+	raw := strings.Replace(shippedJSON(t), `"port":5432`, `"port":5432,"Port":1`, 1) + " {}"
+	_, err := Parse([]byte(raw))
+	var probs *Problems
+	if !errors.As(err, &probs) {
+		t.Fatalf("want *Problems, got %v", err)
+	}
+	if got := strings.Join(probs.Paths(), " "); got != "lakeforge.source.Port lakeforge" {
+		t.Fatalf("paths = %s (%v)", got, err)
 	}
 }
 
@@ -270,7 +289,7 @@ func TestCrossFieldAndValueRules(t *testing.T) {
 
 // Every numeric range at both boundaries, with the expected bounds taken
 // from AWS's limits (Glue: 299 G.1X and 149 G.2X workers, job timeouts
-// under 7 days; Athena: cutoff at least 10000000 bytes, workgroup names of
+// under 7 days; Athena: cutoff at least 10 MiB, workgroup names of
 // 1 to 128 characters) and from the settings' meaning (tolerance a
 // fraction; the wait from the first look at 10 minutes to one day).
 func TestNumericBoundaries(t *testing.T) {
@@ -300,8 +319,9 @@ func TestNumericBoundaries(t *testing.T) {
 		{"tolerance 0", set("import", "rowCountTolerance", 0), ""},
 		{"tolerance 1", set("import", "rowCountTolerance", 1), ""},
 		{"tolerance above 1", set("import", "rowCountTolerance", 1.001), "lakeforge.import.rowCountTolerance"},
-		{"cutoff 9999999", set("athena", "bytesScannedCutoffPerQuery", 9999999), "lakeforge.athena.bytesScannedCutoffPerQuery"},
-		{"cutoff 10000000", set("athena", "bytesScannedCutoffPerQuery", 10000000), ""},
+		{"cutoff 10000000", set("athena", "bytesScannedCutoffPerQuery", 10000000), "lakeforge.athena.bytesScannedCutoffPerQuery"},
+		{"cutoff 10485759", set("athena", "bytesScannedCutoffPerQuery", 10485759), "lakeforge.athena.bytesScannedCutoffPerQuery"},
+		{"cutoff 10485760", set("athena", "bytesScannedCutoffPerQuery", 10485760), ""},
 		{"workgroup of 128", set("athena", "workgroupName", strings.Repeat("w", 128)), ""},
 		{"workgroup of 129", set("athena", "workgroupName", strings.Repeat("w", 129)), "lakeforge.athena.workgroupName"},
 		{"workgroup empty", set("athena", "workgroupName", ""), "lakeforge.athena.workgroupName"},
@@ -323,5 +343,42 @@ func TestNumericBoundaries(t *testing.T) {
 			}
 			expectOne(t, err, tc.bad)
 		})
+	}
+}
+
+// A value of the wrong JSON type names its field and the type it needs.
+func TestWrongTypesNameTheField(t *testing.T) {
+	cases := []struct{ raw, path, hint string }{
+		{`[]`, "lakeforge", "object"},
+		{`"lakeforge"`, "lakeforge", "object"},
+		{`{"source": {"port": 5432.5}}`, "lakeforge.source.port", "whole number"},
+		{`{"import": {"rowCountTolerance": "0.1"}}`, "lakeforge.import.rowCountTolerance", "a JSON number"},
+		{`{"schedule": {"enabled": "yes"}}`, "lakeforge.schedule.enabled", "boolean"},
+		{`{"network": {"securityGroupIds": "sg-0123456789abcdef0"}}`, "lakeforge.network.securityGroupIds", "array"},
+		{`{"lake": []}`, "lakeforge.lake", "object"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.raw, func(t *testing.T) {
+			_, err := Parse([]byte(tc.raw))
+			expectOne(t, err, tc.path, tc.hint)
+		})
+	}
+}
+
+// Marshal's output (null for empty lists) parses back to the same
+// configuration.
+func TestMarshalRoundTrips(t *testing.T) {
+	cfg, err := FromContext(shippedContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Source.IncludePaths = nil
+	cfg.Notifications.Emails = nil
+	back, err := Parse(cfg.Marshal())
+	if err != nil {
+		t.Fatalf("Marshal output does not parse: %v", err)
+	}
+	if string(back.Marshal()) != string(cfg.Marshal()) {
+		t.Fatalf("round trip changed the configuration:\n%s\n%s", cfg.Marshal(), back.Marshal())
 	}
 }

@@ -127,7 +127,7 @@ func (c Config) Validate() error {
 }
 
 func (c Config) validateStackName(v *validator) {
-	limit := MaxStackNameLength()
+	limit, binding := bindingName()
 	if !stackNamePattern.MatchString(c.StackName) || len(c.StackName) > limit {
 		longest := ""
 		for _, d := range c.derivedNames() {
@@ -136,7 +136,7 @@ func (c Config) validateStackName(v *validator) {
 				break
 			}
 		}
-		v.add("stackName", c.StackName, fmt.Sprintf("1 to %d letters, digits or '-', starting with a letter: a CloudFormation stack name whose derived names, the longest being the schedule <stackName>-daily (at most 64 characters), fit AWS's limits%s", limit, longest))
+		v.add("stackName", c.StackName, fmt.Sprintf("1 to %d letters, digits or '-', starting with a letter: a CloudFormation stack name whose derived names fit AWS's limits, the tightest being the %s %s (at most %d characters)%s", limit, binding.what, binding.name, binding.max, longest))
 	}
 }
 
@@ -464,8 +464,11 @@ func (c Config) validateAthena(v *validator) {
 	if !workgroupPattern.MatchString(c.Athena.WorkgroupName) || c.Athena.WorkgroupName == "primary" {
 		v.add("athena.workgroupName", c.Athena.WorkgroupName, "1 to 128 letters, digits, '.', '_' or '-', not \"primary\" (the stack creates the workgroup)")
 	}
-	if c.Athena.BytesScannedCutoffPerQuery < 10_000_000 {
-		v.add("athena.bytesScannedCutoffPerQuery", strconv.FormatInt(c.Athena.BytesScannedCutoffPerQuery, 10), "at least 10000000 bytes (Athena's minimum)")
+	// Athena's API reference gives a minimum of 10000000 bytes, the AWS
+	// Terraform provider validates 10485760 (10 MiB): the larger one is
+	// safe under both readings.
+	if c.Athena.BytesScannedCutoffPerQuery < 10_485_760 {
+		v.add("athena.bytesScannedCutoffPerQuery", strconv.FormatInt(c.Athena.BytesScannedCutoffPerQuery, 10), "at least 10485760 bytes (10 MiB, Athena's minimum per-query cutoff)")
 	}
 }
 
