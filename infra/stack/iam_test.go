@@ -1,10 +1,12 @@
 package stack
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -124,4 +126,117 @@ func diff(a, b map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return slices.Compact(out)
+}
+
+// Defect 10 of issue 8: Athena writes query results as the caller, with
+// multipart uploads. The actions are those AmazonAthenaFullAccess grants on
+// query results buckets (AWS managed policy reference,
+// BaseQueryResultsPermissions), minus creating buckets: the bucket-level
+// ones on the results bucket, the object-level ones under its athena/
+// prefix.
+func TestAnalystMayWriteAthenaResults(t *testing.T) {
+	st := synth(t, shippedConfig(t))
+	stmts := st.roleStatements(st.Stack.logicalID(st.Stack.AnalystRole))
+	bucket := st.Stack.logicalID(st.Stack.ResultsBucket)
+	for _, a := range []string{"s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"} {
+		got := resourcesFor(stmts, a)
+		if len(got) != 1 || got[0] != `{"Fn::GetAtt":["`+bucket+`","Arn"]}` {
+			t.Errorf("%s on %v, want the results bucket %s", a, got, bucket)
+		}
+	}
+	for _, a := range []string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"} {
+		got := resourcesFor(stmts, a)
+		if len(got) != 1 || !strings.Contains(got[0], bucket) || !strings.Contains(got[0], "/athena/*") {
+			t.Errorf("%s on %v, want the objects under athena/ of %s", a, got, bucket)
+		}
+	}
+}
+
+// trustStatements returns the role's trust policy statements.
+func trustStatements(t *testing.T, st synthesized, roleID string) []map[string]any {
+	t.Helper()
+	list, _ := dig(st.resource(t, roleID), "Properties", "AssumeRolePolicyDocument", "Statement").([]any)
+	var out []map[string]any
+	for _, s := range list {
+		out = append(out, s.(map[string]any))
+	}
+	return out
+}
+
+// Defect 10 of issue 8: the persona roles trusted every principal of the
+// account. An IAM group cannot be a trust-policy principal, so the role
+// trusts the account only for IAM users (the groups' members, whose group
+// policy grants sts:AssumeRole) and the configured principals; the analyst
+// role also trusts the verify-query function's role by its ARN.
+func TestPersonaRolesTrustOnlyGroupMembersAndConfiguredPrincipals(t *testing.T) {
+	cfg := shippedConfig(t)
+	cfg.Personas.Analysts.PrincipalARNs = []string{"arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Analyst_0123456789abcdef"}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	st := synth(t, cfg)
+	users := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::",{"Ref":"AWS::AccountId"},":user/*"]]}`
+	root := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::",{"Ref":"AWS::AccountId"},":root"]]}`
+	verifyRole := `{"Fn::GetAtt":["` + st.Stack.logicalID(st.Stack.Steps["verify-query"].Role()) + `","Arn"]}`
+	for role, want := range map[string]struct {
+		allowed []string
+		extra   []string // principals trusted by ARN
+	}{
+		st.Stack.logicalID(st.Stack.AdminRole):   {allowed: []string{users}},
+		st.Stack.logicalID(st.Stack.AnalystRole): {allowed: []string{users, `"` + cfg.Personas.Analysts.PrincipalARNs[0] + `"`}, extra: []string{verifyRole}},
+	} {
+		var byARN []string
+		accountTrusted := false
+		for _, s := range trustStatements(t, st, role) {
+			if s["Effect"] != "Allow" || s["Action"] != "sts:AssumeRole" {
+				t.Errorf("%s: unexpected trust statement %v", role, s)
+				continue
+			}
+			principal, _ := json.Marshal(dig(s, "Principal", "AWS"))
+			if string(principal) != root {
+				byARN = append(byARN, string(principal))
+				if s["Condition"] != nil {
+					t.Errorf("%s: condition on %s", role, principal)
+				}
+				continue
+			}
+			accountTrusted = true
+			var got []string
+			for _, v := range asAnyList(dig(s, "Condition", "ArnLike", "aws:PrincipalArn")) {
+				raw, _ := json.Marshal(v)
+				got = append(got, string(raw))
+			}
+			if !slices.Equal(got, want.allowed) {
+				t.Errorf("%s trusts the account for aws:PrincipalArn %v, want %v", role, got, want.allowed)
+			}
+			if keys := mapKeysOf(s["Condition"]); len(keys) != 1 {
+				t.Errorf("%s: trust conditions %v, want only ArnLike", role, keys)
+			}
+		}
+		if !accountTrusted {
+			t.Errorf("%s: no statement lets the group's members assume it", role)
+		}
+		if !slices.Equal(byARN, want.extra) {
+			t.Errorf("%s trusts by ARN %v, want %v", role, byARN, want.extra)
+		}
+	}
+}
+
+func asAnyList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	if v == nil {
+		return nil
+	}
+	return []any{v}
+}
+
+func mapKeysOf(v any) []string {
+	m, _ := v.(map[string]any)
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
