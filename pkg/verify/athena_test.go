@@ -77,5 +77,3 @@ func TestAnalystRoleThatCannotBeAssumed(t *testing.T) {
 		t.Error("Athena was called without the analyst's credentials")
 	}
 }
-
-var _ verify.AthenaAPI = (*athena.Client)(nil)
