@@ -109,6 +109,18 @@ func TestTemplateIsTheStepContract(t *testing.T) {
 				t.Fatalf("not a steperr type: %T %v", err, err)
 			}
 			t.Logf("against moto: %v / %v", out, err)
+
+			// Every EventBridge rule that targets the function sends events
+			// its pattern matches; the handler must accept them.
+			events := ruleEvents(t, resources, id)
+			if name == stepcontract.TagOutput && len(events) == 0 {
+				t.Error("no EventBridge rule targets tag-output: runs started outside the state machine would stay untagged")
+			}
+			for _, event := range events {
+				if _, err := h(ctx, json.RawMessage(event)); isType[*steperr.InvalidInputError](err) || isType[*steperr.ConfigError](err) {
+					t.Errorf("the event of its EventBridge rule %s is refused: %v", event, err)
+				}
+			}
 		})
 	}
 
@@ -125,6 +137,59 @@ func TestTemplateIsTheStepContract(t *testing.T) {
 			t.Errorf("LF-tag %s has values %v, the configuration %v", key, got.TagValues, values)
 		}
 	}
+}
+
+// ruleEvents builds, for every AWS::Events::Rule of the template whose
+// target is the function with logical id fnID, the event its pattern
+// matches: each pattern field takes its first allowed value, inside the
+// envelope EventBridge adds.
+func ruleEvents(t *testing.T, resources map[string]any, fnID string) []string {
+	t.Helper()
+	var out []string
+	for _, r := range resources {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::Events::Rule" {
+			continue
+		}
+		targets, _ := json.Marshal(dig(res, "Properties", "Targets"))
+		if !strings.Contains(string(targets), `"`+fnID+`"`) {
+			continue
+		}
+		pattern, _ := dig(res, "Properties", "EventPattern").(map[string]any)
+		event := map[string]any{
+			"version": "0", "id": "contract-event", "account": contractAccount, "region": contractRegion,
+			"time": "2026-01-01T09:45:00Z", "resources": []any{},
+		}
+		for k, v := range firstValues(t, pattern) {
+			event[k] = v
+		}
+		raw, _ := json.Marshal(event)
+		out = append(out, string(raw))
+	}
+	return out
+}
+
+// firstValues turns an event pattern into a matching event: every list of
+// allowed values becomes its first value, nested objects recursively.
+func firstValues(t *testing.T, pattern map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range pattern {
+		switch x := v.(type) {
+		case []any:
+			if len(x) == 0 {
+				t.Fatalf("pattern field %s allows nothing", k)
+			}
+			if _, ok := x[0].(map[string]any); ok {
+				t.Fatalf("pattern field %s uses a content filter %v the contract test does not render", k, x[0])
+			}
+			out[k] = x[0]
+		case map[string]any:
+			out[k] = firstValues(t, x)
+		default:
+			t.Fatalf("pattern field %s is %v", k, v)
+		}
+	}
+	return out
 }
 
 // pipelineEvent is the event the state machine (or EventBridge) sends.
