@@ -45,23 +45,7 @@ func TestCancelledQueryNamesTheBytesScannedCutoff(t *testing.T) {
 // AssumeRole): the step names the trust policy, not the workgroup, and
 // carries STS's answer.
 func TestAnalystRoleThatCannotBeAssumed(t *testing.T) {
-	stsSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/xml")
-		w.Header().Set("X-Amzn-Requestid", "req-9")
-		w.WriteHeader(http.StatusForbidden)
-		_, _ = w.Write([]byte(`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/verify/x is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::1:role/analyst</Message></Error><RequestId>req-9</RequestId></ErrorResponse>`))
-	}))
-	defer stsSrv.Close()
-	athenaCalled := false
-	athenaSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		athenaCalled = true
-		w.WriteHeader(http.StatusInternalServerError)
-	}))
-	defer athenaSrv.Close()
-	stsClient := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(stsSrv.URL), Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""), Retryer: aws.NopRetryer{}})
-	analyst := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, "arn:aws:iam::1:role/analyst"))
-	client := athena.New(athena.Options{Region: "us-east-1", BaseEndpoint: aws.String(athenaSrv.URL), Credentials: analyst, Retryer: aws.NopRetryer{}})
-
+	client, athenaCalled := analystClient(t, http.StatusForbidden, "AccessDenied", "User: arn:aws:sts::123456789012:assumed-role/verify/x is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::1:role/analyst")
 	puts := 0
 	_, err := verifier(client, manifest, &puts).Verify(context.Background(), verify.Input{RunID: "wr_1"})
 	var ve *steperr.VerificationError
@@ -73,7 +57,42 @@ func TestAnalystRoleThatCannotBeAssumed(t *testing.T) {
 			t.Errorf("%q lacks %q", err.Error(), want)
 		}
 	}
-	if athenaCalled {
+	if *athenaCalled {
 		t.Error("Athena was called without the analyst's credentials")
 	}
+}
+
+// STS throttling while getting the analyst's credentials clears by itself:
+// TransientError, which the state machine retries.
+func TestThrottledAssumeRoleIsTransient(t *testing.T) {
+	client, _ := analystClient(t, http.StatusBadRequest, "Throttling", "Rate exceeded")
+	puts := 0
+	_, err := verifier(client, manifest, &puts).Verify(context.Background(), verify.Input{RunID: "wr_1"})
+	var te *steperr.TransientError
+	if !errors.As(err, &te) || te.Op != "sts:AssumeRole" {
+		t.Fatalf("want TransientError for sts:AssumeRole, got %T %v", err, err)
+	}
+}
+
+// analystClient is an Athena client whose credentials come from a real STS
+// client's AssumeRole, against a server that answers STS's documented
+// error response with code and message.
+func analystClient(t *testing.T, status int, code, message string) (*athena.Client, *bool) {
+	t.Helper()
+	stsSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		w.Header().Set("X-Amzn-Requestid", "req-9")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>` + code + `</Code><Message>` + message + `</Message></Error><RequestId>req-9</RequestId></ErrorResponse>`))
+	}))
+	t.Cleanup(stsSrv.Close)
+	athenaCalled := new(bool)
+	athenaSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		*athenaCalled = true
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	t.Cleanup(athenaSrv.Close)
+	stsClient := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(stsSrv.URL), Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""), Retryer: aws.NopRetryer{}})
+	analyst := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, "arn:aws:iam::1:role/analyst"))
+	return athena.New(athena.Options{Region: "us-east-1", BaseEndpoint: aws.String(athenaSrv.URL), Credentials: analyst, Retryer: aws.NopRetryer{}}), athenaCalled
 }

@@ -21,6 +21,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
@@ -281,7 +282,7 @@ func hint(reason string) string {
 // verification failure, since it is exactly what an analyst would hit.
 func (v *Verifier) queryError(table, op string, err error) error {
 	if assumeRoleFailed(err) {
-		if d := steperr.AWSDetail(err); d != "" && !isThrottling(err) {
+		if d := steperr.AWSDetail(err); d != "" && !awsretry.Transient(err) {
 			return fmt.Errorf("%s.%s: the verify-query function cannot assume the analyst role %s (%s). Fix: the analyst role's trust policy must allow sts:AssumeRole to the verify-query function's role, and that role's policy must allow sts:AssumeRole on %s; redeploy the stack, or see the README (Analyst role for verification) for an existing role", v.Database, table, v.AnalystRole, d, v.AnalystRole)
 		}
 		return &steperr.TransientError{Op: "sts:AssumeRole", Err: err}
@@ -317,11 +318,6 @@ func assumeRoleFailed(err error) bool {
 		e = op.Err
 	}
 	return false
-}
-
-func isThrottling(err error) bool {
-	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && (apiErr.ErrorFault() == smithy.FaultServer || strings.Contains(apiErr.ErrorCode(), "Throttl") || apiErr.ErrorCode() == "TooManyRequestsException")
 }
 
 func classifyAWS(op string, err error, fix string) error {
