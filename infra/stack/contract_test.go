@@ -43,19 +43,63 @@ const (
 // configuration and input.
 func TestTemplateIsTheStepContract(t *testing.T) {
 	st := synth(t, shippedConfig(t))
+	moto := startContractMoto(t)
+	checkStepContract(t, st)
+
+	// The LF-tags of the template's environment, created on moto, are the
+	// configured ones: the value's encoding is the one the step reads.
+	client := lf.NewFromConfig(aws.Config{Region: contractRegion, BaseEndpoint: aws.String(moto.URL), Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
+	for key, values := range st.Stack.Config.LFTags.Tags {
+		got, err := client.GetLFTag(context.Background(), &lf.GetLFTagInput{TagKey: aws.String(key)})
+		if err != nil {
+			t.Errorf("ensure-lf-tags with the template's environment did not create LF-tag %s: %v", key, err)
+			continue
+		}
+		if !slices.Equal(slices.Sorted(slices.Values(got.TagValues)), slices.Sorted(slices.Values(values))) {
+			t.Errorf("LF-tag %s has values %v, the configuration %v", key, got.TagValues, values)
+		}
+	}
+}
+
+// The same contract for the other shape of the configuration: existing
+// admin and analyst principals instead of the stack's roles (so the
+// analyst role VerifyQuery assumes and the analyst list come from the
+// configuration), and TestConnection in repair mode.
+func TestTemplateIsTheStepContractWithExistingPrincipals(t *testing.T) {
+	cfg := shippedConfig(t)
+	cfg.Personas.Admins.CreateRole, cfg.Personas.Admins.GroupName = false, ""
+	cfg.Personas.Admins.PrincipalARNs = []string{"arn:aws:iam::123456789012:role/existing-admin"}
+	cfg.Personas.Analysts.CreateRole, cfg.Personas.Analysts.GroupName = false, ""
+	cfg.Personas.Analysts.PrincipalARNs = []string{"arn:aws:iam::123456789012:user/analyst", "arn:aws:iam::123456789012:role/existing-analyst"}
+	cfg.Preflight.Repair = true
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	st := synth(t, cfg)
+	startContractMoto(t)
+	checkStepContract(t, st)
+}
+
+// startContractMoto starts moto and sets the variables the Lambda runtime
+// gives every function (never the function's own), pointing the SDK at it.
+func startContractMoto(t *testing.T) *contracttest.Moto {
+	t.Helper()
 	moto, err := contracttest.StartMoto()
 	if err != nil {
 		t.Fatalf("the contract test runs the steps against moto: %v", err)
 	}
-	defer moto.Stop()
-	// The Lambda runtime's own variables; never the function's.
+	t.Cleanup(moto.Stop)
 	t.Setenv("AWS_REGION", contractRegion)
 	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
 	t.Setenv("AWS_SESSION_TOKEN", "")
 	t.Setenv("AWS_ENDPOINT_URL", moto.URL)
 	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	return moto
+}
 
+func checkStepContract(t *testing.T, st synthesized) {
+	t.Helper()
 	if got, want := slices.Sorted(mapKeys(st.Stack.Steps)), slices.Sorted(slices.Values(stepcontract.Functions)); !slices.Equal(got, want) {
 		t.Fatalf("the stack deploys %v, stepcontract.Functions lists %v", got, want)
 	}
@@ -122,20 +166,6 @@ func TestTemplateIsTheStepContract(t *testing.T) {
 				}
 			}
 		})
-	}
-
-	// The LF-tags of the template's environment, created on moto, are the
-	// configured ones: the value's encoding is the one the step reads.
-	client := lf.NewFromConfig(aws.Config{Region: contractRegion, BaseEndpoint: aws.String(moto.URL), Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
-	for key, values := range st.Stack.Config.LFTags.Tags {
-		got, err := client.GetLFTag(context.Background(), &lf.GetLFTagInput{TagKey: aws.String(key)})
-		if err != nil {
-			t.Errorf("ensure-lf-tags with the template's environment did not create LF-tag %s: %v", key, err)
-			continue
-		}
-		if !slices.Equal(slices.Sorted(slices.Values(got.TagValues)), slices.Sorted(slices.Values(values))) {
-			t.Errorf("LF-tag %s has values %v, the configuration %v", key, got.TagValues, values)
-		}
 	}
 }
 
