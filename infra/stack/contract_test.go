@@ -43,19 +43,63 @@ const (
 // configuration and input.
 func TestTemplateIsTheStepContract(t *testing.T) {
 	st := synth(t, shippedConfig(t))
+	moto := startContractMoto(t)
+	checkStepContract(t, st)
+
+	// The LF-tags of the template's environment, created on moto, are the
+	// configured ones: the value's encoding is the one the step reads.
+	client := lf.NewFromConfig(aws.Config{Region: contractRegion, BaseEndpoint: aws.String(moto.URL), Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
+	for key, values := range st.Stack.Config.LFTags.Tags {
+		got, err := client.GetLFTag(context.Background(), &lf.GetLFTagInput{TagKey: aws.String(key)})
+		if err != nil {
+			t.Errorf("ensure-lf-tags with the template's environment did not create LF-tag %s: %v", key, err)
+			continue
+		}
+		if !slices.Equal(slices.Sorted(slices.Values(got.TagValues)), slices.Sorted(slices.Values(values))) {
+			t.Errorf("LF-tag %s has values %v, the configuration %v", key, got.TagValues, values)
+		}
+	}
+}
+
+// The same contract for the other shape of the configuration: existing
+// admin and analyst principals instead of the stack's roles (so the
+// analyst role VerifyQuery assumes and the analyst list come from the
+// configuration), and TestConnection in repair mode.
+func TestTemplateIsTheStepContractWithExistingPrincipals(t *testing.T) {
+	cfg := shippedConfig(t)
+	cfg.Personas.Admins.CreateRole, cfg.Personas.Admins.GroupName = false, ""
+	cfg.Personas.Admins.PrincipalARNs = []string{"arn:aws:iam::123456789012:role/existing-admin"}
+	cfg.Personas.Analysts.CreateRole, cfg.Personas.Analysts.GroupName = false, ""
+	cfg.Personas.Analysts.PrincipalARNs = []string{"arn:aws:iam::123456789012:user/analyst", "arn:aws:iam::123456789012:role/existing-analyst"}
+	cfg.Preflight.Repair = true
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	st := synth(t, cfg)
+	startContractMoto(t)
+	checkStepContract(t, st)
+}
+
+// startContractMoto starts moto and sets the variables the Lambda runtime
+// gives every function (never the function's own), pointing the SDK at it.
+func startContractMoto(t *testing.T) *contracttest.Moto {
+	t.Helper()
 	moto, err := contracttest.StartMoto()
 	if err != nil {
 		t.Fatalf("the contract test runs the steps against moto: %v", err)
 	}
-	defer moto.Stop()
-	// The Lambda runtime's own variables; never the function's.
+	t.Cleanup(moto.Stop)
 	t.Setenv("AWS_REGION", contractRegion)
 	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
 	t.Setenv("AWS_SESSION_TOKEN", "")
 	t.Setenv("AWS_ENDPOINT_URL", moto.URL)
 	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	return moto
+}
 
+func checkStepContract(t *testing.T, st synthesized) {
+	t.Helper()
 	if got, want := slices.Sorted(mapKeys(st.Stack.Steps)), slices.Sorted(slices.Values(stepcontract.Functions)); !slices.Equal(got, want) {
 		t.Fatalf("the stack deploys %v, stepcontract.Functions lists %v", got, want)
 	}
@@ -109,22 +153,73 @@ func TestTemplateIsTheStepContract(t *testing.T) {
 				t.Fatalf("not a steperr type: %T %v", err, err)
 			}
 			t.Logf("against moto: %v / %v", out, err)
+
+			// Every EventBridge rule that targets the function sends events
+			// its pattern matches; the handler must accept them.
+			events := ruleEvents(t, resources, id)
+			if name == stepcontract.TagOutput && len(events) == 0 {
+				t.Error("no EventBridge rule targets tag-output: runs started outside the state machine would stay untagged")
+			}
+			for _, event := range events {
+				if _, err := h(ctx, json.RawMessage(event)); isType[*steperr.InvalidInputError](err) || isType[*steperr.ConfigError](err) {
+					t.Errorf("the event of its EventBridge rule %s is refused: %v", event, err)
+				}
+			}
 		})
 	}
+}
 
-	// The LF-tags of the template's environment, created on moto, are the
-	// configured ones: the value's encoding is the one the step reads.
-	client := lf.NewFromConfig(aws.Config{Region: contractRegion, BaseEndpoint: aws.String(moto.URL), Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
-	for key, values := range st.Stack.Config.LFTags.Tags {
-		got, err := client.GetLFTag(context.Background(), &lf.GetLFTagInput{TagKey: aws.String(key)})
-		if err != nil {
-			t.Errorf("ensure-lf-tags with the template's environment did not create LF-tag %s: %v", key, err)
+// ruleEvents builds, for every AWS::Events::Rule of the template whose
+// target is the function with logical id fnID, the event its pattern
+// matches: each pattern field takes its first allowed value, inside the
+// envelope EventBridge adds.
+func ruleEvents(t *testing.T, resources map[string]any, fnID string) []string {
+	t.Helper()
+	var out []string
+	for _, r := range resources {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::Events::Rule" {
 			continue
 		}
-		if !slices.Equal(slices.Sorted(slices.Values(got.TagValues)), slices.Sorted(slices.Values(values))) {
-			t.Errorf("LF-tag %s has values %v, the configuration %v", key, got.TagValues, values)
+		targets, _ := json.Marshal(dig(res, "Properties", "Targets"))
+		if !strings.Contains(string(targets), `"`+fnID+`"`) {
+			continue
+		}
+		pattern, _ := dig(res, "Properties", "EventPattern").(map[string]any)
+		event := map[string]any{
+			"version": "0", "id": "contract-event", "account": contractAccount, "region": contractRegion,
+			"time": "2026-01-01T09:45:00Z", "resources": []any{},
+		}
+		for k, v := range firstValues(t, pattern) {
+			event[k] = v
+		}
+		raw, _ := json.Marshal(event)
+		out = append(out, string(raw))
+	}
+	return out
+}
+
+// firstValues turns an event pattern into a matching event: every list of
+// allowed values becomes its first value, nested objects recursively.
+func firstValues(t *testing.T, pattern map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range pattern {
+		switch x := v.(type) {
+		case []any:
+			if len(x) == 0 {
+				t.Fatalf("pattern field %s allows nothing", k)
+			}
+			if _, ok := x[0].(map[string]any); ok {
+				t.Fatalf("pattern field %s uses a content filter %v the contract test does not render", k, x[0])
+			}
+			out[k] = x[0]
+		case map[string]any:
+			out[k] = firstValues(t, x)
+		default:
+			t.Fatalf("pattern field %s is %v", k, v)
 		}
 	}
+	return out
 }
 
 // pipelineEvent is the event the state machine (or EventBridge) sends.

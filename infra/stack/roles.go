@@ -88,10 +88,9 @@ func (s *Stack) AnalystPrincipalARNs() []*string {
 // users and roles, never to groups) and the IAM groups dl_admins and
 // dl_users whose members may assume them.
 func (s *Stack) addPersonas() {
-	account := awsiam.NewAccountRootPrincipal()
 	if p := s.Config.Personas.Admins; p.CreateRole {
 		s.AdminRole = awsiam.NewRole(s.Stack, jsii.String("AdminRole"), &awsiam.RoleProps{
-			AssumedBy:   account,
+			AssumedBy:   personaTrust(p.PrincipalARNs),
 			Description: jsii.String("lakeforge: data lake administrator (Lake Formation admin)"),
 			ManagedPolicies: &[]awsiam.IManagedPolicy{
 				awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AWSLakeFormationDataAdmin")),
@@ -137,7 +136,7 @@ func (s *Stack) addPersonas() {
 	}
 	if p := s.Config.Personas.Analysts; p.CreateRole {
 		s.AnalystRole = awsiam.NewRole(s.Stack, jsii.String("AnalystRole"), &awsiam.RoleProps{
-			AssumedBy:          account,
+			AssumedBy:          personaTrust(p.PrincipalARNs),
 			Description:        jsii.String("lakeforge: analyst; queries lake tables through Athena, data access vended by Lake Formation"),
 			MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(4)),
 		})
@@ -155,6 +154,28 @@ func (s *Stack) addPersonas() {
 		}}, jsii.Bool(true))
 		s.addGroup("AnalystsGroup", p.GroupName, s.AnalystRole)
 	}
+}
+
+// PersonaUsersPattern matches the IAM users of the stack's account: the
+// members of dl_admins and dl_users are IAM users.
+func PersonaUsersPattern() string {
+	return "arn:" + *awscdk.Aws_PARTITION() + ":iam::" + *awscdk.Aws_ACCOUNT_ID() + ":user/*"
+}
+
+// personaTrust is who may assume a persona role. An IAM group cannot be a
+// principal in a trust policy (IAM user guide, "IAM user groups"), so the
+// role trusts its own account, which delegates the choice to identity
+// policies (the group's policy grants sts:AssumeRole on the role), narrowed
+// by aws:PrincipalArn to IAM users (the groups' members) and the
+// configured principals. A role or service of the account whose policy
+// allows sts:AssumeRole on "*" can no longer assume it. The condition,
+// unlike a principal ARN, does not need the configured principals to exist
+// at deploy time. Principals of other accounts are not trusted.
+func personaTrust(configured []string) awsiam.IPrincipal {
+	allowed := append([]string{PersonaUsersPattern()}, configured...)
+	return awsiam.NewPrincipalWithConditions(awsiam.NewAccountRootPrincipal(), &map[string]any{
+		"ArnLike": map[string]any{"aws:PrincipalArn": allowed},
+	})
 }
 
 // analystStatements is the analyst persona without AmazonS3FullAccess: no S3
@@ -183,9 +204,11 @@ func (s *Stack) analystStatements() []awsiam.PolicyStatement {
 			Actions:   jsii.Strings("s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"),
 			Resources: jsii.Strings(*s.ResultsBucket.BucketArn() + "/athena/*"),
 		}),
+		// Athena writes results with multipart uploads as the caller:
+		// AmazonAthenaFullAccess grants these on its results buckets.
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("AthenaResultsBucketList"),
-			Actions:   jsii.Strings("s3:ListBucket", "s3:GetBucketLocation"),
+			Actions:   jsii.Strings("s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"),
 			Resources: jsii.Strings(*s.ResultsBucket.BucketArn()),
 		}),
 	}

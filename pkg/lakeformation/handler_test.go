@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lakeforge/lakeforge/pkg/steperr"
+	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
 // TestTagOutputInputs decodes inputs as aws-lambda-go does (encoding/json)
@@ -47,12 +48,19 @@ func TestTagOutputInputs(t *testing.T) {
 }
 
 // TestStepInputAcceptsAnyObject: the state machine may pass {} or its run
-// context; the access-model steps ignore it.
+// context; the access-model steps ignore it. It is decoded as the Lambda
+// decodes it (steprun.Decode), which refuses anything but an object.
 func TestStepInputAcceptsAnyObject(t *testing.T) {
 	for _, raw := range []string{`{}`, `{"runId":"abc","nested":{"a":[1,2]}}`} {
-		var in StepInput
-		if err := json.Unmarshal([]byte(raw), &in); err != nil {
+		if _, err := steprun.Decode[StepInput]([]byte(raw)); err != nil {
 			t.Errorf("%s: %v", raw, err)
+		}
+	}
+	for _, raw := range []string{`[]`, `"run"`, `null`, `7`} {
+		_, err := steprun.Decode[StepInput]([]byte(raw))
+		var ie *steperr.InvalidInputError
+		if !errors.As(err, &ie) || ie.Field != steprun.EventField {
+			t.Errorf("%s: err = %v; want InvalidInputError on the event", raw, err)
 		}
 	}
 }

@@ -55,3 +55,16 @@ func TestReadsValuesAndReportsEveryProblemAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// Names is what the template contract test compares with the template's
+// environment: every variable read, set or not, once, in order.
+func TestNamesListsEveryVariableRead(t *testing.T) {
+	r := FromMap(map[string]string{"A": "1", "B": "x"})
+	r.String("A")
+	r.Optional("C", "def")
+	r.Int("A")
+	r.Bool("D", false)
+	if got, want := r.Names(), []string{"A", "C", "D"}; !slices.Equal(got, want) {
+		t.Fatalf("Names() = %v, want %v", got, want)
+	}
+}

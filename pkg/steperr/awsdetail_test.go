@@ -7,14 +7,21 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 )
 
 // glueAnswering returns the error a real Glue client returns when the
 // service answers status and body (a JSON 1.1 error) with request id req-7.
 func glueAnswering(t *testing.T, status int, body string) error {
+	t.Helper()
+	return glueAnsweringWith(t, aws.NopRetryer{}, status, body)
+}
+
+func glueAnsweringWith(t *testing.T, retryer aws.Retryer, status int, body string) error {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
@@ -27,7 +34,7 @@ func glueAnswering(t *testing.T, status int, body string) error {
 		Region:       "eu-west-1",
 		BaseEndpoint: aws.String(srv.URL),
 		Credentials:  aws.AnonymousCredentials{},
-		Retryer:      aws.NopRetryer{},
+		Retryer:      retryer,
 	})
 	_, err := client.GetWorkflowRun(context.Background(), &glue.GetWorkflowRunInput{Name: aws.String("w"), RunId: aws.String("r")})
 	if err == nil {
@@ -54,6 +61,22 @@ func TestTransientErrorCarriesThePersistentAWSAnswer(t *testing.T) {
 	}
 	if strings.Contains(msg, "(transient") {
 		t.Errorf("message still calls a persistent answer transient:\n%s", msg)
+	}
+}
+
+// The persistent 5xx as the step sees it: the SDK's standard retryer gave
+// up after its attempts and wraps the last answer, which must still be named.
+func TestAWSDetailThroughTheExhaustedSDKRetryer(t *testing.T) {
+	retryer := retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 3
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+	})
+	sdkErr := glueAnsweringWith(t, retryer, 503, `{"__type":"ServiceUnavailableException","message":"Service is unavailable"}`)
+	if !strings.Contains(sdkErr.Error(), "exceeded maximum number of attempts") {
+		t.Fatalf("the retryer did not give up: %v", sdkErr)
+	}
+	if got, want := AWSDetail(sdkErr), "AWS answered ServiceUnavailableException (HTTP 503, request id req-7): Service is unavailable"; got != want {
+		t.Errorf("AWSDetail = %q, want %q", got, want)
 	}
 }
 

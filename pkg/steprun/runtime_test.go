@@ -76,6 +76,13 @@ func (f *fakeRuntimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // machine's architecture), runs it against a fake Runtime API with env,
 // sends events and returns the answers in order.
 func runFunction(t *testing.T, name string, env []string, events ...string) []invocationError {
+	answers, _ := runFunctionWithOutput(t, name, env, events...)
+	return answers
+}
+
+// runFunctionWithOutput is runFunction that also returns what the function
+// wrote to stdout and stderr, which Lambda sends to CloudWatch Logs.
+func runFunctionWithOutput(t *testing.T, name string, env []string, events ...string) ([]invocationError, string) {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
@@ -114,7 +121,9 @@ func runFunction(t *testing.T, name string, env []string, events ...string) []in
 	for i := range events {
 		out[i] = api.answers["req-"+strconv.Itoa(i)]
 	}
-	return out
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	return out, stderr.String()
 }
 
 // The error name Step Functions sees is the errorType aws-lambda-go posts
@@ -132,8 +141,42 @@ func TestTheRealBinaryNamesBadEventsInvalidInputError(t *testing.T) {
 			t.Errorf("event %d: errorType %q, message %q; want InvalidInputError naming %s", i, got[i].ErrorType, got[i].ErrorMessage, want)
 		}
 	}
-	broken := runFunction(t, "start-import", runtimeEnv, `{"taskToken":"t"}`)
+	// The stack sets LoggingConfig LogFormat JSON and ApplicationLogLevel
+	// INFO; Lambda passes them to the function as these variables.
+	logEnv := append([]string{"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_LOG_LEVEL=INFO"}, runtimeEnv...)
+	broken, output := runFunctionWithOutput(t, "start-import", logEnv, `{"taskToken":"t"}`)
 	if broken[0].ErrorType != "ConfigError" || !strings.Contains(broken[0].ErrorMessage, "WORKFLOW_NAME is not set") {
 		t.Errorf("without its environment: %+v; want ConfigError naming WORKFLOW_NAME", broken[0])
+	}
+	checkLambdaJSONLogs(t, output, "ERROR", "cannot start")
+}
+
+// checkLambdaJSONLogs checks the function's output against what Lambda's
+// log-level filtering needs from a runtime it does not format itself (Go on
+// provided.al2023): one JSON object per line with a "level" key (otherwise
+// Lambda files the line as INFO, and an ERROR is dropped by a WARN filter)
+// and an RFC 3339 timestamp. A line with level and message must exist.
+func checkLambdaJSONLogs(t *testing.T, output, level, message string) {
+	t.Helper()
+	found := false
+	for _, line := range strings.Split(strings.TrimSpace(output), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("log line is not a JSON object: %q", line)
+			continue
+		}
+		ts, _ := rec["timestamp"].(string)
+		if _, err := time.Parse(time.RFC3339Nano, ts); err != nil {
+			t.Errorf("log line without an RFC 3339 timestamp: %q", line)
+		}
+		if rec["level"] == nil {
+			t.Errorf("log line without a level: %q", line)
+		}
+		if rec["level"] == level && rec["message"] == message && rec["step"] == "get-import-status" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no %s record %q of step get-import-status in:\n%s", level, message, output)
 	}
 }

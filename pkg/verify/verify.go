@@ -21,6 +21,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
@@ -229,6 +230,11 @@ func (v *Verifier) count(ctx context.Context, table string) (int64, error) {
 			if st.AthenaError != nil && (st.AthenaError.Retryable || aws.ToInt32(st.AthenaError.ErrorCategory) == 1) {
 				return 0, &steperr.TransientError{Op: "athena query on " + table, Err: errors.New(reason)}
 			}
+			if st.State == athenatypes.QueryExecutionStateCancelled {
+				// Nothing here cancels a query: Athena cancels one that scans
+				// more than the workgroup's per-query cutoff.
+				return 0, fmt.Errorf("%s.%s: Athena cancelled the count query: %s. Fix: a query that scans more than the workgroup's bytes-scanned cutoff is cancelled; raise athena.bytesScannedCutoffPerQuery (workgroup %s) and redeploy, or find who cancelled query %s in CloudTrail", v.Database, table, reason, v.Workgroup, aws.ToString(id))
+			}
 			return 0, fmt.Errorf("%s.%s: the analyst cannot query it: %s%s", v.Database, table, reason, hint(reason))
 		}
 		select {
@@ -275,6 +281,12 @@ func hint(reason string) string {
 // denied call (including the analyst role refusing to be assumed) is a
 // verification failure, since it is exactly what an analyst would hit.
 func (v *Verifier) queryError(table, op string, err error) error {
+	if assumeRoleFailed(err) {
+		if d := steperr.AWSDetail(err); d != "" && !awsretry.Transient(err) {
+			return fmt.Errorf("%s.%s: the verify-query function cannot assume the analyst role %s (%s). Fix: the analyst role's trust policy must allow sts:AssumeRole to the verify-query function's role, and that role's policy must allow sts:AssumeRole on %s; redeploy the stack, or see the README (Analyst role for verification) for an existing role", v.Database, table, v.AnalystRole, d, v.AnalystRole)
+		}
+		return &steperr.TransientError{Op: "sts:AssumeRole", Err: err}
+	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		code := apiErr.ErrorCode()
@@ -290,6 +302,22 @@ func (v *Verifier) queryError(table, op string, err error) error {
 		return fmt.Errorf("%s.%s: the verify-query function cannot assume the analyst role %s: %v. Fix: add the function's role to the analyst role's trust policy (see the README)", v.Database, table, v.AnalystRole, err)
 	}
 	return &steperr.TransientError{Op: op, Err: err}
+}
+
+// assumeRoleFailed reports whether err is the analyst credentials failing:
+// the STS AssumeRole call the Athena client makes to get them.
+func assumeRoleFailed(err error) bool {
+	for e := err; e != nil; {
+		var op *smithy.OperationError
+		if !errors.As(e, &op) {
+			return false
+		}
+		if op.ServiceID == "STS" && op.OperationName == "AssumeRole" {
+			return true
+		}
+		e = op.Err
+	}
+	return false
 }
 
 func classifyAWS(op string, err error, fix string) error {

@@ -45,3 +45,10 @@ func WireVerifyQuery(s *steprun.Step) (steprun.Handler, error) {
 	v.Athena = athena.NewFromConfig(cfg, func(o *athena.Options) { o.Credentials = analyst })
 	return steprun.Typed(s.Name, v.Verify), nil
 }
+
+// The SDK clients WireVerifyQuery builds satisfy the step's interfaces.
+var (
+	_ S3API         = (*s3.Client)(nil)
+	_ AthenaAPI     = (*athena.Client)(nil)
+	_ CloudWatchAPI = (*cloudwatch.Client)(nil)
+)
