@@ -172,11 +172,11 @@ func checkLambdaJSONLogs(t *testing.T, output, level, message string) {
 		if rec["level"] == nil {
 			t.Errorf("log line without a level: %q", line)
 		}
-		if rec["level"] == level && rec["message"] == message && rec["step"] == "get-import-status" {
+		if rec["level"] == level && rec["message"] == message && rec["step"] == "start-import" {
 			found = true
 		}
 	}
 	if !found {
-		t.Errorf("no %s record %q of step get-import-status in:\n%s", level, message, output)
+		t.Errorf("no %s record %q of step start-import in:\n%s", level, message, output)
 	}
 }
