@@ -3,6 +3,7 @@
 package main
 
 import (
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
@@ -12,15 +13,21 @@ import (
 
 func main() {
 	step := steprun.New("configure-lake-formation")
-	admins := step.Env.List(lakeformation.EnvAdmins)
+	own := step.Env.List(lakeformation.EnvOwnAdmins)
+	configured := step.Env.OptionalList(lakeformation.EnvAdmins)
+	accountSettings := step.Env.String(lakeformation.EnvAccountSettings)
 	cfg, err := step.AWSConfig()
 	if err != nil {
 		step.Fail(err)
 		return
 	}
 	steprun.Start(step, lakeformation.Handler(step.Name, &lakeformation.ConfigureLakeFormation{
-		LF:     lf.NewFromConfig(cfg),
-		Retry:  awsretry.Default(),
-		Admins: admins,
+		LF:              lf.NewFromConfig(cfg),
+		Principals:      lakeformation.NewPrincipals(iam.NewFromConfig(cfg), own...),
+		Retry:           awsretry.Default(),
+		Own:             own,
+		Configured:      configured,
+		AccountSettings: accountSettings,
+		Log:             step.Log,
 	}, step.Log))
 }

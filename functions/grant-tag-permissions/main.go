@@ -3,6 +3,7 @@
 package main
 
 import (
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
@@ -15,6 +16,7 @@ func main() {
 	step := steprun.New("grant-tag-permissions")
 	workflowRole := step.Env.String(lakeformation.EnvWorkflowRoleARN)
 	analysts := step.Env.OptionalList(lakeformation.EnvAnalystARNs)
+	configured := step.Env.OptionalList(lakeformation.EnvConfiguredAnalystARNs)
 	var workflowTag, analystTag config.TagRef
 	step.Env.JSON(lakeformation.EnvWorkflowTag, &workflowTag)
 	step.Env.JSON(lakeformation.EnvAnalystTag, &analystTag)
@@ -24,8 +26,9 @@ func main() {
 		return
 	}
 	steprun.Start(step, lakeformation.Handler(step.Name, &lakeformation.GrantTagPermissions{
-		LF:     lf.NewFromConfig(cfg),
-		Retry:  awsretry.Default(),
-		Grants: lakeformation.AccessGrants(workflowRole, workflowTag, analysts, analystTag),
+		LF:         lf.NewFromConfig(cfg),
+		Principals: lakeformation.NewPrincipals(iam.NewFromConfig(cfg), workflowRole),
+		Retry:      awsretry.Default(),
+		Grants:     lakeformation.AccessGrants(workflowRole, workflowTag, analysts, analystTag, configured...),
 	}, step.Log))
 }

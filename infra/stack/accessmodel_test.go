@@ -34,15 +34,50 @@ func TestAccessModelFunctionsAndEnvironment(t *testing.T) {
 	}
 
 	// ConfigureLakeFormation makes the admin role and all six access-model
-	// roles data lake admins.
-	admins, _ := json.Marshal(envOf("configure-lake-formation")[lakeformation.EnvAdmins])
+	// roles data lake admins: the stack's own, never dropped.
+	cl := envOf("configure-lake-formation")
+	admins, _ := json.Marshal(cl[lakeformation.EnvOwnAdmins])
+	roleRef := func(name string) string {
+		return *st.Stack.GetLogicalId(st.Stack.Steps[name].Role().Node().DefaultChild().(awscdk.CfnElement))
+	}
 	wantRefs := []string{*st.Stack.GetLogicalId(st.Stack.AdminRole.Node().DefaultChild().(awscdk.CfnElement))}
 	for _, name := range AccessModelSteps {
-		wantRefs = append(wantRefs, *st.Stack.GetLogicalId(st.Stack.Steps[name].Role().Node().DefaultChild().(awscdk.CfnElement)))
+		wantRefs = append(wantRefs, roleRef(name))
 	}
 	for _, ref := range wantRefs {
 		if !strings.Contains(string(admins), `"`+ref+`"`) {
 			t.Errorf("LF admins %s do not include %s", admins, ref)
+		}
+	}
+	if cl[lakeformation.EnvAccountSettings] != "manage" {
+		t.Errorf("account settings env = %v; the shipped configuration manages them", cl[lakeformation.EnvAccountSettings])
+	}
+	// issue 8 defect 2: EnsureLFTags grants ASSOCIATE on the workflow tag
+	// to EnsureDatabase's role and on the analyst tag to TagOutput's, and
+	// GRANT_WITH_LF_TAG_EXPRESSION on both to GrantTagPermissions' role.
+	perms := jsonOf(t, envOf("ensure-lf-tags")[lakeformation.EnvTagPermissions])
+	for _, want := range []struct{ role, tag, perm string }{
+		{"ensure-database", cfg.LFTags.Workflow.Key, "ASSOCIATE"},
+		{"tag-output", cfg.LFTags.Analyst.Key, "ASSOCIATE"},
+		{"grant-tag-permissions", cfg.LFTags.Workflow.Key, "GRANT_WITH_LF_TAG_EXPRESSION"},
+		{"grant-tag-permissions", cfg.LFTags.Analyst.Key, "GRANT_WITH_LF_TAG_EXPRESSION"},
+	} {
+		// The JSON is joined around the role's Fn::GetAtt: the role's
+		// reference is followed by its tag and permissions.
+		i := strings.Index(perms, `"`+roleRef(want.role)+`"`)
+		if i < 0 {
+			t.Errorf("tag permissions %s name no %s role", perms, want.role)
+			continue
+		}
+		rest := perms[i:]
+		found := false
+		for _, part := range strings.Split(rest, `"principal`) {
+			if strings.Contains(part, `\"key\":\"`+want.tag+`\"`) && strings.Contains(part, want.perm) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("tag permissions %s do not grant %s on %s to the %s role", perms, want.perm, want.tag, want.role)
 		}
 	}
 

@@ -4,10 +4,20 @@ package lakeformation
 // (infra/stack/accessmodel.go) sets them; each function's main reads them
 // once at cold start.
 const (
-	// EnvAdmins is a comma-separated list of the IAM principal ARNs that
-	// ConfigureLakeFormation makes data lake administrators: the configured
-	// admins and the pipeline's own roles.
+	// EnvAdmins is a comma-separated list of the configured administrators
+	// (personas.admins.principalArns) that ConfigureLakeFormation makes data
+	// lake administrators; it may be empty.
 	EnvAdmins = "LF_ADMIN_ARNS"
+	// EnvOwnAdmins is a comma-separated list of the stack's own roles that
+	// are data lake administrators: the admin role (when the stack creates
+	// it) and the access-model roles. They are never dropped, and the
+	// stack-delete cleanup removes exactly them.
+	EnvOwnAdmins = "LF_OWN_ADMIN_ARNS"
+	// EnvAccountSettings is lakeFormation.accountSettings: "manage" or "leave".
+	EnvAccountSettings = "LF_ACCOUNT_SETTINGS"
+	// EnvTagPermissions is the LF-tag permissions EnsureLFTags grants, as
+	// JSON [{"principal":..,"key":..,"value":..,"permissions":[..]}].
+	EnvTagPermissions = "LF_TAG_PERMISSIONS_JSON"
 	// EnvTags is the LF-tag ontology as JSON: {"key": ["value", ...]}.
 	EnvTags = "LF_TAGS_JSON"
 	// EnvLocationARN is the S3 ARN of the lake prefix to register.
@@ -29,6 +39,9 @@ const (
 	EnvAnalystTag  = "ANALYST_LF_TAG"
 	// EnvAnalystARNs is a comma-separated list of analyst principal ARNs.
 	EnvAnalystARNs = "ANALYST_ARNS"
+	// EnvConfiguredAnalystARNs is the part of EnvAnalystARNs that comes from
+	// personas.analysts.principalArns (errors name that setting).
+	EnvConfiguredAnalystARNs = "CONFIGURED_ANALYST_ARNS"
 	// EnvOutputCrawler is the crawler whose success events TagOutput accepts.
 	EnvOutputCrawler = "OUTPUT_CRAWLER_NAME"
 )
