@@ -154,7 +154,7 @@ func (s *Stack) addAccessModel() {
 		Name:        "grant-tag-permissions",
 		Description: "lakeforge: LF-tag grants for the workflow role and the analysts",
 		Environment: map[string]*string{
-			lakeformation.EnvWorkflowRoleARN: s.WorkflowRole.RoleArn(),
+			lakeformation.EnvWorkflowRoleARN:       s.WorkflowRole.RoleArn(),
 			lakeformation.EnvAnalystARNs:           jsii.String(strings.Join(derefAll(s.AnalystPrincipalARNs()), ",")),
 			lakeformation.EnvConfiguredAnalystARNs: jsii.String(strings.Join(cfg.Personas.Analysts.PrincipalARNs, ",")),
 			lakeformation.EnvWorkflowTag:           jsii.String(workflowTag),

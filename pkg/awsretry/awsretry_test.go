@@ -183,7 +183,10 @@ func TestDoCheckedAsksOnceAfterTheConditionPersists(t *testing.T) {
 				return invalid
 			}
 			return nil
-		}, func(context.Context, string, error) error { t.Fatal("checked a condition that cleared within seconds"); return nil })
+		}, func(context.Context, string, error) error {
+			t.Fatal("checked a condition that cleared within seconds")
+			return nil
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -251,7 +251,7 @@ func Default() Config {
 			Analysts: PersonaConfig{CreateRole: true, GroupName: "dl_users"},
 		},
 		LakeFormation: LakeFormationConfig{AccountSettings: AccountSettingsManage},
-		Source: SourceConfig{Engine: EnginePostgreSQL, Port: 5432},
+		Source:        SourceConfig{Engine: EnginePostgreSQL, Port: 5432},
 		Import: ImportConfig{
 			Mode:               ModeSnapshot,
 			WorkerType:         "G.1X",
