@@ -2,6 +2,8 @@ package stack
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -181,6 +183,19 @@ func (s *Stack) addAccessModel() {
 		Timeout: timeout,
 	})
 
+	// On stack delete, the cleanup revokes the stack's roles' grants and
+	// removes them from the administrators (it is one itself: revoking
+	// needs admin rights).
+	s.addStep(&StepFunctionProps{
+		Name:        CleanupFunction,
+		Description: "lakeforge: on stack delete, revoke the Lake Formation grants of the stack's roles and remove them from the data lake administrators",
+		Environment: map[string]*string{},
+		Statements: []awsiam.PolicyStatement{
+			lfStatement("CleanUpOnStackDelete", "lakeformation:GetDataLakeSettings", "lakeformation:PutDataLakeSettings", "lakeformation:ListPermissions", "lakeformation:RevokePermissions"),
+		},
+		Timeout: timeout,
+	})
+
 	// The configured admins and every access-model role become data lake
 	// administrators: they grant, tag, register and create the database.
 	// The stack's own roles are listed apart: never dropped, and removed
@@ -191,10 +206,11 @@ func (s *Stack) addAccessModel() {
 	tagPermissions := lakeformation.TagPermissionsFor(*s.Steps["ensure-database"].Role().RoleArn(), *s.Steps["tag-output"].Role().RoleArn(),
 		*s.Steps["grant-tag-permissions"].Role().RoleArn(), cfg.LFTags.Workflow, cfg.LFTags.Analyst)
 	ensureTags.Function().AddEnvironment(jsii.String(lakeformation.EnvTagPermissions), jsii.String(mustJSON(tagPermissions)), nil)
+	s.addLakeFormationCleanup()
 
 	// The suppressions go on the step's construct: its inline Policy is a
 	// sibling of its Role.
-	for _, name := range AccessModelSteps {
+	for _, name := range append(slices.Clone(AccessModelSteps), CleanupFunction) {
 		cdknag.NagSuppressions_AddResourceSuppressions(s.Steps[name].Role().Node().Scope(), &[]*cdknag.NagPackSuppression{
 			{
 				Id:        jsii.String("AwsSolutions-IAM5"),
@@ -222,10 +238,41 @@ func (s *Stack) OwnAdminARNs() []string {
 	if s.AdminRole != nil {
 		own = append(own, *s.AdminRole.RoleArn())
 	}
-	for _, name := range AccessModelSteps {
+	for _, name := range append(slices.Clone(AccessModelSteps), CleanupFunction) {
 		own = append(own, *s.Steps[name].Role().RoleArn())
 	}
 	return own
+}
+
+// CleanupFunction is the stack-delete cleanup of Lake Formation.
+const CleanupFunction = "cleanup-lake-formation"
+
+// addLakeFormationCleanup adds the custom resource whose deletion (with the
+// stack, before the roles it names: it refers to them) runs the cleanup.
+// The roles of the access model, the cleanup itself, the workflow role and
+// the personas' roles are the stack's: CloudFormation deletes them, and
+// Lake Formation would keep their grants and admin entries as stale ones.
+func (s *Stack) addLakeFormationCleanup() {
+	roles := s.OwnAdminARNs()
+	roles = append(roles, *s.WorkflowRole.RoleArn())
+	if s.AnalystRole != nil {
+		roles = append(roles, *s.AnalystRole.RoleArn())
+	}
+	cfg := s.Config
+	kept := fmt.Sprintf("catalog databases %s and %s, LF-tags %s, the registration of %s, and grants to principals the stack does not own",
+		cfg.Database.Name, cfg.Names().SourceDatabase, strings.Join(cfg.LFTags.Keys(), ", "), *s.LakeLocationARN())
+	fn := s.Steps[CleanupFunction]
+	cr := awscdk.NewCustomResource(s.Stack, jsii.String("LakeFormationCleanup"), &awscdk.CustomResourceProps{
+		ServiceToken: fn.Function().FunctionArn(),
+		ResourceType: jsii.String("Custom::LakeFormationCleanup"),
+		Properties: &map[string]any{
+			lakeformation.CleanupRoleARNsProperty: roles,
+			lakeformation.CleanupKeptProperty:     kept,
+		},
+	})
+	// Its function, role, policy and log group must outlive it: the policy
+	// is not referenced, so say so.
+	cr.Node().AddDependency(fn.Role().Node().Scope())
 }
 
 // iamARN is the ARN of an IAM resource of the stack's account.

@@ -87,6 +87,7 @@ var steps = map[string][]scenario{
 	"ensure-database":          databaseScenarios,
 	"grant-tag-permissions":    grantScenarios,
 	"tag-output":               tagOutputScenarios,
+	"cleanup-lake-formation":   cleanupScenarios,
 }
 
 func runScenarios(t *testing.T, function string) {
