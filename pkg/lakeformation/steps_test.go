@@ -871,6 +871,27 @@ var databaseScenarios = []scenario{
 			t.Fatal("source database created although the lake database is wrong")
 		}
 	}},
+	{"lake database left by a destroyed deployment: the user is told exactly what to do", func(t *testing.T, a *account) {
+		// issue 13: destroy keeps the bucket and the database; a redeploy
+		// with a generated bucket name points the lake elsewhere.
+		createTag(t, a, "maintenance", "crawler", "manual")
+		old := "s3://lakeforge-lakebucket-old123/lake"
+		if _, err := a.SeedGlue.CreateDatabase(ctx(), &glue.CreateDatabaseInput{DatabaseInput: &gluetypes.DatabaseInput{
+			Name: aws.String(database), LocationUri: aws.String(old), Description: aws.String("lakeforge: tables imported from the source database")}}); err != nil {
+			t.Fatal(err)
+		}
+		a.markCalls()
+		_, err := databaseStep(a).Run(ctx())
+		pe := wantErr[*steperr.PermanentError](t, err, old, locationURI)
+		for _, want := range []string{`lake.bucketName to "lakeforge-lakebucket-old123"`, "aws glue delete-database --name " + database, "data stays in s3://lakeforge-lakebucket-old123"} {
+			if !strings.Contains(pe.Fix, want) {
+				t.Errorf("fix %q does not say %q", pe.Fix, want)
+			}
+		}
+		if m := a.mutatingSince(); len(m) != 0 {
+			t.Fatalf("mutating calls %v", m)
+		}
+	}},
 	{"existing source database with a location is accepted and retagged", func(t *testing.T, a *account) {
 		createTag(t, a, "maintenance", "crawler", "manual")
 		seedDatabase(t, a, database, locationURI, workflowTag)
