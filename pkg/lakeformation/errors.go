@@ -32,6 +32,9 @@ func fail(op, what string, err error) error {
 func fixFor(op, what, code string) string {
 	switch code {
 	case "AccessDeniedException", "AccessDenied", "UnauthorizedOperation":
+		if op == "lakeformation:AddLFTagsToResource" {
+			return fmt.Sprintf("assigning an LF-tag needs ASSOCIATE on it, even for a data lake administrator that did not create it: the EnsureLFTags step grants it to this function's role, so start the state machine from the beginning (about %s)", what)
+		}
 		return fmt.Sprintf("allow %s in the function role's policy (redeploy the stack), and make sure the role is a Lake Formation administrator: the ConfigureLakeFormation step adds it, so start the state machine from the beginning", op)
 	case "EntityNotFoundException":
 		return fmt.Sprintf("%s does not exist, or the function role lacks Lake Formation permission on it (Lake Formation answers EntityNotFound in both cases): check that it exists and that the role is a data lake administrator", what)

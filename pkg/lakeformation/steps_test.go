@@ -1181,6 +1181,17 @@ var tagOutputScenarios = []scenario{
 			t.Fatalf("source database tags = %v; want only maintenance=crawler", tags)
 		}
 	}},
+	{"no ASSOCIATE on the tag: the fix names the step that grants it", func(t *testing.T, a *account) {
+		// Lake Formation refuses the assignment of a tag the caller did not
+		// create and holds no ASSOCIATE on; moto never checks: injected.
+		seedOutputDatabase(t, a, true)
+		a.LF.inject("AddLFTagsToResource", apiErr("AccessDeniedException", "Insufficient Lake Formation permission(s): Required Associate on source"), 1)
+		_, err := tagOutputStep(a).Run(ctx())
+		pe := wantErr[*steperr.PermanentError](t, err, "AddLFTagsToResource")
+		if !strings.Contains(pe.Fix, "ASSOCIATE") || !strings.Contains(pe.Fix, "EnsureLFTags") {
+			t.Fatalf("fix %q", pe.Fix)
+		}
+	}},
 	{"database missing is permanent and names it", func(t *testing.T, a *account) {
 		a.LF.inject("GetResourceLFTags", apiErr("EntityNotFoundException", "Database kthr01 not found"), 1)
 		_, err := tagOutputStep(a).Run(ctx())
