@@ -10,9 +10,11 @@ CDK       := npx --no-install cdk --no-notices
 export CDK_DISABLE_CLI_TELEMETRY := true
 # The CDK's jsii runtime warns about Node 20's end of life on every call.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-# Node 22 from the npm package `node`: the local Step Functions runner needs
-# it, and the CDK's jsii runtime uses it instead of the end-of-life Node 20.
-export LAKEFORGE_NODE22 := $(CURDIR)/node_modules/node/bin/node
+# Node 22 from the npm package `node` (scripts/node22): the local Step
+# Functions runner needs it, the CDK's jsii runtime uses it instead of the
+# end-of-life Node 20, and every npm and npx call of this Makefile runs on it.
+NODE22_DIR := $(CURDIR)/scripts/node22
+export LAKEFORGE_NODE22 := $(NODE22_DIR)/node_modules/node/bin/node
 export JSII_NODE := $(LAKEFORGE_NODE22)
 
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
@@ -20,10 +22,10 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 # Python tools (moto, cfn-lint, pyspark) live in .venv/, pinned by
 # requirements.txt; the tests find them through PATH and LAKEFORGE_PYTHON.
 VENV := $(CURDIR)/.venv
-export PATH := $(VENV)/bin:$(PATH)
+export PATH := $(VENV)/bin:$(NODE22_DIR)/node_modules/node/bin:$(PATH)
 export LAKEFORGE_PYTHON := $(VENV)/bin/python
 
-.PHONY: help venv build synth deploy destroy test test-go test-python lint bench preflight clean
+.PHONY: help venv jars build synth deploy destroy test test-go test-python lint bench preflight clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -34,7 +36,26 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-node_modules: package.json package-lock.json
+# The import job's local Spark tier needs what Glue 5.0 ships: its JDBC drivers
+# (PostgreSQL 42.7.3, MySQL Connector/J 8.0.33, which Glue also uses for
+# MariaDB) and Iceberg 1.7.1, from Maven Central into .tmp/jars/ (gitignored).
+JARS_DIR := $(CURDIR)/.tmp/jars
+export LAKEFORGE_JARS := $(JARS_DIR)
+IMPORT_JARS := org.postgresql:postgresql:42.7.3 com.mysql:mysql-connector-j:8.0.33 \
+               org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.7.1
+jars: $(JARS_DIR)/.installed ## fetch the import job's JDBC drivers and Iceberg runtime (Maven Central) into .tmp/jars/
+$(JARS_DIR)/.installed: Makefile
+	@mkdir -p $(JARS_DIR)
+	@for a in $(IMPORT_JARS); do \
+	  mvn -q -B dependency:copy -Dartifact=$$a -DoutputDirectory=$(JARS_DIR) -Dtransitive=false; \
+	done
+	@touch $@
+
+$(LAKEFORGE_NODE22): scripts/node22/package.json scripts/node22/package-lock.json
+	cd $(NODE22_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+node_modules: package.json package-lock.json $(LAKEFORGE_NODE22) ## install the pinned npm tools (CDK CLI, ASL validator, local Step Functions) on Node 22
 	npm ci --no-audit --no-fund
 	@touch node_modules
 
@@ -44,24 +65,35 @@ build: ## build every functions/<name> into dist/<name>/bootstrap (linux/arm64, 
 	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o dist/$$f/bootstrap ./functions/$$f; \
 	done
 
-synth: build node_modules ## write the CloudFormation template to cdk.out/ (no AWS credentials needed)
-	$(CDK) synth --quiet
+# CONFIG=path/to/lakeforge.json replaces the "lakeforge" object of cdk.json
+# (the file holds that object itself); infra/main.go validates it the same way.
+CONFIG ?=
+CDK_CONFIG := $(if $(CONFIG),-c lakeforge:configFile=$(abspath $(CONFIG)))
 
-deploy: build node_modules ## deploy the stack (needs credentials and a bootstrapped account)
-	$(CDK) deploy --require-approval broadening
+synth: build node_modules ## write the CloudFormation template to cdk.out/ (no AWS credentials needed; CONFIG=file optional)
+	$(CDK) synth --quiet $(CDK_CONFIG)
 
-destroy: node_modules ## delete the stack; the lake bucket, its access logs and the KMS key are kept
-	$(CDK) destroy
+# lakeforge:deploy=true makes the app refuse the shipped example values and a
+# region (the AWS profile's, CDK_DEFAULT_REGION) other than the zone's and the
+# secret's, before anything is deployed.
+deploy: build node_modules ## deploy the stack to your AWS profile's region (CONFIG=file optional)
+	$(CDK) deploy --require-approval broadening -c lakeforge:deploy=true $(CDK_CONFIG)
 
-test: build node_modules venv ## every test tier, with throwaway database servers on free loopback ports
+destroy: node_modules ## delete the stack; the lake bucket, its access logs and the KMS key are kept (CONFIG=file as for deploy)
+	$(CDK) destroy $(CDK_CONFIG)
+
+test: build node_modules venv jars ## every test tier, with throwaway database servers on free loopback ports
 	scripts/test-databases.sh run $(MAKE) test-go test-python
 
 test-go:
 	$(GO) test -count=1 ./...
 
-test-python:
-	python3 -m py_compile infra/glue/import_job.py
-	python3 -m unittest discover -s infra/glue -p '*_test.py' -v
+# The import job on local Spark against the servers of test-databases.sh;
+# it reads the job's arguments from the template that test-go wrote.
+export LAKEFORGE_IMPORT_CONTRACT := $(CURDIR)/.tmp/import-contract.json
+test-python: jars
+	python3 -m py_compile infra/glue/import_job.py infra/glue/local_runtime.py
+	$(LAKEFORGE_PYTHON) -m pytest -q -p no:cacheprovider infra/glue
 
 lint: ## go vet, gofmt and cfn-lint on the synthesized template
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
@@ -75,8 +107,8 @@ bench: build node_modules ## benchmarks: state transitions of one run (budget 40
 	@pkgs=$$( (grep -l '^func Benchmark' $$(git ls-files '*_test.go') || true) | xargs -r -n1 dirname | sort -u | (grep -v '^statemachine$$' || true) | sed 's|^|./|'); \
 	if [ -n "$$pkgs" ]; then $(GO) test -run '^$$' -bench . -benchmem $$pkgs; fi
 
-preflight: ## run the source connection checks from this machine with your AWS credentials
-	$(GO) run ./functions/test-connection/cmd/preflight $(ARGS)
+preflight: ## lakeforge preflight: the source connection checks from this machine with your AWS credentials (CONFIG=file optional)
+	$(GO) run ./cmd/lakeforge preflight $(if $(CONFIG),--config $(abspath $(CONFIG))) $(ARGS)
 
 clean: ## remove build outputs
 	rm -rf dist cdk.out

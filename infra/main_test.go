@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -40,5 +43,147 @@ func TestBadConfigurationStopsSynthBeforeAnyConstruct(t *testing.T) {
 	}
 	if n := len(*app.Node().Children()); n != 0 {
 		t.Fatalf("app has %d children after a configuration error; want none", n)
+	}
+}
+
+// shippedLakeforge is the "lakeforge" object of the repository's cdk.json.
+func shippedLakeforge(t *testing.T) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "cdk.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Context[config.ContextKey].(map[string]any)
+}
+
+// withRealValues replaces the example values as a user would.
+func withRealValues(lf map[string]any) map[string]any {
+	net := lf["network"].(map[string]any)
+	net["vpcId"] = "vpc-0a1b2c3d4e5f67890"
+	net["subnetId"] = "subnet-0a1b2c3d4e5f67890"
+	net["securityGroupIds"] = []any{"sg-0a1b2c3d4e5f67890"}
+	src := lf["source"].(map[string]any)
+	src["secretArn"] = "arn:aws:secretsmanager:ap-northeast-1:210987654321:secret:prod/kthr01-Xy12Zq"
+	src["host"] = "kthr01.cluster-c9akciq32.ap-northeast-1.rds.amazonaws.com"
+	return lf
+}
+
+// buildFails runs build with ctx and returns its configuration problems,
+// failing the test if anything was added to the app.
+func buildFails(t *testing.T, ctx map[string]any) *config.Problems {
+	t.Helper()
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	err := build(app, t.TempDir())
+	var probs *config.Problems
+	if !errors.As(err, &probs) {
+		t.Fatalf("want configuration problems, got %v", err)
+	}
+	if n := len(*app.Node().Children()); n != 0 {
+		t.Fatalf("app has %d children after a configuration error; want none", n)
+	}
+	return probs
+}
+
+// Under `make deploy` (lakeforge:deploy=true) the shipped example values
+// are refused, one line per value, before any construct is made.
+func TestDeployRefusesTheExampleValues(t *testing.T) {
+	t.Setenv("CDK_DEFAULT_REGION", "ap-northeast-1")
+	probs := buildFails(t, map[string]any{config.ContextKey: shippedLakeforge(t), DeployContextKey: "true"})
+	want := "lakeforge.network.vpcId lakeforge.network.subnetId lakeforge.network.securityGroupIds[0] lakeforge.source.secretArn lakeforge.source.host"
+	if got := strings.Join(probs.Paths(), " "); got != want {
+		t.Fatalf("paths = %s\nwant    %s", got, want)
+	}
+}
+
+// Under `make deploy` the region the CLI deploys to must be the zone's and
+// the secret's.
+func TestDeployRefusesARegionMismatch(t *testing.T) {
+	t.Setenv("CDK_DEFAULT_REGION", "us-east-1")
+	probs := buildFails(t, map[string]any{config.ContextKey: withRealValues(shippedLakeforge(t)), DeployContextKey: "true"})
+	if got := strings.Join(probs.Paths(), " "); got != "lakeforge.network.availabilityZone lakeforge.source.secretArn" {
+		t.Fatalf("paths = %s", got)
+	}
+	if !strings.Contains(probs.Error(), "us-east-1") {
+		t.Fatalf("message does not name the deploy region: %v", probs)
+	}
+	t.Setenv("CDK_DEFAULT_REGION", "")
+	probs = buildFails(t, map[string]any{config.ContextKey: withRealValues(shippedLakeforge(t)), DeployContextKey: "true"})
+	if got := strings.Join(probs.Paths(), " "); got != "CDK_DEFAULT_REGION" {
+		t.Fatalf("paths = %s", got)
+	}
+}
+
+// `make deploy CONFIG=file` is validated like cdk.json, duplicate keys
+// included, and the message names the file.
+func TestConfigFileIsValidatedLikeCDKJSON(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "lakeforge.json")
+	raw, _ := json.Marshal(shippedLakeforge(t))
+	bad := strings.Replace(string(raw), `"port":5432`, `"port":5432,"Port":3306`, 1)
+	if err := os.WriteFile(file, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{ConfigFileContextKey: file}})
+	err := build(app, t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "lakeforge.source.Port") {
+		t.Fatalf("want a problem at lakeforge.source.Port naming %s, got %v", file, err)
+	}
+	if n := len(*app.Node().Children()); n != 0 {
+		t.Fatalf("app has %d children after a configuration error; want none", n)
+	}
+}
+
+// The CDK CLI parses cdk.json itself and keeps the last of two duplicate
+// keys; the app reads the file again to report them.
+func TestDuplicateKeysInCDKJSONAreReported(t *testing.T) {
+	lf, _ := json.Marshal(shippedLakeforge(t))
+	text := strings.Replace(string(lf), `"port":5432`, `"port":3306,"port":5432`, 1)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "cdk.json"), []byte(`{"app":"go run ./infra","context":{"lakeforge":`+text+`}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	// What the CLI hands over: the object with the last value kept.
+	var parsed map[string]any
+	if err := json.Unmarshal([]byte(text), &parsed); err != nil {
+		t.Fatal(err)
+	}
+	probs := buildFails(t, map[string]any{config.ContextKey: parsed})
+	if got := strings.Join(probs.Paths(), " "); got != "lakeforge.source.port" {
+		t.Fatalf("paths = %s (%v)", got, probs)
+	}
+}
+
+// make deploy passes the deploy flag and the CONFIG file; make synth and
+// make destroy do not refuse the example.
+func TestMakefilePassesTheDeployFlagAndConfig(t *testing.T) {
+	dry := func(target string, args ...string) string {
+		cmd := exec.Command("make", append([]string{"-n", "-C", "..", target}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("make -n %s: %v\n%s", target, err, out)
+		}
+		return string(out)
+	}
+	abs, _ := filepath.Abs(filepath.Join("..", "conf", "prod.json"))
+	deploy := dry("deploy", "CONFIG=conf/prod.json")
+	for _, want := range []string{"cdk --no-notices deploy", "-c " + DeployContextKey + "=true", "-c " + ConfigFileContextKey + "=" + abs} {
+		if !strings.Contains(deploy, want) {
+			t.Errorf("make deploy runs no %q:\n%s", want, deploy)
+		}
+	}
+	for _, target := range []string{"synth", "destroy"} {
+		out := dry(target, "CONFIG=conf/prod.json")
+		if strings.Contains(out, DeployContextKey) || !strings.Contains(out, ConfigFileContextKey+"="+abs) {
+			t.Errorf("make %s: want the CONFIG file and no deploy flag:\n%s", target, out)
+		}
+	}
+	if out := dry("deploy"); strings.Contains(out, ConfigFileContextKey) {
+		t.Errorf("make deploy without CONFIG passes a config file:\n%s", out)
 	}
 }

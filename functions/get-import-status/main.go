@@ -1,31 +1,12 @@
-// Command get-import-status is the status read of the WaitForImport loop:
-// it reads the workflow run and says whether to leave the loop, wait (and
-// how long), or fail with the run's action counts.
+// Command get-import-status is the GetImportStatus step Lambda; see pkg/importrun.
+// It only wires: importrun.WireGetImportStatus reads the environment and builds the clients
+// once at cold start (the template contract test starts the same wiring).
 package main
 
 import (
-	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/glue"
-
 	"github.com/lakeforge/lakeforge/pkg/importrun"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
-func main() {
-	step := steprun.New("get-import-status")
-	workflow := step.Env.String("WORKFLOW_NAME")
-	timeout := step.Env.Int("WAIT_TIMEOUT_MINUTES")
-	cfg, err := step.AWSConfig()
-	if err != nil {
-		step.Fail(err)
-		return
-	}
-	im := &importrun.Importer{
-		Glue:     glue.NewFromConfig(cfg),
-		Workflow: workflow,
-		Schedule: importrun.NewSchedule(time.Duration(timeout) * time.Minute),
-		Log:      step.Log,
-	}
-	steprun.Start(step, im.Status)
-}
+func main() { steprun.Main(stepcontract.GetImportStatus, importrun.WireGetImportStatus) }

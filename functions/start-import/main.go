@@ -1,30 +1,12 @@
-// Command start-import is the StartImport step: it starts the Glue import
-// workflow, or attaches to the run already in progress.
+// Command start-import is the StartImport step Lambda; see pkg/importrun.
+// It only wires: importrun.WireStartImport reads the environment and builds the clients
+// once at cold start (the template contract test starts the same wiring).
 package main
 
 import (
-	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/glue"
-
 	"github.com/lakeforge/lakeforge/pkg/importrun"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
-func main() {
-	step := steprun.New("start-import")
-	workflow := step.Env.String("WORKFLOW_NAME")
-	timeout := step.Env.Int("WAIT_TIMEOUT_MINUTES")
-	cfg, err := step.AWSConfig()
-	if err != nil {
-		step.Fail(err)
-		return
-	}
-	im := &importrun.Importer{
-		Glue:     glue.NewFromConfig(cfg),
-		Workflow: workflow,
-		Schedule: importrun.NewSchedule(time.Duration(timeout) * time.Minute),
-		Log:      step.Log,
-	}
-	steprun.Start(step, im.Start)
-}
+func main() { steprun.Main(stepcontract.StartImport, importrun.WireStartImport) }

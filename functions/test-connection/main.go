@@ -1,43 +1,12 @@
-// Command test-connection is the TestConnection step Lambda: it checks that
-// the deployed Glue connection can reach the source database (secret,
-// subnet and route table, security groups, route to S3, DNS and free IPs,
-// then glue:TestConnection) and, when repair is on, adds the missing
-// self-referencing rule and S3 gateway endpoint. The logic is in
-// pkg/preflight; this file only wires it.
+// Command test-connection is the TestConnection step Lambda; see pkg/preflight.
+// It only wires: preflight.WireTestConnection reads the environment and builds the clients
+// once at cold start (the template contract test starts the same wiring).
 package main
 
 import (
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/glue"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
 	"github.com/lakeforge/lakeforge/pkg/preflight"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
-func main() {
-	step := steprun.New("test-connection")
-	connection := step.Env.String("LAKEFORGE_CONNECTION_NAME")
-	stackName := step.Env.String("LAKEFORGE_STACK_NAME")
-	freeIPs := step.Env.Int("LAKEFORGE_REQUIRED_FREE_IPS")
-	repair := step.Env.Bool("LAKEFORGE_REPAIR", false)
-	cfg, err := step.AWSConfig()
-	if err != nil {
-		step.Fail(err)
-		return
-	}
-	h := &preflight.Handler{
-		Checker: &preflight.Checker{
-			EC2:             ec2.NewFromConfig(cfg),
-			Secrets:         secretsmanager.NewFromConfig(cfg),
-			Glue:            glue.NewFromConfig(cfg),
-			Region:          cfg.Region,
-			StackName:       stackName,
-			Repair:          repair,
-			RequiredFreeIPs: freeIPs,
-			Log:             step.Log,
-		},
-		ConnectionName: connection,
-	}
-	steprun.Start(step, h.Handle)
-}
+func main() { steprun.Main(stepcontract.TestConnection, preflight.WireTestConnection) }

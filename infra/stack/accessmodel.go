@@ -12,6 +12,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // AccessModelSteps are the Lake Formation access-model functions, in the
@@ -85,7 +86,7 @@ func (s *Stack) addAccessModel() {
 		Name:        "configure-lake-formation",
 		Description: "lakeforge: data lake admins (stale ones dropped); with lakeFormation.accountSettings manage, empty default permissions and no CREATE_DATABASE for IAM_ALLOWED_PRINCIPALS",
 		Environment: map[string]*string{
-			lakeformation.EnvAdmins:          jsii.String(strings.Join(cfg.Personas.Admins.PrincipalARNs, ",")),
+			lakeformation.EnvAdmins:          jsii.String(stepcontract.Encode(nonNil(cfg.Personas.Admins.PrincipalARNs))),
 			lakeformation.EnvAccountSettings: jsii.String(cfg.LakeFormation.AccountSettings),
 		},
 		Statements: []awsiam.PolicyStatement{
@@ -157,8 +158,8 @@ func (s *Stack) addAccessModel() {
 		Description: "lakeforge: LF-tag grants for the workflow role and the analysts",
 		Environment: map[string]*string{
 			lakeformation.EnvWorkflowRoleARN:       s.WorkflowRole.RoleArn(),
-			lakeformation.EnvAnalystARNs:           jsii.String(strings.Join(derefAll(s.AnalystPrincipalARNs()), ",")),
-			lakeformation.EnvConfiguredAnalystARNs: jsii.String(strings.Join(cfg.Personas.Analysts.PrincipalARNs, ",")),
+			lakeformation.EnvAnalystARNs:           jsii.String(stepcontract.Encode(derefAll(s.AnalystPrincipalARNs()))),
+			lakeformation.EnvConfiguredAnalystARNs: jsii.String(stepcontract.Encode(nonNil(cfg.Personas.Analysts.PrincipalARNs))),
 			lakeformation.EnvWorkflowTag:           jsii.String(workflowTag),
 			lakeformation.EnvAnalystTag:            jsii.String(analystTag),
 		},
@@ -200,7 +201,7 @@ func (s *Stack) addAccessModel() {
 	// administrators: they grant, tag, register and create the database.
 	// The stack's own roles are listed apart: never dropped, and removed
 	// from the administrators when the stack is deleted.
-	configure.Function().AddEnvironment(jsii.String(lakeformation.EnvOwnAdmins), jsii.String(strings.Join(s.OwnAdminARNs(), ",")), nil)
+	configure.Function().AddEnvironment(jsii.String(lakeformation.EnvOwnAdmins), jsii.String(stepcontract.Encode(s.OwnAdminARNs())), nil)
 	// The tagging roles need ASSOCIATE on tags they did not create, the
 	// granting role GRANT_WITH_LF_TAG_EXPRESSION.
 	tagPermissions := lakeformation.TagPermissionsFor(*s.Steps["ensure-database"].Role().RoleArn(), *s.Steps["tag-output"].Role().RoleArn(),
@@ -245,7 +246,7 @@ func (s *Stack) OwnAdminARNs() []string {
 }
 
 // CleanupFunction is the stack-delete cleanup of Lake Formation.
-const CleanupFunction = "cleanup-lake-formation"
+const CleanupFunction = stepcontract.CleanupLakeFormation
 
 // addLakeFormationCleanup adds the custom resource whose deletion (with the
 // stack, before the roles it names: it refers to them) runs the cleanup.
@@ -278,6 +279,14 @@ func (s *Stack) addLakeFormationCleanup() {
 // iamARN is the ARN of an IAM resource of the stack's account.
 func iamARN(resource string) string {
 	return "arn:" + *awscdk.Aws_PARTITION() + ":iam::" + *awscdk.Aws_ACCOUNT_ID() + ":" + resource
+}
+
+// nonNil is list, or an empty list: it encodes as [], never null.
+func nonNil(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
 }
 
 func derefAll(in []*string) []string {

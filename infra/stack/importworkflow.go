@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -18,13 +19,14 @@ import (
 )
 
 // ImportWorkflow is the Glue workflow that replaces the Lake Formation
-// "database snapshot" blueprint (which has no API).
+// "database snapshot" blueprint (which has no API): an on-demand trigger that
+// runs the import job. The job discovers the source tables itself (JDBC
+// metadata) and registers its Iceberg tables in the lake database, so no
+// crawler runs.
 type ImportWorkflow struct {
-	Workflow      awsglue.CfnWorkflow
-	SourceCrawler awsglue.CfnCrawler
-	Job           awsglue.CfnJob
-	OutputCrawler awsglue.CfnCrawler
-	Security      awsglue.CfnSecurityConfiguration
+	Workflow awsglue.CfnWorkflow
+	Job      awsglue.CfnJob
+	Security awsglue.CfnSecurityConfiguration
 }
 
 // LakeURI is the s3:// URI of the lake prefix, with a trailing "/".
@@ -32,15 +34,55 @@ func (s *Stack) LakeURI() string {
 	return "s3://" + *s.LakeBucket.BucketName() + "/" + s.Config.Lake.Prefix
 }
 
-// tableLevel is the output crawler's TableLevelConfiguration: tables sit one
-// folder below the lake prefix, and the bucket is level 1.
-func tableLevel(prefix string) int {
-	return len(strings.Split(strings.Trim(prefix, "/"), "/")) + 2
+// workerCores are the vCPUs of one Glue worker of each type.
+var workerCores = map[string]int{"G.1X": 4, "G.2X": 8, "G.4X": 16, "G.8X": 32}
+
+// ExecutorCores is the number of Spark task slots of an import run: every
+// worker but the driver's, times its cores. The job splits a table's read
+// into this many key ranges and imports at most this many tables at once
+// (capped at 16 concurrent tables, each holding a database connection).
+func ExecutorCores(cfg config.Config) int {
+	cores := workerCores[cfg.Import.WorkerType]
+	if cores == 0 {
+		cores = 4
+	}
+	return max(1, (cfg.Import.NumberOfWorkers-1)*cores)
 }
 
-// addImportWorkflow builds: ON_DEMAND trigger -> JDBC crawler on the source
-// -> (crawler SUCCEEDED) -> import job -> (job SUCCEEDED) -> crawler on the
-// lake output, writing to the output database with the table prefix.
+// icebergConf is the job's --conf: the Iceberg catalog "glue_catalog" on the
+// Glue Data Catalog ("Using the Iceberg framework in AWS Glue"), with Lake
+// Formation full-table access, so Lake Formation vends the credentials for
+// the tables it governs ("Using AWS Glue with AWS Lake Formation for Full
+// Table Access"). See docs/aws-behaviour.md.
+func (s *Stack) icebergConf() string {
+	c := "glue_catalog"
+	confs := []string{
+		"spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+		"spark.sql.catalog." + c + "=org.apache.iceberg.spark.SparkCatalog",
+		"spark.sql.catalog." + c + ".warehouse=" + s.LakeURI(),
+		"spark.sql.catalog." + c + ".catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog",
+		"spark.sql.catalog." + c + ".io-impl=org.apache.iceberg.aws.s3.S3FileIO",
+		"spark.sql.catalog." + c + ".glue.id=" + *awscdk.Aws_ACCOUNT_ID(),
+		"spark.sql.catalog." + c + ".glue.lakeformation-enabled=true",
+		"spark.hadoop.fs.s3.credentialsResolverClass=com.amazonaws.glue.accesscontrol.AWSLakeFormationCredentialResolver",
+		"spark.hadoop.fs.s3.useDirectoryHeaderAsFolderObject=true",
+		"spark.hadoop.fs.s3.folderObject.autoAction.disabled=true",
+		"spark.sql.catalog.skipLocationValidationOnCreateTable.enabled=true",
+		"spark.sql.catalog.createDirectoryAfterTable.enabled=true",
+		"spark.sql.catalog.dropDirectoryBeforeTable.enabled=true",
+	}
+	return strings.Join(confs, " --conf ")
+}
+
+func jsonString(v any) string {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(raw)
+}
+
+// addImportWorkflow builds: ON_DEMAND trigger -> import job.
 func (s *Stack) addImportWorkflow() *ImportWorkflow {
 	cfg := s.Config
 	names := cfg.Names()
@@ -65,36 +107,6 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 		},
 	})
 
-	// The source crawler writes JDBC table definitions (no data) into
-	// names.SourceDatabase. That database is not a CloudFormation resource:
-	// once ConfigureLakeFormation has run, CloudFormation's role has no Lake
-	// Formation CREATE_DATABASE, and a database made without
-	// IAM_ALLOWED_PRINCIPALS gives the workflow role no permission to create
-	// its tables. The EnsureDatabase step creates it as a data lake admin and
-	// tags it with the workflow tag (not the analysts'), before StartImport
-	// runs this workflow.
-	var jdbcTargets []any
-	for _, p := range cfg.Source.EffectiveIncludePaths() {
-		jdbcTargets = append(jdbcTargets, &awsglue.CfnCrawler_JdbcTargetProperty{
-			ConnectionName: jsii.String(s.ConnectionName()),
-			Path:           jsii.String(p),
-		})
-	}
-	srcCrawler := awsglue.NewCfnCrawler(s.Stack, jsii.String("SourceCrawler"), &awsglue.CfnCrawlerProps{
-		Name:                         jsii.String(names.SourceCrawler),
-		Description:                  jsii.String("lakeforge: discovers the source tables (Discovering)"),
-		Role:                         role,
-		DatabaseName:                 jsii.String(names.SourceDatabase),
-		Targets:                      &awsglue.CfnCrawler_TargetsProperty{JdbcTargets: &jdbcTargets},
-		CrawlerSecurityConfiguration: sec.Name(),
-		SchemaChangePolicy: &awsglue.CfnCrawler_SchemaChangePolicyProperty{
-			UpdateBehavior: jsii.String("UPDATE_IN_DATABASE"),
-			DeleteBehavior: jsii.String("DELETE_FROM_DATABASE"),
-		},
-	})
-	srcCrawler.AddResourceDependency(s.Connection, jsii.String("the crawler names the connection"))
-	srcCrawler.AddResourceDependency(sec, jsii.String("the crawler names the security configuration"))
-
 	// The script as an S3 asset, from the bytes the Python test checks.
 	scriptDir, err := os.MkdirTemp("", "lakeforge-glue-")
 	if err != nil {
@@ -118,17 +130,18 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 		},
 	}}, jsii.Bool(true))
 
-	bookmark := "job-bookmark-disable"
-	if cfg.Import.Mode == config.ModeIncremental {
-		bookmark = "job-bookmark-enable"
+	keys := cfg.Import.BookmarkKeys
+	if keys == nil {
+		keys = map[string][]string{}
 	}
-	keys, _ := json.Marshal(cfg.Import.BookmarkKeys)
-	if cfg.Import.BookmarkKeys == nil {
-		keys = []byte("{}")
+	partitioning := cfg.Import.Partitioning
+	if partitioning == nil {
+		partitioning = map[string]config.PartitionConfig{}
 	}
+	cores := ExecutorCores(cfg)
 	job := awsglue.NewCfnJob(s.Stack, jsii.String("ImportJob"), &awsglue.CfnJobProps{
 		Name:        jsii.String(names.ImportJob),
-		Description: jsii.String("lakeforge: copies the source tables into the lake as Parquet (Importing)"),
+		Description: jsii.String("lakeforge: discovers the source tables and imports them into the lake as Iceberg tables (Importing)"),
 		Role:        role,
 		Command: &awsglue.CfnJob_JobCommandProperty{
 			Name:           jsii.String("glueetl"),
@@ -145,12 +158,26 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 		Connections:           &awsglue.CfnJob_ConnectionsListProperty{Connections: jsii.Strings(s.ConnectionName())},
 		ExecutionProperty:     &awsglue.CfnJob_ExecutionPropertyProperty{MaxConcurrentRuns: jsii.Number(1)},
 		DefaultArguments: map[string]any{
-			"--job-bookmark-option":              bookmark,
-			"--source_database":                  names.SourceDatabase,
-			"--lake_path":                        s.LakeURI(),
-			"--runs_path":                        s.LakeURI() + verify.RunsFolder + "/",
-			"--mode":                             cfg.Import.Mode,
-			"--bookmark_keys":                    string(keys),
+			"--connection_name":         s.ConnectionName(),
+			"--engine":                  cfg.Source.Engine,
+			"--source_dbname":           cfg.Source.DatabaseName,
+			"--include_paths":           jsonString(cfg.Source.EffectiveIncludePaths()),
+			"--require_tls":             boolString(cfg.Source.RequireTLS),
+			"--lake_database":           cfg.Database.Name,
+			"--table_prefix":            cfg.Database.TablePrefix,
+			"--lake_path":               s.LakeURI(),
+			"--runs_path":               s.LakeURI() + verify.RunsFolder + "/",
+			"--mode":                    cfg.Import.Mode,
+			"--bookmark_keys":           jsonString(keys),
+			"--partitioning":            jsonString(partitioning),
+			"--read_partitions":         strconv.Itoa(cores),
+			"--parallel_tables":         strconv.Itoa(min(cores, 16)),
+			"--snapshot_retention_days": strconv.Itoa(cfg.Import.SnapshotRetentionDays),
+			"--datalake-formats":        "iceberg",
+			"--conf":                    s.icebergConf(),
+			// Job bookmarks do not support Iceberg tables: the watermark
+			// is the lake table's own highest key.
+			"--job-bookmark-option":              "job-bookmark-disable",
 			"--enable-continuous-cloudwatch-log": "true",
 			"--enable-metrics":                   "true",
 			"--enable-glue-datacatalog":          "true",
@@ -159,77 +186,21 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 	job.AddResourceDependency(sec, jsii.String("the job names the security configuration"))
 	job.AddResourceDependency(s.Connection, jsii.String("the job names the connection"))
 
-	outCrawlerConfig, _ := json.Marshal(map[string]any{
-		"Version":  1.0,
-		"Grouping": map[string]any{"TableLevelConfiguration": tableLevel(cfg.Lake.Prefix)},
-		// A new column in the source updates the table instead of making
-		// partitions or new tables.
-		"CrawlerOutput": map[string]any{"Tables": map[string]any{"AddOrUpdateBehavior": "MergeNewColumns"}},
-	})
-	outCrawler := awsglue.NewCfnCrawler(s.Stack, jsii.String("OutputCrawler"), &awsglue.CfnCrawlerProps{
-		Name:         jsii.String(names.OutputCrawler),
-		Description:  jsii.String("lakeforge: catalogs the imported tables in the lake database"),
-		Role:         role,
-		DatabaseName: jsii.String(cfg.Database.Name),
-		TablePrefix:  jsii.String(cfg.Database.TablePrefix),
-		Targets: &awsglue.CfnCrawler_TargetsProperty{S3Targets: &[]any{&awsglue.CfnCrawler_S3TargetProperty{
-			Path: jsii.String(s.LakeURI()),
-			// The run manifests are not data.
-			Exclusions: jsii.Strings(verify.RunsFolder + "/**"),
-		}}},
-		Configuration:                jsii.String(string(outCrawlerConfig)),
-		CrawlerSecurityConfiguration: sec.Name(),
-		SchemaChangePolicy: &awsglue.CfnCrawler_SchemaChangePolicyProperty{
-			UpdateBehavior: jsii.String("UPDATE_IN_DATABASE"),
-			DeleteBehavior: jsii.String("LOG"),
-		},
-	})
-	outCrawler.AddResourceDependency(sec, jsii.String("the crawler names the security configuration"))
-
 	wf := awsglue.NewCfnWorkflow(s.Stack, jsii.String("ImportWorkflow"), &awsglue.CfnWorkflowProps{
 		Name:        jsii.String(names.Workflow),
-		Description: jsii.String("lakeforge import: discover the source, import into the lake, catalog the output"),
+		Description: jsii.String("lakeforge import: the import job discovers the source tables and publishes them to the lake"),
 		// One run at a time: StartImport attaches to the running one.
 		MaxConcurrentRuns: jsii.Number(1),
 	})
-	trigger := func(id string, props *awsglue.CfnTriggerProps, deps ...awscdk.CfnResource) {
-		props.WorkflowName = jsii.String(names.Workflow)
-		t := awsglue.NewCfnTrigger(s.Stack, jsii.String(id), props)
-		t.AddResourceDependency(wf, jsii.String("triggers name their workflow"))
-		for _, d := range deps {
-			t.AddResourceDependency(d, jsii.String("triggers name the crawlers and job they start or watch"))
-		}
-	}
-	trigger("ImportStartTrigger", &awsglue.CfnTriggerProps{
-		Name:        jsii.String(names.Workflow + "-start"),
-		Description: jsii.String("Starts the source crawler when the workflow starts"),
-		Type:        jsii.String("ON_DEMAND"),
-		Actions:     &[]any{&awsglue.CfnTrigger_ActionProperty{CrawlerName: jsii.String(names.SourceCrawler)}},
-	}, srcCrawler)
-	trigger("ImportJobTrigger", &awsglue.CfnTriggerProps{
-		Name:            jsii.String(names.Workflow + "-import"),
-		Description:     jsii.String("Runs the import job when the source crawler succeeded"),
-		Type:            jsii.String("CONDITIONAL"),
-		StartOnCreation: jsii.Bool(true),
-		Predicate: &awsglue.CfnTrigger_PredicateProperty{Conditions: &[]any{&awsglue.CfnTrigger_ConditionProperty{
-			LogicalOperator: jsii.String("EQUALS"),
-			CrawlerName:     jsii.String(names.SourceCrawler),
-			CrawlState:      jsii.String("SUCCEEDED"),
-		}}},
-		Actions: &[]any{&awsglue.CfnTrigger_ActionProperty{JobName: jsii.String(names.ImportJob)}},
-	}, srcCrawler, job)
-	trigger("OutputCrawlerTrigger", &awsglue.CfnTriggerProps{
-		Name:            jsii.String(names.Workflow + "-catalog"),
-		Description:     jsii.String("Runs the output crawler when the import job succeeded"),
-		Type:            jsii.String("CONDITIONAL"),
-		StartOnCreation: jsii.Bool(true),
-		Predicate: &awsglue.CfnTrigger_PredicateProperty{Conditions: &[]any{&awsglue.CfnTrigger_ConditionProperty{
-			LogicalOperator: jsii.String("EQUALS"),
-			JobName:         jsii.String(names.ImportJob),
-			State:           jsii.String("SUCCEEDED"),
-		}}},
-		Actions: &[]any{&awsglue.CfnTrigger_ActionProperty{CrawlerName: jsii.String(names.OutputCrawler)}},
-	}, job, outCrawler)
+	start := awsglue.NewCfnTrigger(s.Stack, jsii.String("ImportStartTrigger"), &awsglue.CfnTriggerProps{
+		Name:         jsii.String(names.Workflow + "-start"),
+		Description:  jsii.String("Runs the import job when the workflow starts"),
+		Type:         jsii.String("ON_DEMAND"),
+		WorkflowName: jsii.String(names.Workflow),
+		Actions:      &[]any{&awsglue.CfnTrigger_ActionProperty{JobName: jsii.String(names.ImportJob)}},
+	})
+	start.AddResourceDependency(wf, jsii.String("triggers name their workflow"))
+	start.AddResourceDependency(job, jsii.String("the trigger starts the job"))
 
-	return &ImportWorkflow{Workflow: wf, SourceCrawler: srcCrawler, Job: job, OutputCrawler: outCrawler, Security: sec}
+	return &ImportWorkflow{Workflow: wf, Job: job, Security: sec}
 }

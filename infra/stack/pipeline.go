@@ -9,6 +9,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/verify"
 )
 
@@ -53,7 +54,7 @@ func (s *Stack) addImportSteps() {
 	s.addStep(&StepFunctionProps{
 		Name:        "start-import",
 		Description: "lakeforge StartImport: starts the Glue import workflow, or attaches to the run in progress",
-		Environment: map[string]*string{"WORKFLOW_NAME": jsii.String(names.Workflow), "WAIT_TIMEOUT_MINUTES": wait},
+		Environment: map[string]*string{stepcontract.EnvWorkflowName: jsii.String(names.Workflow), stepcontract.EnvWaitTimeoutMinutes: wait},
 		Statements: []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("StartOrAttachToImportRun"),
 			Actions:   jsii.Strings("glue:GetWorkflow", "glue:StartWorkflowRun"),
@@ -63,7 +64,7 @@ func (s *Stack) addImportSteps() {
 	s.addStep(&StepFunctionProps{
 		Name:        "get-import-status",
 		Description: "lakeforge GetImportStatus: reads the import workflow run and judges it from its statistics",
-		Environment: map[string]*string{"WORKFLOW_NAME": jsii.String(names.Workflow), "WAIT_TIMEOUT_MINUTES": wait},
+		Environment: map[string]*string{stepcontract.EnvWorkflowName: jsii.String(names.Workflow), stepcontract.EnvWaitTimeoutMinutes: wait},
 		Statements: []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("ReadImportRun"),
 			Actions:   jsii.Strings("glue:GetWorkflowRun"),
@@ -97,14 +98,14 @@ func (s *Stack) addImportSteps() {
 		Name:        "verify-query",
 		Description: "lakeforge VerifyQuery: counts every imported table in Athena as the analyst and compares with the import's counts",
 		Environment: map[string]*string{
-			"LAKE_BUCKET":         s.LakeBucket.BucketName(),
-			"RUNS_PREFIX":         jsii.String(s.RunsPrefix()),
-			"DATABASE_NAME":       jsii.String(s.Config.Database.Name),
-			"TABLE_PREFIX":        jsii.String(s.Config.Database.TablePrefix),
-			"WORKGROUP":           jsii.String(s.Config.Athena.WorkgroupName),
-			"ANALYST_ROLE_ARN":    jsii.String(analyst),
-			"METRIC_NAMESPACE":    jsii.String(MetricNamespace),
-			"ROW_COUNT_TOLERANCE": jsii.String(strconv.FormatFloat(s.Config.Import.RowCountTolerance, 'g', -1, 64)),
+			stepcontract.EnvLakeBucket:        s.LakeBucket.BucketName(),
+			stepcontract.EnvRunsPrefix:        jsii.String(s.RunsPrefix()),
+			stepcontract.EnvDatabaseName:      jsii.String(s.Config.Database.Name),
+			stepcontract.EnvTablePrefix:       jsii.String(s.Config.Database.TablePrefix),
+			stepcontract.EnvWorkgroup:         jsii.String(s.Config.Athena.WorkgroupName),
+			stepcontract.EnvAnalystRoleARN:    jsii.String(analyst),
+			stepcontract.EnvMetricNamespace:   jsii.String(MetricNamespace),
+			stepcontract.EnvRowCountTolerance: jsii.String(strconv.FormatFloat(s.Config.Import.RowCountTolerance, 'g', -1, 64)),
 		},
 		Statements: verifyStatements,
 		Timeout:    awscdk.Duration_Minutes(jsii.Number(10)),

@@ -10,6 +10,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lakeforge/lakeforge/pkg/preflight"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // PreflightFunction is the folder of the test-connection step.
@@ -58,11 +59,11 @@ func (s *Stack) addPreflight() {
 		Name:        PreflightFunction,
 		Description: "lakeforge: check that the Glue connection can reach the source database (secret, network, glue:TestConnection)",
 		Environment: map[string]*string{
-			"LAKEFORGE_CONNECTION_NAME": jsii.String(s.ConnectionName()),
-			"LAKEFORGE_STACK_NAME":      jsii.String(cfg.StackName),
+			stepcontract.EnvConnectionName: jsii.String(s.ConnectionName()),
+			stepcontract.EnvStackName:      jsii.String(cfg.StackName),
 			// One ENI per import worker plus one for a crawler or the test.
-			"LAKEFORGE_REQUIRED_FREE_IPS": jsii.String(strconv.Itoa(RequiredFreeIPs(cfg.Import.NumberOfWorkers))),
-			"LAKEFORGE_REPAIR":            jsii.String(strconv.FormatBool(cfg.Preflight.Repair)),
+			stepcontract.EnvRequiredFreeIPs: jsii.String(strconv.Itoa(RequiredFreeIPs(cfg.Import.NumberOfWorkers))),
+			stepcontract.EnvRepair:          jsii.String(strconv.FormatBool(cfg.Preflight.Repair)),
 		},
 		Statements: statements,
 		// glue:TestConnection starts a network interface in the VPC and

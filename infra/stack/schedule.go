@@ -73,7 +73,7 @@ func (s *Stack) addPostImportTagging(wf *ImportWorkflow) {
 		RetryAttempts: jsii.Number(4),
 		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(2)),
 	}))
-	rule.Node().AddDependency(wf.OutputCrawler)
+	rule.Node().AddDependency(wf.Job)
 
 	// Outside the state machine nothing else reports a tagging failure: an
 	// event EventBridge could not deliver, or one Lambda dropped after its

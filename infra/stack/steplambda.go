@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // StepFunctionProps describes one Go step Lambda, built by `make build` from
@@ -108,25 +110,10 @@ func (s *Stack) addStep(props *StepFunctionProps) StepFunction {
 	return f
 }
 
-// pascal turns "register-location" into "RegisterLocation"; the state
-// machine's placeholders are ${<Pascal>FunctionArn}.
-func pascal(name string) string {
-	out := make([]byte, 0, len(name))
-	up := true
-	for i := 0; i < len(name); i++ {
-		ch := name[i]
-		if ch == '-' || ch == '_' {
-			up = true
-			continue
-		}
-		if up && ch >= 'a' && ch <= 'z' {
-			ch -= 'a' - 'A'
-		}
-		up = false
-		out = append(out, ch)
-	}
-	return string(out)
-}
+// pascal turns "register-location" into "RegisterLocation", for construct
+// ids; the one definition is stepcontract.Pascal.
+func pascal(name string) string { return stepcontract.Pascal(name) }
 
-// PlaceholderName is the ASL placeholder of a function: ${<Pascal>FunctionArn}.
-func PlaceholderName(function string) string { return pascal(function) + "FunctionArn" }
+// PlaceholderName is the ASL placeholder of a function: ${<Pascal>FunctionArn}
+// (stepcontract.FunctionArnPlaceholder, shared with the state machine tests).
+func PlaceholderName(function string) string { return stepcontract.FunctionArnPlaceholder(function) }

@@ -33,8 +33,13 @@ type Config struct {
 
 // LakeConfig is where the imported data lives.
 type LakeConfig struct {
-	// BucketName of the data lake bucket; empty lets CloudFormation name it.
+	// BucketName of the data lake bucket the stack creates; empty lets
+	// CloudFormation name it.
 	BucketName string `json:"bucketName,omitempty"`
+	// ExistingBucketName adopts a bucket that already exists (the one a
+	// previous deployment kept on `make destroy`): the stack creates no
+	// bucket and applies its bucket policy to this one.
+	ExistingBucketName string `json:"existingBucketName,omitempty"`
 	// Prefix under the bucket that Lake Formation registers and the import
 	// writes to, e.g. "lake/". Must end with "/".
 	Prefix string `json:"prefix"`
@@ -185,11 +190,19 @@ const (
 // ImportConfig shapes the Glue import workflow.
 type ImportConfig struct {
 	Mode string `json:"mode"`
-	// BookmarkKeys maps a source table name to its monotonic key column(s),
-	// required for every table in incremental mode.
-	BookmarkKeys    map[string][]string `json:"bookmarkKeys"`
-	WorkerType      string              `json:"workerType"`
-	NumberOfWorkers int                 `json:"numberOfWorkers"`
+	// BookmarkKeys maps a source table name to its monotonic key column
+	// (one), required for every table in incremental mode: the import reads
+	// the rows above the highest key already in the lake table.
+	BookmarkKeys map[string][]string `json:"bookmarkKeys"`
+	// Partitioning sets, per source table, the numeric column and number of
+	// ranges its JDBC read is split into. Tables not listed are split on a
+	// single-column integer primary key, one range per executor core.
+	Partitioning map[string]PartitionConfig `json:"partitioning"`
+	// SnapshotRetentionDays keeps older Iceberg snapshots of every lake table
+	// this many days, for time travel and rollback; older ones are expired.
+	SnapshotRetentionDays int    `json:"snapshotRetentionDays"`
+	WorkerType            string `json:"workerType"`
+	NumberOfWorkers       int    `json:"numberOfWorkers"`
 	// ExecutionClass is FLEX (cheaper, may start later) or STANDARD.
 	ExecutionClass string `json:"executionClass"`
 	// JobTimeoutMinutes bounds one import job run.
@@ -200,6 +213,12 @@ type ImportConfig struct {
 	// RowCountTolerance is the fraction (0 to 1) by which Athena's count may
 	// differ from the count the import recorded before verification fails.
 	RowCountTolerance float64 `json:"rowCountTolerance"`
+}
+
+// PartitionConfig splits one table's JDBC read into key ranges.
+type PartitionConfig struct {
+	Column     string `json:"column"`
+	Partitions int    `json:"partitions"`
 }
 
 // ScheduleConfig is when the daily run starts.
@@ -253,13 +272,14 @@ func Default() Config {
 		LakeFormation: LakeFormationConfig{AccountSettings: AccountSettingsManage},
 		Source:        SourceConfig{Engine: EnginePostgreSQL, Port: 5432},
 		Import: ImportConfig{
-			Mode:               ModeSnapshot,
-			WorkerType:         "G.1X",
-			NumberOfWorkers:    2,
-			ExecutionClass:     "FLEX",
-			JobTimeoutMinutes:  120,
-			WaitTimeoutMinutes: 360,
-			RowCountTolerance:  0,
+			Mode:                  ModeSnapshot,
+			SnapshotRetentionDays: 7,
+			WorkerType:            "G.1X",
+			NumberOfWorkers:       2,
+			ExecutionClass:        "FLEX",
+			JobTimeoutMinutes:     120,
+			WaitTimeoutMinutes:    360,
+			RowCountTolerance:     0,
 		},
 		Schedule: ScheduleConfig{Enabled: true, Expression: "cron(45 9 * * ? *)", TimeZone: "UTC"},
 		Athena: AthenaConfig{
@@ -285,6 +305,11 @@ type ResourceNames struct {
 	OutputCrawler  string // crawler on the lake output; its success triggers tagging
 	SourceDatabase string // Glue database the source crawler writes to
 	StateMachine   string // the daily pipeline
+	Schedule       string // EventBridge Scheduler schedule that starts the pipeline
+	// GlueSecurityConfiguration encrypts the Glue logs and job bookmarks.
+	GlueSecurityConfiguration string
+	// StateMachineLogGroup receives the pipeline's execution logs.
+	StateMachineLogGroup string
 }
 
 // Names returns the resource names of this configuration.
@@ -298,5 +323,63 @@ func (c Config) Names() ResourceNames {
 		OutputCrawler:  p + "-lake-crawler",
 		SourceDatabase: strings.ReplaceAll(strings.ToLower(p), "-", "_") + "_source",
 		StateMachine:   p + "-pipeline",
+		Schedule:       p + "-daily",
+
+		GlueSecurityConfiguration: p + "-glue",
+		StateMachineLogGroup:      "/aws/vendedlogs/states/" + p + "-pipeline",
 	}
+}
+
+// LakeBucketName is the bucket the lake lives in when the configuration
+// names one (created or adopted); empty when CloudFormation names it.
+func (c Config) LakeBucketName() string {
+	if c.Lake.ExistingBucketName != "" {
+		return c.Lake.ExistingBucketName
+	}
+	return c.Lake.BucketName
+}
+
+// derivedName is one resource name derived from stackName and the longest
+// name AWS accepts for that resource.
+type derivedName struct {
+	what string
+	name string
+	max  int
+}
+
+// derivedNames lists every name derived from stackName with its AWS limit:
+// CloudFormation stack names 128, EventBridge Scheduler schedules 64, Step
+// Functions state machines 80, Glue names (connection, workflow, trigger,
+// crawler, job, security configuration, database) 255, CloudWatch log
+// groups 512. The Glue triggers are named <workflow>-start, -import and
+// -catalog (infra/stack/importworkflow.go); -catalog is the longest.
+func (c Config) derivedNames() []derivedName {
+	n := c.Names()
+	return []derivedName{
+		{"CloudFormation stack", c.StackName, 128},
+		{"EventBridge Scheduler schedule", n.Schedule, 64},
+		{"Step Functions state machine", n.StateMachine, 80},
+		{"Glue connection", n.Connection, 255},
+		{"Glue workflow", n.Workflow, 255},
+		{"Glue trigger", n.Workflow + "-catalog", 255},
+		{"Glue crawler", n.SourceCrawler, 255},
+		{"Glue crawler", n.OutputCrawler, 255},
+		{"Glue job", n.ImportJob, 255},
+		{"Glue security configuration", n.GlueSecurityConfiguration, 255},
+		{"Glue database", n.SourceDatabase, 255},
+		{"CloudWatch log group", n.StateMachineLogGroup, 512},
+	}
+}
+
+// MaxStackNameLength is the longest stackName whose derived names all fit
+// their AWS limits.
+func MaxStackNameLength() int {
+	probe := Config{StackName: "x"}
+	best := -1
+	for _, d := range probe.derivedNames() {
+		if room := d.max - (len(d.name) - 1); best < 0 || room < best {
+			best = room
+		}
+	}
+	return best
 }

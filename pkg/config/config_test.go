@@ -138,7 +138,7 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"bad execution class", set("import", "executionClass", "SPOT"), "lakeforge.import.executionClass", "FLEX"},
 		{"bad log retention", func(c map[string]any) { c["logRetentionDays"] = 10 }, "lakeforge.logRetentionDays", "retention"},
 		{"bad e-mail", set("notifications", "emails", []any{"not an address"}), "lakeforge.notifications.emails[0]", "e-mail"},
-		{"misspelt key", func(c map[string]any) { c["databse"] = map[string]any{} }, "lakeforge", "unknown"},
+		{"misspelt key", func(c map[string]any) { c["databse"] = map[string]any{} }, "lakeforge.databse", `did you mean "database"`},
 		{"wrong JSON type", set("source", "port", "5432"), "lakeforge.source.port", "number"},
 	}
 	if len(cases) < 15 {

@@ -63,10 +63,11 @@ var (
 	sgIDPattern        = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	rtbIDPattern       = regexp.MustCompile(`^rtb-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	azPattern          = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d[a-z]$`)
-	bucketNamePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	bucketCharsPattern = regexp.MustCompile(`^[a-z0-9.-]*$`)
+	ipv4FormPattern    = regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`)
+	hostLabelPattern   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 	s3PrefixPattern    = regexp.MustCompile(`^[A-Za-z0-9!_.*'()/-]+/$`)
-	hostPattern        = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`)
-	stackNamePattern   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,63}$`)
+	stackNamePattern   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*$`)
 	workgroupPattern   = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,128}$`)
 	columnPattern      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 	iamNamePattern     = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
@@ -78,12 +79,29 @@ var LogRetentionChoices = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 
 // Glue worker types lakeforge accepts for the import job.
 var workerTypes = []string{"G.1X", "G.2X", "G.4X", "G.8X"}
 
+// flexWorkerTypes are the worker types Glue runs with the FLEX execution
+// class ("Flexible job runs are supported for jobs using AWS Glue version
+// 3.0 or later and G.1X or G.2X worker types").
+var flexWorkerTypes = []string{"G.1X", "G.2X"}
+
+// maxWorkers is the largest NumberOfWorkers per worker type: Glue's API
+// reference gives 299 for G.1X and 149 for G.2X and names no maximum for
+// the larger types, whose cap is left to the account's DPU quota.
+var maxWorkers = map[string]int{"G.1X": 299, "G.2X": 149, "G.4X": 299, "G.8X": 299}
+
+// Bounds of the import timeouts, in minutes. Glue refuses job timeouts of
+// 7 days (10080 minutes) or more. The pipeline's first look at a run is
+// after 10 minutes, and a run must end before the next daily one starts.
+const (
+	maxJobTimeoutMinutes  = 10079
+	minWaitTimeoutMinutes = 10
+	maxWaitTimeoutMinutes = 1440
+)
+
 // Validate reports every invalid setting, or nil.
 func (c Config) Validate() error {
 	v := &validator{}
-	if !stackNamePattern.MatchString(c.StackName) {
-		v.add("stackName", c.StackName, "1 to 64 letters, digits or '-', starting with a letter (CloudFormation stack name)")
-	}
+	c.validateStackName(v)
 	if !slices.Contains(LogRetentionChoices, c.LogRetentionDays) {
 		v.add("logRetentionDays", strconv.Itoa(c.LogRetentionDays), "one of the CloudWatch Logs retention periods: "+joinInts(LogRetentionChoices))
 	}
@@ -110,9 +128,64 @@ func (c Config) Validate() error {
 	return &Problems{List: v.list}
 }
 
+func (c Config) validateStackName(v *validator) {
+	limit := MaxStackNameLength()
+	if !stackNamePattern.MatchString(c.StackName) || len(c.StackName) > limit {
+		longest := ""
+		for _, d := range c.derivedNames() {
+			if len(d.name) > d.max {
+				longest = fmt.Sprintf(" (the %s %q would have %d characters, over AWS's limit of %d)", d.what, d.name, len(d.name), d.max)
+				break
+			}
+		}
+		v.add("stackName", c.StackName, fmt.Sprintf("1 to %d letters, digits or '-', starting with a letter: a CloudFormation stack name whose derived names, the longest being the schedule <stackName>-daily (at most 64 characters), fit AWS's limits%s", limit, longest))
+	}
+}
+
+// BucketNameProblem says why S3 refuses a general purpose bucket name, or
+// "" when it follows S3's naming rules.
+func BucketNameProblem(name string) string {
+	switch {
+	case len(name) < 3 || len(name) > 63:
+		return fmt.Sprintf("3 to 63 characters (this one has %d)", len(name))
+	case !bucketCharsPattern.MatchString(name):
+		return "only lower-case letters, digits, '.' and '-'"
+	case !isAlnum(name[0]) || !isAlnum(name[len(name)-1]):
+		return "a letter or digit at the beginning and the end"
+	case strings.Contains(name, ".."):
+		return "no two adjacent periods"
+	case ipv4FormPattern.MatchString(name):
+		return "not formatted as an IP address"
+	}
+	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+		if strings.HasPrefix(name, p) {
+			return "not starting with the reserved prefix " + p
+		}
+	}
+	for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+		if strings.HasSuffix(name, s) {
+			return "not ending with the reserved suffix " + s
+		}
+	}
+	return ""
+}
+
+func isAlnum(b byte) bool { return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' }
+
 func (c Config) validateLake(v *validator) {
-	if c.Lake.BucketName != "" && (!bucketNamePattern.MatchString(c.Lake.BucketName) || strings.Contains(c.Lake.BucketName, "..")) {
-		v.add("lake.bucketName", c.Lake.BucketName, "an S3 bucket name: 3 to 63 lower-case letters, digits, '.' or '-', starting and ending with a letter or digit; or empty to let CloudFormation name it")
+	for _, b := range []struct{ path, name, empty string }{
+		{"lake.bucketName", c.Lake.BucketName, "or empty to let CloudFormation name it"},
+		{"lake.existingBucketName", c.Lake.ExistingBucketName, "or empty when the stack creates the bucket"},
+	} {
+		if b.name == "" {
+			continue
+		}
+		if why := BucketNameProblem(b.name); why != "" {
+			v.add(b.path, b.name, "an S3 bucket name that S3 accepts: "+why+" (S3's general purpose bucket naming rules); "+b.empty)
+		}
+	}
+	if c.Lake.BucketName != "" && c.Lake.ExistingBucketName != "" {
+		v.add("lake.existingBucketName", c.Lake.ExistingBucketName, "empty when lake.bucketName is set: set lake.bucketName for a bucket the stack creates, or lake.existingBucketName for one that exists (e.g. kept by `make destroy`), not both")
 	}
 	p := c.Lake.Prefix
 	switch {
@@ -126,6 +199,8 @@ func (c Config) validateLake(v *validator) {
 func (c Config) validateDatabase(v *validator) {
 	if !glueNamePattern.MatchString(c.Database.Name) {
 		v.add("database.name", c.Database.Name, "a Glue database name of 1 to 255 lower-case letters, digits or '_' (Athena cannot query other names)")
+	} else if c.Database.Name == "default" {
+		v.add("database.name", c.Database.Name, "a name other than \"default\": Athena and other AWS analytics services create and use the database \"default\" themselves")
 	}
 	if c.Database.Name == c.Names().SourceDatabase {
 		v.add("database.name", c.Database.Name, "a name other than the source crawler's database "+c.Names().SourceDatabase+" (analysts would see the source's table definitions)")
@@ -218,8 +293,8 @@ func (c Config) validateSource(v *validator) {
 	if !slices.Contains(SupportedEngines, s.Engine) {
 		v.add("source.engine", s.Engine, "one of "+strings.Join(SupportedEngines, ", "))
 	}
-	if s.Host == "" || !hostPattern.MatchString(s.Host) {
-		v.add("source.host", s.Host, "the database's DNS name or IP address, e.g. mydb.abc123.eu-west-1.rds.amazonaws.com")
+	if why := hostProblem(s.Host); why != "" {
+		v.add("source.host", s.Host, "the database's DNS name or IPv4 address, e.g. mydb.abc123.eu-west-1.rds.amazonaws.com: "+why)
 	}
 	if s.Port < 1 || s.Port > 65535 {
 		v.add("source.port", strconv.Itoa(s.Port), "a TCP port from 1 to 65535 (PostgreSQL 5432, MySQL/MariaDB 3306)")
@@ -239,8 +314,55 @@ func (c Config) validateSource(v *validator) {
 	}
 }
 
+// hostProblem says why host is no DNS name or IPv4 address, or "".
+func hostProblem(host string) string {
+	switch {
+	case host == "":
+		return "required"
+	case len(host) > 253:
+		return fmt.Sprintf("at most 253 characters (this one has %d)", len(host))
+	case ipv4FormPattern.MatchString(host):
+		for _, part := range strings.Split(host, ".") {
+			if n, err := strconv.Atoi(part); err != nil || n > 255 || len(part) > 3 {
+				return "each part of an IPv4 address from 0 to 255"
+			}
+		}
+		return ""
+	}
+	for _, label := range strings.Split(host, ".") {
+		if label == "" {
+			return "no empty label (no leading, trailing or adjacent dots)"
+		}
+		if !hostLabelPattern.MatchString(label) {
+			return fmt.Sprintf("labels of 1 to 63 letters, digits or '-', not beginning or ending with '-' (%q is not)", label)
+		}
+	}
+	return ""
+}
+
+// RegionOfZone is the region of an availability zone name such as
+// eu-west-1a, or "" when az is not one.
+func RegionOfZone(az string) string {
+	if !azPattern.MatchString(az) {
+		return ""
+	}
+	return az[:len(az)-1]
+}
+
+// RegionOfARN is the region field of an ARN, or "" when arn has none.
+func RegionOfARN(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[3]
+}
+
 func (c Config) validateNetwork(v *validator) {
 	n := c.Network
+	if zr, sr := RegionOfZone(n.AvailabilityZone), RegionOfARN(c.Source.SecretARN); zr != "" && sr != "" && secretARNPattern.MatchString(c.Source.SecretARN) && zr != sr {
+		v.add("network.availabilityZone", n.AvailabilityZone, fmt.Sprintf("a zone of %s, the region of source.secretArn: the zone is in %s, and the subnet, the Glue connection and the secret must be in the stack's one region", sr, zr))
+	}
 	if !vpcIDPattern.MatchString(n.VPCID) {
 		v.add("network.vpcId", n.VPCID, "a VPC id such as vpc-0123456789abcdef0")
 	}
@@ -277,11 +399,11 @@ func (c Config) validateImport(v *validator) {
 			v.add("import.bookmarkKeys", "{}", "in incremental mode, each source table with its monotonic key column(s), e.g. {\"products\": [\"id\"]}")
 		}
 	default:
-		v.add("import.mode", im.Mode, "snapshot (reload every table each run) or incremental (job bookmarks on a monotonic key)")
+		v.add("import.mode", im.Mode, "snapshot (reload every table each run) or incremental (new rows above the highest key already in the lake)")
 	}
 	for table, cols := range im.BookmarkKeys {
-		if len(cols) == 0 {
-			v.add("import.bookmarkKeys."+table, "[]", "at least one monotonic key column")
+		if len(cols) != 1 {
+			v.add("import.bookmarkKeys."+table, fmt.Sprintf("%v", cols), "exactly one monotonic key column (numeric, date or timestamp without time zone)")
 		}
 		for i, col := range cols {
 			if !columnPattern.MatchString(col) {
@@ -289,20 +411,37 @@ func (c Config) validateImport(v *validator) {
 			}
 		}
 	}
+	for table, pc := range im.Partitioning {
+		if pc.Partitions < 1 || pc.Partitions > 1000 {
+			v.add("import.partitioning."+table+".partitions", strconv.Itoa(pc.Partitions), "1 to 1000 ranges (1 reads the table in one stream)")
+		}
+		if pc.Partitions > 1 && !columnPattern.MatchString(pc.Column) {
+			v.add("import.partitioning."+table+".column", pc.Column, "a numeric column name of letters, digits and '_' to split the read on")
+		}
+	}
+	if im.SnapshotRetentionDays < 0 || im.SnapshotRetentionDays > 3650 {
+		v.add("import.snapshotRetentionDays", strconv.Itoa(im.SnapshotRetentionDays), "0 to 3650 days of older snapshots kept for time travel")
+	}
 	if !slices.Contains(workerTypes, im.WorkerType) {
 		v.add("import.workerType", im.WorkerType, "one of "+strings.Join(workerTypes, ", "))
+	} else if im.ExecutionClass == "FLEX" && !slices.Contains(flexWorkerTypes, im.WorkerType) {
+		v.add("import.workerType", im.WorkerType, "G.1X or G.2X while import.executionClass is FLEX (Glue runs Flex jobs only on these); for "+im.WorkerType+" set import.executionClass to STANDARD")
 	}
-	if im.NumberOfWorkers < 2 || im.NumberOfWorkers > 299 {
-		v.add("import.numberOfWorkers", strconv.Itoa(im.NumberOfWorkers), "2 to 299 workers")
+	if max, ok := maxWorkers[im.WorkerType]; ok && (im.NumberOfWorkers < 2 || im.NumberOfWorkers > max) {
+		v.add("import.numberOfWorkers", strconv.Itoa(im.NumberOfWorkers), fmt.Sprintf("2 to %d workers of type %s (import.workerType)", max, im.WorkerType))
 	}
 	if im.ExecutionClass != "FLEX" && im.ExecutionClass != "STANDARD" {
 		v.add("import.executionClass", im.ExecutionClass, "FLEX (cheaper, starts when capacity is free) or STANDARD")
 	}
-	if im.JobTimeoutMinutes < 1 || im.JobTimeoutMinutes > 2880 {
-		v.add("import.jobTimeoutMinutes", strconv.Itoa(im.JobTimeoutMinutes), "1 to 2880 minutes")
+	jobOK := im.JobTimeoutMinutes >= 1 && im.JobTimeoutMinutes <= maxJobTimeoutMinutes
+	if !jobOK {
+		v.add("import.jobTimeoutMinutes", strconv.Itoa(im.JobTimeoutMinutes), fmt.Sprintf("1 to %d minutes (Glue refuses 7 days or more)", maxJobTimeoutMinutes))
 	}
-	if im.WaitTimeoutMinutes < 10 || im.WaitTimeoutMinutes > 1440 {
-		v.add("import.waitTimeoutMinutes", strconv.Itoa(im.WaitTimeoutMinutes), "10 to 1440 minutes")
+	switch {
+	case im.WaitTimeoutMinutes < minWaitTimeoutMinutes || im.WaitTimeoutMinutes > maxWaitTimeoutMinutes:
+		v.add("import.waitTimeoutMinutes", strconv.Itoa(im.WaitTimeoutMinutes), fmt.Sprintf("%d to %d minutes (the first look at the run is after %d minutes; a run must end before the next daily one)", minWaitTimeoutMinutes, maxWaitTimeoutMinutes, minWaitTimeoutMinutes))
+	case jobOK && im.WaitTimeoutMinutes < im.JobTimeoutMinutes:
+		v.add("import.waitTimeoutMinutes", strconv.Itoa(im.WaitTimeoutMinutes), fmt.Sprintf("at least import.jobTimeoutMinutes (%d): the pipeline would report a failure while Glue still runs the job (the wait also covers both crawlers)", im.JobTimeoutMinutes))
 	}
 	if im.RowCountTolerance < 0 || im.RowCountTolerance > 1 {
 		v.add("import.rowCountTolerance", strconv.FormatFloat(im.RowCountTolerance, 'g', -1, 64), "a fraction from 0 (counts must match) to 1")

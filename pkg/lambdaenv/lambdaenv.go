@@ -5,6 +5,7 @@ package lambdaenv
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,19 +16,32 @@ import (
 type Reader struct {
 	lookup   func(string) (string, bool)
 	problems []string
+	names    []string
 }
 
 // New reads from the process environment.
 func New() *Reader { return &Reader{lookup: os.LookupEnv} }
 
-// FromMap reads from m; for tests.
+// FromMap reads from m only, never from the process environment.
 func FromMap(m map[string]string) *Reader {
 	return &Reader{lookup: func(k string) (string, bool) { v, ok := m[k]; return v, ok }}
 }
 
+func (r *Reader) get(name string) (string, bool) {
+	if !slices.Contains(r.names, name) {
+		r.names = append(r.names, name)
+	}
+	return r.lookup(name)
+}
+
+// Names lists the variables read so far, in the order first read: the
+// template contract test compares them with the function's environment in
+// the template, so a variable the stack sets and no step reads fails too.
+func (r *Reader) Names() []string { return slices.Clone(r.names) }
+
 // String returns a required, non-empty variable.
 func (r *Reader) String(name string) string {
-	v, ok := r.lookup(name)
+	v, ok := r.get(name)
 	if !ok || strings.TrimSpace(v) == "" {
 		r.problems = append(r.problems, name+" is not set")
 		return ""
@@ -37,7 +51,7 @@ func (r *Reader) String(name string) string {
 
 // Optional returns a variable or def when it is unset or empty.
 func (r *Reader) Optional(name, def string) string {
-	if v, ok := r.lookup(name); ok && v != "" {
+	if v, ok := r.get(name); ok && v != "" {
 		return v
 	}
 	return def
@@ -45,7 +59,7 @@ func (r *Reader) Optional(name, def string) string {
 
 // Bool returns a variable holding "true" or "false", or def when unset.
 func (r *Reader) Bool(name string, def bool) bool {
-	v, ok := r.lookup(name)
+	v, ok := r.get(name)
 	if !ok || v == "" {
 		return def
 	}

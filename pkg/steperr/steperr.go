@@ -12,6 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
 )
 
 // TransientError is a condition that is expected to clear by itself:
@@ -30,10 +33,57 @@ func (e *TransientError) Error() string {
 	if e.Waited != "" {
 		msg += " for " + e.Waited
 	}
+	if d := AWSDetail(e.Err); d != "" {
+		msg += ": " + d
+	}
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
-	return msg + " (transient: the state machine retries this step)"
+	// The same text reaches the failure notice once the state machine's
+	// retries are spent, so it must not promise that the condition clears.
+	return msg + " (the state machine retries this step; in a failure notice every retry failed, so the AWS answer above persisted: check the service's health and quotas in this region)"
+}
+
+// AWSDetail names the AWS answer inside err: its error code, HTTP status,
+// request id and message, as far as the SDK error carries them, e.g.
+// "AWS answered InternalServiceException (HTTP 500, request id 4f1e...):
+// Internal error". It is "" when err holds no AWS answer (a network failure
+// or a cancelled context).
+func AWSDetail(err error) string {
+	if err == nil {
+		return ""
+	}
+	var (
+		api    smithy.APIError
+		resp   *awshttp.ResponseError
+		parts  []string
+		status int
+		reqID  string
+	)
+	if errors.As(err, &resp) {
+		status, reqID = resp.HTTPStatusCode(), resp.ServiceRequestID()
+	}
+	if !errors.As(err, &api) && status == 0 {
+		return ""
+	}
+	if status != 0 {
+		parts = append(parts, fmt.Sprintf("HTTP %d", status))
+	}
+	if reqID != "" {
+		parts = append(parts, "request id "+reqID)
+	}
+	b := strings.Builder{}
+	b.WriteString("AWS answered")
+	if api != nil && api.ErrorCode() != "" {
+		b.WriteString(" " + api.ErrorCode())
+	}
+	if len(parts) > 0 {
+		b.WriteString(" (" + strings.Join(parts, ", ") + ")")
+	}
+	if api != nil && api.ErrorMessage() != "" {
+		b.WriteString(": " + api.ErrorMessage())
+	}
+	return b.String()
 }
 
 func (e *TransientError) Unwrap() error { return e.Err }

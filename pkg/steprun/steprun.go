@@ -1,8 +1,9 @@
 // Package steprun is the start-up every step Lambda shares: its logger, its
 // environment, its AWS configuration, and the handler boundary that hands
-// Step Functions only pkg/steperr types. A functions/<name>/main.go reads
-// its settings through Env, builds its clients from AWSConfig and calls
-// Start; when anything is missing it calls Fail instead.
+// Step Functions only pkg/steperr types. A functions/<name>/main.go is one
+// call, steprun.Main(name, wiring): the wiring (in the step's package) reads
+// its settings through Env, builds its clients from AWSConfig and returns
+// the handler; when anything is missing Main answers that error instead.
 package steprun
 
 import (
@@ -30,6 +31,13 @@ type Step struct {
 // New sets up the step's JSON logger and its environment reader.
 func New(name string) *Step {
 	return &Step{Name: name, Log: steplog.New(name), Env: lambdaenv.New()}
+}
+
+// NewWithEnv is New reading the environment from env instead of the
+// process: the template contract test starts a step's Wiring with exactly
+// the variables the synthesized template gives the function.
+func NewWithEnv(name string, env map[string]string) *Step {
+	return &Step{Name: name, Log: steplog.New(name), Env: lambdaenv.FromMap(env)}
 }
 
 // AWSConfig reports the environment problems read so far, if any, then
@@ -62,15 +70,55 @@ func (s *Step) Fail(err error) {
 	})
 }
 
+// Handler is a step's Lambda handler as aws-lambda-go runs it: the raw
+// event in (decoded by Decode, so a malformed event is an
+// InvalidInputError), the step's output or a steperr type out.
+type Handler func(ctx context.Context, event json.RawMessage) (any, error)
+
+// Wiring builds a step's handler once at cold start: it reads the step's
+// settings from s.Env, its AWS configuration from s.AWSConfig, and makes
+// the clients. Each functions/<name>/main.go is steprun.Main with its
+// package's Wiring, and the template contract test (infra/stack) calls the
+// same Wiring with exactly the environment the template gives the function.
+type Wiring func(s *Step) (Handler, error)
+
+// Main starts the step Lambda name: it wires it and runs its handler, or,
+// when wiring fails, answers the wiring's error to every invocation.
+func Main(name string, wire Wiring) {
+	s := New(name)
+	h, err := wire(s)
+	if err != nil {
+		s.Fail(err)
+		return
+	}
+	lambda.Start(h)
+}
+
+// Typed turns a typed handler into a Handler: the event is decoded by
+// Decode and every error is normalized to a steperr type.
+func Typed[In, Out any](step string, handler func(context.Context, In) (Out, error)) Handler {
+	b := Boundary(step, handler)
+	return func(ctx context.Context, event json.RawMessage) (any, error) {
+		return b(ctx, event)
+	}
+}
+
 // Start runs handler as the Lambda's handler. Its errors reach Step
 // Functions as steperr types, whose names the ASL's Retry and Catch match.
 func Start[In, Out any](s *Step, handler func(context.Context, In) (Out, error)) {
 	lambda.Start(Boundary(s.Name, handler))
 }
 
-// Boundary wraps handler so every error it returns is a steperr type.
-func Boundary[In, Out any](step string, handler func(context.Context, In) (Out, error)) func(context.Context, In) (Out, error) {
-	return func(ctx context.Context, in In) (Out, error) {
+// Boundary wraps handler so that it takes the raw event, decoded by Decode
+// (a malformed event is an InvalidInputError naming the field), and every
+// error it returns is a steperr type.
+func Boundary[In, Out any](step string, handler func(context.Context, In) (Out, error)) func(context.Context, json.RawMessage) (Out, error) {
+	return func(ctx context.Context, event json.RawMessage) (Out, error) {
+		in, err := Decode[In](event)
+		if err != nil {
+			var zero Out
+			return zero, err
+		}
 		out, err := handler(ctx, in)
 		return out, steperr.Normalize(step, err)
 	}

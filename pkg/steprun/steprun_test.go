@@ -2,6 +2,7 @@ package steprun
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -23,7 +24,7 @@ func TestBoundaryHandsStepFunctionsOnlyStepErrorTypes(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			h := Boundary("start-import", func(context.Context, struct{}) (int, error) { return 7, tc.err })
-			out, err := h(context.Background(), struct{}{})
+			out, err := h(context.Background(), json.RawMessage(`{}`))
 			if out != 7 {
 				t.Errorf("output %d lost", out)
 			}
@@ -33,7 +34,7 @@ func TestBoundaryHandsStepFunctionsOnlyStepErrorTypes(t *testing.T) {
 		})
 	}
 	ok := Boundary("x", func(context.Context, struct{}) (int, error) { return 1, nil })
-	if _, err := ok(context.Background(), struct{}{}); err != nil {
+	if _, err := ok(context.Background(), json.RawMessage(`{}`)); err != nil {
 		t.Fatalf("nil error became %v", err)
 	}
 }

@@ -1,0 +1,192 @@
+"""Shared pieces of the import job's real tier (pytest).
+
+The job runs on local Spark against the PostgreSQL and MariaDB servers that
+scripts/test-databases.sh starts (`make test` does); it reads the job's
+arguments and connection from the synthesized template (see
+template_contract() and infra/stack/importcontract_test.go). Fixtures are
+loaded with the servers' own clients (psql, mariadb), and the source side of
+every comparison is read with them too, never through Spark.
+"""
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from urllib.parse import urlparse
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+# PySpark hands timestamps to Python in the process's zone: make it UTC,
+# the zone Glue runs in.
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+import import_job  # noqa: E402
+import local_runtime  # noqa: E402
+
+
+def need(var):
+    value = os.environ.get(var)
+    if not value:
+        pytest.fail("%s is not set: run the tests through `scripts/test-databases.sh run` (make test does)" % var)
+    return value
+
+
+class Postgres:
+    def __init__(self):
+        dsn = urlparse(need("LAKEFORGE_TEST_POSTGRES_DSN"))
+        self.host, self.port, self.user, self.password = dsn.hostname, dsn.port, dsn.username, dsn.password
+        self.db = dsn.path.lstrip("/")
+        self.engine = "postgresql"
+
+    def _cmd(self, *extra):
+        conninfo = "host=%s port=%d user=%s dbname=%s sslmode=require" % (self.host, self.port, self.user, self.db)
+        return ["psql", conninfo, "-X", "-q", "-v", "ON_ERROR_STOP=1", *extra]
+
+    def run(self, sql=None, path=None, schema=None):
+        extra = ["-v", "schema=" + schema] if schema else []
+        extra += ["-f", path] if path else ["-c", sql]
+        subprocess.run(self._cmd(*extra), env=dict(os.environ, PGPASSWORD=self.password), check=True,
+                       capture_output=True, text=True)
+
+    def rows(self, sql):
+        """Rows of a query as lists of strings (None for NULL), via CSV."""
+        out = subprocess.run(self._cmd("-c", "COPY (%s) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)" % sql),
+                             env=dict(os.environ, PGPASSWORD=self.password), check=True,
+                             capture_output=True, text=True).stdout
+        # FORCE_QUOTE quotes every non-NULL value: an unquoted empty field is NULL.
+        return [[None if raw == "" and not quoted else raw for raw, quoted in fields]
+                for fields in _csv_with_quotes(out)]
+
+    def url(self):
+        return "jdbc:postgresql://%s:%d/%s" % (self.host, self.port, self.db)
+
+
+class MariaDB:
+    def __init__(self, db):
+        m = re.fullmatch(r"([^:]+):([^@]+)@tcp\(([^:]+):(\d+)\)/(.+)", need("LAKEFORGE_TEST_MYSQL_DSN"))
+        self.user, self.password, self.host, self.port = m.group(1), m.group(2), m.group(3), int(m.group(4))
+        self.db = db
+        self.engine = "mariadb"
+
+    def _cmd(self, *extra):
+        return ["mariadb", "-h", self.host, "-P", str(self.port), "-u", self.user, "--ssl",
+                "--ssl-ca=" + need("LAKEFORGE_TEST_DB_CA"), "--default-character-set=utf8mb4", *extra]
+
+    def run(self, sql=None, path=None, schema=None):
+        env = dict(os.environ, MYSQL_PWD=self.password)
+        subprocess.run(self._cmd("-e", "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4" % self.db),
+                       env=env, check=True, capture_output=True, text=True)
+        text = open(path, encoding="utf-8").read() if path else sql
+        subprocess.run(self._cmd(self.db), input=text, env=env, check=True, capture_output=True, text=True)
+
+    def rows(self, sql):
+        """Rows as lists of strings (None for NULL), tab-separated batch output."""
+        out = subprocess.run(self._cmd("--batch", "--raw", "--skip-column-names", self.db, "-e", sql),
+                             env=dict(os.environ, MYSQL_PWD=self.password), check=True,
+                             capture_output=True, text=True).stdout
+        return [[None if v == "NULL" else v for v in line.split("\t")] for line in out.splitlines()]
+
+    def url(self):
+        return "jdbc:mysql://%s:%d/%s" % (self.host, self.port, self.db)
+
+
+def _csv_with_quotes(text):
+    """CSV records as [(value, was_quoted)], so NULL and '' differ."""
+    records, fields, buf, quoted, i, inq = [], [], [], False, 0, False
+    while i < len(text):
+        c = text[i]
+        if inq:
+            if c == '"' and i + 1 < len(text) and text[i + 1] == '"':
+                buf.append('"')
+                i += 1
+            elif c == '"':
+                inq = False
+            else:
+                buf.append(c)
+        elif c == '"':
+            inq, quoted = True, True
+        elif c == ",":
+            fields.append(("".join(buf), quoted))
+            buf, quoted = [], False
+        elif c == "\n":
+            fields.append(("".join(buf), quoted))
+            records.append(fields)
+            fields, buf, quoted = [], [], False
+        else:
+            buf.append(c)
+        i += 1
+    return records
+
+
+def template_contract():
+    """The import job's DefaultArguments and the Glue connection, as the
+    synthesized template has them (written by the Go test
+    TestImportJobContract; run here when test-go has not written it)."""
+    path = os.environ.get("LAKEFORGE_IMPORT_CONTRACT") or os.path.join(REPO, ".tmp", "import-contract.json")
+    if not os.path.exists(path):
+        env = dict(os.environ, LAKEFORGE_IMPORT_CONTRACT=path)
+        subprocess.run(["go", "test", "-count=1", "-run", "^TestImportJobContract$", "./infra/stack/"],
+                       cwd=REPO, env=env, check=True)
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope="session")
+def contract():
+    return template_contract()
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("lake"))
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    return Postgres()
+
+
+def run_job(contract_for_engine, warehouse, src, overrides=None, run="jr_1", secret=None):
+    """Runs import_job.run() with the template's arguments for one engine,
+    and the given overrides (what a test changes, as a config change would)."""
+    arguments = dict(contract_for_engine["arguments"])
+    arguments.update({"--JOB_NAME": contract_for_engine["jobName"], "--JOB_RUN_ID": run})
+    arguments.update(overrides or {})
+    rt = local_runtime.LocalRuntime(arguments, warehouse, contract_for_engine["connection"],
+                                    secret or {"username": src.user, "password": src.password})
+    manifest = import_job.run(rt.args, rt)
+    return manifest, rt
+
+
+def read_manifest(rt, run):
+    path = rt.storage_uri(rt.args["runs_path"])[len("file://"):] + run + "/manifest.json"
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def lake_rows(spark, ident, order):
+    return [r.asDict() for r in spark.table(ident).orderBy(order).collect()]
+
+
+def readme_type_map():
+    """README's "Source types in the lake" table: {(engine, source type): lake type}."""
+    text = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
+    start = text.index("### Source types in the lake")
+    table = {}
+    for line in text[start:].splitlines()[1:]:
+        if line.startswith("#"):
+            break
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0] in ("PostgreSQL", "MySQL/MariaDB"):
+            for src in cells[1].split(", "):
+                table[(cells[0], src.strip("`"))] = cells[2]
+    return table

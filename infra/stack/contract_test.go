@@ -1,0 +1,226 @@
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
+
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract/contracttest"
+	"github.com/lakeforge/lakeforge/pkg/steperr"
+	"github.com/lakeforge/lakeforge/pkg/steprun"
+)
+
+// Pseudo parameters and the account the contract test resolves the
+// template in: moto's default account and region.
+const (
+	contractAccount = "123456789012"
+	contractRegion  = "us-east-1"
+)
+
+// TestTemplateIsTheStepContract reads each step function's environment
+// from the synthesized template and starts the function's real wiring (the
+// Wiring its main.go passes to steprun.Main) with exactly that
+// environment, plus the variables the Lambda runtime adds (region,
+// credentials; the endpoint points at moto). A variable a step reads and
+// the template does not set, one the template sets and no step reads, or a
+// value in an encoding the step cannot read fails here. The handler is
+// then invoked: a non-object event must be an InvalidInputError, and the
+// event the pipeline sends must reach AWS (moto) past every check of
+// configuration and input.
+func TestTemplateIsTheStepContract(t *testing.T) {
+	st := synth(t, shippedConfig(t))
+	moto, err := contracttest.StartMoto()
+	if err != nil {
+		t.Fatalf("the contract test runs the steps against moto: %v", err)
+	}
+	defer moto.Stop()
+	// The Lambda runtime's own variables; never the function's.
+	t.Setenv("AWS_REGION", contractRegion)
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_ENDPOINT_URL", moto.URL)
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+
+	if got, want := slices.Sorted(mapKeys(st.Stack.Steps)), slices.Sorted(slices.Values(stepcontract.Functions)); !slices.Equal(got, want) {
+		t.Fatalf("the stack deploys %v, stepcontract.Functions lists %v", got, want)
+	}
+	resources := st.JSON["Resources"].(map[string]any)
+	for _, name := range stepcontract.Functions {
+		t.Run(name, func(t *testing.T) {
+			w, ok := contracttest.Wirings[name]
+			if !ok {
+				t.Fatalf("no wiring for %s in contracttest.Wirings", name)
+			}
+			main, err := os.ReadFile(filepath.Join(repoRoot(t), "functions", name, "main.go"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(main), w.MainCall) {
+				t.Fatalf("functions/%s/main.go does not run %s: the test would start other code than the Lambda", name, w.MainCall)
+			}
+			id := *st.Stack.GetLogicalId(st.Stack.Steps[name].Function().Node().DefaultChild().(awscdk.CfnElement))
+			vars, _ := dig(resources[id].(map[string]any), "Properties", "Environment", "Variables").(map[string]any)
+			env := map[string]string{}
+			for k, v := range vars {
+				s, err := resolveIntrinsic(resources, v)
+				if err != nil {
+					t.Fatalf("%s: %v", k, err)
+				}
+				env[k] = s
+			}
+
+			step := steprun.NewWithEnv(name, env)
+			h, err := w.Wire(step)
+			if err != nil {
+				t.Fatalf("wiring with the template's environment %v: %v", env, err)
+			}
+			read := step.Env.Names()
+			for k := range env {
+				if !slices.Contains(read, k) {
+					t.Errorf("the template sets %s=%q, and %s never reads it", k, env[k], name)
+				}
+			}
+
+			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+			defer cancel()
+			if _, err := h(ctx, json.RawMessage(`["not","an","object"]`)); !isType[*steperr.InvalidInputError](err) {
+				t.Errorf("a non-object event: %T %v, want InvalidInputError", err, err)
+			}
+			out, err := h(ctx, json.RawMessage(pipelineEvent(name, env)))
+			if isType[*steperr.ConfigError](err) || isType[*steperr.InvalidInputError](err) {
+				t.Fatalf("the pipeline's event, with the template's environment: %T %v", err, err)
+			}
+			if err != nil && reflect.TypeOf(err).Elem().PkgPath() != reflect.TypeFor[steperr.ConfigError]().PkgPath() {
+				t.Fatalf("not a steperr type: %T %v", err, err)
+			}
+			t.Logf("against moto: %v / %v", out, err)
+		})
+	}
+
+	// The LF-tags of the template's environment, created on moto, are the
+	// configured ones: the value's encoding is the one the step reads.
+	client := lf.NewFromConfig(aws.Config{Region: contractRegion, BaseEndpoint: aws.String(moto.URL), Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
+	for key, values := range st.Stack.Config.LFTags.Tags {
+		got, err := client.GetLFTag(context.Background(), &lf.GetLFTagInput{TagKey: aws.String(key)})
+		if err != nil {
+			t.Errorf("ensure-lf-tags with the template's environment did not create LF-tag %s: %v", key, err)
+			continue
+		}
+		if !slices.Equal(slices.Sorted(slices.Values(got.TagValues)), slices.Sorted(slices.Values(values))) {
+			t.Errorf("LF-tag %s has values %v, the configuration %v", key, got.TagValues, values)
+		}
+	}
+}
+
+// pipelineEvent is the event the state machine (or EventBridge) sends.
+func pipelineEvent(name string, env map[string]string) string {
+	switch name {
+	case stepcontract.GetImportStatus:
+		return `{"workflowName":"` + env[stepcontract.EnvWorkflowName] + `","runId":"wr_contract","status":"RUNNING","polls":0}`
+	case stepcontract.VerifyQuery:
+		return `{"runId":"wr_contract"}`
+	}
+	return `{}`
+}
+
+func isType[T error](err error) bool {
+	var target T
+	return err != nil && errors.As(err, &target) && reflect.TypeOf(err) == reflect.TypeOf(target)
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// resolveIntrinsic renders a template value as CloudFormation would in the
+// contract account: pseudo parameters, Ref and Fn::GetAtt of the stack's
+// own resources (by type, with names made from the logical id) and
+// Fn::Join. Any other intrinsic fails, so none is silently mis-rendered.
+func resolveIntrinsic(resources map[string]any, v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case map[string]any:
+		if ref, ok := x["Ref"].(string); ok {
+			return resolveRef(resources, ref)
+		}
+		if att, ok := x["Fn::GetAtt"].([]any); ok && len(att) == 2 {
+			return resolveAtt(resources, fmt.Sprint(att[0]), fmt.Sprint(att[1]))
+		}
+		if join, ok := x["Fn::Join"].([]any); ok && len(join) == 2 {
+			sep, _ := join[0].(string)
+			parts, _ := join[1].([]any)
+			var out []string
+			for _, p := range parts {
+				s, err := resolveIntrinsic(resources, p)
+				if err != nil {
+					return "", err
+				}
+				out = append(out, s)
+			}
+			return strings.Join(out, sep), nil
+		}
+	}
+	raw, _ := json.Marshal(v)
+	return "", fmt.Errorf("the contract test cannot resolve %s", raw)
+}
+
+func resourceType(resources map[string]any, id string) string {
+	r, _ := resources[id].(map[string]any)
+	t, _ := r["Type"].(string)
+	return t
+}
+
+func resolveRef(resources map[string]any, ref string) (string, error) {
+	switch ref {
+	case "AWS::AccountId":
+		return contractAccount, nil
+	case "AWS::Region":
+		return contractRegion, nil
+	case "AWS::Partition":
+		return "aws", nil
+	case "AWS::URLSuffix":
+		return "amazonaws.com", nil
+	}
+	if resourceType(resources, ref) == "" {
+		return "", fmt.Errorf("Ref to %s, which is no resource of the template", ref)
+	}
+	// Bucket, role and most other names: CloudFormation generates them
+	// from the logical id.
+	return strings.ToLower(ref), nil
+}
+
+func resolveAtt(resources map[string]any, id, att string) (string, error) {
+	name := strings.ToLower(id)
+	switch typ := resourceType(resources, id); {
+	case typ == "AWS::IAM::Role" && att == "Arn":
+		return "arn:aws:iam::" + contractAccount + ":role/" + name, nil
+	case typ == "AWS::S3::Bucket" && att == "Arn":
+		return "arn:aws:s3:::" + name, nil
+	case typ == "AWS::SNS::Topic" && att == "TopicArn":
+		return "arn:aws:sns:" + contractRegion + ":" + contractAccount + ":" + name, nil
+	default:
+		return "", fmt.Errorf("Fn::GetAtt %s.%s (%s) is not rendered by the contract test", id, att, typ)
+	}
+}

@@ -1,0 +1,132 @@
+package stack
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/lakeforge/lakeforge/pkg/config"
+)
+
+// The import job's real tier (infra/glue, pytest) runs the job with the
+// arguments and connection of the synthesized template. This test
+// synthesizes the stack for each test database server (the addresses
+// scripts/test-databases.sh exports), resolves the template's intrinsics
+// with fixed stand-ins (the lake bucket, account and region, which only a
+// deployment knows), and writes them to $LAKEFORGE_IMPORT_CONTRACT.
+
+// contractBucket stands in for the lake bucket's generated name.
+const contractBucket = "lakeforge-contract-lake"
+
+// resolve renders the template intrinsics the job's arguments use.
+func resolve(t *testing.T, s synthesized, v any) string {
+	t.Helper()
+	switch x := v.(type) {
+	case string:
+		return x
+	case map[string]any:
+		if ref, ok := x["Ref"].(string); ok {
+			switch ref {
+			case "AWS::AccountId":
+				return "123456789012"
+			case "AWS::Region":
+				return "us-east-1"
+			case "AWS::Partition":
+				return "aws"
+			case "AWS::URLSuffix":
+				return "amazonaws.com"
+			}
+			if r := s.resource(t, ref); r["Type"] == "AWS::S3::Bucket" {
+				return contractBucket
+			}
+			t.Fatalf("argument refers to %s: no stand-in for it", ref)
+		}
+		if join, ok := x["Fn::Join"].([]any); ok {
+			var parts []string
+			for _, p := range join[1].([]any) {
+				parts = append(parts, resolve(t, s, p))
+			}
+			return strings.Join(parts, join[0].(string))
+		}
+	}
+	t.Fatalf("cannot resolve %v", v)
+	return ""
+}
+
+// contractConfig is the shipped configuration with the source pointed at a
+// test server, as an operator would configure that database.
+func contractConfig(t *testing.T, engine string) config.Config {
+	cfg := shippedConfig(t)
+	cfg.Source.Engine = engine
+	cfg.Source.Host = "127.0.0.1"
+	cfg.Source.RequireTLS = true
+	portVar, db, include := "LAKEFORGE_TEST_POSTGRES_PORT", "lakeforge_test", []string{"lakeforge_test/kthr01/%"}
+	if engine == config.EngineMariaDB {
+		portVar, db, include = "LAKEFORGE_TEST_MYSQL_PORT", "lakeforge_test_kthr01", []string{"lakeforge_test_kthr01/%"}
+	}
+	port, err := strconv.Atoi(os.Getenv(portVar))
+	if err != nil {
+		port = map[string]int{config.EnginePostgreSQL: 5432, config.EngineMariaDB: 3306}[engine]
+	}
+	cfg.Source.Port, cfg.Source.DatabaseName, cfg.Source.IncludePaths = port, db, include
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("contract config for %s: %v", engine, err)
+	}
+	return cfg
+}
+
+func TestImportJobContract(t *testing.T) {
+	contract := map[string]any{}
+	for _, engine := range []string{config.EnginePostgreSQL, config.EngineMariaDB} {
+		cfg := contractConfig(t, engine)
+		s := synth(t, cfg)
+		names := cfg.Names()
+		_, job := s.find(t, "AWS::Glue::Job", named(names.ImportJob))
+		args := map[string]string{}
+		for k, v := range job["DefaultArguments"].(map[string]any) {
+			args[k] = resolve(t, s, v)
+		}
+		// The job's own checks of its arguments are in infra/glue; here, that
+		// the template passes what the configuration says.
+		want := map[string]string{
+			"--engine": engine, "--source_dbname": cfg.Source.DatabaseName, "--require_tls": "true",
+			"--connection_name": names.Connection, "--lake_database": cfg.Database.Name,
+			"--lake_path": "s3://" + contractBucket + "/" + cfg.Lake.Prefix, "--datalake-formats": "iceberg",
+		}
+		for k, v := range want {
+			if args[k] != v {
+				t.Errorf("%s: job argument %s = %q, want %q", engine, k, args[k], v)
+			}
+		}
+		_, conn := s.find(t, "AWS::Glue::Connection", func(r map[string]any) bool {
+			return dig(r, "ConnectionInput", "Name") == names.Connection
+		})
+		props := map[string]string{}
+		for k, v := range dig(conn, "ConnectionInput", "ConnectionProperties").(map[string]any) {
+			props[k] = resolve(t, s, v)
+		}
+		contract[engine] = map[string]any{
+			"jobName":    names.ImportJob,
+			"arguments":  args,
+			"connection": map[string]any{"name": names.Connection, "ConnectionProperties": props},
+		}
+	}
+	out := os.Getenv("LAKEFORGE_IMPORT_CONTRACT")
+	if out == "" {
+		return
+	}
+	raw, err := json.MarshalIndent(contract, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, raw, 0o644); err != nil {
+		t.Fatal(fmt.Errorf("writing the import contract: %w", err))
+	}
+}

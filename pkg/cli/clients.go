@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"context"
+	"os"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+)
+
+// DefaultClients builds the clients from the SDK's default configuration,
+// as the AWS CLI does: --profile / AWS_PROFILE, --region / AWS_REGION, the
+// shared files, and AWS_ENDPOINT_URL[_<SERVICE>] for local endpoints.
+func DefaultClients(ctx context.Context, opts AWSOptions) (*Clients, error) {
+	var loads []func(*awsconfig.LoadOptions) error
+	if opts.Profile != "" {
+		loads = append(loads, awsconfig.WithSharedConfigProfile(opts.Profile))
+	}
+	if opts.Region != "" {
+		loads = append(loads, awsconfig.WithRegion(opts.Region))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, loads...)
+	if err != nil {
+		return nil, ConfigLoadError(err)
+	}
+	if cfg.Region == "" {
+		return nil, NoRegionError()
+	}
+	e := ec2.NewFromConfig(cfg)
+	g := glue.NewFromConfig(cfg)
+	return &Clients{
+		Region:     cfg.Region,
+		Stacks:     cloudformation.NewFromConfig(cfg),
+		Executions: sfn.NewFromConfig(cfg),
+		Glue:       g,
+		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
+			// Local endpoints (moto) serve path-style requests only.
+			o.UsePathStyle = os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+			// Manifests are read whole; a response without a checksum is
+			// not worth a log line on the operator's terminal.
+			o.DisableLogOutputChecksumValidationSkipped = true
+		}),
+		LF:               lf.NewFromConfig(cfg),
+		IAM:              iam.NewFromConfig(cfg),
+		Scheduler:        scheduler.NewFromConfig(cfg),
+		Network:          e,
+		PreflightEC2:     e,
+		PreflightSecrets: secretsmanager.NewFromConfig(cfg),
+		PreflightGlue:    g,
+	}, nil
+}

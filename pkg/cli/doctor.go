@@ -1,0 +1,497 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
+	lftypes "github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/lakeformation"
+	"github.com/lakeforge/lakeforge/pkg/preflight"
+)
+
+// Finding is one doctor check.
+type Finding struct {
+	Check   string `json:"check"`
+	OK      bool   `json:"ok"`
+	Summary string `json:"summary"`
+	Fix     string `json:"fix,omitempty"`
+}
+
+// DoctorReport is what `lakeforge doctor` prints.
+type DoctorReport struct {
+	Stack    string    `json:"stack"`
+	Deployed bool      `json:"deployed"`
+	Findings []Finding `json:"findings"`
+	Healthy  bool      `json:"healthy"`
+}
+
+// Doctor check names.
+const (
+	CheckStack        = "stack"
+	CheckAdmins       = "lake-formation-admins"
+	CheckLFTags       = "lf-tags"
+	CheckDatabaseTags = "database-tags"
+	CheckGrants       = "grants"
+	CheckLocation     = "registered-location"
+	CheckSchedule     = "schedule"
+	CheckNetwork      = "network"
+	CheckLeftovers    = "leftovers"
+)
+
+func doctorCommand(ctx context.Context, g *globals, args []string, env Env) int {
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	if ok, code := parse(fs, g, args, env); !ok {
+		return code
+	}
+	lc, err := loadConfig(g, false)
+	if err != nil {
+		return fail(env, "doctor", err)
+	}
+	clients, err := env.Clients(ctx, g.AWSOptions)
+	if err != nil {
+		return fail(env, "doctor", err)
+	}
+	rep, err := Doctor(ctx, clients, lc.cfg, g.stackNameOf(lc))
+	if err != nil {
+		return fail(env, "doctor", err)
+	}
+	if g.output == "json" {
+		writeJSON(env.Stdout, rep)
+	} else {
+		rep.print(env.Stdout)
+	}
+	if !rep.Healthy {
+		return ExitProblem
+	}
+	return ExitOK
+}
+
+// Doctor checks the account-level state a run depends on. It only reads.
+// With the stack gone it looks for what a destroyed stack left behind.
+func Doctor(ctx context.Context, c *Clients, cfg config.Config, stackName string) (DoctorReport, error) {
+	cfg.StackName = stackName
+	rep := DoctorReport{Stack: stackName}
+	stack, err := findStack(ctx, c.Stacks, stackName, c.Region)
+	switch {
+	case errors.Is(err, errStackNotFound):
+		rep.Findings = append(rep.Findings, Finding{Check: CheckStack, OK: true,
+			Summary: fmt.Sprintf("stack %s is not deployed; looking for what a destroyed stack left behind", stackName)})
+		rep.Findings = append(rep.Findings, staleAdmins(ctx, c, "")...)
+		rep.Findings = append(rep.Findings, leftovers(ctx, c, cfg)...)
+	case err != nil:
+		return rep, err
+	default:
+		rep.Deployed = true
+		rep.Findings = append(rep.Findings, stackStatus(stack))
+		rep.Findings = append(rep.Findings, staleAdmins(ctx, c, stack.Outputs[OutputAdminRoleArn])...)
+		rep.Findings = append(rep.Findings, lfTags(ctx, c, cfg))
+		rep.Findings = append(rep.Findings, databaseTags(ctx, c, cfg))
+		rep.Findings = append(rep.Findings, grants(ctx, c, cfg, stack))
+		rep.Findings = append(rep.Findings, location(ctx, c, cfg, stack))
+		rep.Findings = append(rep.Findings, schedule(ctx, c, cfg))
+		rep.Findings = append(rep.Findings, network(ctx, c, cfg)...)
+	}
+	rep.Healthy = true
+	for _, f := range rep.Findings {
+		rep.Healthy = rep.Healthy && f.OK
+	}
+	return rep, nil
+}
+
+func (r DoctorReport) print(w io.Writer) {
+	for _, f := range r.Findings {
+		mark := "ok  "
+		if !f.OK {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(w, "%s %-22s %s\n", mark, f.Check, f.Summary)
+		if !f.OK && f.Fix != "" {
+			fmt.Fprintf(w, "     %-22s fix: %s\n", "", f.Fix)
+		}
+	}
+	if r.Healthy {
+		fmt.Fprintln(w, "\nnothing wrong found")
+	} else {
+		fmt.Fprintln(w, "\nproblems found: apply each fix above, then run `lakeforge doctor` again")
+	}
+}
+
+func errCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// apiFinding reports a check that could not ask AWS.
+func apiFinding(check, op string, err error) Finding {
+	return Finding{Check: check, Summary: "cannot check: " + op + ": " + shortErr(err),
+		Fix: "your credentials need " + op + " (read-only); use a profile with it (--profile)"}
+}
+
+func stackStatus(s Stack) Finding {
+	f := Finding{Check: CheckStack, OK: true, Summary: fmt.Sprintf("stack %s is %s", s.Name, s.Status)}
+	if strings.HasSuffix(s.Status, "_FAILED") || strings.Contains(s.Status, "ROLLBACK") {
+		f.OK = false
+		f.Fix = "read the stack events (aws cloudformation describe-stack-events --stack-name " + s.Name + ") and redeploy with `make deploy`"
+	}
+	return f
+}
+
+// principalExists asks IAM whether a role or user ARN still exists.
+// Lake Formation keeps an admin's ARN after IAM deletes the role, and
+// PutDataLakeSettings then fails "Invalid principal" (aws-cdk#19492).
+func principalExists(ctx context.Context, api IAMAPI, arn string) (exists bool, known bool, err error) {
+	resource := arn[strings.LastIndex(arn, ":")+1:]
+	name := resource[strings.LastIndex(resource, "/")+1:]
+	switch {
+	case strings.HasPrefix(resource, "role/"):
+		_, err = api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	case strings.HasPrefix(resource, "user/"):
+		_, err = api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+	default:
+		return false, false, nil // not an IAM role or user ARN (e.g. SAML, Identity Center)
+	}
+	if err == nil {
+		return true, true, nil
+	}
+	if errCode(err) == "NoSuchEntity" {
+		return false, true, nil
+	}
+	return false, false, err
+}
+
+func staleAdmins(ctx context.Context, c *Clients, adminRole string) []Finding {
+	out, err := c.LF.GetDataLakeSettings(ctx, &lf.GetDataLakeSettingsInput{})
+	if err != nil {
+		return []Finding{apiFinding(CheckAdmins, "lakeformation:GetDataLakeSettings", err)}
+	}
+	var admins, stale []string
+	if out.DataLakeSettings != nil {
+		for _, a := range out.DataLakeSettings.DataLakeAdmins {
+			admins = append(admins, aws.ToString(a.DataLakePrincipalIdentifier))
+		}
+	}
+	for _, a := range admins {
+		exists, known, err := principalExists(ctx, c.IAM, a)
+		if err != nil {
+			return []Finding{apiFinding(CheckAdmins, "iam:GetRole", err)}
+		}
+		if known && !exists {
+			stale = append(stale, a)
+		}
+	}
+	var fs []Finding
+	if len(stale) > 0 {
+		fs = append(fs, Finding{Check: CheckAdmins,
+			Summary: "data lake administrators that IAM says do not exist: " + strings.Join(stale, ", "),
+			Fix: "the next run's ConfigureLakeFormation drops them (`lakeforge run`); until then any PutDataLakeSettings that writes the list back fails with \"Invalid principal\". " +
+				"To remove them now: aws lakeformation get-data-lake-settings > s.json, delete those ARNs from DataLakeAdmins, aws lakeformation put-data-lake-settings --cli-input-json file://s.json"})
+	} else {
+		fs = append(fs, Finding{Check: CheckAdmins, OK: true, Summary: fmt.Sprintf("%d data lake administrators, all exist in IAM", len(admins))})
+	}
+	if adminRole != "" && !slices.Contains(admins, adminRole) {
+		fs = append(fs, Finding{Check: CheckAdmins, Summary: "the stack's admin role " + adminRole + " is not a data lake administrator",
+			Fix: "run the pipeline (`lakeforge run`): ConfigureLakeFormation adds it back"})
+	}
+	return fs
+}
+
+func lfTags(ctx context.Context, c *Clients, cfg config.Config) Finding {
+	var missing []string
+	for _, key := range cfg.LFTags.Keys() {
+		out, err := c.LF.GetLFTag(ctx, &lf.GetLFTagInput{TagKey: aws.String(key)})
+		if errCode(err) == "EntityNotFoundException" {
+			missing = append(missing, key+" (the whole key)")
+			continue
+		}
+		if err != nil {
+			return apiFinding(CheckLFTags, "lakeformation:GetLFTag", err)
+		}
+		for _, v := range cfg.LFTags.Tags[key] {
+			if !slices.Contains(out.TagValues, v) {
+				missing = append(missing, key+"="+v)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return Finding{Check: CheckLFTags, Summary: "LF-tags removed: " + strings.Join(missing, ", "),
+			Fix: "run the pipeline (`lakeforge run`): EnsureLFTags creates missing keys and values, and the grants and database tags that used them are restored by the later steps"}
+	}
+	return Finding{Check: CheckLFTags, OK: true, Summary: "every configured LF-tag key and value exists (" + strings.Join(cfg.LFTags.Keys(), ", ") + ")"}
+}
+
+func databaseTags(ctx context.Context, c *Clients, cfg config.Config) Finding {
+	db := cfg.Database.Name
+	out, err := c.LF.GetResourceLFTags(ctx, &lf.GetResourceLFTagsInput{Resource: &lftypes.Resource{Database: &lftypes.DatabaseResource{Name: aws.String(db)}}})
+	if errCode(err) == "EntityNotFoundException" {
+		return Finding{Check: CheckDatabaseTags, Summary: "database " + db + " does not exist (or this identity cannot see it)",
+			Fix: "run the pipeline (`lakeforge run`): EnsureDatabase creates it; if it exists, your identity needs Lake Formation DESCRIBE on it"}
+	}
+	if err != nil {
+		return apiFinding(CheckDatabaseTags, "lakeformation:GetResourceLFTags", err)
+	}
+	var have []string
+	for _, t := range out.LFTagOnDatabase {
+		for _, v := range t.TagValues {
+			have = append(have, aws.ToString(t.TagKey)+"="+v)
+		}
+	}
+	var missing []string
+	for _, want := range []config.TagRef{cfg.LFTags.Workflow, cfg.LFTags.Analyst} {
+		if !slices.Contains(have, want.String()) {
+			missing = append(missing, want.String())
+		}
+	}
+	if len(missing) > 0 {
+		return Finding{Check: CheckDatabaseTags, Summary: "database " + db + " lacks the LF-tags " + strings.Join(missing, ", ") + " (has: " + strings.Join(have, ", ") + ")",
+			Fix: "run the pipeline (`lakeforge run`): EnsureDatabase and TagOutput assign them; without the workflow tag the import cannot write, without the analyst tag analysts cannot read"}
+	}
+	return Finding{Check: CheckDatabaseTags, OK: true, Summary: "database " + db + " has " + strings.Join(have, ", ")}
+}
+
+// analystPrincipals are the principals the access model grants to.
+func analystPrincipals(cfg config.Config, stack Stack) []string {
+	var out []string
+	if a := stack.Outputs[OutputAnalystRoleArn]; a != "" {
+		out = append(out, a)
+	}
+	return append(out, cfg.Personas.Analysts.PrincipalARNs...)
+}
+
+// grants compares the access model's grants (pkg/lakeformation.AccessGrants)
+// with what ListPermissions shows. It sends the request GrantTagPermissions
+// sends (Principal with the grant's LF-tag policy resource: Lake Formation
+// requires a Resource when a Principal is given) and matches principal,
+// resource type and expression in code, because the answer may include
+// grants on other expressions.
+func grants(ctx context.Context, c *Clients, cfg config.Config, stack Stack) Finding {
+	workflowRole := stack.Outputs[OutputWorkflowRoleArn]
+	if workflowRole == "" {
+		return Finding{Check: CheckGrants, Summary: "the stack has no WorkflowRoleArn output", Fix: "redeploy with `make deploy`"}
+	}
+	want := lakeformation.AccessGrants(workflowRole, cfg.LFTags.Workflow, analystPrincipals(cfg, stack), cfg.LFTags.Analyst)
+	var missing []string
+	for _, g := range want {
+		perms, err := listGrant(ctx, c.LF, g)
+		if err != nil {
+			return apiFinding(CheckGrants, "lakeformation:ListPermissions", err)
+		}
+		if !granted(perms, g) {
+			missing = append(missing, g.String())
+		}
+	}
+	if len(missing) > 0 {
+		return Finding{Check: CheckGrants, Summary: "revoked or missing grants: " + strings.Join(missing, "; "),
+			Fix: "run the pipeline (`lakeforge run`): GrantTagPermissions grants what is missing"}
+	}
+	return Finding{Check: CheckGrants, OK: true, Summary: fmt.Sprintf("all %d tag-based grants are in place", len(want))}
+}
+
+func listGrant(ctx context.Context, api LakeFormationAPI, g lakeformation.TagGrant) ([]lftypes.PrincipalResourcePermissions, error) {
+	var out []lftypes.PrincipalResourcePermissions
+	in := &lf.ListPermissionsInput{
+		Principal: &lftypes.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(g.Principal)},
+		Resource: &lftypes.Resource{LFTagPolicy: &lftypes.LFTagPolicyResource{ResourceType: g.ResourceType,
+			Expression: []lftypes.LFTag{{TagKey: aws.String(g.Tag.Key), TagValues: []string{g.Tag.Value}}}}},
+	}
+	for page := 0; page < 50; page++ {
+		res, err := api.ListPermissions(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res.PrincipalResourcePermissions...)
+		if aws.ToString(res.NextToken) == "" {
+			break
+		}
+		in.NextToken = res.NextToken
+	}
+	return out, nil
+}
+
+func granted(perms []lftypes.PrincipalResourcePermissions, g lakeformation.TagGrant) bool {
+	var have []lftypes.Permission
+	for _, p := range perms {
+		if p.Principal == nil || aws.ToString(p.Principal.DataLakePrincipalIdentifier) != g.Principal || p.Resource == nil || p.Resource.LFTagPolicy == nil {
+			continue
+		}
+		pol := p.Resource.LFTagPolicy
+		if pol.ResourceType != g.ResourceType || len(pol.Expression) != 1 {
+			continue
+		}
+		e := pol.Expression[0]
+		if aws.ToString(e.TagKey) == g.Tag.Key && len(e.TagValues) == 1 && e.TagValues[0] == g.Tag.Value {
+			have = append(have, p.Permissions...)
+		}
+	}
+	if slices.Contains(have, lftypes.PermissionAll) {
+		return true
+	}
+	for _, p := range g.Permissions {
+		if !slices.Contains(have, p) {
+			return false
+		}
+	}
+	return true
+}
+
+func location(ctx context.Context, c *Clients, cfg config.Config, stack Stack) Finding {
+	bucket := stack.Outputs[OutputLakeBucketName]
+	if bucket == "" {
+		return Finding{Check: CheckLocation, Summary: "the stack has no LakeBucketName output", Fix: "redeploy with `make deploy`"}
+	}
+	want := strings.TrimSuffix("arn:aws:s3:::"+bucket+"/"+cfg.Lake.Prefix, "/")
+	regs, err := registered(ctx, c.LF)
+	if err != nil {
+		return apiFinding(CheckLocation, "lakeformation:ListResources", err)
+	}
+	for _, r := range regs {
+		// A registered ARN covers everything below it.
+		if r == want || strings.HasPrefix(want, strings.TrimSuffix(r, "/")+"/") || r == "arn:aws:s3:::"+bucket {
+			return Finding{Check: CheckLocation, OK: true, Summary: "lake location " + r + " is registered"}
+		}
+	}
+	return Finding{Check: CheckLocation, Summary: "lake location " + want + " is not registered with Lake Formation",
+		Fix: "run the pipeline (`lakeforge run`): RegisterLocation registers it and grants the workflow role DATA_LOCATION_ACCESS"}
+}
+
+func registered(ctx context.Context, api LakeFormationAPI) ([]string, error) {
+	var out []string
+	in := &lf.ListResourcesInput{}
+	for page := 0; page < 50; page++ {
+		res, err := api.ListResources(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range res.ResourceInfoList {
+			out = append(out, aws.ToString(r.ResourceArn))
+		}
+		if aws.ToString(res.NextToken) == "" {
+			break
+		}
+		in.NextToken = res.NextToken
+	}
+	return out, nil
+}
+
+// ScheduleName is the daily schedule's name (infra/stack/schedule.go).
+func ScheduleName(stack string) string { return stack + "-daily" }
+
+func schedule(ctx context.Context, c *Clients, cfg config.Config) Finding {
+	name := ScheduleName(cfg.StackName)
+	out, err := c.Scheduler.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(name)})
+	if errCode(err) == "ResourceNotFoundException" {
+		return Finding{Check: CheckSchedule, Summary: "schedule " + name + " does not exist: no daily run will start",
+			Fix: "redeploy with `make deploy`, which creates it"}
+	}
+	if err != nil {
+		return apiFinding(CheckSchedule, "scheduler:GetSchedule", err)
+	}
+	expr := aws.ToString(out.ScheduleExpression) + " " + aws.ToString(out.ScheduleExpressionTimezone)
+	if out.State == schedtypes.ScheduleStateDisabled {
+		if !cfg.Schedule.Enabled {
+			return Finding{Check: CheckSchedule, OK: true, Summary: "schedule " + name + " is disabled, as schedule.enabled=false in cdk.json says"}
+		}
+		return Finding{Check: CheckSchedule, Summary: "schedule " + name + " (" + expr + ") is DISABLED: no daily run will start and the data goes stale",
+			Fix: "enable it: aws scheduler get-schedule --name " + name + " > s.json, set \"State\": \"ENABLED\" and drop the read-only fields (Arn, CreationDate, LastModificationDate), then aws scheduler update-schedule --cli-input-json file://s.json"}
+	}
+	return Finding{Check: CheckSchedule, OK: true, Summary: "schedule " + name + " is " + string(out.State) + " (" + expr + ")"}
+}
+
+// network runs the preflight network checks (pkg/preflight) without
+// repair and without glue:TestConnection: subnet, security groups, the S3
+// gateway route, DNS and free addresses, and the secret.
+func network(ctx context.Context, c *Clients, cfg config.Config) []Finding {
+	if c.PreflightEC2 == nil {
+		return nil
+	}
+	checker := &preflight.Checker{EC2: c.PreflightEC2, Secrets: c.PreflightSecrets, Glue: c.PreflightGlue,
+		Region: c.Region, StackName: cfg.StackName, RequiredFreeIPs: cfg.Import.NumberOfWorkers + 1}
+	rep, _ := checker.Run(ctx, preflight.TargetFromConfig(cfg), false)
+	var out []Finding
+	for _, ch := range rep.Checks {
+		if ch.Status != preflight.Pass && ch.Status != preflight.Fail {
+			continue
+		}
+		out = append(out, Finding{Check: CheckNetwork + ":" + ch.Name, OK: ch.Status == preflight.Pass, Summary: ch.Summary, Fix: ch.Fix})
+	}
+	return out
+}
+
+// leftovers looks for what a destroyed stack leaves behind (issue 13):
+// the Glue databases, the LF-tags, registered locations of its buckets, and
+// the network resources repair mode created (tagged lakeforge:created-by).
+func leftovers(ctx context.Context, c *Clients, cfg config.Config) []Finding {
+	var found []string
+	var fixes []string
+	for _, db := range []string{cfg.Database.Name, cfg.Names().SourceDatabase} {
+		out, err := c.Glue.GetDatabase(ctx, &glue.GetDatabaseInput{Name: aws.String(db)})
+		if err == nil && out.Database != nil {
+			found = append(found, fmt.Sprintf("Glue database %s (location %s)", db, aws.ToString(out.Database.LocationUri)))
+			fixes = append(fixes, "aws glue delete-database --name "+db+" (its S3 data is kept)")
+		} else if err != nil && errCode(err) != "EntityNotFoundException" {
+			return []Finding{apiFinding(CheckLeftovers, "glue:GetDatabase", err)}
+		}
+	}
+	for _, key := range cfg.LFTags.Keys() {
+		if _, err := c.LF.GetLFTag(ctx, &lf.GetLFTagInput{TagKey: aws.String(key)}); err == nil {
+			found = append(found, "LF-tag "+key)
+			fixes = append(fixes, "aws lakeformation delete-lf-tag --tag-key "+key+" (only if nothing else uses it)")
+		}
+	}
+	regs, err := registered(ctx, c.LF)
+	if err != nil {
+		return []Finding{apiFinding(CheckLeftovers, "lakeformation:ListResources", err)}
+	}
+	stackBucket := "arn:aws:s3:::" + strings.ToLower(cfg.StackName) + "-"
+	for _, r := range regs {
+		if (cfg.Lake.BucketName != "" && strings.HasPrefix(r, "arn:aws:s3:::"+cfg.Lake.BucketName)) || strings.HasPrefix(r, stackBucket) {
+			found = append(found, "registered location "+r)
+			fixes = append(fixes, "aws lakeformation deregister-resource --resource-arn "+r)
+		}
+	}
+	if c.Network != nil {
+		tag := []ec2types.Filter{{Name: aws.String("tag:" + preflight.CreatedByTag), Values: []string{cfg.StackName}}}
+		eps, err := c.Network.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{Filters: tag})
+		if err != nil {
+			return []Finding{apiFinding(CheckLeftovers, "ec2:DescribeVpcEndpoints", err)}
+		}
+		for _, ep := range eps.VpcEndpoints {
+			id := aws.ToString(ep.VpcEndpointId)
+			found = append(found, "VPC endpoint "+id+" ("+aws.ToString(ep.ServiceName)+") created by preflight repair")
+			fixes = append(fixes, "aws ec2 delete-vpc-endpoints --vpc-endpoint-ids "+id+" (only if nothing else routes S3 through it)")
+		}
+		rules, err := c.Network.DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{Filters: tag})
+		if err != nil {
+			return []Finding{apiFinding(CheckLeftovers, "ec2:DescribeSecurityGroupRules", err)}
+		}
+		for _, r := range rules.SecurityGroupRules {
+			id := aws.ToString(r.SecurityGroupRuleId)
+			found = append(found, "security group rule "+id+" on "+aws.ToString(r.GroupId)+" created by preflight repair")
+			fixes = append(fixes, "aws ec2 revoke-security-group-ingress --group-id "+aws.ToString(r.GroupId)+" --security-group-rule-ids "+id)
+		}
+	}
+	if len(found) == 0 {
+		return []Finding{{Check: CheckLeftovers, OK: true, Summary: "nothing left behind by a stack named " + cfg.StackName}}
+	}
+	return []Finding{{Check: CheckLeftovers,
+		Summary: "stack " + cfg.StackName + " is gone but left: " + strings.Join(found, "; "),
+		Fix:     "to redeploy into the same lake, keep them and run `make deploy` (set lake.bucketName to the kept bucket so the database location matches); to clean up instead: " + strings.Join(fixes, "; ")}}
+}

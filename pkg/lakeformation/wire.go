@@ -1,0 +1,156 @@
+package lakeformation
+
+import (
+	"github.com/aws/aws-lambda-go/cfn"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
+
+	"github.com/lakeforge/lakeforge/pkg/awsretry"
+	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/steperr"
+	"github.com/lakeforge/lakeforge/pkg/steprun"
+)
+
+// The wiring of each access-model function: what its main.go runs at cold
+// start (steprun.Main) and what the template contract test starts with the
+// template's environment. Each reads its settings, then its AWS
+// configuration (which reports every environment problem at once).
+
+// WireConfigureLakeFormation wires configure-lake-formation.
+func WireConfigureLakeFormation(s *steprun.Step) (steprun.Handler, error) {
+	var own, configured []string
+	s.Env.JSON(EnvOwnAdmins, &own)
+	s.Env.JSON(EnvAdmins, &configured)
+	accountSettings := s.Env.String(EnvAccountSettings)
+	cfg, err := s.AWSConfig()
+	if err != nil {
+		return nil, err
+	}
+	if len(own) == 0 {
+		return nil, &steperr.ConfigError{Field: EnvOwnAdmins, Fix: "lists no administrator; the stack always sets the pipeline's own roles: redeploy with `make deploy`"}
+	}
+	return steprun.Typed(s.Name, Handler(s.Name, &ConfigureLakeFormation{
+		LF:              lf.NewFromConfig(cfg),
+		Principals:      NewPrincipals(iam.NewFromConfig(cfg), own...),
+		Retry:           awsretry.Default(),
+		Own:             own,
+		Configured:      configured,
+		AccountSettings: accountSettings,
+		Log:             s.Log,
+	}, s.Log)), nil
+}
+
+// WireEnsureLFTags wires ensure-lf-tags.
+func WireEnsureLFTags(s *steprun.Step) (steprun.Handler, error) {
+	var tags map[string][]string
+	var permissions []TagPermission
+	s.Env.JSON(EnvTags, &tags)
+	s.Env.JSON(EnvTagPermissions, &permissions)
+	cfg, err := s.AWSConfig()
+	if err != nil {
+		return nil, err
+	}
+	roles := make([]string, 0, len(permissions))
+	for _, p := range permissions {
+		roles = append(roles, p.Principal)
+	}
+	return steprun.Typed(s.Name, Handler(s.Name, &EnsureLFTags{
+		LF:          lf.NewFromConfig(cfg),
+		Principals:  NewPrincipals(iam.NewFromConfig(cfg), roles...),
+		Retry:       awsretry.Default(),
+		Tags:        tags,
+		Permissions: permissions,
+	}, s.Log)), nil
+}
+
+// WireRegisterLocation wires register-location.
+func WireRegisterLocation(s *steprun.Step) (steprun.Handler, error) {
+	location := s.Env.String(EnvLocationARN)
+	role := s.Env.String(EnvLocationRoleARN)
+	workflowRole := s.Env.String(EnvWorkflowRoleARN)
+	cfg, err := s.AWSConfig()
+	if err != nil {
+		return nil, err
+	}
+	return steprun.Typed(s.Name, Handler(s.Name, &RegisterLocation{
+		LF:              lf.NewFromConfig(cfg),
+		Retry:           awsretry.Default(),
+		LocationARN:     location,
+		RoleARN:         role,
+		WorkflowRoleARN: workflowRole,
+	}, s.Log)), nil
+}
+
+// WireEnsureDatabase wires ensure-database.
+func WireEnsureDatabase(s *steprun.Step) (steprun.Handler, error) {
+	name := s.Env.String(EnvDatabaseName)
+	location := s.Env.String(EnvDatabaseLocation)
+	source := s.Env.String(EnvSourceDatabaseName)
+	var tag config.TagRef
+	s.Env.JSON(EnvWorkflowTag, &tag)
+	cfg, err := s.AWSConfig()
+	if err != nil {
+		return nil, err
+	}
+	return steprun.Typed(s.Name, Handler(s.Name, &EnsureDatabase{
+		Glue:        glue.NewFromConfig(cfg),
+		LF:          lf.NewFromConfig(cfg),
+		Retry:       awsretry.Default(),
+		Name:        name,
+		LocationURI: location,
+		SourceName:  source,
+		Tag:         tag,
+	}, s.Log)), nil
+}
+
+// WireGrantTagPermissions wires grant-tag-permissions.
+func WireGrantTagPermissions(s *steprun.Step) (steprun.Handler, error) {
+	workflowRole := s.Env.String(EnvWorkflowRoleARN)
+	var analysts, configured []string
+	s.Env.JSON(EnvAnalystARNs, &analysts)
+	s.Env.JSON(EnvConfiguredAnalystARNs, &configured)
+	var workflowTag, analystTag config.TagRef
+	s.Env.JSON(EnvWorkflowTag, &workflowTag)
+	s.Env.JSON(EnvAnalystTag, &analystTag)
+	cfg, err := s.AWSConfig()
+	if err != nil {
+		return nil, err
+	}
+	return steprun.Typed(s.Name, Handler(s.Name, &GrantTagPermissions{
+		LF:         lf.NewFromConfig(cfg),
+		Principals: NewPrincipals(iam.NewFromConfig(cfg), workflowRole),
+		Retry:      awsretry.Default(),
+		Grants:     AccessGrants(workflowRole, workflowTag, analysts, analystTag, configured...),
+	}, s.Log)), nil
+}
+
+// WireTagOutput wires tag-output.
+func WireTagOutput(s *steprun.Step) (steprun.Handler, error) {
+	database := s.Env.String(EnvDatabaseName)
+	crawler := s.Env.String(EnvOutputCrawler)
+	var tag config.TagRef
+	s.Env.JSON(EnvAnalystTag, &tag)
+	cfg, err := s.AWSConfig()
+	if err != nil {
+		return nil, err
+	}
+	return steprun.Typed(s.Name, TagOutputHandler(&TagOutput{
+		LF:       lf.NewFromConfig(cfg),
+		Retry:    awsretry.Default(),
+		Database: database,
+		Tag:      tag,
+	}, crawler, s.Log)), nil
+}
+
+// WireCleanupLakeFormation wires cleanup-lake-formation, the handler of the
+// stack-delete custom resource: cfn.LambdaWrap answers CloudFormation at the
+// event's ResponseURL.
+func WireCleanupLakeFormation(s *steprun.Step) (steprun.Handler, error) {
+	cfg, err := s.AWSConfig()
+	if err != nil {
+		return nil, err
+	}
+	cleanup := &StackCleanup{LF: lf.NewFromConfig(cfg), Retry: awsretry.Default(), Log: s.Log}
+	return steprun.Typed(s.Name, cfn.LambdaWrap(cleanup.Handler)), nil
+}

@@ -1,0 +1,38 @@
+package preflight
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
+	"github.com/lakeforge/lakeforge/pkg/steprun"
+)
+
+// WireTestConnection wires test-connection: what its main.go runs at cold
+// start and what the template contract test starts with the template's
+// environment.
+func WireTestConnection(s *steprun.Step) (steprun.Handler, error) {
+	connection := s.Env.String(stepcontract.EnvConnectionName)
+	stackName := s.Env.String(stepcontract.EnvStackName)
+	freeIPs := s.Env.Int(stepcontract.EnvRequiredFreeIPs)
+	repair := s.Env.Bool(stepcontract.EnvRepair, false)
+	cfg, err := s.AWSConfig()
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{
+		Checker: &Checker{
+			EC2:             ec2.NewFromConfig(cfg),
+			Secrets:         secretsmanager.NewFromConfig(cfg),
+			Glue:            glue.NewFromConfig(cfg),
+			Region:          cfg.Region,
+			StackName:       stackName,
+			Repair:          repair,
+			RequiredFreeIPs: freeIPs,
+			Log:             s.Log,
+		},
+		ConnectionName: connection,
+	}
+	return steprun.Typed(s.Name, h.Handle), nil
+}

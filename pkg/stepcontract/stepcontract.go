@@ -1,0 +1,142 @@
+// Package stepcontract is the contract between the CDK stack and the step
+// Lambdas, defined once for both sides: the folder name of every step
+// function, the name of every environment variable the stack sets and a
+// step reads, the one encoding of structured values in those variables,
+// and the ASL placeholder of each function's ARN.
+//
+// The template contract test (infra/stack) starts every step's real wiring
+// with exactly the environment of the synthesized template, so a name or
+// an encoding that differs between the two sides fails a test.
+package stepcontract
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// Step functions, by folder under functions/.
+const (
+	ConfigureLakeFormation = "configure-lake-formation"
+	EnsureLFTags           = "ensure-lf-tags"
+	RegisterLocation       = "register-location"
+	EnsureDatabase         = "ensure-database"
+	GrantTagPermissions    = "grant-tag-permissions"
+	TagOutput              = "tag-output"
+	TestConnection         = "test-connection"
+	StartImport            = "start-import"
+	GetImportStatus        = "get-import-status"
+	VerifyQuery            = "verify-query"
+	// CleanupLakeFormation is no pipeline step: the handler of the custom
+	// resource whose deletion, with the stack, cleans up Lake Formation.
+	CleanupLakeFormation = "cleanup-lake-formation"
+)
+
+// Functions lists every step function, in the order the pipeline runs them.
+var Functions = []string{
+	ConfigureLakeFormation, EnsureLFTags, RegisterLocation, EnsureDatabase, GrantTagPermissions,
+	TestConnection, StartImport, GetImportStatus, TagOutput, VerifyQuery, CleanupLakeFormation,
+}
+
+// Environment variables. Structured values (lists, objects) are JSON
+// (Encode); scalars are plain strings, numbers and "true"/"false".
+const (
+	// EnvAdmins is a JSON array of the configured administrators
+	// (personas.admins.principalArns) that ConfigureLakeFormation makes
+	// data lake administrators; may be [].
+	EnvAdmins = "LF_ADMIN_ARNS"
+	// EnvOwnAdmins is a JSON array of the stack's own roles that are data
+	// lake administrators (admin role, access-model roles, the cleanup's):
+	// never dropped; the stack-delete cleanup removes exactly them.
+	EnvOwnAdmins = "LF_OWN_ADMIN_ARNS"
+	// EnvAccountSettings is lakeFormation.accountSettings: "manage" or "leave".
+	EnvAccountSettings = "LF_ACCOUNT_SETTINGS"
+	// EnvTagPermissions is the LF-tag permissions EnsureLFTags grants, as
+	// JSON [{"principal":..,"tag":{"key":..,"value":..},"permissions":[..]}].
+	EnvTagPermissions = "LF_TAG_PERMISSIONS_JSON"
+	// EnvConfiguredAnalystARNs is the part of EnvAnalystARNs from
+	// personas.analysts.principalArns (errors name that setting); may be [].
+	EnvConfiguredAnalystARNs = "CONFIGURED_ANALYST_ARNS"
+	// EnvTags is the LF-tag ontology as JSON: {"key": ["value", ...]}.
+	EnvTags = "LF_TAGS_JSON"
+	// EnvLocationARN is the S3 ARN of the lake prefix to register.
+	EnvLocationARN = "LAKE_LOCATION_ARN"
+	// EnvLocationRoleARN is the role the registration must use: Lake
+	// Formation's service-linked role in this account.
+	EnvLocationRoleARN = "LAKE_LOCATION_ROLE_ARN"
+	// EnvWorkflowRoleARN is the Glue workflow role.
+	EnvWorkflowRoleARN = "WORKFLOW_ROLE_ARN"
+	// EnvDatabaseName is the Glue database the import writes.
+	EnvDatabaseName = "DATABASE_NAME"
+	// EnvSourceDatabaseName is the Glue database the source crawler writes
+	// (table definitions of the source, no data).
+	EnvSourceDatabaseName = "SOURCE_DATABASE_NAME"
+	// EnvDatabaseLocation is the database's s3:// location (the lake prefix).
+	EnvDatabaseLocation = "DATABASE_LOCATION_URI"
+	// EnvWorkflowTag and EnvAnalystTag are LF-tags as JSON {"key":..,"value":..}.
+	EnvWorkflowTag = "WORKFLOW_LF_TAG"
+	EnvAnalystTag  = "ANALYST_LF_TAG"
+	// EnvAnalystARNs is a JSON array of analyst principal ARNs (may be []).
+	EnvAnalystARNs = "ANALYST_ARNS"
+	// EnvOutputCrawler is the crawler whose success events TagOutput accepts.
+	EnvOutputCrawler = "OUTPUT_CRAWLER_NAME"
+
+	// EnvWorkflowName is the Glue import workflow StartImport starts and
+	// GetImportStatus follows.
+	EnvWorkflowName = "WORKFLOW_NAME"
+	// EnvWaitTimeoutMinutes bounds the wait for one import run.
+	EnvWaitTimeoutMinutes = "WAIT_TIMEOUT_MINUTES"
+
+	// EnvConnectionName is the Glue connection TestConnection checks.
+	EnvConnectionName = "LAKEFORGE_CONNECTION_NAME"
+	// EnvStackName tags what repair mode creates.
+	EnvStackName = "LAKEFORGE_STACK_NAME"
+	// EnvRequiredFreeIPs is the free addresses the connection's subnet needs.
+	EnvRequiredFreeIPs = "LAKEFORGE_REQUIRED_FREE_IPS"
+	// EnvRepair is "true" when TestConnection may add missing network pieces.
+	EnvRepair = "LAKEFORGE_REPAIR"
+
+	// EnvLakeBucket is the lake bucket, where the import writes its manifests.
+	EnvLakeBucket = "LAKE_BUCKET"
+	// EnvRunsPrefix is the key prefix of the import manifests.
+	EnvRunsPrefix = "RUNS_PREFIX"
+	// EnvTablePrefix is the output crawler's table prefix (may be empty).
+	EnvTablePrefix = "TABLE_PREFIX"
+	// EnvWorkgroup is the Athena workgroup VerifyQuery queries in.
+	EnvWorkgroup = "WORKGROUP"
+	// EnvAnalystRoleARN is the role VerifyQuery assumes to query.
+	EnvAnalystRoleARN = "ANALYST_ROLE_ARN"
+	// EnvMetricNamespace is where VerifyQuery publishes its figures.
+	EnvMetricNamespace = "METRIC_NAMESPACE"
+	// EnvRowCountTolerance is the fraction by which counts may differ.
+	EnvRowCountTolerance = "ROW_COUNT_TOLERANCE"
+)
+
+// Encode is the one encoding of structured values (lists, objects) in a
+// step's environment: JSON. The stack writes with it; a step reads with
+// lambdaenv.Reader.JSON.
+func Encode(v any) string {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		panic("stepcontract.Encode: " + err.Error()) // plain values always marshal
+	}
+	return string(raw)
+}
+
+// FunctionArnPlaceholder is the name of the ASL placeholder for a step
+// function's ARN, ${<Pascal>FunctionArn}: "register-location" gives
+// "RegisterLocationFunctionArn". Each dash-separated word is capitalised and
+// nothing else changes, so "ensure-lf-tags" gives "EnsureLfTagsFunctionArn"
+// (the state is EnsureLFTags; the placeholder follows the folder name).
+func FunctionArnPlaceholder(function string) string {
+	return Pascal(function) + "FunctionArn"
+}
+
+// Pascal turns a folder name into the PascalCase of construct ids and
+// placeholders: "register-location" -> "RegisterLocation".
+func Pascal(name string) string {
+	var b strings.Builder
+	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '-' || r == '_' }) {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
