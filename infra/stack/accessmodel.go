@@ -2,6 +2,9 @@ package stack
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -62,6 +65,18 @@ func (s *Stack) addAccessModel() {
 		Actions:   jsii.Strings("glue:GetDatabase"),
 		Resources: jsii.Strings(glueARN("catalog"), glueARN("database/"+cfg.Database.Name)),
 	})
+	// Lake Formation answers "Invalid principal" both for a principal
+	// created moments ago and for one that is gone; the steps ask IAM which
+	// (and ConfigureLakeFormation drops administrators IAM says are gone).
+	readPrincipals := func(users bool) awsiam.PolicyStatement {
+		actions, resources := []string{"iam:GetRole"}, []string{iamARN("role/*")}
+		if users {
+			actions, resources = append(actions, "iam:GetUser"), append(resources, iamARN("user/*"))
+		}
+		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("AskIAMWhetherPrincipalsExist"), Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...),
+		})
+	}
 	// Each step retries eventual-consistency conditions for up to 2 minutes
 	// (awsretry.DefaultBudget); the timeout leaves room for the calls.
 	timeout := awscdk.Duration_Minutes(jsii.Number(4))
@@ -69,19 +84,24 @@ func (s *Stack) addAccessModel() {
 
 	configure := s.addStep(&StepFunctionProps{
 		Name:        "configure-lake-formation",
-		Description: "lakeforge: data lake admins, empty default permissions, no CREATE_DATABASE for IAM_ALLOWED_PRINCIPALS",
-		Environment: map[string]*string{},
+		Description: "lakeforge: data lake admins (stale ones dropped); with lakeFormation.accountSettings manage, empty default permissions and no CREATE_DATABASE for IAM_ALLOWED_PRINCIPALS",
+		Environment: map[string]*string{
+			lakeformation.EnvAdmins:          jsii.String(stepcontract.Encode(nonNil(cfg.Personas.Admins.PrincipalARNs))),
+			lakeformation.EnvAccountSettings: jsii.String(cfg.LakeFormation.AccountSettings),
+		},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("ConvergeDataLakeSettings", "lakeformation:GetDataLakeSettings", "lakeformation:PutDataLakeSettings", "lakeformation:ListPermissions", "lakeformation:RevokePermissions"),
+			readPrincipals(true),
 		},
 		Timeout: timeout,
 	})
-	s.addStep(&StepFunctionProps{
+	ensureTags := s.addStep(&StepFunctionProps{
 		Name:        "ensure-lf-tags",
-		Description: "lakeforge: create missing LF-tag keys and values (never deletes)",
+		Description: "lakeforge: create missing LF-tag keys and values (never deletes); ASSOCIATE for the roles that assign them",
 		Environment: map[string]*string{lakeformation.EnvTags: jsii.String(mustJSON(cfg.LFTags.Tags))},
 		Statements: []awsiam.PolicyStatement{
-			lfStatement("ConvergeLFTags", "lakeformation:GetLFTag", "lakeformation:CreateLFTag", "lakeformation:UpdateLFTag"),
+			lfStatement("ConvergeLFTags", "lakeformation:GetLFTag", "lakeformation:CreateLFTag", "lakeformation:UpdateLFTag", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
+			readPrincipals(false),
 		},
 		Timeout: timeout,
 	})
@@ -137,13 +157,15 @@ func (s *Stack) addAccessModel() {
 		Name:        "grant-tag-permissions",
 		Description: "lakeforge: LF-tag grants for the workflow role and the analysts",
 		Environment: map[string]*string{
-			lakeformation.EnvWorkflowRoleARN: s.WorkflowRole.RoleArn(),
-			lakeformation.EnvAnalystARNs:     jsii.String(stepcontract.Encode(derefAll(s.AnalystPrincipalARNs()))),
-			lakeformation.EnvWorkflowTag:     jsii.String(workflowTag),
-			lakeformation.EnvAnalystTag:      jsii.String(analystTag),
+			lakeformation.EnvWorkflowRoleARN:       s.WorkflowRole.RoleArn(),
+			lakeformation.EnvAnalystARNs:           jsii.String(stepcontract.Encode(derefAll(s.AnalystPrincipalARNs()))),
+			lakeformation.EnvConfiguredAnalystARNs: jsii.String(stepcontract.Encode(nonNil(cfg.Personas.Analysts.PrincipalARNs))),
+			lakeformation.EnvWorkflowTag:           jsii.String(workflowTag),
+			lakeformation.EnvAnalystTag:            jsii.String(analystTag),
 		},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("ConvergeTagGrants", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
+			readPrincipals(true),
 		},
 		Timeout: timeout,
 	})
@@ -162,17 +184,34 @@ func (s *Stack) addAccessModel() {
 		Timeout: timeout,
 	})
 
+	// On stack delete, the cleanup revokes the stack's roles' grants and
+	// removes them from the administrators (it is one itself: revoking
+	// needs admin rights).
+	s.addStep(&StepFunctionProps{
+		Name:        CleanupFunction,
+		Description: "lakeforge: on stack delete, revoke the Lake Formation grants of the stack's roles and remove them from the data lake administrators",
+		Environment: map[string]*string{},
+		Statements: []awsiam.PolicyStatement{
+			lfStatement("CleanUpOnStackDelete", "lakeformation:GetDataLakeSettings", "lakeformation:PutDataLakeSettings", "lakeformation:ListPermissions", "lakeformation:RevokePermissions"),
+		},
+		Timeout: timeout,
+	})
+
 	// The configured admins and every access-model role become data lake
 	// administrators: they grant, tag, register and create the database.
-	admins := derefAll(s.AdminPrincipalARNs())
-	for _, name := range AccessModelSteps {
-		admins = append(admins, *s.Steps[name].Role().RoleArn())
-	}
-	configure.Function().AddEnvironment(jsii.String(lakeformation.EnvAdmins), jsii.String(stepcontract.Encode(admins)), nil)
+	// The stack's own roles are listed apart: never dropped, and removed
+	// from the administrators when the stack is deleted.
+	configure.Function().AddEnvironment(jsii.String(lakeformation.EnvOwnAdmins), jsii.String(stepcontract.Encode(s.OwnAdminARNs())), nil)
+	// The tagging roles need ASSOCIATE on tags they did not create, the
+	// granting role GRANT_WITH_LF_TAG_EXPRESSION.
+	tagPermissions := lakeformation.TagPermissionsFor(*s.Steps["ensure-database"].Role().RoleArn(), *s.Steps["tag-output"].Role().RoleArn(),
+		*s.Steps["grant-tag-permissions"].Role().RoleArn(), cfg.LFTags.Workflow, cfg.LFTags.Analyst)
+	ensureTags.Function().AddEnvironment(jsii.String(lakeformation.EnvTagPermissions), jsii.String(mustJSON(tagPermissions)), nil)
+	s.addLakeFormationCleanup()
 
 	// The suppressions go on the step's construct: its inline Policy is a
 	// sibling of its Role.
-	for _, name := range AccessModelSteps {
+	for _, name := range append(slices.Clone(AccessModelSteps), CleanupFunction) {
 		cdknag.NagSuppressions_AddResourceSuppressions(s.Steps[name].Role().Node().Scope(), &[]*cdknag.NagPackSuppression{
 			{
 				Id:        jsii.String("AwsSolutions-IAM5"),
@@ -181,11 +220,73 @@ func (s *Stack) addAccessModel() {
 			},
 			{
 				Id:        jsii.String("AwsSolutions-IAM5"),
+				Reason:    jsii.String("iam:GetRole and iam:GetUser read any role or user of the account: the principals the step asks about (administrators and analysts configured or found in the Lake Formation settings) are not known at synth. Read-only, and only to tell a deleted principal from a new one."),
+				AppliesTo: &[]any{"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*", "Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*"},
+			},
+			{
+				Id:        jsii.String("AwsSolutions-IAM5"),
 				Reason:    jsii.String("The function writes log streams (named by the Lambda service) only in its own log group."),
 				AppliesTo: &[]any{map[string]any{"regex": "/^Resource::<Step" + pascal(name) + "Logs[0-9A-F]+\\.Arn>:\\*$/"}},
 			},
 		}, jsii.Bool(true))
 	}
+}
+
+// OwnAdminARNs are the stack's own roles among the data lake administrators:
+// the admin role (when the stack creates it) and the access-model roles.
+func (s *Stack) OwnAdminARNs() []string {
+	var own []string
+	if s.AdminRole != nil {
+		own = append(own, *s.AdminRole.RoleArn())
+	}
+	for _, name := range append(slices.Clone(AccessModelSteps), CleanupFunction) {
+		own = append(own, *s.Steps[name].Role().RoleArn())
+	}
+	return own
+}
+
+// CleanupFunction is the stack-delete cleanup of Lake Formation.
+const CleanupFunction = stepcontract.CleanupLakeFormation
+
+// addLakeFormationCleanup adds the custom resource whose deletion (with the
+// stack, before the roles it names: it refers to them) runs the cleanup.
+// The roles of the access model, the cleanup itself, the workflow role and
+// the personas' roles are the stack's: CloudFormation deletes them, and
+// Lake Formation would keep their grants and admin entries as stale ones.
+func (s *Stack) addLakeFormationCleanup() {
+	roles := s.OwnAdminARNs()
+	roles = append(roles, *s.WorkflowRole.RoleArn())
+	if s.AnalystRole != nil {
+		roles = append(roles, *s.AnalystRole.RoleArn())
+	}
+	cfg := s.Config
+	kept := fmt.Sprintf("catalog databases %s and %s, LF-tags %s, the registration of %s, and grants to principals the stack does not own",
+		cfg.Database.Name, cfg.Names().SourceDatabase, strings.Join(cfg.LFTags.Keys(), ", "), *s.LakeLocationARN())
+	fn := s.Steps[CleanupFunction]
+	cr := awscdk.NewCustomResource(s.Stack, jsii.String("LakeFormationCleanup"), &awscdk.CustomResourceProps{
+		ServiceToken: fn.Function().FunctionArn(),
+		ResourceType: jsii.String("Custom::LakeFormationCleanup"),
+		Properties: &map[string]any{
+			lakeformation.CleanupRoleARNsProperty: roles,
+			lakeformation.CleanupKeptProperty:     kept,
+		},
+	})
+	// Its function, role, policy and log group must outlive it: the policy
+	// is not referenced, so say so.
+	cr.Node().AddDependency(fn.Role().Node().Scope())
+}
+
+// iamARN is the ARN of an IAM resource of the stack's account.
+func iamARN(resource string) string {
+	return "arn:" + *awscdk.Aws_PARTITION() + ":iam::" + *awscdk.Aws_ACCOUNT_ID() + ":" + resource
+}
+
+// nonNil is list, or an empty list: it encodes as [], never null.
+func nonNil(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
 }
 
 func derefAll(in []*string) []string {

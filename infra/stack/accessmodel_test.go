@@ -34,15 +34,50 @@ func TestAccessModelFunctionsAndEnvironment(t *testing.T) {
 	}
 
 	// ConfigureLakeFormation makes the admin role and all six access-model
-	// roles data lake admins.
-	admins, _ := json.Marshal(envOf("configure-lake-formation")[lakeformation.EnvAdmins])
+	// roles data lake admins: the stack's own, never dropped.
+	cl := envOf("configure-lake-formation")
+	admins, _ := json.Marshal(cl[lakeformation.EnvOwnAdmins])
+	roleRef := func(name string) string {
+		return *st.Stack.GetLogicalId(st.Stack.Steps[name].Role().Node().DefaultChild().(awscdk.CfnElement))
+	}
 	wantRefs := []string{*st.Stack.GetLogicalId(st.Stack.AdminRole.Node().DefaultChild().(awscdk.CfnElement))}
 	for _, name := range AccessModelSteps {
-		wantRefs = append(wantRefs, *st.Stack.GetLogicalId(st.Stack.Steps[name].Role().Node().DefaultChild().(awscdk.CfnElement)))
+		wantRefs = append(wantRefs, roleRef(name))
 	}
 	for _, ref := range wantRefs {
 		if !strings.Contains(string(admins), `"`+ref+`"`) {
 			t.Errorf("LF admins %s do not include %s", admins, ref)
+		}
+	}
+	if cl[lakeformation.EnvAccountSettings] != "manage" {
+		t.Errorf("account settings env = %v; the shipped configuration manages them", cl[lakeformation.EnvAccountSettings])
+	}
+	// issue 8 defect 2: EnsureLFTags grants ASSOCIATE on the workflow tag
+	// to EnsureDatabase's role and on the analyst tag to TagOutput's, and
+	// GRANT_WITH_LF_TAG_EXPRESSION on both to GrantTagPermissions' role.
+	perms := jsonOf(t, envOf("ensure-lf-tags")[lakeformation.EnvTagPermissions])
+	for _, want := range []struct{ role, tag, perm string }{
+		{"ensure-database", cfg.LFTags.Workflow.Key, "ASSOCIATE"},
+		{"tag-output", cfg.LFTags.Analyst.Key, "ASSOCIATE"},
+		{"grant-tag-permissions", cfg.LFTags.Workflow.Key, "GRANT_WITH_LF_TAG_EXPRESSION"},
+		{"grant-tag-permissions", cfg.LFTags.Analyst.Key, "GRANT_WITH_LF_TAG_EXPRESSION"},
+	} {
+		// The JSON is joined around the role's Fn::GetAtt: the role's
+		// reference is followed by its tag and permissions.
+		i := strings.Index(perms, `"`+roleRef(want.role)+`"`)
+		if i < 0 {
+			t.Errorf("tag permissions %s name no %s role", perms, want.role)
+			continue
+		}
+		rest := perms[i:]
+		found := false
+		for _, part := range strings.Split(rest, `"principal`) {
+			if strings.Contains(part, `\"key\":\"`+want.tag+`\"`) && strings.Contains(part, want.perm) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("tag permissions %s do not grant %s on %s to the %s role", perms, want.perm, want.tag, want.role)
 		}
 	}
 
@@ -114,4 +149,63 @@ func stringOf(v any) string {
 	}
 	raw, _ := json.Marshal(v)
 	return string(raw)
+}
+
+// TestLakeFormationCleanupOnStackDelete: the stack's deletion runs the
+// cleanup (issue 8 defect 3, issue 13 lifecycle) with every role the stack
+// owns, before CloudFormation deletes the roles, the cleanup's function and
+// its policy.
+func TestLakeFormationCleanupOnStackDelete(t *testing.T) {
+	st := synth(t, shippedConfig(t))
+	crs := st.resources("Custom::LakeFormationCleanup")
+	if len(crs) != 1 {
+		t.Fatalf("%d cleanup custom resources; want 1", len(crs))
+	}
+	var cr map[string]any
+	for _, r := range crs {
+		cr = r
+	}
+	props := cr["Properties"].(map[string]any)
+	fn := st.Stack.Steps[CleanupFunction]
+	fnID := *st.Stack.GetLogicalId(fn.Function().Node().DefaultChild().(awscdk.CfnElement))
+	if token := jsonOf(t, props["ServiceToken"]); !strings.Contains(token, `"`+fnID+`"`) || !strings.Contains(token, "Fn::GetAtt") {
+		t.Errorf("ServiceToken %s is not the cleanup function %s", token, fnID)
+	}
+	roles := jsonOf(t, props[lakeformation.CleanupRoleARNsProperty])
+	ref := func(c awscdk.CfnElement) string { return *st.Stack.GetLogicalId(c) }
+	want := []string{
+		ref(st.Stack.AdminRole.Node().DefaultChild().(awscdk.CfnElement)),
+		ref(st.Stack.AnalystRole.Node().DefaultChild().(awscdk.CfnElement)),
+		ref(st.Stack.WorkflowRole.Node().DefaultChild().(awscdk.CfnElement)),
+	}
+	for _, name := range append(append([]string{}, AccessModelSteps...), CleanupFunction) {
+		want = append(want, ref(st.Stack.Steps[name].Role().Node().DefaultChild().(awscdk.CfnElement)))
+	}
+	for _, id := range want {
+		if !strings.Contains(roles, `"`+id+`"`) {
+			t.Errorf("cleanup roles %s do not include %s", roles, id)
+		}
+	}
+	// The cleanup's own policy is not referenced by the custom resource:
+	// an explicit dependency keeps it until the cleanup has run.
+	deps := jsonOf(t, cr["DependsOn"])
+	policyFound := false
+	for id, p := range st.resources("AWS::IAM::Policy") {
+		if strings.Contains(jsonOf(t, p["Properties"].(map[string]any)["Roles"]), `"`+ref(fn.Role().Node().DefaultChild().(awscdk.CfnElement))+`"`) {
+			policyFound = true
+			if !strings.Contains(deps, `"`+id+`"`) {
+				t.Errorf("cleanup custom resource DependsOn %s lacks its function's policy %s", deps, id)
+			}
+		}
+	}
+	if !policyFound {
+		t.Error("no policy attached to the cleanup role")
+	}
+	// The cleanup revokes grants, which needs admin rights: it is one of
+	// the stack's own administrators.
+	cl := st.resource(t, *st.Stack.GetLogicalId(st.Stack.Steps["configure-lake-formation"].Function().Node().DefaultChild().(awscdk.CfnElement)))
+	own := jsonOf(t, cl["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)[lakeformation.EnvOwnAdmins])
+	if !strings.Contains(own, `"`+ref(fn.Role().Node().DefaultChild().(awscdk.CfnElement))+`"`) {
+		t.Errorf("own admins %s do not include the cleanup role", own)
+	}
 }

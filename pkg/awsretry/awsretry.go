@@ -48,6 +48,10 @@ type Policy struct {
 	// DeadlineMargin is kept free before the context's deadline, so a
 	// Lambda still returns its TransientError before it times out.
 	DeadlineMargin time.Duration
+	// CheckAfter is how long a condition must persist before DoChecked asks
+	// its check whether the condition can still clear (a principal that
+	// does not exist answers "Invalid principal" forever).
+	CheckAfter time.Duration
 
 	Sleep func(ctx context.Context, d time.Duration) error
 	Now   func() time.Time
@@ -60,13 +64,30 @@ type Policy struct {
 // Default is the policy the step Lambdas use: 1 s doubling to 15 s, with
 // equal jitter, for up to DefaultBudget.
 func Default() Policy {
-	return Policy{Budget: DefaultBudget, BaseDelay: time.Second, MaxDelay: 15 * time.Second, DeadlineMargin: 10 * time.Second}
+	return Policy{Budget: DefaultBudget, BaseDelay: time.Second, MaxDelay: 15 * time.Second, DeadlineMargin: 10 * time.Second, CheckAfter: DefaultCheckAfter}
 }
+
+// DefaultCheckAfter is how long Default waits before DoChecked's check: IAM
+// changes usually reach Lake Formation within seconds, and the check itself
+// (an IAM read) is cheap.
+const DefaultCheckAfter = 15 * time.Second
+
+// Check is asked, once, whether a condition that persisted for CheckAfter
+// can still clear: it returns nil to keep retrying, or the error to end with
+// (typically a *steperr.ConfigError naming a principal that does not exist).
+type Check func(ctx context.Context, condition string, err error) error
 
 // Do calls call until it succeeds, fails with something other than an
 // eventual-consistency condition (returned unchanged), or the budget runs out
 // (a *steperr.TransientError for op that wraps the last error).
 func (p Policy) Do(ctx context.Context, op string, call func(context.Context) error) error {
+	return p.DoChecked(ctx, op, call, nil)
+}
+
+// DoChecked is Do that calls check once when an eventual-consistency
+// condition has persisted for CheckAfter (or when the budget runs out
+// first); a non-nil answer from check ends the retries with that error.
+func (p Policy) DoChecked(ctx context.Context, op string, call func(context.Context) error, check Check) error {
 	now, sleep, rnd, log := p.Now, p.Sleep, p.Rand, p.Log
 	if now == nil {
 		now = time.Now
@@ -96,7 +117,14 @@ func (p Policy) Do(ctx context.Context, op string, call func(context.Context) er
 		}
 		delay := p.delay(attempt, rnd)
 		waited := now().Sub(start)
-		if now().Add(delay).After(deadline) {
+		outOfTime := now().Add(delay).After(deadline)
+		if check != nil && (waited >= p.CheckAfter || outOfTime) {
+			if cerr := check(ctx, condition, err); cerr != nil {
+				return cerr
+			}
+			check = nil
+		}
+		if outOfTime {
 			return &steperr.TransientError{Op: op, Err: err, Waited: waited.Round(time.Second).String()}
 		}
 		log.Info("retrying after an eventual-consistency condition", "op", op, "condition", condition, "attempt", attempt+1, "delay", delay.String(), "error", err.Error())

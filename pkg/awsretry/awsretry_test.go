@@ -139,3 +139,56 @@ func TestJitterStaysWithinBackoff(t *testing.T) {
 		}
 	}
 }
+
+func TestDoCheckedAsksOnceAfterTheConditionPersists(t *testing.T) {
+	invalid := apiErr("InvalidInputException", "Invalid principal arn:aws:iam::123456789012:role/gone")
+	t.Run("check ends the retries with its error", func(t *testing.T) {
+		clock := &fakeClock{now: time.Unix(0, 0)}
+		start := clock.now
+		var askedAt []time.Duration
+		gone := &steperr.ConfigError{Field: "personas.analysts.principalArns", Value: "arn:aws:iam::123456789012:role/gone", Fix: "does not exist"}
+		calls := 0
+		err := clock.policy().DoChecked(context.Background(), "op", func(context.Context) error { calls++; return invalid },
+			func(_ context.Context, condition string, err error) error {
+				askedAt = append(askedAt, clock.now.Sub(start))
+				if condition != "principal not yet visible" || err != invalid {
+					t.Errorf("check got %q, %v", condition, err)
+				}
+				return gone
+			})
+		var ce *steperr.ConfigError
+		if !errors.As(err, &ce) || ce != gone {
+			t.Fatalf("err = %v (%T); want the check's ConfigError", err, err)
+		}
+		if len(askedAt) != 1 || askedAt[0] < DefaultCheckAfter || askedAt[0] > DefaultBudget/2 {
+			t.Fatalf("check asked at %v; want once, after %v and well before the %v budget", askedAt, DefaultCheckAfter, DefaultBudget)
+		}
+	})
+	t.Run("nil from the check keeps retrying until the budget", func(t *testing.T) {
+		clock := &fakeClock{now: time.Unix(0, 0)}
+		asked := 0
+		err := clock.policy().DoChecked(context.Background(), "op", func(context.Context) error { return invalid },
+			func(context.Context, string, error) error { asked++; return nil })
+		var te *steperr.TransientError
+		if !errors.As(err, &te) || asked != 1 {
+			t.Fatalf("err = %v, asked %d times; want TransientError after one check", err, asked)
+		}
+	})
+	t.Run("a condition that clears quickly is never checked", func(t *testing.T) {
+		clock := &fakeClock{now: time.Unix(0, 0)}
+		calls := 0
+		err := clock.policy().DoChecked(context.Background(), "op", func(context.Context) error {
+			calls++
+			if calls < 3 {
+				return invalid
+			}
+			return nil
+		}, func(context.Context, string, error) error {
+			t.Fatal("checked a condition that cleared within seconds")
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -21,6 +21,7 @@ type Config struct {
 	Database      DatabaseConfig      `json:"database"`
 	LFTags        LFTagsConfig        `json:"lfTags"`
 	Personas      PersonasConfig      `json:"personas"`
+	LakeFormation LakeFormationConfig `json:"lakeFormation"`
 	Source        SourceConfig        `json:"source"`
 	Network       NetworkConfig       `json:"network"`
 	Import        ImportConfig        `json:"import"`
@@ -83,6 +84,22 @@ func (c LFTagsConfig) Keys() []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Values of LakeFormationConfig.AccountSettings.
+const (
+	AccountSettingsManage = "manage"
+	AccountSettingsLeave  = "leave"
+)
+
+// LakeFormationConfig is how far lakeforge reaches into the account's Lake
+// Formation settings.
+type LakeFormationConfig struct {
+	// AccountSettings "manage" makes every run empty the account-wide
+	// default permissions for new databases and tables and revoke
+	// IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on the catalog (undoing anyone
+	// else's change, which the run reports); "leave" never touches them.
+	AccountSettings string `json:"accountSettings"`
 }
 
 // PersonaConfig describes one Lake Formation persona (admins or analysts).
@@ -259,7 +276,8 @@ func Default() Config {
 			Admins:   PersonaConfig{CreateRole: true, GroupName: "dl_admins"},
 			Analysts: PersonaConfig{CreateRole: true, GroupName: "dl_users"},
 		},
-		Source: SourceConfig{Engine: EnginePostgreSQL, Port: 5432},
+		LakeFormation: LakeFormationConfig{AccountSettings: AccountSettingsManage},
+		Source:        SourceConfig{Engine: EnginePostgreSQL, Port: 5432},
 		Import: ImportConfig{
 			Mode:                  ModeSnapshot,
 			SnapshotRetentionDays: 7,

@@ -94,6 +94,7 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"not cron or rate", set("schedule", "expression", "daily at 9"), "lakeforge.schedule.expression", "cron("},
 		{"unknown time zone", set("schedule", "timeZone", "Mars/Olympus_Mons"), "lakeforge.schedule.timeZone", "IANA"},
 		{"upper-case database", set("database", "name", "Kthr01"), "lakeforge.database.name", "lower-case"},
+		{"account settings neither manage nor leave", set("lakeFormation", "accountSettings", "yes"), "lakeforge.lakeFormation.accountSettings", `"leave"`},
 		{"hyphen in database", set("database", "name", "kthr-01"), "lakeforge.database.name", "Athena"},
 		{"lake database is the source crawler's", set("database", "name", "lakeforge_source"), "lakeforge.database.name", "source crawler's database"},
 		{"LF-tag key too long", func(c map[string]any) {

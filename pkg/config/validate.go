@@ -110,6 +110,9 @@ func (c Config) Validate() error {
 	c.validateDatabase(v)
 	c.validateLFTags(v)
 	c.validatePersonas(v)
+	if s := c.LakeFormation.AccountSettings; s != AccountSettingsManage && s != AccountSettingsLeave {
+		v.add("lakeFormation.accountSettings", s, `"manage" (lakeforge owns the account-wide default permissions and IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE) or "leave" (you do)`)
+	}
 	c.validateSource(v)
 	c.validateNetwork(v)
 	c.validateImport(v)

@@ -34,6 +34,7 @@ type TagsAPI interface {
 	GetLFTag(ctx context.Context, in *lf.GetLFTagInput, optFns ...func(*lf.Options)) (*lf.GetLFTagOutput, error)
 	CreateLFTag(ctx context.Context, in *lf.CreateLFTagInput, optFns ...func(*lf.Options)) (*lf.CreateLFTagOutput, error)
 	UpdateLFTag(ctx context.Context, in *lf.UpdateLFTagInput, optFns ...func(*lf.Options)) (*lf.UpdateLFTagOutput, error)
+	GrantAPI
 }
 
 // LocationAPI is what RegisterLocation calls.

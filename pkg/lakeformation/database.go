@@ -39,6 +39,20 @@ type EnsureDatabase struct {
 	Tag        config.TagRef
 }
 
+// descriptionPrefix starts the description of every database lakeforge
+// creates: the record that an earlier deployment made it.
+const descriptionPrefix = "lakeforge: "
+
+// s3Bucket is the bucket of an s3:// URI.
+func s3Bucket(uri string) (string, bool) {
+	rest, ok := strings.CutPrefix(uri, "s3://")
+	if !ok {
+		return "", false
+	}
+	bucket, _, _ := strings.Cut(rest, "/")
+	return bucket, bucket != ""
+}
+
 // catalogDatabase is one database EnsureDatabase converges.
 type catalogDatabase struct {
 	name string
@@ -57,8 +71,8 @@ func (d *EnsureDatabase) Run(ctx context.Context) ([]string, error) {
 	}
 	var changes []string
 	for _, db := range []catalogDatabase{
-		{name: d.Name, location: d.LocationURI, description: "lakeforge: tables imported from the source database"},
-		{name: d.SourceName, description: "lakeforge: source table definitions from the JDBC crawler (no data)"},
+		{name: d.Name, location: d.LocationURI, description: descriptionPrefix + "tables imported from the source database"},
+		{name: d.SourceName, description: descriptionPrefix + "source table definitions from the JDBC crawler (no data)"},
 	} {
 		c, err := d.ensure(ctx, db)
 		changes = append(changes, c...)
@@ -130,6 +144,17 @@ func checkLocation(want catalogDatabase, db *gluetypes.Database) error {
 	}
 	if have == "" {
 		have = "(no location)"
+	}
+	if db != nil && strings.HasPrefix(aws.ToString(db.Description), descriptionPrefix) {
+		if bucket, ok := s3Bucket(have); ok {
+			// A destroyed deployment kept its bucket and this database;
+			// the new deployment has another bucket. Moving the database
+			// would leave its tables pointing at the old bucket, so the
+			// user chooses.
+			return permanent("glue:GetDatabase",
+				fmt.Errorf("database %s was created by an earlier lakeforge deployment at %s (the lake bucket %s that `make destroy` kept), but this deployment's lake is %s", want.name, have, bucket, want.location),
+				fmt.Sprintf("to keep the imported data, set lake.existingBucketName to %q (and remove lake.bucketName) in the configuration and `make deploy`, so the stack adopts the kept bucket; to start over instead, remove only the catalog entry (the data stays in s3://%s): `aws glue delete-database --name %s`, then start the state machine again", bucket, bucket, want.name))
+		}
 	}
 	return permanent("glue:GetDatabase",
 		fmt.Errorf("database %s exists at %s, but lakeforge keeps it at %s", want.name, have, want.location),

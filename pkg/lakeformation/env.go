@@ -7,16 +7,20 @@ import "github.com/lakeforge/lakeforge/pkg/stepcontract"
 // (infra/stack/accessmodel.go) sets them; each step's wiring (wire.go)
 // reads them once at cold start.
 const (
-	EnvAdmins             = stepcontract.EnvAdmins
-	EnvTags               = stepcontract.EnvTags
-	EnvLocationARN        = stepcontract.EnvLocationARN
-	EnvLocationRoleARN    = stepcontract.EnvLocationRoleARN
-	EnvWorkflowRoleARN    = stepcontract.EnvWorkflowRoleARN
-	EnvDatabaseName       = stepcontract.EnvDatabaseName
-	EnvSourceDatabaseName = stepcontract.EnvSourceDatabaseName
-	EnvDatabaseLocation   = stepcontract.EnvDatabaseLocation
-	EnvWorkflowTag        = stepcontract.EnvWorkflowTag
-	EnvAnalystTag         = stepcontract.EnvAnalystTag
-	EnvAnalystARNs        = stepcontract.EnvAnalystARNs
-	EnvOutputCrawler      = stepcontract.EnvOutputCrawler
+	EnvAdmins                = stepcontract.EnvAdmins
+	EnvOwnAdmins             = stepcontract.EnvOwnAdmins
+	EnvAccountSettings       = stepcontract.EnvAccountSettings
+	EnvTagPermissions        = stepcontract.EnvTagPermissions
+	EnvConfiguredAnalystARNs = stepcontract.EnvConfiguredAnalystARNs
+	EnvTags                  = stepcontract.EnvTags
+	EnvLocationARN           = stepcontract.EnvLocationARN
+	EnvLocationRoleARN       = stepcontract.EnvLocationRoleARN
+	EnvWorkflowRoleARN       = stepcontract.EnvWorkflowRoleARN
+	EnvDatabaseName          = stepcontract.EnvDatabaseName
+	EnvSourceDatabaseName    = stepcontract.EnvSourceDatabaseName
+	EnvDatabaseLocation      = stepcontract.EnvDatabaseLocation
+	EnvWorkflowTag           = stepcontract.EnvWorkflowTag
+	EnvAnalystTag            = stepcontract.EnvAnalystTag
+	EnvAnalystARNs           = stepcontract.EnvAnalystARNs
+	EnvOutputCrawler         = stepcontract.EnvOutputCrawler
 )

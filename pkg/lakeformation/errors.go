@@ -3,6 +3,7 @@ package lakeformation
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
@@ -31,10 +32,18 @@ func fail(op, what string, err error) error {
 func fixFor(op, what, code string) string {
 	switch code {
 	case "AccessDeniedException", "AccessDenied", "UnauthorizedOperation":
+		if op == "lakeformation:AddLFTagsToResource" {
+			return fmt.Sprintf("assigning an LF-tag needs ASSOCIATE on it, even for a data lake administrator that did not create it: the EnsureLFTags step grants it to this function's role, so start the state machine from the beginning (about %s)", what)
+		}
 		return fmt.Sprintf("allow %s in the function role's policy (redeploy the stack), and make sure the role is a Lake Formation administrator: the ConfigureLakeFormation step adds it, so start the state machine from the beginning", op)
 	case "EntityNotFoundException":
 		return fmt.Sprintf("%s does not exist, or the function role lacks Lake Formation permission on it (Lake Formation answers EntityNotFound in both cases): check that it exists and that the role is a data lake administrator", what)
 	case "InvalidInputException", "ValidationException":
+		if readOnly(op) {
+			// A read carries no configured value: a rejected read is
+			// lakeforge's request, which no cdk.json change can fix.
+			return fmt.Sprintf("Lake Formation rejected lakeforge's own read of %s; no configuration change fixes this: report it as a lakeforge defect with the message above", what)
+		}
 		return fmt.Sprintf("Lake Formation rejected the request for %s: correct the value named in the message in the lakeforge configuration (cdk.json) and redeploy", what)
 	case "AlreadyExistsException":
 		return fmt.Sprintf("%s exists in a state lakeforge did not expect: inspect it and remove or correct it", what)
@@ -42,6 +51,17 @@ func fixFor(op, what, code string) string {
 		return "an account quota is reached: remove unused LF-tags, values or grants, or request a quota increase"
 	}
 	return fmt.Sprintf("read the error above about %s; if it is about IAM, check the function role's policy", what)
+}
+
+// readOnly reports whether op is a read (List*, Get*, Describe*, Search*).
+func readOnly(op string) bool {
+	_, name, _ := strings.Cut(op, ":")
+	for _, p := range []string{"List", "Get", "Describe", "Search"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // permanent is a PermanentError for a problem found in an answer rather than

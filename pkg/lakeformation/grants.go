@@ -20,6 +20,9 @@ type TagGrant struct {
 	ResourceType types.ResourceType
 	Tag          config.TagRef
 	Permissions  []types.Permission
+	// Setting is the configuration key the principal comes from, "" for
+	// the stack's own roles; errors about the principal name it.
+	Setting string
 }
 
 func (g TagGrant) String() string {
@@ -37,50 +40,86 @@ func (g TagGrant) resource() *types.Resource {
 	}}
 }
 
+// listingType is the ListPermissions resource type that lists g's kind of
+// grant: LF_TAG_POLICY alone lists only the DATABASE policies
+// (aws-sdk-js#4583), so each resource type is listed on its own.
+func (g TagGrant) listingType() types.DataLakeResourceType {
+	if g.ResourceType == types.ResourceTypeTable {
+		return types.DataLakeResourceTypeLfTagPolicyTable
+	}
+	return types.DataLakeResourceTypeLfTagPolicyDatabase
+}
+
+// AnalystsSetting is the configuration key of the configured analysts.
+const AnalystsSetting = "personas.analysts.principalArns"
+
 // AccessGrants are the grants of the access model: the workflow role ALL on
 // databases and tables with the workflow tag; each analyst DESCRIBE on
-// databases and SELECT+DESCRIBE on tables with the analyst tag.
-func AccessGrants(workflowRole string, workflowTag config.TagRef, analysts []string, analystTag config.TagRef) []TagGrant {
+// databases and SELECT+DESCRIBE on tables with the analyst tag. analysts
+// are the stack's analyst role (when it creates one) and the configured
+// ones; configured marks the latter, for error messages.
+func AccessGrants(workflowRole string, workflowTag config.TagRef, analysts []string, analystTag config.TagRef, configured ...string) []TagGrant {
 	grants := []TagGrant{
 		{Principal: workflowRole, ResourceType: types.ResourceTypeDatabase, Tag: workflowTag, Permissions: []types.Permission{types.PermissionAll}},
 		{Principal: workflowRole, ResourceType: types.ResourceTypeTable, Tag: workflowTag, Permissions: []types.Permission{types.PermissionAll}},
 	}
 	for _, a := range analysts {
+		setting := ""
+		if slices.Contains(configured, a) {
+			setting = AnalystsSetting
+		}
 		grants = append(grants,
-			TagGrant{Principal: a, ResourceType: types.ResourceTypeDatabase, Tag: analystTag, Permissions: []types.Permission{types.PermissionDescribe}},
-			TagGrant{Principal: a, ResourceType: types.ResourceTypeTable, Tag: analystTag, Permissions: []types.Permission{types.PermissionSelect, types.PermissionDescribe}},
+			TagGrant{Principal: a, ResourceType: types.ResourceTypeDatabase, Tag: analystTag, Permissions: []types.Permission{types.PermissionDescribe}, Setting: setting},
+			TagGrant{Principal: a, ResourceType: types.ResourceTypeTable, Tag: analystTag, Permissions: []types.Permission{types.PermissionSelect, types.PermissionDescribe}, Setting: setting},
 		)
 	}
 	return grants
 }
 
 // GrantTagPermissions makes every grant of Grants that is missing.
+//
+// It reads the existing grants with one ListPermissions query per resource
+// type (LF_TAG_POLICY_DATABASE, LF_TAG_POLICY_TABLE), unfiltered by
+// principal, and matches principal and expression in code: a principal
+// filter requires a Resource, and a query filtered by an LF-tag policy
+// resource is unreliable (terraform-provider-aws#26602) and answers
+// effective rather than granted permissions.
 type GrantTagPermissions struct {
-	LF     GrantAPI
-	Retry  awsretry.Policy
-	Grants []TagGrant
+	LF         GrantAPI
+	Principals *Principals
+	Retry      awsretry.Policy
+	Grants     []TagGrant
+}
+
+// grantKey identifies a grant of one principal on one single-tag expression.
+type grantKey struct {
+	principal    string
+	resourceType types.ResourceType
+	tag          config.TagRef
 }
 
 func (g *GrantTagPermissions) Run(ctx context.Context) ([]string, error) {
+	have, err := g.existing(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var changes []string
 	for _, grant := range g.Grants {
-		missing, err := g.missing(ctx, grant)
-		if err != nil {
-			return changes, err
-		}
+		missing := missingPermissions(grant.Permissions, have[grantKey{grant.Principal, grant.ResourceType, grant.Tag}])
 		if len(missing) == 0 {
 			continue
 		}
 		// A principal created moments ago answers "Invalid principal" for a
-		// while; the retry policy waits that out.
-		err = g.Retry.Do(ctx, "lakeformation:GrantPermissions", func(ctx context.Context) error {
+		// while; the retry policy waits that out, and asks IAM whether the
+		// principal exists when it persists.
+		err = g.Retry.DoChecked(ctx, "lakeformation:GrantPermissions", func(ctx context.Context) error {
 			_, err := g.LF.GrantPermissions(ctx, &lf.GrantPermissionsInput{
 				Principal:   &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(grant.Principal)},
 				Resource:    grant.resource(),
 				Permissions: missing,
 			})
 			return err
-		})
+		}, principalCheck(g.Principals, map[string]string{grant.Principal: grant.Setting}))
 		if err != nil {
 			return changes, fail("lakeformation:GrantPermissions", grant.String(), err)
 		}
@@ -91,49 +130,62 @@ func (g *GrantTagPermissions) Run(ctx context.Context) ([]string, error) {
 	return changes, nil
 }
 
-// missing returns the permissions of grant the principal lacks on the tag
-// expression. ALL covers everything.
-func (g *GrantTagPermissions) missing(ctx context.Context, grant TagGrant) ([]types.Permission, error) {
-	var have []types.Permission
-	err := g.Retry.Do(ctx, "lakeformation:ListPermissions", func(ctx context.Context) error {
-		perms, err := listPermissions(ctx, g.LF, &lf.ListPermissionsInput{
-			Principal: &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(grant.Principal)},
-			Resource:  grant.resource(),
+// existing lists the LF-tag-policy grants of the resource types of Grants.
+func (g *GrantTagPermissions) existing(ctx context.Context) (map[grantKey][]types.Permission, error) {
+	have := map[grantKey][]types.Permission{}
+	var listed []types.DataLakeResourceType
+	for _, grant := range g.Grants {
+		rt := grant.listingType()
+		if slices.Contains(listed, rt) {
+			continue
+		}
+		listed = append(listed, rt)
+		var perms []types.PrincipalResourcePermissions
+		err := g.Retry.Do(ctx, "lakeformation:ListPermissions", func(ctx context.Context) error {
+			var err error
+			perms, err = listPermissions(ctx, g.LF, &lf.ListPermissionsInput{ResourceType: rt})
+			return err
 		})
 		if err != nil {
-			return err
+			return nil, fail("lakeformation:ListPermissions", "the "+string(rt)+" grants", err)
 		}
-		have = nil
 		for _, p := range perms {
-			// Keep only this principal's grants on the exact expression:
-			// the answer may include grants on wider expressions.
-			if p.Principal == nil || aws.ToString(p.Principal.DataLakePrincipalIdentifier) != grant.Principal ||
-				p.Resource == nil || !sameExpression(p.Resource.LFTagPolicy, grant) {
-				continue
+			k, ok := singleTagPolicy(p)
+			if ok {
+				have[k] = append(have[k], p.Permissions...)
 			}
-			have = append(have, p.Permissions...)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fail("lakeformation:ListPermissions", grant.String(), err)
 	}
+	return have, nil
+}
+
+// singleTagPolicy is the key of a grant on a one-tag, one-value expression;
+// grants on wider expressions are not the access model's.
+func singleTagPolicy(p types.PrincipalResourcePermissions) (grantKey, bool) {
+	if p.Principal == nil || p.Resource == nil || p.Resource.LFTagPolicy == nil || len(p.Resource.LFTagPolicy.Expression) != 1 {
+		return grantKey{}, false
+	}
+	e := p.Resource.LFTagPolicy.Expression[0]
+	if len(e.TagValues) != 1 {
+		return grantKey{}, false
+	}
+	return grantKey{
+		principal:    aws.ToString(p.Principal.DataLakePrincipalIdentifier),
+		resourceType: p.Resource.LFTagPolicy.ResourceType,
+		tag:          config.TagRef{Key: aws.ToString(e.TagKey), Value: e.TagValues[0]},
+	}, true
+}
+
+// missingPermissions is want minus have; ALL covers everything.
+func missingPermissions(want, have []types.Permission) []types.Permission {
 	if slices.Contains(have, types.PermissionAll) {
-		return nil, nil
+		return nil
 	}
 	var missing []types.Permission
-	for _, p := range grant.Permissions {
+	for _, p := range want {
 		if !slices.Contains(have, p) {
 			missing = append(missing, p)
 		}
 	}
-	return missing, nil
-}
-
-func sameExpression(p *types.LFTagPolicyResource, grant TagGrant) bool {
-	if p == nil || p.ResourceType != grant.ResourceType || len(p.Expression) != 1 {
-		return false
-	}
-	e := p.Expression[0]
-	return aws.ToString(e.TagKey) == grant.Tag.Key && len(e.TagValues) == 1 && e.TagValues[0] == grant.Tag.Value
+	return missing
 }

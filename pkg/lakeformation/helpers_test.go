@@ -4,12 +4,16 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
+	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
@@ -23,12 +27,14 @@ func TestMain(m *testing.M) { motoserver.Main(m) }
 type account struct {
 	LF   *faultyLF
 	Glue *faultyGlue
+	IAM  *faultyIAM
 	// Rec records the calls of LF and Glue: the handler's calls only.
 	Rec *awscalls.Recorder
 	// SeedLF and SeedGlue set up and inspect the account without being
 	// recorded, so the golden IAM actions hold only what handlers call.
 	SeedLF   *lf.Client
 	SeedGlue *glue.Client
+	SeedIAM  *iam.Client
 	mark     int
 }
 
@@ -60,9 +66,11 @@ func newAccount(t *testing.T) *account {
 	return &account{
 		LF:       &faultyLF{Client: lf.NewFromConfig(cfg), faults: &faults{}},
 		Glue:     &faultyGlue{Client: glue.NewFromConfig(cfg), faults: &faults{}},
+		IAM:      &faultyIAM{Client: iam.NewFromConfig(cfg), faults: &faults{}},
 		Rec:      rec,
 		SeedLF:   lf.NewFromConfig(srv.Config()),
 		SeedGlue: glue.NewFromConfig(srv.Config()),
+		SeedIAM:  iam.NewFromConfig(srv.Config()),
 	}
 }
 
@@ -119,9 +127,8 @@ func (f *faults) next(op string) error {
 type faultyLF struct {
 	*lf.Client
 	*faults
-	// unfilteredList sends ListPermissions without its filters (see the
-	// grant tests for why).
-	unfilteredList bool
+	// listed records the ListPermissions requests the handler sent.
+	listed []lf.ListPermissionsInput
 }
 
 func (c *faultyLF) GetDataLakeSettings(ctx context.Context, in *lf.GetDataLakeSettingsInput, o ...func(*lf.Options)) (*lf.GetDataLakeSettingsOutput, error) {
@@ -140,10 +147,48 @@ func (c *faultyLF) ListPermissions(ctx context.Context, in *lf.ListPermissionsIn
 	if err := c.next("ListPermissions"); err != nil {
 		return nil, err
 	}
-	if c.unfilteredList {
-		in = &lf.ListPermissionsInput{NextToken: in.NextToken}
+	c.listed = append(c.listed, *in)
+	if byLFTagResourceType(in) {
+		return c.listByLFTagResourceType(ctx, in, o...)
 	}
 	return c.Client.ListPermissions(ctx, in, o...)
+}
+
+// lfTagResourceTypes are the ListPermissions resource types moto 5.2.5
+// rejects ("'LF_TAG_POLICY_TABLE' is not a valid RessourceType", HTTP 500;
+// TestMotoRejectsListPermissionsByLFTagResourceType).
+var lfTagResourceTypes = []types.DataLakeResourceType{
+	types.DataLakeResourceTypeLfTag, types.DataLakeResourceTypeLfTagPolicyDatabase, types.DataLakeResourceTypeLfTagPolicyTable,
+}
+
+// byLFTagResourceType is the request the steps send: a resource type of
+// lfTagResourceTypes, no principal, no resource.
+func byLFTagResourceType(in *lf.ListPermissionsInput) bool {
+	return slices.Contains(lfTagResourceTypes, in.ResourceType) && in.Principal == nil && in.Resource == nil
+}
+
+// listByLFTagResourceType answers that request as the API reference
+// documents it ("ResourceType: Specifies a resource type to filter the
+// permissions returned"): moto's grants, read unfiltered (the one query moto
+// accepts for LF-tag grants), kept by resource type. The request the
+// handler sent is what c.listed holds and the tests check.
+func (c *faultyLF) listByLFTagResourceType(ctx context.Context, in *lf.ListPermissionsInput, o ...func(*lf.Options)) (*lf.ListPermissionsOutput, error) {
+	all, err := c.Client.ListPermissions(ctx, &lf.ListPermissionsInput{NextToken: in.NextToken}, o...)
+	if err != nil {
+		return nil, err
+	}
+	out := &lf.ListPermissionsOutput{NextToken: all.NextToken}
+	for _, p := range all.PrincipalResourcePermissions {
+		r := p.Resource
+		switch {
+		case r == nil:
+		case in.ResourceType == types.DataLakeResourceTypeLfTag && r.LFTag != nil,
+			in.ResourceType == types.DataLakeResourceTypeLfTagPolicyDatabase && r.LFTagPolicy != nil && r.LFTagPolicy.ResourceType == types.ResourceTypeDatabase,
+			in.ResourceType == types.DataLakeResourceTypeLfTagPolicyTable && r.LFTagPolicy != nil && r.LFTagPolicy.ResourceType == types.ResourceTypeTable:
+			out.PrincipalResourcePermissions = append(out.PrincipalResourcePermissions, p)
+		}
+	}
+	return out, nil
 }
 func (c *faultyLF) RevokePermissions(ctx context.Context, in *lf.RevokePermissionsInput, o ...func(*lf.Options)) (*lf.RevokePermissionsOutput, error) {
 	if err := c.next("RevokePermissions"); err != nil {
@@ -217,4 +262,46 @@ func (c *faultyGlue) CreateDatabase(ctx context.Context, in *glue.CreateDatabase
 		return nil, err
 	}
 	return c.Client.CreateDatabase(ctx, in, o...)
+}
+
+// faultyIAM is the real IAM client with injectable faults.
+type faultyIAM struct {
+	*iam.Client
+	*faults
+}
+
+func (c *faultyIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, o ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	if err := c.next("GetRole"); err != nil {
+		return nil, err
+	}
+	return c.Client.GetRole(ctx, in, o...)
+}
+func (c *faultyIAM) GetUser(ctx context.Context, in *iam.GetUserInput, o ...func(*iam.Options)) (*iam.GetUserOutput, error) {
+	if err := c.next("GetUser"); err != nil {
+		return nil, err
+	}
+	return c.Client.GetUser(ctx, in, o...)
+}
+
+// createPrincipals creates the IAM roles and users of arns in moto, without
+// recording the calls: principals that exist.
+func createPrincipals(t *testing.T, a *account, arns ...string) {
+	t.Helper()
+	for _, arn := range arns {
+		p := &Principals{Account: AccountOf(arn)}
+		kind, name, ok := p.parse(arn)
+		if !ok {
+			t.Fatalf("not a role or user ARN: %s", arn)
+		}
+		var err error
+		if kind == "role" {
+			_, err = a.SeedIAM.CreateRole(context.Background(), &iam.CreateRoleInput{RoleName: aws.String(name),
+				AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+		} else {
+			_, err = a.SeedIAM.CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String(name)})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }

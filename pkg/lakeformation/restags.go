@@ -62,7 +62,7 @@ func tagDatabase(ctx context.Context, api ResourceTagsAPI, retry awsretry.Policy
 		}
 		return "", permanent("lakeformation:AddLFTagsToResource",
 			fmt.Errorf("LF-tag %s not assigned to database %s: %s", tag, database, strings.Join(msgs, "; ")),
-			"make sure the LF-tag and value exist (the EnsureLFTags step creates the ones in lfTags.tags of cdk.json; the tag must be listed there) and that the function role is a data lake administrator")
+			"make sure the LF-tag and value exist (the EnsureLFTags step creates the ones in lfTags.tags of cdk.json; the tag must be listed there), that the function role is a data lake administrator, and that it holds ASSOCIATE on the tag (EnsureLFTags grants it): start the state machine from the beginning")
 	}
 	if previous != "" {
 		return fmt.Sprintf("tagged database %s %s (was %s)", database, tag, previous), nil

@@ -3,6 +3,7 @@ package lakeformation
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -11,13 +12,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
+	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
 // IAMAllowedPrincipals is Lake Formation's stand-in for "whatever IAM allows".
 const IAMAllowedPrincipals = "IAM_ALLOWED_PRINCIPALS"
 
-// ConfigureLakeFormation makes Admins data lake administrators (never
-// dropping one that exists), empties both default-permission lists, and
+// Values of ConfigureLakeFormation.AccountSettings (configuration key
+// lakeFormation.accountSettings).
+const (
+	// AccountSettingsManage empties both default-permission lists and
+	// revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on the catalog, every
+	// run: account-wide changes that Lake Formation's own permissions rely on.
+	AccountSettingsManage = "manage"
+	// AccountSettingsLeave never touches them: the operator owns them.
+	AccountSettingsLeave = "leave"
+)
+
+// AdminsSetting is the configuration key of the configured administrators.
+const AdminsSetting = "personas.admins.principalArns"
+
+// ConfigureLakeFormation makes the pipeline's roles (Own) and the configured
+// principals (Configured) data lake administrators, drops administrators
+// that IAM says no longer exist (never a live one, never one of Own), and,
+// with AccountSettings "manage", empties both default-permission lists and
 // revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on the catalog.
 //
 // Bootstrap order: PutDataLakeSettings is authorized by IAM alone (the role
@@ -27,13 +45,36 @@ const IAMAllowedPrincipals = "IAM_ALLOWED_PRINCIPALS"
 // take to apply are the "not authorized to access requested permissions"
 // condition the retry policy waits out.
 type ConfigureLakeFormation struct {
-	LF     SettingsAPI
-	Retry  awsretry.Policy
-	Admins []string
+	LF         SettingsAPI
+	Principals *Principals
+	Retry      awsretry.Policy
+	// Own are the stack's roles: always administrators.
+	Own []string
+	// Configured are the administrators of personas.admins.principalArns.
+	Configured []string
+	// AccountSettings is AccountSettingsManage or AccountSettingsLeave.
+	AccountSettings string
+	// Log receives a warning for every change that reverses someone's
+	// change since the last run; nil uses slog.Default().
+	Log *slog.Logger
 }
 
 func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
+	if c.AccountSettings != AccountSettingsManage && c.AccountSettings != AccountSettingsLeave {
+		return nil, &steperr.ConfigError{Field: "lakeFormation.accountSettings", Value: c.AccountSettings,
+			Fix: "must be \"" + AccountSettingsManage + "\" or \"" + AccountSettingsLeave + "\": set it in cdk.json and redeploy"}
+	}
+	log := c.Log
+	if log == nil {
+		log = slog.Default()
+	}
 	var changes []string
+	// reverted records a change that undoes someone else's since the
+	// last run, in the output and as a warning in the log.
+	reverted := func(change string) {
+		changes = append(changes, change)
+		log.WarnContext(ctx, "reversed a change made outside lakeforge", "change", change)
+	}
 	got, err := c.LF.GetDataLakeSettings(ctx, &lf.GetDataLakeSettingsInput{})
 	if err != nil {
 		return nil, fail("lakeformation:GetDataLakeSettings", "the data lake settings", err)
@@ -42,46 +83,93 @@ func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
 		return nil, permanent("lakeformation:GetDataLakeSettings", fmt.Errorf("the answer has no DataLakeSettings"),
 			"retry later; if it persists, open the Lake Formation console once to initialize the account's settings")
 	}
-	// PutDataLakeSettings replaces the whole object: change only the three
-	// fields lakeforge owns and send every other field back as read.
+	// PutDataLakeSettings replaces the whole object: change only the fields
+	// lakeforge owns and send every other field back as read.
 	settings := *got.DataLakeSettings
+	want := map[string]string{} // administrator -> its configuration key ("" for Own)
+	for _, arn := range c.Configured {
+		want[arn] = AdminsSetting
+	}
+	for _, arn := range c.Own {
+		want[arn] = ""
+	}
 	have := map[string]bool{}
 	for _, a := range settings.DataLakeAdmins {
 		have[aws.ToString(a.DataLakePrincipalIdentifier)] = true
 	}
-	admins := slices.Clone(settings.DataLakeAdmins)
-	for _, arn := range c.Admins {
-		if !have[arn] {
-			have[arn] = true
-			admins = append(admins, types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(arn)})
+	// The pipeline's roles are admins from the first run on: when all of
+	// them are, lakeforge ran before, and what it finds changed since was
+	// changed by someone else.
+	ranBefore := len(c.Own) > 0
+	for _, arn := range c.Own {
+		ranBefore = ranBefore && have[arn]
+	}
+	// A deleted principal among the admins makes PutDataLakeSettings fail
+	// with "Invalid principal": drop those IAM says no longer exist.
+	var admins []types.DataLakePrincipal
+	for _, a := range settings.DataLakeAdmins {
+		arn := aws.ToString(a.DataLakePrincipalIdentifier)
+		if _, wanted := want[arn]; !wanted && c.Principals.Missing(ctx, arn) {
+			changes = append(changes, "removed data lake administrator "+arn+": IAM says it no longer exists")
+			continue
+		}
+		admins = append(admins, a)
+	}
+	for _, arn := range append(slices.Clone(c.Own), c.Configured...) {
+		if have[arn] {
+			continue
+		}
+		have[arn] = true
+		admins = append(admins, types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(arn)})
+		if ranBefore {
+			reverted("added data lake administrator " + arn + " again: it was removed from the administrators since the last run")
+		} else {
 			changes = append(changes, "added data lake administrator "+arn)
 		}
 	}
 	settings.DataLakeAdmins = admins
-	if len(settings.CreateDatabaseDefaultPermissions) > 0 {
-		changes = append(changes, "emptied the default permissions for new databases (were "+describeDefaults(settings.CreateDatabaseDefaultPermissions)+")")
-		settings.CreateDatabaseDefaultPermissions = []types.PrincipalPermissions{}
-	}
-	if len(settings.CreateTableDefaultPermissions) > 0 {
-		changes = append(changes, "emptied the default permissions for new tables (were "+describeDefaults(settings.CreateTableDefaultPermissions)+")")
-		settings.CreateTableDefaultPermissions = []types.PrincipalPermissions{}
+	manage := c.AccountSettings == AccountSettingsManage
+	for _, list := range []struct {
+		what    string
+		entries *[]types.PrincipalPermissions
+	}{
+		{"new databases", &settings.CreateDatabaseDefaultPermissions},
+		{"new tables", &settings.CreateTableDefaultPermissions},
+	} {
+		if !manage || len(*list.entries) == 0 {
+			continue
+		}
+		change := "emptied the account-wide default permissions for " + list.what + " (were " + describeDefaults(*list.entries) + "; lakeFormation.accountSettings is \"manage\")"
+		if ranBefore {
+			reverted(change + ": someone set them since the last run")
+		} else {
+			changes = append(changes, change)
+		}
+		*list.entries = []types.PrincipalPermissions{}
 	}
 	if len(changes) > 0 {
-		err := c.Retry.Do(ctx, "lakeformation:PutDataLakeSettings", func(ctx context.Context) error {
+		err := c.Retry.DoChecked(ctx, "lakeformation:PutDataLakeSettings", func(ctx context.Context) error {
 			_, err := c.LF.PutDataLakeSettings(ctx, &lf.PutDataLakeSettingsInput{DataLakeSettings: &settings})
 			return err
-		})
+		}, principalCheck(c.Principals, want))
 		if err != nil {
 			return nil, fail("lakeformation:PutDataLakeSettings", "the data lake settings", err)
 		}
 	}
-
+	if !manage {
+		return changes, nil
+	}
 	revoked, err := c.revokeCreateDatabase(ctx)
 	if err != nil {
 		return changes, err
 	}
 	if revoked {
-		changes = append(changes, "revoked CREATE_DATABASE on the catalog from "+IAMAllowedPrincipals)
+		change := "revoked the account-wide CREATE_DATABASE on the catalog from " + IAMAllowedPrincipals + " (lakeFormation.accountSettings is \"manage\")"
+		if ranBefore {
+			reverted(change + ": someone granted it since the last run")
+		} else {
+			changes = append(changes, change)
+		}
 	}
 	return changes, nil
 }

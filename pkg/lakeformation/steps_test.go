@@ -7,10 +7,18 @@ package lakeformation
 //   - GetLFTag answers an empty value list for a missing key instead of
 //     EntityNotFoundException: the real answer is injected where it matters;
 //   - RevokePermissions never answers "Grantee has no permissions": injected;
-//   - ListPermissions rejects an LFTagPolicy resource filter ("Resource must
-//     have either the catalog, table or database field populated"): the grant
-//     tests send the query unfiltered, and the step keeps only entries of its
-//     principal and exact tag expression, as it does against Lake Formation;
+//   - ListPermissions rejects the resource types LF_TAG,
+//     LF_TAG_POLICY_DATABASE and LF_TAG_POLICY_TABLE ("is not a valid
+//     RessourceType", HTTP 500), the one request EnsureLFTags and
+//     GrantTagPermissions send to read LF-tag grants: faultyLF answers
+//     exactly that request as the API reference documents it, from moto's
+//     grants (listByLFTagResourceType), and the tests check the request
+//     sent; TestMotoRejectsListPermissionsByLFTagResourceType fails when
+//     moto starts to accept it;
+//   - GrantPermissions and AddLFTagsToResource never check ASSOCIATE or
+//     GRANT_WITH_LF_TAG_EXPRESSION, and PutDataLakeSettings and
+//     GrantPermissions accept principals that do not exist: the tests check
+//     the grants EnsureLFTags makes, and inject "Invalid principal";
 //   - DescribeResource has no RoleArn for service-linked registrations (Lake
 //     Formation names the service-linked role); the step accepts a missing
 //     RoleArn as the service-linked role;
@@ -22,9 +30,11 @@ package lakeformation
 //     that read as Lake Formation does (untaggedReadsLF).
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -32,6 +42,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 
@@ -76,6 +87,7 @@ var steps = map[string][]scenario{
 	"ensure-database":          databaseScenarios,
 	"grant-tag-permissions":    grantScenarios,
 	"tag-output":               tagOutputScenarios,
+	"cleanup-lake-formation":   cleanupScenarios,
 }
 
 func runScenarios(t *testing.T, function string) {
@@ -156,6 +168,7 @@ func ctx() context.Context { return context.Background() }
 
 func seedSettings(t *testing.T, a *account) {
 	t.Helper()
+	createPrincipals(t, a, existingAdmin, stepRole, configuredAdmin)
 	got, err := a.SeedLF.GetDataLakeSettings(ctx(), &lf.GetDataLakeSettingsInput{})
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +192,73 @@ func seedSettings(t *testing.T, a *account) {
 }
 
 func configureStep(a *account) *ConfigureLakeFormation {
-	return &ConfigureLakeFormation{LF: a.LF, Retry: fastRetry(), Admins: []string{configuredAdmin, stepRole}}
+	return &ConfigureLakeFormation{LF: a.LF, Principals: NewPrincipals(a.IAM, stepRole), Retry: fastRetry(),
+		Own: []string{stepRole}, Configured: []string{configuredAdmin}, AccountSettings: AccountSettingsManage, Log: quietLog}
+}
+
+// settingsNow reads the data lake settings without recording the call.
+func settingsNow(t *testing.T, a *account) *types.DataLakeSettings {
+	t.Helper()
+	got, err := a.SeedLF.GetDataLakeSettings(ctx(), &lf.GetDataLakeSettingsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got.DataLakeSettings
+}
+
+func adminsNow(t *testing.T, a *account) []string {
+	t.Helper()
+	var out []string
+	for _, p := range settingsNow(t, a).DataLakeAdmins {
+		out = append(out, aws.ToString(p.DataLakePrincipalIdentifier))
+	}
+	return out
+}
+
+// setAdmins writes the administrators without recording the call.
+func setAdmins(t *testing.T, a *account, arns ...string) {
+	t.Helper()
+	s := settingsNow(t, a)
+	s.DataLakeAdmins = nil
+	for _, arn := range arns {
+		s.DataLakeAdmins = append(s.DataLakeAdmins, types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(arn)})
+	}
+	if _, err := a.SeedLF.PutDataLakeSettings(ctx(), &lf.PutDataLakeSettingsInput{DataLakeSettings: s}); err != nil {
+		t.Fatal(err)
+	}
+	a.markCalls()
+}
+
+// catalogCreateDatabaseGranted says whether IAM_ALLOWED_PRINCIPALS holds
+// CREATE_DATABASE on the catalog.
+func catalogCreateDatabaseGranted(t *testing.T, a *account) bool {
+	t.Helper()
+	perms, err := a.SeedLF.ListPermissions(ctx(), &lf.ListPermissionsInput{
+		Principal: &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(IAMAllowedPrincipals)},
+		Resource:  &types.Resource{Catalog: &types.CatalogResource{}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(perms.PrincipalResourcePermissions) > 0
+}
+
+func grantCatalogCreateDatabase(t *testing.T, a *account) {
+	t.Helper()
+	if _, err := a.SeedLF.GrantPermissions(ctx(), &lf.GrantPermissionsInput{
+		Principal:   &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(IAMAllowedPrincipals)},
+		Resource:    &types.Resource{Catalog: &types.CatalogResource{}},
+		Permissions: []types.Permission{types.PermissionCreateDatabase},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a.markCalls()
+}
+
+// logBuffer is a logger whose records the test reads.
+func logBuffer() (*slog.Logger, *bytes.Buffer) {
+	var buf bytes.Buffer
+	return slog.New(slog.NewJSONHandler(&buf, nil)), &buf
 }
 
 var configureScenarios = []scenario{
@@ -188,6 +267,11 @@ var configureScenarios = []scenario{
 		changes := mustRun(t, configureStep(a))
 		if len(changes) != 5 {
 			t.Fatalf("changes = %q; want 2 admins, 2 default lists, 1 revoke", changes)
+		}
+		for _, c := range changes {
+			if strings.Contains(c, "someone") {
+				t.Errorf("first run reports %q as reversing someone's change", c)
+			}
 		}
 		got, err := a.SeedLF.GetDataLakeSettings(ctx(), &lf.GetDataLakeSettingsInput{})
 		if err != nil {
@@ -198,7 +282,7 @@ var configureScenarios = []scenario{
 		for _, p := range s.DataLakeAdmins {
 			admins = append(admins, aws.ToString(p.DataLakePrincipalIdentifier))
 		}
-		if !slices.Equal(admins, []string{existingAdmin, configuredAdmin, stepRole}) {
+		if !slices.Equal(admins, []string{existingAdmin, stepRole, configuredAdmin}) {
 			t.Fatalf("admins = %v; the existing admin must survive and the others be added", admins)
 		}
 		if len(s.CreateDatabaseDefaultPermissions) != 0 || len(s.CreateTableDefaultPermissions) != 0 {
@@ -257,6 +341,124 @@ var configureScenarios = []scenario{
 		_, err := configureStep(a).Run(ctx())
 		wantErr[*steperr.TransientError](t, err, "lakeformation:PutDataLakeSettings")
 	}},
+	{"stale administrators are dropped and reported, live and unknown ones kept", func(t *testing.T, a *account) {
+		// issue 8 defect 3: a deleted role among the admins makes
+		// PutDataLakeSettings fail with "Invalid principal" (aws-cdk#19492).
+		seedSettings(t, a)
+		deletedRole := "arn:aws:iam::" + acct + ":role/deleted-by-make-destroy"
+		deletedUser := "arn:aws:iam::" + acct + ":user/left-the-company"
+		otherAccount := "arn:aws:iam::111122223333:role/partner-admin"
+		unreadable := "arn:aws:iam::" + acct + ":role/iam-read-denied"
+		setAdmins(t, a, existingAdmin, deletedRole, deletedUser, otherAccount, unreadable, stepRole)
+		// IAM refuses to answer for one role: not knowing is no reason to drop it.
+		step := configureStep(a)
+		step.Principals = NewPrincipals(&deniedFor{faultyIAM: a.IAM, role: "iam-read-denied"}, stepRole)
+		changes := mustRun(t, step)
+		for _, gone := range []string{deletedRole, deletedUser} {
+			if !slices.Contains(changes, "removed data lake administrator "+gone+": IAM says it no longer exists") {
+				t.Errorf("changes %q do not report removing %s", changes, gone)
+			}
+		}
+		want := []string{existingAdmin, otherAccount, unreadable, stepRole, configuredAdmin}
+		if got := adminsNow(t, a); !slices.Equal(got, want) {
+			t.Fatalf("admins = %v; want %v (live, other-account and unreadable kept, stale dropped, configured added)", got, want)
+		}
+		converges(t, a, step)
+	}},
+	{"a configured admin that does not exist fails fast, naming it and its setting", func(t *testing.T, a *account) {
+		// issue 13: Lake Formation answers "Invalid principal" forever for a
+		// deleted or mistyped principal; moto accepts any ARN, so the real
+		// answer is injected on every PutDataLakeSettings.
+		createPrincipals(t, a, stepRole) // configuredAdmin does not exist
+		a.LF.inject("PutDataLakeSettings", apiErr("InvalidInputException", "Invalid principal: "+configuredAdmin), 1000)
+		a.markCalls()
+		_, err := configureStep(a).Run(ctx())
+		ce := wantErr[*steperr.ConfigError](t, err, configuredAdmin, AdminsSetting)
+		if ce.Field != AdminsSetting || ce.Value != configuredAdmin {
+			t.Fatalf("ConfigError = %+v", ce)
+		}
+		puts := 0
+		for _, c := range a.since() {
+			if c == "lakeformation:PutDataLakeSettings" {
+				puts++
+			}
+		}
+		// Default: 1 s doubling, asked after 15 s: a handful of calls, not
+		// the 16 of a whole 2-minute budget.
+		if puts > 6 {
+			t.Fatalf("%d PutDataLakeSettings calls before giving up; want a handful", puts)
+		}
+	}},
+	{"an own role that does not exist is permanent: redeploy", func(t *testing.T, a *account) {
+		a.LF.inject("PutDataLakeSettings", apiErr("InvalidInputException", "Invalid principal: "+stepRole), 1000)
+		createPrincipals(t, a, configuredAdmin)
+		_, err := configureStep(a).Run(ctx())
+		pe := wantErr[*steperr.PermanentError](t, err, stepRole)
+		if !strings.Contains(pe.Fix, "redeploy") {
+			t.Fatalf("fix %q", pe.Fix)
+		}
+	}},
+	{"accountSettings leave touches no account-wide setting", func(t *testing.T, a *account) {
+		seedSettings(t, a)
+		before := settingsNow(t, a)
+		step := configureStep(a)
+		step.AccountSettings = AccountSettingsLeave
+		changes := mustRun(t, step)
+		if want := []string{"added data lake administrator " + stepRole, "added data lake administrator " + configuredAdmin}; !slices.Equal(changes, want) {
+			t.Fatalf("changes = %q; want only %q", changes, want)
+		}
+		after := settingsNow(t, a)
+		allToIAM := "ALL to " + IAMAllowedPrincipals
+		if describeDefaults(before.CreateTableDefaultPermissions) != allToIAM ||
+			describeDefaults(after.CreateDatabaseDefaultPermissions) != allToIAM || describeDefaults(after.CreateTableDefaultPermissions) != allToIAM {
+			t.Fatalf("default permissions changed: before %+v, after %+v", before, after)
+		}
+		if !catalogCreateDatabaseGranted(t, a) {
+			t.Fatal("CREATE_DATABASE of IAM_ALLOWED_PRINCIPALS was revoked although accountSettings is leave")
+		}
+		for _, c := range a.since() {
+			if c == "lakeformation:RevokePermissions" {
+				t.Fatalf("calls %v revoke", a.since())
+			}
+		}
+		converges(t, a, step)
+	}},
+	{"a run that reverses someone's change says so in the output and the log", func(t *testing.T, a *account) {
+		seedSettings(t, a)
+		mustRun(t, configureStep(a))
+		// Someone restores the AWS defaults after lakeforge's first run.
+		s := settingsNow(t, a)
+		s.CreateDatabaseDefaultPermissions = []types.PrincipalPermissions{{Principal: &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(IAMAllowedPrincipals)}, Permissions: []types.Permission{types.PermissionAll}}}
+		if _, err := a.SeedLF.PutDataLakeSettings(ctx(), &lf.PutDataLakeSettingsInput{DataLakeSettings: s}); err != nil {
+			t.Fatal(err)
+		}
+		grantCatalogCreateDatabase(t, a)
+		log, buf := logBuffer()
+		step := configureStep(a)
+		step.Log = log
+		changes := mustRun(t, step)
+		if len(changes) != 2 {
+			t.Fatalf("changes = %q; want the two reversals", changes)
+		}
+		for _, c := range changes {
+			if !strings.Contains(c, "someone") || !strings.Contains(c, "lakeFormation.accountSettings") {
+				t.Errorf("change %q does not say it reverses someone's change and which setting does it", c)
+			}
+		}
+		if n := strings.Count(buf.String(), `"msg":"reversed a change made outside lakeforge"`); n != 2 || !strings.Contains(buf.String(), `"level":"WARN"`) {
+			t.Fatalf("log has %d reversal warnings; want 2:\n%s", n, buf.String())
+		}
+	}},
+	{"an unknown accountSettings value is a config error before any call", func(t *testing.T, a *account) {
+		step := configureStep(a)
+		step.AccountSettings = "yes"
+		a.markCalls()
+		_, err := step.Run(ctx())
+		wantErr[*steperr.ConfigError](t, err, "lakeFormation.accountSettings", "yes")
+		if calls := a.since(); len(calls) != 0 {
+			t.Fatalf("calls %v", calls)
+		}
+	}},
 	{"throttling after the SDK retries is transient", func(t *testing.T, a *account) {
 		a.LF.inject("GetDataLakeSettings", apiErr("ThrottlingException", "Rate exceeded"), 1)
 		_, err := configureStep(a).Run(ctx())
@@ -286,12 +488,49 @@ func manyValues(n int) []string {
 	return out
 }
 
+// The roles of the steps that assign and grant on LF-tags.
+const (
+	databaseStepRole  = "arn:aws:iam::" + acct + ":role/lakeforge-ensure-database"
+	tagOutputStepRole = "arn:aws:iam::" + acct + ":role/lakeforge-tag-output"
+	grantStepRole     = "arn:aws:iam::" + acct + ":role/lakeforge-grant-tag-permissions"
+)
+
 func tagsStep(a *account) *EnsureLFTags {
-	return &EnsureLFTags{LF: a.LF, Retry: fastRetry(), Tags: map[string][]string{
+	return &EnsureLFTags{LF: a.LF, Principals: NewPrincipals(a.IAM, databaseStepRole), Retry: fastRetry(), Tags: map[string][]string{
 		"maintenance": {"crawler", "manual"},
 		"source":      {"product"},
 		"many":        manyValues(120),
-	}}
+	}, Permissions: TagPermissionsFor(databaseStepRole, tagOutputStepRole, grantStepRole, workflowTag, analystTag)}
+}
+
+// lfTagGrants reads the LF-tag grants from moto (unfiltered: the one query
+// moto accepts) as "principal key=values" -> sorted permissions.
+func lfTagGrants(t *testing.T, a *account) map[string][]types.Permission {
+	t.Helper()
+	out, err := a.SeedLF.ListPermissions(ctx(), &lf.ListPermissionsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string][]types.Permission{}
+	for _, p := range out.PrincipalResourcePermissions {
+		if p.Resource.LFTag == nil {
+			continue
+		}
+		k := aws.ToString(p.Principal.DataLakePrincipalIdentifier) + " " + aws.ToString(p.Resource.LFTag.TagKey) + "=" + strings.Join(p.Resource.LFTag.TagValues, ",")
+		m[k] = append(m[k], p.Permissions...)
+		slices.Sort(m[k])
+	}
+	return m
+}
+
+// wantTagGrants is issue 8 defect 2: ASSOCIATE (and DESCRIBE) on the tag
+// each tagging role assigns, DESCRIBE and GRANT_WITH_LF_TAG_EXPRESSION on
+// both grant tags for the granting role.
+var wantTagGrants = map[string][]types.Permission{
+	databaseStepRole + " maintenance=crawler": {"ASSOCIATE", "DESCRIBE"},
+	tagOutputStepRole + " source=product":     {"ASSOCIATE", "DESCRIBE"},
+	grantStepRole + " maintenance=crawler":    {"DESCRIBE", "GRANT_WITH_LF_TAG_EXPRESSION"},
+	grantStepRole + " source=product":         {"DESCRIBE", "GRANT_WITH_LF_TAG_EXPRESSION"},
 }
 
 var tagScenarios = []scenario{
@@ -324,19 +563,73 @@ var tagScenarios = []scenario{
 		if got := lfTagValues(t, a, "source"); !slices.Equal(got, []string{"product"}) {
 			t.Fatalf("source = %v", got)
 		}
+		if got := lfTagGrants(t, a); fmt.Sprint(got) != fmt.Sprint(wantTagGrants) {
+			t.Fatalf("LF-tag grants:\n got %v\nwant %v", got, wantTagGrants)
+		}
+		// One read of every LF-tag grant, by resource type only.
+		if want := []lf.ListPermissionsInput{{ResourceType: types.DataLakeResourceTypeLfTag}}; fmt.Sprintf("%+v", a.LF.listed) != fmt.Sprintf("%+v", want) {
+			t.Fatalf("ListPermissions requests %+v; want exactly %+v", a.LF.listed, want)
+		}
+		converges(t, a, tagsStep(a))
+	}},
+	{"tags from a manual build: the tagging roles get ASSOCIATE", func(t *testing.T, a *account) {
+		// The tags exist, created by someone else: a data lake
+		// administrator must be granted ASSOCIATE before it can assign them.
+		createTag(t, a, "maintenance", "crawler", "manual")
+		createTag(t, a, "source", "product")
+		createTag(t, a, "many", manyValues(120)...)
+		a.markCalls()
+		changes := mustRun(t, tagsStep(a))
+		if len(changes) != 4 {
+			t.Fatalf("changes = %q; want the 4 LF-tag grants only", changes)
+		}
+		if !slices.Contains(changes, "granted ASSOCIATE+DESCRIBE on LF-tag maintenance=crawler to "+databaseStepRole) {
+			t.Fatalf("changes = %q", changes)
+		}
+		if got := lfTagGrants(t, a); fmt.Sprint(got) != fmt.Sprint(wantTagGrants) {
+			t.Fatalf("LF-tag grants:\n got %v\nwant %v", got, wantTagGrants)
+		}
+		converges(t, a, tagsStep(a))
+	}},
+	{"a tagging role deleted outside CloudFormation: redeploy, not retried for minutes", func(t *testing.T, a *account) {
+		createPrincipals(t, a, tagOutputStepRole, grantStepRole) // databaseStepRole is gone
+		step := tagsStep(a)
+		step.LF = &invalidPrincipalLF{faultyLF: a.LF, principal: databaseStepRole}
+		_, err := step.Run(ctx())
+		pe := wantErr[*steperr.PermanentError](t, err, databaseStepRole)
+		if !strings.Contains(pe.Fix, "redeploy") {
+			t.Fatalf("fix %q", pe.Fix)
+		}
+	}},
+	{"a partial LF-tag grant gets only what is missing", func(t *testing.T, a *account) {
+		if _, err := a.SeedLF.GrantPermissions(ctx(), &lf.GrantPermissionsInput{
+			Principal:   &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(tagOutputStepRole)},
+			Resource:    &types.Resource{LFTag: &types.LFTagKeyResource{TagKey: aws.String("source"), TagValues: []string{"product", "other"}}},
+			Permissions: []types.Permission{types.PermissionDescribe},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		changes := mustRun(t, tagsStep(a))
+		if !slices.Contains(changes, "granted ASSOCIATE on LF-tag source=product to "+tagOutputStepRole) {
+			t.Fatalf("changes = %q", changes)
+		}
 		converges(t, a, tagsStep(a))
 	}},
 	{"missing key answered EntityNotFound as Lake Formation does", func(t *testing.T, a *account) {
 		a.LF.inject("GetLFTag", apiErr("EntityNotFoundException", "Tag key does not exist"), 1)
 		step := &EnsureLFTags{LF: a.LF, Retry: fastRetry(), Tags: map[string][]string{"source": {"product"}}}
+		if len(step.Permissions) != 0 {
+			t.Fatal("this scenario converges tags only")
+		}
 		if changes := mustRun(t, step); len(changes) != 1 || !strings.Contains(changes[0], "created LF-tag source") {
 			t.Fatalf("changes = %q", changes)
 		}
 		converges(t, a, step)
 	}},
-	{"concurrent modification once on create and update", func(t *testing.T, a *account) {
+	{"concurrent modification once on create, update and grant", func(t *testing.T, a *account) {
 		a.LF.inject("CreateLFTag", apiErr("ConcurrentModificationException", "busy"), 1)
 		a.LF.inject("UpdateLFTag", apiErr("ConcurrentModificationException", "busy"), 1)
+		a.LF.inject("GrantPermissions", apiErr("ConcurrentModificationException", "busy"), 1)
 		mustRun(t, tagsStep(a))
 		converges(t, a, tagsStep(a))
 	}},
@@ -345,6 +638,30 @@ var tagScenarios = []scenario{
 		_, err := tagsStep(a).Run(ctx())
 		wantErr[*steperr.PermanentError](t, err, "CreateLFTag", "cdk.json")
 	}},
+}
+
+// TestMotoRejectsListPermissionsByLFTagResourceType sends moto the exact
+// requests EnsureLFTags and GrantTagPermissions send to read LF-tag grants,
+// and expects moto 5.2.5's rejection. When it fails, moto has learnt them:
+// drop faultyLF.listByLFTagResourceType and let the requests reach moto.
+func TestMotoRejectsListPermissionsByLFTagResourceType(t *testing.T) {
+	a := newAccount(t)
+	for _, rt := range lfTagResourceTypes {
+		_, err := a.SeedLF.ListPermissions(ctx(), &lf.ListPermissionsInput{ResourceType: rt})
+		if err == nil || !strings.Contains(err.Error(), "not a valid RessourceType") && !strings.Contains(err.Error(), "500") {
+			t.Errorf("moto answered ListPermissions{ResourceType: %s} with %v; want its rejection", rt, err)
+		}
+	}
+	// The old GrantTagPermissions query, and the principal-filtered one
+	// without a resource, are rejected too (by Lake Formation as well).
+	for name, in := range map[string]*lf.ListPermissionsInput{
+		"principal and LF-tag policy": {Principal: &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(analystRole)}, Resource: TagGrant{ResourceType: types.ResourceTypeTable, Tag: analystTag}.resource()},
+		"principal without resource":  {Principal: &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(analystRole)}, ResourceType: types.DataLakeResourceTypeLfTagPolicyTable},
+	} {
+		if _, err := a.SeedLF.ListPermissions(ctx(), in); err == nil || !strings.Contains(err.Error(), "InvalidInputException") {
+			t.Errorf("%s: moto answered %v; want InvalidInputException", name, err)
+		}
+	}
 }
 
 // ---- RegisterLocation ----
@@ -554,6 +871,27 @@ var databaseScenarios = []scenario{
 			t.Fatal("source database created although the lake database is wrong")
 		}
 	}},
+	{"lake database left by a destroyed deployment: the user is told exactly what to do", func(t *testing.T, a *account) {
+		// issue 13: destroy keeps the bucket and the database; a redeploy
+		// with a generated bucket name points the lake elsewhere.
+		createTag(t, a, "maintenance", "crawler", "manual")
+		old := "s3://lakeforge-lakebucket-old123/lake"
+		if _, err := a.SeedGlue.CreateDatabase(ctx(), &glue.CreateDatabaseInput{DatabaseInput: &gluetypes.DatabaseInput{
+			Name: aws.String(database), LocationUri: aws.String(old), Description: aws.String("lakeforge: tables imported from the source database")}}); err != nil {
+			t.Fatal(err)
+		}
+		a.markCalls()
+		_, err := databaseStep(a).Run(ctx())
+		pe := wantErr[*steperr.PermanentError](t, err, old, locationURI)
+		for _, want := range []string{`lake.existingBucketName to "lakeforge-lakebucket-old123"`, "aws glue delete-database --name " + database, "data stays in s3://lakeforge-lakebucket-old123"} {
+			if !strings.Contains(pe.Fix, want) {
+				t.Errorf("fix %q does not say %q", pe.Fix, want)
+			}
+		}
+		if m := a.mutatingSince(); len(m) != 0 {
+			t.Fatalf("mutating calls %v", m)
+		}
+	}},
 	{"existing source database with a location is accepted and retagged", func(t *testing.T, a *account) {
 		createTag(t, a, "maintenance", "crawler", "manual")
 		seedDatabase(t, a, database, locationURI, workflowTag)
@@ -635,8 +973,22 @@ var databaseScenarios = []scenario{
 // ---- GrantTagPermissions ----
 
 func grantStep(a *account) *GrantTagPermissions {
-	a.LF.unfilteredList = true
-	return &GrantTagPermissions{LF: a.LF, Retry: fastRetry(), Grants: AccessGrants(workflowRole, workflowTag, []string{analystRole, otherAnalyst}, analystTag)}
+	return &GrantTagPermissions{LF: a.LF, Principals: NewPrincipals(a.IAM, workflowRole), Retry: fastRetry(),
+		Grants: AccessGrants(workflowRole, workflowTag, []string{analystRole, otherAnalyst}, analystTag, otherAnalyst)}
+}
+
+// invalidPrincipalLF answers GrantPermissions for one principal with
+// "Invalid principal", as Lake Formation does for one that does not exist.
+type invalidPrincipalLF struct {
+	*faultyLF
+	principal string
+}
+
+func (c *invalidPrincipalLF) GrantPermissions(ctx context.Context, in *lf.GrantPermissionsInput, o ...func(*lf.Options)) (*lf.GrantPermissionsOutput, error) {
+	if in.Principal != nil && aws.ToString(in.Principal.DataLakePrincipalIdentifier) == c.principal {
+		return nil, apiErr("InvalidInputException", "Invalid principal: "+c.principal)
+	}
+	return c.faultyLF.GrantPermissions(ctx, in, o...)
 }
 
 func allGrants(t *testing.T, a *account) map[string][]types.Permission {
@@ -664,7 +1016,13 @@ var grantScenarios = []scenario{
 		if changes := mustRun(t, grantStep(a)); len(changes) != 6 {
 			t.Fatalf("changes = %q; want 6 grants", changes)
 		}
-		want := map[string][]types.Permission{
+		// issue 8 defect 1: one query per resource type, no principal and
+		// no resource filter (the old LF-tag-policy filter is rejected).
+		want := []lf.ListPermissionsInput{{ResourceType: types.DataLakeResourceTypeLfTagPolicyDatabase}, {ResourceType: types.DataLakeResourceTypeLfTagPolicyTable}}
+		if fmt.Sprintf("%+v", a.LF.listed) != fmt.Sprintf("%+v", want) {
+			t.Fatalf("ListPermissions requests %+v; want exactly %+v", a.LF.listed, want)
+		}
+		wantGrants := map[string][]types.Permission{
 			workflowRole + " DATABASE maintenance=crawler": {"ALL"},
 			workflowRole + " TABLE maintenance=crawler":    {"ALL"},
 			analystRole + " DATABASE source=product":       {"DESCRIBE"},
@@ -673,8 +1031,8 @@ var grantScenarios = []scenario{
 			otherAnalyst + " TABLE source=product":         {"DESCRIBE", "SELECT"},
 		}
 		got := allGrants(t, a)
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("grants:\n got %v\nwant %v", got, want)
+		if fmt.Sprint(got) != fmt.Sprint(wantGrants) {
+			t.Fatalf("grants:\n got %v\nwant %v", got, wantGrants)
 		}
 		converges(t, a, grantStep(a))
 	}},
@@ -699,10 +1057,58 @@ var grantScenarios = []scenario{
 			t.Fatalf("changes = %q", changes)
 		}
 	}},
-	{"still invalid after the budget is transient", func(t *testing.T, a *account) {
+	{"still invalid after the budget, for a principal IAM knows, is transient", func(t *testing.T, a *account) {
+		createPrincipals(t, a, workflowRole, analystRole, otherAnalyst)
 		a.LF.inject("GrantPermissions", apiErr("InvalidInputException", "Invalid principal "+analystRole), 1000)
 		_, err := grantStep(a).Run(ctx())
 		wantErr[*steperr.TransientError](t, err, "GrantPermissions")
+	}},
+	{"a configured analyst that does not exist fails fast, naming it and its setting", func(t *testing.T, a *account) {
+		// issue 13: "Invalid principal" forever for a mistyped analyst.
+		createPrincipals(t, a, workflowRole, analystRole) // otherAnalyst does not exist
+		step := grantStep(a)
+		step.LF = &invalidPrincipalLF{faultyLF: a.LF, principal: otherAnalyst}
+		_, err := step.Run(ctx())
+		ce := wantErr[*steperr.ConfigError](t, err, otherAnalyst, AnalystsSetting)
+		if ce.Field != AnalystsSetting {
+			t.Fatalf("field %q", ce.Field)
+		}
+	}},
+	{"the stack's analyst role deleted outside CloudFormation: redeploy", func(t *testing.T, a *account) {
+		createPrincipals(t, a, workflowRole, otherAnalyst)
+		step := grantStep(a)
+		step.LF = &invalidPrincipalLF{faultyLF: a.LF, principal: analystRole}
+		_, err := step.Run(ctx())
+		pe := wantErr[*steperr.PermanentError](t, err, analystRole)
+		if !strings.Contains(pe.Fix, "redeploy") {
+			t.Fatalf("fix %q", pe.Fix)
+		}
+	}},
+	{"a rejected read is a lakeforge defect, not a cdk.json fix", func(t *testing.T, a *account) {
+		a.LF.inject("ListPermissions", apiErr("InvalidInputException", "Resource must have either the catalog, table or database field populated."), 1)
+		_, err := grantStep(a).Run(ctx())
+		pe := wantErr[*steperr.PermanentError](t, err, "ListPermissions")
+		if strings.Contains(pe.Fix, "cdk.json") || !strings.Contains(pe.Fix, "defect") {
+			t.Fatalf("fix %q sends the user to cdk.json for lakeforge's own request", pe.Fix)
+		}
+	}},
+	{"grants on wider expressions or to others do not count", func(t *testing.T, a *account) {
+		for _, g := range []struct {
+			who string
+			tag []string
+		}{{analystRole, []string{"product", "other"}}, {"arn:aws:iam::" + acct + ":role/someone-else", []string{"product"}}} {
+			if _, err := a.SeedLF.GrantPermissions(ctx(), &lf.GrantPermissionsInput{
+				Principal:   &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(g.who)},
+				Resource:    &types.Resource{LFTagPolicy: &types.LFTagPolicyResource{ResourceType: types.ResourceTypeTable, Expression: []types.LFTag{{TagKey: aws.String("source"), TagValues: g.tag}}}},
+				Permissions: []types.Permission{types.PermissionSelect, types.PermissionDescribe},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a.markCalls()
+		if changes := mustRun(t, grantStep(a)); !slices.Contains(changes, "granted SELECT+DESCRIBE on TABLE with source=product to "+analystRole) {
+			t.Fatalf("changes = %q", changes)
+		}
 	}},
 }
 
@@ -775,9 +1181,34 @@ var tagOutputScenarios = []scenario{
 			t.Fatalf("source database tags = %v; want only maintenance=crawler", tags)
 		}
 	}},
+	{"no ASSOCIATE on the tag: the fix names the step that grants it", func(t *testing.T, a *account) {
+		// Lake Formation refuses the assignment of a tag the caller did not
+		// create and holds no ASSOCIATE on; moto never checks: injected.
+		seedOutputDatabase(t, a, true)
+		a.LF.inject("AddLFTagsToResource", apiErr("AccessDeniedException", "Insufficient Lake Formation permission(s): Required Associate on source"), 1)
+		_, err := tagOutputStep(a).Run(ctx())
+		pe := wantErr[*steperr.PermanentError](t, err, "AddLFTagsToResource")
+		if !strings.Contains(pe.Fix, "ASSOCIATE") || !strings.Contains(pe.Fix, "EnsureLFTags") {
+			t.Fatalf("fix %q", pe.Fix)
+		}
+	}},
 	{"database missing is permanent and names it", func(t *testing.T, a *account) {
 		a.LF.inject("GetResourceLFTags", apiErr("EntityNotFoundException", "Database kthr01 not found"), 1)
 		_, err := tagOutputStep(a).Run(ctx())
 		wantErr[*steperr.PermanentError](t, err, "database kthr01")
 	}},
+}
+
+// deniedFor answers GetRole for one role name with AccessDenied, as IAM does
+// for a caller without iam:GetRole on it.
+type deniedFor struct {
+	*faultyIAM
+	role string
+}
+
+func (d *deniedFor) GetRole(ctx context.Context, in *iam.GetRoleInput, o ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	if aws.ToString(in.RoleName) == d.role {
+		return nil, apiErr("AccessDenied", "User is not authorized to perform: iam:GetRole")
+	}
+	return d.faultyIAM.GetRole(ctx, in, o...)
 }

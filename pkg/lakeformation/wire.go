@@ -1,7 +1,9 @@
 package lakeformation
 
 import (
+	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
@@ -17,34 +19,48 @@ import (
 
 // WireConfigureLakeFormation wires configure-lake-formation.
 func WireConfigureLakeFormation(s *steprun.Step) (steprun.Handler, error) {
-	var admins []string
-	s.Env.JSON(EnvAdmins, &admins)
+	var own, configured []string
+	s.Env.JSON(EnvOwnAdmins, &own)
+	s.Env.JSON(EnvAdmins, &configured)
+	accountSettings := s.Env.String(EnvAccountSettings)
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err
 	}
-	if len(admins) == 0 {
-		return nil, &steperr.ConfigError{Field: EnvAdmins, Fix: "lists no administrator; the stack always sets the pipeline's own roles: redeploy with `make deploy`"}
+	if len(own) == 0 {
+		return nil, &steperr.ConfigError{Field: EnvOwnAdmins, Fix: "lists no administrator; the stack always sets the pipeline's own roles: redeploy with `make deploy`"}
 	}
 	return steprun.Typed(s.Name, Handler(s.Name, &ConfigureLakeFormation{
-		LF:     lf.NewFromConfig(cfg),
-		Retry:  awsretry.Default(),
-		Admins: admins,
+		LF:              lf.NewFromConfig(cfg),
+		Principals:      NewPrincipals(iam.NewFromConfig(cfg), own...),
+		Retry:           awsretry.Default(),
+		Own:             own,
+		Configured:      configured,
+		AccountSettings: accountSettings,
+		Log:             s.Log,
 	}, s.Log)), nil
 }
 
 // WireEnsureLFTags wires ensure-lf-tags.
 func WireEnsureLFTags(s *steprun.Step) (steprun.Handler, error) {
 	var tags map[string][]string
+	var permissions []TagPermission
 	s.Env.JSON(EnvTags, &tags)
+	s.Env.JSON(EnvTagPermissions, &permissions)
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err
 	}
+	roles := make([]string, 0, len(permissions))
+	for _, p := range permissions {
+		roles = append(roles, p.Principal)
+	}
 	return steprun.Typed(s.Name, Handler(s.Name, &EnsureLFTags{
-		LF:    lf.NewFromConfig(cfg),
-		Retry: awsretry.Default(),
-		Tags:  tags,
+		LF:          lf.NewFromConfig(cfg),
+		Principals:  NewPrincipals(iam.NewFromConfig(cfg), roles...),
+		Retry:       awsretry.Default(),
+		Tags:        tags,
+		Permissions: permissions,
 	}, s.Log)), nil
 }
 
@@ -91,8 +107,9 @@ func WireEnsureDatabase(s *steprun.Step) (steprun.Handler, error) {
 // WireGrantTagPermissions wires grant-tag-permissions.
 func WireGrantTagPermissions(s *steprun.Step) (steprun.Handler, error) {
 	workflowRole := s.Env.String(EnvWorkflowRoleARN)
-	var analysts []string
+	var analysts, configured []string
 	s.Env.JSON(EnvAnalystARNs, &analysts)
+	s.Env.JSON(EnvConfiguredAnalystARNs, &configured)
 	var workflowTag, analystTag config.TagRef
 	s.Env.JSON(EnvWorkflowTag, &workflowTag)
 	s.Env.JSON(EnvAnalystTag, &analystTag)
@@ -101,9 +118,10 @@ func WireGrantTagPermissions(s *steprun.Step) (steprun.Handler, error) {
 		return nil, err
 	}
 	return steprun.Typed(s.Name, Handler(s.Name, &GrantTagPermissions{
-		LF:     lf.NewFromConfig(cfg),
-		Retry:  awsretry.Default(),
-		Grants: AccessGrants(workflowRole, workflowTag, analysts, analystTag),
+		LF:         lf.NewFromConfig(cfg),
+		Principals: NewPrincipals(iam.NewFromConfig(cfg), workflowRole),
+		Retry:      awsretry.Default(),
+		Grants:     AccessGrants(workflowRole, workflowTag, analysts, analystTag, configured...),
 	}, s.Log)), nil
 }
 
@@ -123,4 +141,16 @@ func WireTagOutput(s *steprun.Step) (steprun.Handler, error) {
 		Database: database,
 		Tag:      tag,
 	}, crawler, s.Log)), nil
+}
+
+// WireCleanupLakeFormation wires cleanup-lake-formation, the handler of the
+// stack-delete custom resource: cfn.LambdaWrap answers CloudFormation at the
+// event's ResponseURL.
+func WireCleanupLakeFormation(s *steprun.Step) (steprun.Handler, error) {
+	cfg, err := s.AWSConfig()
+	if err != nil {
+		return nil, err
+	}
+	cleanup := &StackCleanup{LF: lf.NewFromConfig(cfg), Retry: awsretry.Default(), Log: s.Log}
+	return steprun.Typed(s.Name, cfn.LambdaWrap(cleanup.Handler)), nil
 }

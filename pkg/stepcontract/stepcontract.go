@@ -26,21 +26,36 @@ const (
 	StartImport            = "start-import"
 	ImportEvents           = "import-events"
 	VerifyQuery            = "verify-query"
+	// CleanupLakeFormation is no pipeline step: the handler of the custom
+	// resource whose deletion, with the stack, cleans up Lake Formation.
+	CleanupLakeFormation = "cleanup-lake-formation"
 )
 
 // Functions lists every step function, in the order the pipeline runs them.
 var Functions = []string{
 	ConfigureLakeFormation, EnsureLFTags, RegisterLocation, EnsureDatabase, GrantTagPermissions,
-	TestConnection, StartImport, ImportEvents, TagOutput, VerifyQuery,
+	TestConnection, StartImport, ImportEvents, TagOutput, VerifyQuery, CleanupLakeFormation,
 }
 
 // Environment variables. Structured values (lists, objects) are JSON
 // (Encode); scalars are plain strings, numbers and "true"/"false".
 const (
-	// EnvAdmins is a JSON array of the IAM principal ARNs that
-	// ConfigureLakeFormation makes data lake administrators: the configured
-	// admins and the pipeline's own roles.
+	// EnvAdmins is a JSON array of the configured administrators
+	// (personas.admins.principalArns) that ConfigureLakeFormation makes
+	// data lake administrators; may be [].
 	EnvAdmins = "LF_ADMIN_ARNS"
+	// EnvOwnAdmins is a JSON array of the stack's own roles that are data
+	// lake administrators (admin role, access-model roles, the cleanup's):
+	// never dropped; the stack-delete cleanup removes exactly them.
+	EnvOwnAdmins = "LF_OWN_ADMIN_ARNS"
+	// EnvAccountSettings is lakeFormation.accountSettings: "manage" or "leave".
+	EnvAccountSettings = "LF_ACCOUNT_SETTINGS"
+	// EnvTagPermissions is the LF-tag permissions EnsureLFTags grants, as
+	// JSON [{"principal":..,"tag":{"key":..,"value":..},"permissions":[..]}].
+	EnvTagPermissions = "LF_TAG_PERMISSIONS_JSON"
+	// EnvConfiguredAnalystARNs is the part of EnvAnalystARNs from
+	// personas.analysts.principalArns (errors name that setting); may be [].
+	EnvConfiguredAnalystARNs = "CONFIGURED_ANALYST_ARNS"
 	// EnvTags is the LF-tag ontology as JSON: {"key": ["value", ...]}.
 	EnvTags = "LF_TAGS_JSON"
 	// EnvLocationARN is the S3 ARN of the lake prefix to register.

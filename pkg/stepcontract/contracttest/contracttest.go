@@ -33,6 +33,7 @@ var Wirings = map[string]Wiring{
 	stepcontract.StartImport:            {importrun.WireStartImport, "steprun.Main(stepcontract.StartImport, importrun.WireStartImport)"},
 	stepcontract.ImportEvents:           {importrun.WireImportEvents, "steprun.Main(stepcontract.ImportEvents, importrun.WireImportEvents)"},
 	stepcontract.VerifyQuery:            {verify.WireVerifyQuery, "steprun.Main(stepcontract.VerifyQuery, verify.WireVerifyQuery)"},
+	stepcontract.CleanupLakeFormation:   {lakeformation.WireCleanupLakeFormation, "steprun.Main(stepcontract.CleanupLakeFormation, lakeformation.WireCleanupLakeFormation)"},
 }
 
 // Moto is a running moto server.
