@@ -25,10 +25,10 @@ func node22(t testing.TB) string {
 	t.Helper()
 	p := os.Getenv("LAKEFORGE_NODE22")
 	if p == "" {
-		p = filepath.Join(repoRoot(), "node_modules", "node", "bin", "node")
+		p = filepath.Join(repoRoot(), "scripts", "node22", "node_modules", "node", "bin", "node")
 	}
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("no Node 22 at %s: run `make node_modules` (npm ci installs the node@22 package)", p)
+		t.Fatalf("no Node 22 at %s: run `make node_modules` (it installs Node 22 into scripts/node22)", p)
 	}
 	return p
 }

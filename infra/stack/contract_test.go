@@ -157,8 +157,16 @@ func checkStepContract(t *testing.T, st synthesized) {
 			// Every EventBridge rule that targets the function sends events
 			// its pattern matches; the handler must accept them.
 			events := ruleEvents(t, resources, id)
-			if name == stepcontract.TagOutput && len(events) == 0 {
-				t.Error("no EventBridge rule targets tag-output: runs started outside the state machine would stay untagged")
+			// Runs started outside the state machine are tagged too:
+			// import-events, which the Glue rules invoke, invokes tag-output.
+			if name == stepcontract.ImportEvents && len(events) == 0 {
+				t.Error("no EventBridge rule targets import-events: a run's end would never be noticed")
+			}
+			if name == stepcontract.ImportEvents {
+				tagID := *st.Stack.GetLogicalId(st.Stack.Steps[stepcontract.TagOutput].Function().Node().DefaultChild().(awscdk.CfnElement))
+				if ref, _ := dig(vars, stepcontract.EnvTagFunction, "Ref").(string); ref != tagID {
+					t.Errorf("import-events invokes %v, not tag-output (%s): runs started outside the state machine would stay untagged", vars[stepcontract.EnvTagFunction], tagID)
+				}
 			}
 			for _, event := range events {
 				if _, err := h(ctx, json.RawMessage(event)); isType[*steperr.InvalidInputError](err) || isType[*steperr.ConfigError](err) {
@@ -185,18 +193,49 @@ func ruleEvents(t *testing.T, resources map[string]any, fnID string) []string {
 		if !strings.Contains(string(targets), `"`+fnID+`"`) {
 			continue
 		}
-		pattern, _ := dig(res, "Properties", "EventPattern").(map[string]any)
 		event := map[string]any{
 			"version": "0", "id": "contract-event", "account": contractAccount, "region": contractRegion,
 			"time": "2026-01-01T09:45:00Z", "resources": []any{},
 		}
-		for k, v := range firstValues(t, pattern) {
+		pattern, _ := dig(res, "Properties", "EventPattern").(map[string]any)
+		if pattern == nil {
+			// A schedule rule sends EventBridge's Scheduled Event.
+			if dig(res, "Properties", "ScheduleExpression") == nil {
+				t.Fatalf("rule %v has neither an event pattern nor a schedule", res)
+			}
+			event["source"], event["detail-type"], event["detail"] = "aws.events", "Scheduled Event", map[string]any{}
+		}
+		matched := firstValues(t, pattern)
+		if dt, _ := matched["detail-type"].(string); glueEventDetail[dt] != nil {
+			// The fields every Glue event of this type carries besides
+			// those the pattern names.
+			detail := map[string]any{}
+			for k, v := range glueEventDetail[dt] {
+				detail[k] = v
+			}
+			if d, ok := matched["detail"].(map[string]any); ok {
+				for k, v := range d {
+					detail[k] = v
+				}
+			}
+			matched["detail"] = detail
+		}
+		for k, v := range matched {
 			event[k] = v
 		}
 		raw, _ := json.Marshal(event)
 		out = append(out, string(raw))
 	}
 	return out
+}
+
+// glueEventDetail is the detail of Glue's state-change events beyond the
+// fields a rule's pattern names (Glue developer guide, "Automating AWS
+// Glue with EventBridge": a job event carries jobName, severity, state,
+// jobRunId and message; a crawler event crawlerName, state and message).
+var glueEventDetail = map[string]map[string]any{
+	"Glue Job State Change":     {"severity": "INFO", "jobRunId": "jr_contract", "message": "Job run succeeded"},
+	"Glue Crawler State Change": {"message": "Crawler Succeeded"},
 }
 
 // firstValues turns an event pattern into a matching event: every list of

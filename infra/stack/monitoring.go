@@ -191,7 +191,7 @@ func (s *Stack) addFreshnessAlarm(sm awsstepfunctions.StateMachine) awscloudwatc
 }
 
 // DashboardName is the CloudWatch dashboard of the stack.
-func (s *Stack) DashboardName() string { return s.Config.StackName + "-pipeline" }
+func (s *Stack) DashboardName() string { return s.Config.Names().Dashboard }
 
 // addDashboard draws runs, run duration, rows imported per table, the
 // verification result and data freshness.

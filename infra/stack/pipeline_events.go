@@ -56,6 +56,7 @@ func (s *Stack) addTokenTable() awsdynamodb.Table {
 // success ends the import; otherwise the job's does).
 func (s *Stack) importEnd() (endCrawler string, crawlers []string) {
 	job := s.Config.Names().ImportJob
+	crawlers = []string{} // encoded "[]", never "null"
 	for _, c := range *s.Stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 		switch r := c.(type) {
 		case awsglue.CfnCrawler:

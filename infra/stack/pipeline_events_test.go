@@ -68,7 +68,7 @@ func TestImportEventsTemplate(t *testing.T) {
 	tableID, _ := s.find(t, "AWS::DynamoDB::Table", nil)
 	if env[importrun.EnvWorkflowName] != names.Workflow || env[importrun.EnvImportJob] != names.ImportJob ||
 		env[importrun.EnvTimeoutMinutes] != "360" || env[importrun.EnvEndCrawler] != endCrawler ||
-		env[importrun.EnvCrawlers] != strings.Join(crawlers, ",") || refID(env[importrun.EnvTokenTable]) != tableID ||
+		env[importrun.EnvCrawlers] != jsonList(crawlers) || refID(env[importrun.EnvTokenTable]) != tableID ||
 		refID(env[importrun.EnvTagFunction]) != s.Stack.logicalID(s.Stack.Steps["tag-output"].Function()) {
 		t.Fatalf("import-events environment %v", env)
 	}
@@ -125,4 +125,14 @@ func TestStartImportWaitsForTheToken(t *testing.T) {
 	if st.TimeoutSeconds <= 1440*60 || st.TimeoutSeconds >= 93600 {
 		t.Fatalf("StartImport TimeoutSeconds %d, want between import.waitTimeoutMinutes' maximum and the execution's timeout", st.TimeoutSeconds)
 	}
+}
+
+// jsonList is a crawler list as the step reads it: a JSON array, "[]" when
+// the workflow has none (the job ends the import).
+func jsonList(names []string) string {
+	if len(names) == 0 {
+		return "[]"
+	}
+	raw, _ := json.Marshal(names)
+	return string(raw)
 }

@@ -155,6 +155,7 @@ var nameLimits = map[string]int{
 	"AWS::Glue::SecurityConfiguration Name":             255,
 	"AWS::Glue::Connection ConnectionInput.Name":        255,
 	"AWS::Logs::LogGroup LogGroupName":                  512,
+	"AWS::CloudWatch::Dashboard DashboardName":          255,
 }
 
 // With the longest stackName the configuration accepts, every name derived

@@ -317,6 +317,8 @@ type ResourceNames struct {
 	GlueSecurityConfiguration string
 	// StateMachineLogGroup receives the pipeline's execution logs.
 	StateMachineLogGroup string
+	// Dashboard is the CloudWatch dashboard of the pipeline.
+	Dashboard string
 }
 
 // Names returns the resource names of this configuration.
@@ -334,6 +336,7 @@ func (c Config) Names() ResourceNames {
 
 		GlueSecurityConfiguration: p + "-glue",
 		StateMachineLogGroup:      "/aws/vendedlogs/states/" + p + "-pipeline",
+		Dashboard:                 p + "-pipeline",
 	}
 }
 
@@ -358,7 +361,7 @@ type derivedName struct {
 // CloudFormation stack names 128, EventBridge Scheduler schedules 64, Step
 // Functions state machines 80, Glue names (connection, workflow, trigger,
 // crawler, job, security configuration, database) 255, CloudWatch log
-// groups 512. The Glue triggers are named <workflow>-start, -import and
+// groups 512, CloudWatch dashboards 255. The Glue triggers are named <workflow>-start, -import and
 // -catalog (infra/stack/importworkflow.go); -catalog is the longest.
 func (c Config) derivedNames() []derivedName {
 	n := c.Names()
@@ -375,6 +378,7 @@ func (c Config) derivedNames() []derivedName {
 		{"Glue security configuration", n.GlueSecurityConfiguration, 255},
 		{"Glue database", n.SourceDatabase, 255},
 		{"CloudWatch log group", n.StateMachineLogGroup, 512},
+		{"CloudWatch dashboard", n.Dashboard, 255},
 	}
 }
 

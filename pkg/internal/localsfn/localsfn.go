@@ -45,7 +45,7 @@ type Options struct {
 	WaitMillis  *int
 	RetryMillis *int
 	// Node is the Node 22 binary; default LAKEFORGE_NODE22 or the repo's
-	// node_modules/node/bin/node.
+	// scripts/node22/node_modules/node/bin/node.
 	Node string
 }
 
@@ -81,10 +81,10 @@ func RepoRoot() string {
 func NodePath() (string, error) {
 	p := os.Getenv("LAKEFORGE_NODE22")
 	if p == "" {
-		p = filepath.Join(RepoRoot(), "node_modules", "node", "bin", "node")
+		p = filepath.Join(RepoRoot(), "scripts", "node22", "node_modules", "node", "bin", "node")
 	}
 	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("no Node 22 at %s: run `make node_modules` (npm ci installs the node@22 package)", p)
+		return "", fmt.Errorf("no Node 22 at %s: run `make node_modules` (it installs Node 22 into scripts/node22)", p)
 	}
 	return p, nil
 }
@@ -265,7 +265,12 @@ func (s *Server) run(e *execution) error {
 	_ = json.Unmarshal([]byte(e.input), &input)
 	if err := send(map[string]any{
 		"definition": def, "input": input,
-		"context":     map[string]any{"Execution": map[string]any{"Id": e.arn, "Name": e.name, "StartTime": e.start.UTC().Format(time.RFC3339Nano), "Input": input}},
+		"context": map[string]any{
+			"Execution": map[string]any{"Id": e.arn, "Name": e.name, "StartTime": e.start.UTC().Format(time.RFC3339Nano), "Input": input},
+			// $$.Task.Token of a .waitForTaskToken state: opaque to the
+			// pipeline; the Task func answers in place of SendTaskSuccess.
+			"Task": map[string]any{"Token": "localsfn-token-" + e.name},
+		},
 		"waitMillis":  s.opts.WaitMillis,
 		"retryMillis": s.opts.RetryMillis,
 	}); err != nil {
