@@ -366,6 +366,35 @@ func TestOperatorOutputs(t *testing.T) {
 	for _, name := range []string{"StateMachineArn", "ImportWorkflowName", "FailureTopicArn", "LakeBucketName", "AthenaWorkgroup", "GlueConnectionName", "AnalystRoleArn", "AdminRoleArn"} {
 		st.Template.HasOutput(jsii.String(name), map[string]any{})
 	}
+	// The quick start's table of stack outputs lists exactly the outputs
+	// the template has (the shipped configuration creates both persona
+	// roles, so every output is there).
+	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	start := strings.Index(text, "| output | what it is for |")
+	if start < 0 {
+		t.Fatal("README has no table of stack outputs (| output | what it is for |)")
+	}
+	var documented []string
+	for _, line := range strings.Split(text[start:], "\n")[2:] {
+		if !strings.HasPrefix(line, "| `") {
+			break
+		}
+		documented = append(documented, strings.SplitN(strings.TrimPrefix(line, "| `"), "`", 2)[0])
+	}
+	var deployed []string
+	for name := range st.JSON["Outputs"].(map[string]any) {
+		deployed = append(deployed, name)
+	}
+	slices.Sort(documented)
+	slices.Sort(deployed)
+	if !slices.Equal(documented, deployed) {
+		t.Errorf("README's stack outputs %v, the template's %v", documented, deployed)
+	}
+
 	outputs, _ := json.Marshal(st.JSON["Outputs"].(map[string]any)["StateMachineArn"])
 	if !strings.Contains(string(outputs), st.Stack.logicalID(st.Stack.StateMachine)) {
 		t.Errorf("StateMachineArn output does not reference the state machine: %s", outputs)
