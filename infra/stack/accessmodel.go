@@ -131,25 +131,21 @@ func (s *Stack) addAccessModel() {
 		},
 		Timeout: timeout,
 	})
-	// The source crawler's database is made here too, not by CloudFormation:
-	// see importworkflow.go.
-	sourceDatabase := cfg.Names().SourceDatabase
 	s.addStep(&StepFunctionProps{
 		Name:        "ensure-database",
-		Description: "lakeforge: create the lake database (at the lake prefix) and the source crawler's database, and tag both for the workflow role",
+		Description: "lakeforge: create the lake database at the lake prefix and tag it for the workflow role",
 		Environment: map[string]*string{
-			lakeformation.EnvDatabaseName:       jsii.String(cfg.Database.Name),
-			lakeformation.EnvDatabaseLocation:   jsii.String(cfg.LakeLocation(*s.LakeBucket.BucketName())),
-			lakeformation.EnvSourceDatabaseName: jsii.String(sourceDatabase),
-			lakeformation.EnvWorkflowTag:        jsii.String(workflowTag),
+			lakeformation.EnvDatabaseName:     jsii.String(cfg.Database.Name),
+			lakeformation.EnvDatabaseLocation: jsii.String(cfg.LakeLocation(*s.LakeBucket.BucketName())),
+			lakeformation.EnvWorkflowTag:      jsii.String(workflowTag),
 		},
 		Statements: []awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("ConvergeCatalogDatabases"),
+				Sid:       jsii.String("ConvergeLakeDatabase"),
 				Actions:   jsii.Strings("glue:GetDatabase", "glue:CreateDatabase"),
-				Resources: jsii.Strings(glueARN("catalog"), glueARN("database/"+cfg.Database.Name), glueARN("database/"+sourceDatabase)),
+				Resources: jsii.Strings(glueARN("catalog"), glueARN("database/"+cfg.Database.Name)),
 			}),
-			lfStatement("TagCatalogDatabases", "lakeformation:GetResourceLFTags", "lakeformation:AddLFTagsToResource"),
+			lfStatement("TagLakeDatabase", "lakeformation:GetResourceLFTags", "lakeformation:AddLFTagsToResource"),
 		},
 		Timeout: timeout,
 	})
@@ -171,11 +167,10 @@ func (s *Stack) addAccessModel() {
 	})
 	s.addStep(&StepFunctionProps{
 		Name:        "tag-output",
-		Description: "lakeforge: tag the output database for the analysts (state machine and crawler-success events)",
+		Description: "lakeforge: tag the output database for the analysts (state machine, and import-events for runs started outside it)",
 		Environment: map[string]*string{
-			lakeformation.EnvDatabaseName:  jsii.String(cfg.Database.Name),
-			lakeformation.EnvAnalystTag:    jsii.String(analystTag),
-			lakeformation.EnvOutputCrawler: jsii.String(cfg.Names().OutputCrawler),
+			lakeformation.EnvDatabaseName: jsii.String(cfg.Database.Name),
+			lakeformation.EnvAnalystTag:   jsii.String(analystTag),
 		},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("TagOutputDatabase", "lakeformation:GetResourceLFTags", "lakeformation:AddLFTagsToResource"),
@@ -260,8 +255,8 @@ func (s *Stack) addLakeFormationCleanup() {
 		roles = append(roles, *s.AnalystRole.RoleArn())
 	}
 	cfg := s.Config
-	kept := fmt.Sprintf("catalog databases %s and %s, LF-tags %s, the registration of %s, and grants to principals the stack does not own",
-		cfg.Database.Name, cfg.Names().SourceDatabase, strings.Join(cfg.LFTags.Keys(), ", "), *s.LakeLocationARN())
+	kept := fmt.Sprintf("catalog database %s, LF-tags %s, the registration of %s, and grants to principals the stack does not own",
+		cfg.Database.Name, strings.Join(cfg.LFTags.Keys(), ", "), *s.LakeLocationARN())
 	fn := s.Steps[CleanupFunction]
 	cr := awscdk.NewCustomResource(s.Stack, jsii.String("LakeFormationCleanup"), &awscdk.CustomResourceProps{
 		ServiceToken: fn.Function().FunctionArn(),

@@ -86,33 +86,28 @@ func TestAccessModelFunctionsAndEnvironment(t *testing.T) {
 		t.Errorf("LF tags env = %v, %v", tags, err)
 	}
 	to := envOf("tag-output")
-	if to[lakeformation.EnvOutputCrawler] != cfg.Names().OutputCrawler || to[lakeformation.EnvDatabaseName] != cfg.Database.Name {
+	if to[lakeformation.EnvDatabaseName] != cfg.Database.Name {
 		t.Errorf("tag-output env = %v", to)
 	}
 	if !strings.Contains(to[lakeformation.EnvAnalystTag].(string), `"key":"`+cfg.LFTags.Analyst.Key+`"`) {
 		t.Errorf("tag-output analyst tag = %v", to[lakeformation.EnvAnalystTag])
 	}
-	// EnsureDatabase makes both catalog databases; TagOutput names only the
-	// lake database, so the analysts never see the source definitions.
+	// EnsureDatabase makes the one catalog database the job writes, at the
+	// lake prefix (the job discovers the source tables over JDBC).
 	ed := envOf("ensure-database")
-	if ed[lakeformation.EnvDatabaseName] != cfg.Database.Name || ed[lakeformation.EnvSourceDatabaseName] != cfg.Names().SourceDatabase ||
+	if ed[lakeformation.EnvDatabaseName] != cfg.Database.Name ||
 		!strings.Contains(jsonOf(t, ed[lakeformation.EnvDatabaseLocation]), "/"+strings.TrimSuffix(cfg.Lake.Prefix, "/")) {
 		t.Errorf("ensure-database env = %v", ed)
-	}
-	if _, ok := to[lakeformation.EnvSourceDatabaseName]; ok {
-		t.Errorf("tag-output env names the source database: %v", to)
 	}
 	edRole := *st.Stack.GetLogicalId(st.Stack.Steps["ensure-database"].Role().Node().DefaultChild().(awscdk.CfnElement))
 	stmts := st.roleStatements(edRole)
 	for _, action := range []string{"glue:GetDatabase", "glue:CreateDatabase"} {
 		resources := strings.Join(resourcesFor(stmts, action), " ")
-		for _, db := range []string{cfg.Database.Name, cfg.Names().SourceDatabase} {
-			if !strings.Contains(resources, `:database/`+db+`"`) {
-				t.Errorf("%s of ensure-database is not allowed on database %s: %s", action, db, resources)
-			}
+		if !strings.Contains(resources, `:database/`+cfg.Database.Name+`"`) {
+			t.Errorf("%s of ensure-database is not allowed on database %s: %s", action, cfg.Database.Name, resources)
 		}
-		if n := strings.Count(resources, ":database/"); n != 2 || strings.Contains(resources, "*") {
-			t.Errorf("%s of ensure-database is allowed on %d databases; want exactly the lake and the source database: %s", action, n, resources)
+		if n := strings.Count(resources, ":database/"); n != 1 || strings.Contains(resources, "*") {
+			t.Errorf("%s of ensure-database is allowed on %d databases; want exactly the lake database: %s", action, n, resources)
 		}
 	}
 	rl, _ := json.Marshal(envOf("register-location"))

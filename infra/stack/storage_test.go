@@ -149,8 +149,6 @@ var nameLimits = map[string]int{
 	"AWS::Glue::Workflow Name":                          255,
 	"AWS::Glue::Trigger Name":                           255,
 	"AWS::Glue::Trigger WorkflowName":                   255,
-	"AWS::Glue::Crawler Name":                           255,
-	"AWS::Glue::Crawler DatabaseName":                   255,
 	"AWS::Glue::Job Name":                               255,
 	"AWS::Glue::SecurityConfiguration Name":             255,
 	"AWS::Glue::Connection ConnectionInput.Name":        255,

@@ -436,12 +436,12 @@ func network(ctx context.Context, c *Clients, cfg config.Config) []Finding {
 }
 
 // leftovers looks for what a destroyed stack leaves behind (issue 13):
-// the Glue databases, the LF-tags, registered locations of its buckets, and
+// the Glue database, the LF-tags, registered locations of its buckets, and
 // the network resources repair mode created (tagged lakeforge:created-by).
 func leftovers(ctx context.Context, c *Clients, cfg config.Config) []Finding {
 	var found []string
 	var fixes []string
-	for _, db := range []string{cfg.Database.Name, cfg.Names().SourceDatabase} {
+	for _, db := range []string{cfg.Database.Name} {
 		out, err := c.Glue.GetDatabase(ctx, &glue.GetDatabaseInput{Name: aws.String(db)})
 		if err == nil && out.Database != nil {
 			found = append(found, fmt.Sprintf("Glue database %s (location %s)", db, aws.ToString(out.Database.LocationUri)))

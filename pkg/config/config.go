@@ -50,8 +50,8 @@ type LakeConfig struct {
 // import, with the analyst tag (so analysts may read them).
 type DatabaseConfig struct {
 	Name string `json:"name"`
-	// TablePrefix is prepended to every table the output crawler creates, as
-	// the blueprint did ("workflow_kthr01_products").
+	// TablePrefix is prepended to every lake table the import job
+	// registers, as the blueprint did ("workflow_kthr01_products").
 	TablePrefix string `json:"tablePrefix"`
 }
 
@@ -138,8 +138,9 @@ type SourceConfig struct {
 	DatabaseName string `json:"databaseName"`
 	// SecretARN of a Secrets Manager secret with "username" and "password".
 	SecretARN string `json:"secretArn"`
-	// IncludePaths are the JDBC crawler's include paths, e.g. "kthr01/public/%".
-	// Empty means every table of DatabaseName.
+	// IncludePaths select the tables to import, in the JDBC crawler's
+	// include-path syntax, e.g. "kthr01/public/%". Empty means every table of
+	// DatabaseName.
 	IncludePaths []string `json:"includePaths"`
 	// RequireTLS makes the Glue connection and the preflight handshake use TLS.
 	RequireTLS bool `json:"requireTls"`
@@ -305,14 +306,11 @@ func (c Config) LakeLocation(bucket string) string {
 // ResourceNames are the names of the resources several parts refer to.
 // They derive from StackName, so two stacks in one account never collide.
 type ResourceNames struct {
-	Connection     string // Glue JDBC connection to the source
-	Workflow       string // Glue workflow that runs one import
-	SourceCrawler  string // JDBC crawler on the source database
-	ImportJob      string // PySpark job that writes the lake
-	OutputCrawler  string // crawler on the lake output; its success triggers tagging
-	SourceDatabase string // Glue database the source crawler writes to
-	StateMachine   string // the daily pipeline
-	Schedule       string // EventBridge Scheduler schedule that starts the pipeline
+	Connection   string // Glue JDBC connection to the source
+	Workflow     string // Glue workflow that runs one import
+	ImportJob    string // PySpark job that writes the lake
+	StateMachine string // the daily pipeline
+	Schedule     string // EventBridge Scheduler schedule that starts the pipeline
 	// GlueSecurityConfiguration encrypts the Glue logs and job bookmarks.
 	GlueSecurityConfiguration string
 	// StateMachineLogGroup receives the pipeline's execution logs.
@@ -325,14 +323,11 @@ type ResourceNames struct {
 func (c Config) Names() ResourceNames {
 	p := c.StackName
 	return ResourceNames{
-		Connection:     p + "-source",
-		Workflow:       p + "-import",
-		SourceCrawler:  p + "-source-crawler",
-		ImportJob:      p + "-import-job",
-		OutputCrawler:  p + "-lake-crawler",
-		SourceDatabase: strings.ReplaceAll(strings.ToLower(p), "-", "_") + "_source",
-		StateMachine:   p + "-pipeline",
-		Schedule:       p + "-daily",
+		Connection:   p + "-source",
+		Workflow:     p + "-import",
+		ImportJob:    p + "-import-job",
+		StateMachine: p + "-pipeline",
+		Schedule:     p + "-daily",
 
 		GlueSecurityConfiguration: p + "-glue",
 		StateMachineLogGroup:      "/aws/vendedlogs/states/" + p + "-pipeline",
@@ -360,9 +355,9 @@ type derivedName struct {
 // derivedNames lists every name derived from stackName with its AWS limit:
 // CloudFormation stack names 128, EventBridge Scheduler schedules 64, Step
 // Functions state machines 80, Glue names (connection, workflow, trigger,
-// crawler, job, security configuration, database) 255, CloudWatch log
-// groups 512, CloudWatch dashboards 255. The Glue triggers are named <workflow>-start, -import and
-// -catalog (infra/stack/importworkflow.go); -catalog is the longest.
+// job, security configuration) 255, CloudWatch log groups 512, CloudWatch
+// dashboards 255. The workflow's one trigger is <workflow>-start
+// (infra/stack/importworkflow.go).
 func (c Config) derivedNames() []derivedName {
 	n := c.Names()
 	return []derivedName{
@@ -371,12 +366,9 @@ func (c Config) derivedNames() []derivedName {
 		{"Step Functions state machine", n.StateMachine, 80},
 		{"Glue connection", n.Connection, 255},
 		{"Glue workflow", n.Workflow, 255},
-		{"Glue trigger", n.Workflow + "-catalog", 255},
-		{"Glue crawler", n.SourceCrawler, 255},
-		{"Glue crawler", n.OutputCrawler, 255},
+		{"Glue trigger", n.Workflow + "-start", 255},
 		{"Glue job", n.ImportJob, 255},
 		{"Glue security configuration", n.GlueSecurityConfiguration, 255},
-		{"Glue database", n.SourceDatabase, 255},
 		{"CloudWatch log group", n.StateMachineLogGroup, 512},
 		{"CloudWatch dashboard", n.Dashboard, 255},
 	}

@@ -96,7 +96,6 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"upper-case database", set("database", "name", "Kthr01"), "lakeforge.database.name", "lower-case"},
 		{"account settings neither manage nor leave", set("lakeFormation", "accountSettings", "yes"), "lakeforge.lakeFormation.accountSettings", `"leave"`},
 		{"hyphen in database", set("database", "name", "kthr-01"), "lakeforge.database.name", "Athena"},
-		{"lake database is the source crawler's", set("database", "name", "lakeforge_source"), "lakeforge.database.name", "source crawler's database"},
 		{"LF-tag key too long", func(c map[string]any) {
 			sub(c, "lfTags")["tags"] = map[string]any{"maintenance": []any{"crawler"}, "source": []any{"product"}, strings.Repeat("k", 129): []any{"v"}}
 		}, "lakeforge.lfTags.tags." + strings.Repeat("k", 129), "1 to 128"},

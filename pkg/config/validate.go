@@ -203,9 +203,6 @@ func (c Config) validateDatabase(v *validator) {
 	} else if c.Database.Name == "default" {
 		v.add("database.name", c.Database.Name, "a name other than \"default\": Athena and other AWS analytics services create and use the database \"default\" themselves")
 	}
-	if c.Database.Name == c.Names().SourceDatabase {
-		v.add("database.name", c.Database.Name, "a name other than the source crawler's database "+c.Names().SourceDatabase+" (analysts would see the source's table definitions)")
-	}
 	if !tablePrefixPattern.MatchString(c.Database.TablePrefix) {
 		v.add("database.tablePrefix", c.Database.TablePrefix, "lower-case letters, digits or '_', at most 128 characters (may be empty)")
 	}

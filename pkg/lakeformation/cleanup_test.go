@@ -24,7 +24,7 @@ func cleanupEvent(kind cfn.RequestType, roles ...string) cfn.Event {
 		list[i] = r
 	}
 	return cfn.Event{RequestType: kind, PhysicalResourceID: CleanupPhysicalID,
-		ResourceProperties: map[string]any{CleanupRoleARNsProperty: list, CleanupKeptProperty: "databases kthr01, lakeforge_source"}}
+		ResourceProperties: map[string]any{CleanupRoleARNsProperty: list, CleanupKeptProperty: "catalog database kthr01"}}
 }
 
 // convergedAccount runs the access-model steps through unrecorded clients:

@@ -11,21 +11,20 @@ import (
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/config"
-	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
-// EnsureDatabase converges the two Glue databases the import writes: the
-// lake database at the lake prefix (the output crawler's tables) and the
-// source database (the JDBC crawler's table definitions, no data, so no
-// location). Each is created when missing and tagged with the workflow tag,
-// which gives the workflow role its Lake Formation grants on it and on its
-// tables (tables inherit database tags). Both are created here, as a data
-// lake administrator, rather than by CloudFormation: once Lake Formation is
-// configured, CloudFormation's role has no CREATE_DATABASE, and a database
-// created without IAM_ALLOWED_PRINCIPALS gives the crawler no permission.
+// EnsureDatabase converges the Glue database the import job writes its
+// tables to, at the lake prefix. It is created when missing and tagged with
+// the workflow tag, which gives the workflow role its Lake Formation grants
+// on it and on its tables (tables inherit database tags). It is created
+// here, as a data lake administrator, rather than by CloudFormation: once
+// Lake Formation is configured, CloudFormation's role has no
+// CREATE_DATABASE, and a database created without IAM_ALLOWED_PRINCIPALS
+// gives the job no permission.
 //
-// A lake database of that name at another location is an error; an existing
-// source database is accepted wherever it points.
+// A database of that name at another location is an error. (The job
+// discovers the source tables over JDBC, so no source catalog database is
+// needed.)
 type EnsureDatabase struct {
 	Glue  DatabaseAPI
 	LF    ResourceTagsAPI
@@ -34,9 +33,7 @@ type EnsureDatabase struct {
 	Name string
 	// LocationURI is "s3://bucket/prefix", the lake database's location.
 	LocationURI string
-	// SourceName is the source crawler's database.
-	SourceName string
-	Tag        config.TagRef
+	Tag         config.TagRef
 }
 
 // descriptionPrefix starts the description of every database lakeforge
@@ -57,30 +54,13 @@ func s3Bucket(uri string) (string, bool) {
 type catalogDatabase struct {
 	name string
 	// location is where to create the database and where an existing one
-	// must point; "" creates it without a location and accepts any.
+	// must point.
 	location    string
 	description string
 }
 
 func (d *EnsureDatabase) Run(ctx context.Context) ([]string, error) {
-	// The source crawler writing into the lake database would show the
-	// source definitions to the analysts (TagOutput tags that database).
-	if d.SourceName == d.Name {
-		return nil, &steperr.ConfigError{Field: "database.name", Value: d.Name,
-			Fix: "must differ from the source crawler's database " + d.SourceName + " (named after stackName): choose another database.name in cdk.json and redeploy"}
-	}
-	var changes []string
-	for _, db := range []catalogDatabase{
-		{name: d.Name, location: d.LocationURI, description: descriptionPrefix + "tables imported from the source database"},
-		{name: d.SourceName, description: descriptionPrefix + "source table definitions from the JDBC crawler (no data)"},
-	} {
-		c, err := d.ensure(ctx, db)
-		changes = append(changes, c...)
-		if err != nil {
-			return changes, err
-		}
-	}
-	return changes, nil
+	return d.ensure(ctx, catalogDatabase{name: d.Name, location: d.LocationURI, description: descriptionPrefix + "tables imported from the source database"})
 }
 
 // ensure creates db when it is missing, checks the location of an existing
@@ -91,10 +71,7 @@ func (d *EnsureDatabase) ensure(ctx context.Context, db catalogDatabase) ([]stri
 	got, err := d.Glue.GetDatabase(ctx, &glue.GetDatabaseInput{Name: aws.String(db.name)})
 	switch {
 	case awsretry.IsCode(err, "EntityNotFoundException"):
-		input := &gluetypes.DatabaseInput{Name: aws.String(db.name), Description: aws.String(db.description)}
-		if db.location != "" {
-			input.LocationUri = aws.String(db.location)
-		}
+		input := &gluetypes.DatabaseInput{Name: aws.String(db.name), Description: aws.String(db.description), LocationUri: aws.String(db.location)}
 		err := d.Retry.Do(ctx, "glue:CreateDatabase", func(ctx context.Context) error {
 			_, err := d.Glue.CreateDatabase(ctx, &glue.CreateDatabaseInput{DatabaseInput: input})
 			return err
@@ -111,11 +88,7 @@ func (d *EnsureDatabase) ensure(ctx context.Context, db catalogDatabase) ([]stri
 			return nil, fail("glue:CreateDatabase", "database "+db.name, err)
 		} else {
 			created = true
-			where := "at " + db.location
-			if db.location == "" {
-				where = "without a location"
-			}
-			changes = append(changes, "created database "+db.name+" "+where)
+			changes = append(changes, "created database "+db.name+" at "+db.location)
 		}
 	case err != nil:
 		return nil, fail("glue:GetDatabase", "database "+db.name, err)
@@ -132,9 +105,6 @@ func (d *EnsureDatabase) ensure(ctx context.Context, db catalogDatabase) ([]stri
 }
 
 func checkLocation(want catalogDatabase, db *gluetypes.Database) error {
-	if want.location == "" {
-		return nil
-	}
 	var have string
 	if db != nil {
 		have = aws.ToString(db.LocationUri)

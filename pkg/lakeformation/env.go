@@ -17,10 +17,8 @@ const (
 	EnvLocationRoleARN       = stepcontract.EnvLocationRoleARN
 	EnvWorkflowRoleARN       = stepcontract.EnvWorkflowRoleARN
 	EnvDatabaseName          = stepcontract.EnvDatabaseName
-	EnvSourceDatabaseName    = stepcontract.EnvSourceDatabaseName
 	EnvDatabaseLocation      = stepcontract.EnvDatabaseLocation
 	EnvWorkflowTag           = stepcontract.EnvWorkflowTag
 	EnvAnalystTag            = stepcontract.EnvAnalystTag
 	EnvAnalystARNs           = stepcontract.EnvAnalystARNs
-	EnvOutputCrawler         = stepcontract.EnvOutputCrawler
 )

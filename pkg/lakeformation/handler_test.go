@@ -10,48 +10,12 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
-// TestTagOutputInputs decodes inputs as aws-lambda-go does (encoding/json)
-// and checks which are accepted. Rejections happen before any AWS call: the
-// step's client is nil and would panic if called.
-func TestTagOutputInputs(t *testing.T) {
-	h := TagOutputHandler(&TagOutput{}, "lakeforge-lake-crawler", quietLog)
-	event := func(name, state string) string {
-		return `{"version":"0","source":"aws.glue","detail-type":"Glue Crawler State Change","detail":{"crawlerName":"` + name + `","state":"` + state + `","message":"Crawler Succeeded"}}`
-	}
-	rejected := map[string]string{
-		event("lakeforge-source-crawler", "Succeeded"):                    "detail.crawlerName",
-		event("lakeforge-lake-crawler", "Failed"):                         "detail.state",
-		`{"source":"aws.s3","detail-type":"Object Created","detail":{}}`:  "source",
-		`{"source":"aws.glue","detail-type":"Glue Job State Change"}`:     "detail-type",
-		`{"source":"aws.glue","detail-type":"Glue Crawler State Change"}`: "detail",
-	}
-	for raw, field := range rejected {
-		var in TagOutputInput
-		if err := json.Unmarshal([]byte(raw), &in); err != nil {
-			t.Fatal(err)
-		}
-		_, err := h(context.Background(), in)
-		var ie *steperr.InvalidInputError
-		if !errors.As(err, &ie) || ie.Field != field {
-			t.Errorf("%s: err = %v; want InvalidInputError on %s", raw, err, field)
-		}
-	}
-	for _, raw := range []string{`{}`, `{"runId":"2024-01-01","importRunId":"wr_123"}`, event("lakeforge-lake-crawler", "Succeeded")} {
-		var in TagOutputInput
-		if err := json.Unmarshal([]byte(raw), &in); err != nil {
-			t.Fatal(err)
-		}
-		if err := checkEvent(in, "lakeforge-lake-crawler"); err != nil {
-			t.Errorf("%s rejected: %v", raw, err)
-		}
-	}
-}
-
 // TestStepInputAcceptsAnyObject: the state machine may pass {} or its run
-// context; the access-model steps ignore it. It is decoded as the Lambda
+// context, and import-events invokes tag-output with {"trigger":
+// "import-ended"}; the access-model steps ignore it. It is decoded as the Lambda
 // decodes it (steprun.Decode), which refuses anything but an object.
 func TestStepInputAcceptsAnyObject(t *testing.T) {
-	for _, raw := range []string{`{}`, `{"runId":"abc","nested":{"a":[1,2]}}`} {
+	for _, raw := range []string{`{}`, `{"runId":"abc","nested":{"a":[1,2]}}`, `{"trigger":"import-ended"}`} {
 		if _, err := steprun.Decode[StepInput]([]byte(raw)); err != nil {
 			t.Errorf("%s: %v", raw, err)
 		}

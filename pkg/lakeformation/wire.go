@@ -86,7 +86,6 @@ func WireRegisterLocation(s *steprun.Step) (steprun.Handler, error) {
 func WireEnsureDatabase(s *steprun.Step) (steprun.Handler, error) {
 	name := s.Env.String(EnvDatabaseName)
 	location := s.Env.String(EnvDatabaseLocation)
-	source := s.Env.String(EnvSourceDatabaseName)
 	var tag config.TagRef
 	s.Env.JSON(EnvWorkflowTag, &tag)
 	cfg, err := s.AWSConfig()
@@ -99,7 +98,6 @@ func WireEnsureDatabase(s *steprun.Step) (steprun.Handler, error) {
 		Retry:       awsretry.Default(),
 		Name:        name,
 		LocationURI: location,
-		SourceName:  source,
 		Tag:         tag,
 	}, s.Log)), nil
 }
@@ -128,19 +126,18 @@ func WireGrantTagPermissions(s *steprun.Step) (steprun.Handler, error) {
 // WireTagOutput wires tag-output.
 func WireTagOutput(s *steprun.Step) (steprun.Handler, error) {
 	database := s.Env.String(EnvDatabaseName)
-	crawler := s.Env.String(EnvOutputCrawler)
 	var tag config.TagRef
 	s.Env.JSON(EnvAnalystTag, &tag)
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err
 	}
-	return steprun.Typed(s.Name, TagOutputHandler(&TagOutput{
+	return steprun.Typed(s.Name, Handler(s.Name, &TagOutput{
 		LF:       lf.NewFromConfig(cfg),
 		Retry:    awsretry.Default(),
 		Database: database,
 		Tag:      tag,
-	}, crawler, s.Log)), nil
+	}, s.Log)), nil
 }
 
 // WireCleanupLakeFormation wires cleanup-lake-formation, the handler of the

@@ -67,9 +67,6 @@ const (
 	EnvWorkflowRoleARN = "WORKFLOW_ROLE_ARN"
 	// EnvDatabaseName is the Glue database the import writes.
 	EnvDatabaseName = "DATABASE_NAME"
-	// EnvSourceDatabaseName is the Glue database the source crawler writes
-	// (table definitions of the source, no data).
-	EnvSourceDatabaseName = "SOURCE_DATABASE_NAME"
 	// EnvDatabaseLocation is the database's s3:// location (the lake prefix).
 	EnvDatabaseLocation = "DATABASE_LOCATION_URI"
 	// EnvWorkflowTag and EnvAnalystTag are LF-tags as JSON {"key":..,"value":..}.
@@ -77,8 +74,6 @@ const (
 	EnvAnalystTag  = "ANALYST_LF_TAG"
 	// EnvAnalystARNs is a JSON array of analyst principal ARNs (may be []).
 	EnvAnalystARNs = "ANALYST_ARNS"
-	// EnvOutputCrawler is the crawler whose success events TagOutput accepts.
-	EnvOutputCrawler = "OUTPUT_CRAWLER_NAME"
 
 	// EnvWorkflowName is the Glue import workflow StartImport starts and
 	// import-events follows.
