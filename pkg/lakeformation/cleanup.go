@@ -116,11 +116,18 @@ func (c *StackCleanup) Remove(ctx context.Context, roles []string) ([]string, er
 			if !slices.Contains(roles, who) || p.Resource == nil || len(p.Permissions)+len(p.PermissionsWithGrantOption) == 0 {
 				continue
 			}
+			// Permissions is a required member: a row with grant options
+			// only revokes an empty list, never a nil one (which the SDK
+			// refuses before sending).
+			permissions := p.Permissions
+			if permissions == nil {
+				permissions = []types.Permission{}
+			}
 			err := c.Retry.Do(ctx, "lakeformation:RevokePermissions", func(ctx context.Context) error {
 				_, err := c.LF.RevokePermissions(ctx, &lf.RevokePermissionsInput{
 					Principal:                  p.Principal,
 					Resource:                   p.Resource,
-					Permissions:                p.Permissions,
+					Permissions:                permissions,
 					PermissionsWithGrantOption: p.PermissionsWithGrantOption,
 				})
 				if awsretry.IsCode(err, "InvalidInputException") && strings.Contains(awsretry.Message(err), "Grantee has no permissions") {

@@ -1,6 +1,7 @@
 package lakeformation
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
+	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
@@ -35,6 +37,7 @@ func convergedAccount(t *testing.T, a *account) {
 	seed := &faultyLF{Client: a.SeedLF, faults: &faults{}}
 	createPrincipals(t, a, existingAdmin, configuredAdmin, stepRole, workflowRole, analystRole, otherAnalyst, databaseStepRole, tagOutputStepRole, grantStepRole)
 	setAdmins(t, a, existingAdmin)
+	setFullTableAccess(t, a, true) // "leave" below expects it on
 	for _, step := range []Runner{
 		&ConfigureLakeFormation{LF: seed, Retry: fastRetry(), Own: []string{stepRole, databaseStepRole, tagOutputStepRole, grantStepRole}, Configured: []string{configuredAdmin}, AccountSettings: AccountSettingsLeave, Log: quietLog},
 		&EnsureLFTags{LF: seed, Retry: fastRetry(), Tags: map[string][]string{"maintenance": {"crawler", "manual"}, "source": {"product"}},
@@ -143,5 +146,38 @@ func TestStackCleanupRevokeAlreadyGone(t *testing.T) {
 	}
 	if got := adminsNow(t, a); !slices.Equal(got, []string{existingAdmin, configuredAdmin}) || len(changes) == 0 {
 		t.Fatalf("admins %v, changes %q", got, changes)
+	}
+}
+
+// grantOptionOnlyLF lists, besides moto's rows, one grant of a stack role
+// that holds only grant options (Permissions absent), as Lake Formation
+// can answer.
+type grantOptionOnlyLF struct {
+	*faultyLF
+	role string
+}
+
+func (c *grantOptionOnlyLF) ListPermissions(ctx context.Context, in *lf.ListPermissionsInput, o ...func(*lf.Options)) (*lf.ListPermissionsOutput, error) {
+	out, err := c.faultyLF.ListPermissions(ctx, in, o...)
+	if err != nil || in.NextToken != nil {
+		return out, err
+	}
+	out.PrincipalResourcePermissions = append(out.PrincipalResourcePermissions, types.PrincipalResourcePermissions{
+		Principal:                  &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(c.role)},
+		Resource:                   &types.Resource{Database: &types.DatabaseResource{Name: aws.String(database)}},
+		PermissionsWithGrantOption: []types.Permission{types.PermissionDescribe},
+	})
+	return out, nil
+}
+
+// RevokePermissions requires Permissions: the real SDK client refuses a
+// nil list before sending, so a grant-option-only row is revoked with [].
+func TestStackCleanupRevokesGrantOptionOnlyRows(t *testing.T) {
+	a := newAccount(t)
+	convergedAccount(t, a)
+	step := cleanupStep(a)
+	step.LF = &grantOptionOnlyLF{faultyLF: a.LF, role: stackRoles[0]}
+	if _, err := step.Remove(ctx(), stackRoles); err != nil {
+		t.Fatalf("cleanup with a grant-option-only row: %v", err)
 	}
 }

@@ -71,7 +71,12 @@ func (d *EnsureDatabase) ensure(ctx context.Context, db catalogDatabase) ([]stri
 	got, err := d.Glue.GetDatabase(ctx, &glue.GetDatabaseInput{Name: aws.String(db.name)})
 	switch {
 	case awsretry.IsCode(err, "EntityNotFoundException"):
-		input := &gluetypes.DatabaseInput{Name: aws.String(db.name), Description: aws.String(db.description), LocationUri: aws.String(db.location)}
+		// No default table permissions: without the field, Glue applies
+		// the account's default (ALL to IAM_ALLOWED_PRINCIPALS on a fresh
+		// account, or with accountSettings "leave"), and the new tables
+		// would not be governed by the LF-tag grants.
+		input := &gluetypes.DatabaseInput{Name: aws.String(db.name), Description: aws.String(db.description), LocationUri: aws.String(db.location),
+			CreateTableDefaultPermissions: []gluetypes.PrincipalPermissions{}}
 		err := d.Retry.Do(ctx, "glue:CreateDatabase", func(ctx context.Context) error {
 			_, err := d.Glue.CreateDatabase(ctx, &glue.CreateDatabaseInput{DatabaseInput: input})
 			return err

@@ -86,6 +86,16 @@ func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
 	// PutDataLakeSettings replaces the whole object: change only the fields
 	// lakeforge owns and send every other field back as read.
 	settings := *got.DataLakeSettings
+	manage := c.AccountSettings == AccountSettingsManage
+	// The import job reads and writes its Lake Formation tables in Glue
+	// 5.0's full-table-access mode, which Lake Formation serves only when
+	// the account lets external engines have full table access. With
+	// "leave", say so before anything is written.
+	fullTableAccess := aws.ToBool(settings.AllowFullTableExternalDataAccess)
+	if !fullTableAccess && !manage {
+		return nil, &steperr.ConfigError{Field: "lakeFormation.accountSettings", Value: c.AccountSettings,
+			Fix: "the import job (Glue 5.0, full table access) needs the account's Lake Formation setting AllowFullTableExternalDataAccess, which is off: turn it on (Lake Formation console, Administration, Application integration settings, \"Allow external engines to access data in Amazon S3 locations with full table access\", or put-data-lake-settings) or set lakeFormation.accountSettings to \"manage\" and redeploy"}
+	}
 	want := map[string]string{} // administrator -> its configuration key ("" for Own)
 	for _, arn := range c.Configured {
 		want[arn] = AdminsSetting
@@ -115,6 +125,20 @@ func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
 		}
 		admins = append(admins, a)
 	}
+	// The same holds for the read-only administrators, which lakeforge
+	// never adds.
+	var readOnly []types.DataLakePrincipal
+	for _, a := range settings.ReadOnlyAdmins {
+		arn := aws.ToString(a.DataLakePrincipalIdentifier)
+		if c.Principals.Missing(ctx, arn) {
+			changes = append(changes, "removed read-only administrator "+arn+": IAM says it no longer exists")
+			continue
+		}
+		readOnly = append(readOnly, a)
+	}
+	if len(readOnly) != len(settings.ReadOnlyAdmins) {
+		settings.ReadOnlyAdmins = readOnly
+	}
 	for _, arn := range append(slices.Clone(c.Own), c.Configured...) {
 		if have[arn] {
 			continue
@@ -128,7 +152,15 @@ func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
 		}
 	}
 	settings.DataLakeAdmins = admins
-	manage := c.AccountSettings == AccountSettingsManage
+	if !fullTableAccess {
+		settings.AllowFullTableExternalDataAccess = aws.Bool(true)
+		change := "allowed external engines full table access (AllowFullTableExternalDataAccess), which the Glue 5.0 import job needs (lakeFormation.accountSettings is \"manage\")"
+		if ranBefore {
+			reverted(change + ": someone turned it off since the last run")
+		} else {
+			changes = append(changes, change)
+		}
+	}
 	for _, list := range []struct {
 		what    string
 		entries *[]types.PrincipalPermissions

@@ -190,6 +190,18 @@ func seedSettings(t *testing.T, a *account) {
 	a.markCalls()
 }
 
+// setFullTableAccess sets AllowFullTableExternalDataAccess without
+// recording the call.
+func setFullTableAccess(t *testing.T, a *account, on bool) {
+	t.Helper()
+	s := settingsNow(t, a)
+	s.AllowFullTableExternalDataAccess = aws.Bool(on)
+	if _, err := a.SeedLF.PutDataLakeSettings(ctx(), &lf.PutDataLakeSettingsInput{DataLakeSettings: s}); err != nil {
+		t.Fatal(err)
+	}
+	a.markCalls()
+}
+
 func configureStep(a *account) *ConfigureLakeFormation {
 	return &ConfigureLakeFormation{LF: a.LF, Principals: NewPrincipals(a.IAM, stepRole), Retry: fastRetry(),
 		Own: []string{stepRole}, Configured: []string{configuredAdmin}, AccountSettings: AccountSettingsManage, Log: quietLog}
@@ -264,8 +276,8 @@ var configureScenarios = []scenario{
 	{"fresh account then converged", func(t *testing.T, a *account) {
 		seedSettings(t, a)
 		changes := mustRun(t, configureStep(a))
-		if len(changes) != 5 {
-			t.Fatalf("changes = %q; want 2 admins, 2 default lists, 1 revoke", changes)
+		if len(changes) != 6 {
+			t.Fatalf("changes = %q; want 2 admins, full table access, 2 default lists, 1 revoke", changes)
 		}
 		for _, c := range changes {
 			if strings.Contains(c, "someone") {
@@ -286,6 +298,10 @@ var configureScenarios = []scenario{
 		}
 		if len(s.CreateDatabaseDefaultPermissions) != 0 || len(s.CreateTableDefaultPermissions) != 0 {
 			t.Fatalf("default permissions not emptied: %+v %+v", s.CreateDatabaseDefaultPermissions, s.CreateTableDefaultPermissions)
+		}
+		// Glue 5.0 full table access (the import job) needs it on.
+		if !aws.ToBool(s.AllowFullTableExternalDataAccess) {
+			t.Fatalf("AllowFullTableExternalDataAccess not turned on: %+v", s)
 		}
 		if !slices.Equal(s.TrustedResourceOwners, []string{"111122223333"}) || !aws.ToBool(s.AllowExternalDataFiltering) {
 			t.Fatalf("other settings were not kept as read: %+v", s)
@@ -308,7 +324,7 @@ var configureScenarios = []scenario{
 		a.LF.inject("PutDataLakeSettings", apiErr("ConcurrentModificationException", "settings are being updated"), 1)
 		a.LF.inject("ListPermissions", apiErr("AccessDeniedException", "Resource does not exist or requester is not authorized to access requested permissions."), 1)
 		a.LF.inject("RevokePermissions", apiErr("ConcurrentModificationException", "try again"), 1)
-		if changes := mustRun(t, configureStep(a)); len(changes) != 5 {
+		if changes := mustRun(t, configureStep(a)); len(changes) != 6 {
 			t.Fatalf("changes = %q", changes)
 		}
 	}},
@@ -339,6 +355,46 @@ var configureScenarios = []scenario{
 		a.LF.inject("PutDataLakeSettings", apiErr("ConcurrentModificationException", "busy"), 1000)
 		_, err := configureStep(a).Run(ctx())
 		wantErr[*steperr.TransientError](t, err, "lakeformation:PutDataLakeSettings")
+	}},
+	{"accountSettings leave with full table access off is a config error before any write", func(t *testing.T, a *account) {
+		seedSettings(t, a)
+		step := configureStep(a)
+		step.AccountSettings = AccountSettingsLeave
+		_, err := step.Run(ctx())
+		wantErr[*steperr.ConfigError](t, err, "lakeFormation.accountSettings", "AllowFullTableExternalDataAccess")
+		if m := a.mutatingSince(); len(m) != 0 {
+			t.Fatalf("mutating calls %v", m)
+		}
+	}},
+	{"full table access turned off by someone is turned on again and reported", func(t *testing.T, a *account) {
+		seedSettings(t, a)
+		mustRun(t, configureStep(a))
+		setFullTableAccess(t, a, false)
+		a.markCalls()
+		changes := mustRun(t, configureStep(a))
+		if len(changes) != 1 || !strings.Contains(changes[0], "full table access") || !strings.Contains(changes[0], "someone turned it off") {
+			t.Fatalf("changes = %q; want the reversal of full table access", changes)
+		}
+		if !aws.ToBool(settingsNow(t, a).AllowFullTableExternalDataAccess) {
+			t.Fatal("full table access still off")
+		}
+	}},
+	{"stale read-only administrators are dropped too", func(t *testing.T, a *account) {
+		seedSettings(t, a)
+		deleted := "arn:aws:iam::" + acct + ":role/deleted-auditor"
+		s := settingsNow(t, a)
+		s.ReadOnlyAdmins = []types.DataLakePrincipal{{DataLakePrincipalIdentifier: aws.String(existingAdmin)}, {DataLakePrincipalIdentifier: aws.String(deleted)}}
+		if _, err := a.SeedLF.PutDataLakeSettings(ctx(), &lf.PutDataLakeSettingsInput{DataLakeSettings: s}); err != nil {
+			t.Fatal(err)
+		}
+		changes := mustRun(t, configureStep(a))
+		if !slices.Contains(changes, "removed read-only administrator "+deleted+": IAM says it no longer exists") {
+			t.Fatalf("changes %q do not report the stale read-only administrator", changes)
+		}
+		got := settingsNow(t, a).ReadOnlyAdmins
+		if len(got) != 1 || aws.ToString(got[0].DataLakePrincipalIdentifier) != existingAdmin {
+			t.Fatalf("read-only admins = %+v; want only the live %s", got, existingAdmin)
+		}
 	}},
 	{"stale administrators are dropped and reported, live and unknown ones kept", func(t *testing.T, a *account) {
 		// issue 8 defect 3: a deleted role among the admins makes
@@ -399,6 +455,7 @@ var configureScenarios = []scenario{
 	}},
 	{"accountSettings leave touches no account-wide setting", func(t *testing.T, a *account) {
 		seedSettings(t, a)
+		setFullTableAccess(t, a, true)
 		before := settingsNow(t, a)
 		step := configureStep(a)
 		step.AccountSettings = AccountSettingsLeave
@@ -829,6 +886,11 @@ var databaseScenarios = []scenario{
 		got, err := a.SeedGlue.GetDatabase(ctx(), &glue.GetDatabaseInput{Name: aws.String(database)})
 		if err != nil || aws.ToString(got.Database.LocationUri) != locationURI {
 			t.Fatalf("lake database = %+v, %v", got, err)
+		}
+		// Created with an empty default-table-permission list (sent as []),
+		// so its tables never get the account's IAM_ALLOWED_PRINCIPALS default.
+		if p := got.Database.CreateTableDefaultPermissions; p == nil || len(p) != 0 {
+			t.Fatalf("lake database default table permissions = %+v; want an empty list", p)
 		}
 		// The job discovers the source tables over JDBC: no source catalog
 		// database.
