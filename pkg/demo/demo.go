@@ -123,6 +123,9 @@ func (d *demo) run(ctx context.Context) error {
 	if err != nil || pg.Hostname() == "" {
 		return errors.New("no local PostgreSQL: run the demo with `make demo` (scripts/test-databases.sh starts one and sets LAKEFORGE_TEST_POSTGRES_DSN)")
 	}
+	if d.opts.CABundle == "" {
+		return errors.New("no CA bundle for the local PostgreSQL's certificate: run the demo with `make demo` (scripts/test-databases.sh makes one and sets LAKEFORGE_TEST_DB_CA)")
+	}
 	pgPass, _ := pg.User.Password()
 	pgDB := strings.TrimPrefix(pg.Path, "/")
 	work, err := os.MkdirTemp("", "lakeforge-demo-")
@@ -140,7 +143,16 @@ func (d *demo) run(ctx context.Context) error {
 		return fmt.Errorf("load kthr01 into PostgreSQL: %v: %s", err, out)
 	}
 
-	// 2. moto and the stand-ins in front of it.
+	// 2. moto and the stand-ins in front of it. The AWS settings are the
+	// demo's before moto starts: moto inherits them, and the user's own
+	// profile, region or credentials must reach neither moto nor the steps.
+	for k, v := range map[string]string{"AWS_REGION": Region, "AWS_DEFAULT_REGION": Region,
+		"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_CONFIG_FILE": filepath.Join(work, "aws-config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(work, "aws-credentials")} {
+		os.Setenv(k, v)
+	}
+	os.Unsetenv("AWS_SESSION_TOKEN")
+	os.Unsetenv("AWS_PROFILE")
 	d.say("starting moto (the AWS API emulator) on 127.0.0.1")
 	moto, err := motoserver.Start()
 	if err != nil {
@@ -152,11 +164,7 @@ func (d *demo) run(ctx context.Context) error {
 		return err
 	}
 	d.defer_(si.Close)
-	for k, v := range map[string]string{"AWS_ENDPOINT_URL": si.URL, "AWS_REGION": Region, "AWS_DEFAULT_REGION": Region,
-		"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "", "AWS_EC2_METADATA_DISABLED": "true",
-		"AWS_PROFILE": "", "AWS_CONFIG_FILE": filepath.Join(work, "aws-config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(work, "aws-credentials")} {
-		os.Setenv(k, v)
-	}
+	os.Setenv("AWS_ENDPOINT_URL", si.URL)
 	acfg := moto.Config()
 	acfg.BaseEndpoint = aws.String(si.URL)
 
