@@ -20,6 +20,7 @@ func main() {
 		Terminal:    st != nil && st.Mode()&os.ModeCharDevice != 0,
 		Root:        root,
 		PostgresDSN: os.Getenv("LAKEFORGE_TEST_POSTGRES_DSN"),
+		CABundle:    os.Getenv("LAKEFORGE_TEST_DB_CA"),
 		Python:      os.Getenv("LAKEFORGE_PYTHON"),
 	})
 	stop()

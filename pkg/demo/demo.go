@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
@@ -47,15 +49,20 @@ import (
 
 // StandIns is what the demo says, first and last, about what is real.
 const StandIns = `What runs for real, and what stands in for AWS:
-  real   the state machine definition (statemachine/pipeline.asl.json), executed by aws-local-stepfunctions
-  real   the project's Go step handlers, each wired with the environment of the synthesized CDK template
-  real   the PySpark import job (infra/glue/import_job.py) on local Spark, reading a local PostgreSQL (kthr01 data)
-  real   the lakeforge CLI following the run (lakeforge run --follow)
-  stand-in  moto answers S3, IAM, STS, Lake Formation, Glue catalog, Secrets Manager, EC2, SNS, CloudFormation
-  stand-in  CloudFormation: the demo creates on moto the resources the steps use (buckets, roles, connection, workflow, workgroup)
-  stand-in  Step Functions API: pkg/internal/localsfn serves the executions above (Task states call the handlers in-process, not Lambda)
+  real      the state machine definition (statemachine/pipeline.asl.json, with the template's DefinitionSubstitutions), executed by aws-local-stepfunctions
+  real      the project's Go step handlers, each wired with the environment of the synthesized CDK template
+  real      the callback wait: start-import keeps the task token in the token table, import-events releases it with SendTaskSuccess/SendTaskFailure
+  real      the PySpark import job (infra/glue/import_job.py) on local Spark, reading a local PostgreSQL (kthr01 data)
+  real      the lakeforge CLI following the run (lakeforge run --follow)
+  stand-in  moto answers S3, IAM, STS, Lake Formation, Glue catalog, DynamoDB, Secrets Manager, EC2, SNS, CloudFormation
+  stand-in  CloudFormation: the demo creates on moto the resources the steps use (buckets, roles, token table, connection, workflow, workgroup)
+  stand-in  Step Functions API: pkg/internal/localsfn serves the executions and the task-token calls (Task states call the handlers in-process, not Lambda)
+  stand-in  EventBridge: the demo hands the Glue Job State Change event (Glue's documented shape) to import-events, as the rule would
+  stand-in  lakeformation:ListPermissions by LF-tag resource type: moto 5.2.5 rejects it; answered from moto's grants, filtered as documented
+  stand-in  cloudwatch:PutMetricData (VerifyQuery's metrics): moto 5.2.5 does not serve its CBOR protocol; accepted, not kept
   stand-in  glue:TestConnection: a direct database handshake from this machine (moto has none)
-  stand-in  Glue workflow run: moto records it; the import job runs on local Spark (local_runtime.py for what only Glue has) and the run reports the job's real result
+  stand-in  Glue workflow run: moto records it; the import job runs on local Spark (local_runtime.py for what only Glue has);
+            glue:GetWorkflowRun reports the job's real result with the run's graph (moto's runs never end and have no graph)
   stand-in  S3 for the lake data: the job writes Iceberg tables to a local directory; its run manifest is copied to moto's S3 for VerifyQuery
   stand-in  Athena: VerifyQuery's and the analyst's SQL run as Spark SQL on that local lake
 `
@@ -68,7 +75,10 @@ type Options struct {
 	Root string
 	// PostgresDSN is the local server's URL (scripts/test-databases.sh).
 	PostgresDSN string
-	Python      string
+	// CABundle is the PEM file of the CA that signed the local server's
+	// certificate (scripts/test-databases.sh makes one per run).
+	CABundle string
+	Python   string
 }
 
 type demo struct {
@@ -77,6 +87,13 @@ type demo struct {
 	mu      sync.Mutex
 	start   time.Time
 	cleanup []func()
+
+	tpl   *template
+	aws   aws.Config
+	wired map[string]steprun.Handler // each step function, wired once
+	wirMu sync.Mutex
+	// imports are the import jobs running, each with its Glue event.
+	imports sync.WaitGroup
 }
 
 func (d *demo) say(format string, args ...any) {
@@ -106,6 +123,9 @@ func (d *demo) run(ctx context.Context) error {
 	if err != nil || pg.Hostname() == "" {
 		return errors.New("no local PostgreSQL: run the demo with `make demo` (scripts/test-databases.sh starts one and sets LAKEFORGE_TEST_POSTGRES_DSN)")
 	}
+	if d.opts.CABundle == "" {
+		return errors.New("no CA bundle for the local PostgreSQL's certificate: run the demo with `make demo` (scripts/test-databases.sh makes one and sets LAKEFORGE_TEST_DB_CA)")
+	}
 	pgPass, _ := pg.User.Password()
 	pgDB := strings.TrimPrefix(pg.Path, "/")
 	work, err := os.MkdirTemp("", "lakeforge-demo-")
@@ -123,7 +143,16 @@ func (d *demo) run(ctx context.Context) error {
 		return fmt.Errorf("load kthr01 into PostgreSQL: %v: %s", err, out)
 	}
 
-	// 2. moto and the stand-ins in front of it.
+	// 2. moto and the stand-ins in front of it. The AWS settings are the
+	// demo's before moto starts: moto inherits them, and the user's own
+	// profile, region or credentials must reach neither moto nor the steps.
+	for k, v := range map[string]string{"AWS_REGION": Region, "AWS_DEFAULT_REGION": Region,
+		"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_CONFIG_FILE": filepath.Join(work, "aws-config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(work, "aws-credentials")} {
+		os.Setenv(k, v)
+	}
+	os.Unsetenv("AWS_SESSION_TOKEN")
+	os.Unsetenv("AWS_PROFILE")
 	d.say("starting moto (the AWS API emulator) on 127.0.0.1")
 	moto, err := motoserver.Start()
 	if err != nil {
@@ -135,16 +164,12 @@ func (d *demo) run(ctx context.Context) error {
 		return err
 	}
 	d.defer_(si.Close)
-	for k, v := range map[string]string{"AWS_ENDPOINT_URL": si.URL, "AWS_REGION": Region, "AWS_DEFAULT_REGION": Region,
-		"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "", "AWS_EC2_METADATA_DISABLED": "true",
-		"AWS_PROFILE": "", "AWS_CONFIG_FILE": filepath.Join(work, "aws-config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(work, "aws-credentials")} {
-		os.Setenv(k, v)
-	}
+	os.Setenv("AWS_ENDPOINT_URL", si.URL)
 	acfg := moto.Config()
 	acfg.BaseEndpoint = aws.String(si.URL)
 
 	// 3. The account the stack is deployed into: the network and the secret.
-	d.say("creating the seed's network on moto: a VPC, a subnet, a security group with the self-referencing rule, an S3 gateway endpoint")
+	d.say("creating the seed's network on moto: a VPC, a subnet, a security group with the self-referencing rule, the S3 gateway endpoint and the interface endpoints the job needs")
 	net, err := makeNetwork(ctx, ec2.NewFromConfig(acfg))
 	if err != nil {
 		return err
@@ -185,12 +210,16 @@ func (d *demo) run(ctx context.Context) error {
 		return err
 	}
 	d.defer_(lake.Close)
+	d.defer_(d.imports.Wait) // before the Spark process closes
+	d.tpl, d.aws, d.wired = tpl, acfg, map[string]steprun.Handler{}
 	si.handle = func(name string) error { return d.handshake(ctx, cfg, pg.User.Username(), pgPass) }
 	si.sql = lake.SQL
-	si.startFn = func(runID string) func() (string, error) {
-		done := make(chan error, 1)
-		go func() { done <- d.runImport(ctx, acfg, tpl, cfg, lake, runID, work, pg.User.Username(), pgPass) }()
-		return func() (string, error) { return "", <-done }
+	si.onRunStarted = func(runID string) {
+		d.imports.Add(1)
+		go func() {
+			defer d.imports.Done()
+			d.importThenEvent(ctx, si, cfg, lake, runID, work, pg.User.Username(), pgPass)
+		}()
 	}
 
 	// 8. The state machine, and the CLI following it.
@@ -198,12 +227,16 @@ func (d *demo) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tasks, err := d.tasks(ctx, tpl, acfg)
+	tasks, err := d.tasks(ctx)
+	if err != nil {
+		return err
+	}
+	def, err := tpl.definition()
 	if err != nil {
 		return err
 	}
 	waitMs, retryMs := 1000, 200
-	sfn, err := localsfn.Start(localsfn.Options{Definition: substitute(statemachine.Pipeline), StateMachineArn: smArn, Task: tasks, WaitMillis: &waitMs, RetryMillis: &retryMs})
+	sfn, err := localsfn.Start(localsfn.Options{Definition: def, StateMachineArn: smArn, Task: tasks, WaitMillis: &waitMs, RetryMillis: &retryMs})
 	if err != nil {
 		return err
 	}
@@ -234,19 +267,6 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	fmt.Fprintln(d.out)
 	return nil
-}
-
-// substitute fills the ASL's placeholders with ARNs that name each step
-// function, as DefinitionSubstitutions does at deploy time.
-func substitute(def string) string {
-	for _, p := range statemachine.Placeholders(def) {
-		arn := "arn:aws:lambda:" + Region + ":" + Account + ":function:lakeforge-" + p
-		if p == statemachine.TopicPlaceholder {
-			arn = "arn:aws:sns:" + Region + ":" + Account + ":lakeforge-failures"
-		}
-		def = strings.ReplaceAll(def, "${"+p+"}", arn)
-	}
-	return def
 }
 
 type network struct{ vpc, subnet, sg string }
@@ -282,10 +302,16 @@ func makeNetwork(ctx context.Context, c *ec2.Client) (network, error) {
 		IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(0), ToPort: aws.Int32(65535), UserIdGroupPairs: []ec2types.UserIdGroupPair{{GroupId: sg.GroupId}}}}}); err != nil {
 		return n, err
 	}
-	for _, svc := range []string{"s3"} {
-		if _, err := c.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: aws.String(n.vpc), ServiceName: aws.String("com.amazonaws." + Region + "." + svc),
-			VpcEndpointType: ec2types.VpcEndpointTypeGateway, RouteTableIds: []string{aws.ToString(rt.RouteTable.RouteTableId)}}); err != nil {
-			return n, err
+	// The endpoints the job needs without a NAT route (preflight's list).
+	for _, e := range preflight.RequiredEndpoints {
+		in := &ec2.CreateVpcEndpointInput{VpcId: aws.String(n.vpc), ServiceName: aws.String(preflight.ServiceName(Region, e.Service)), VpcEndpointType: e.Type}
+		if e.Type == ec2types.VpcEndpointTypeGateway {
+			in.RouteTableIds = []string{aws.ToString(rt.RouteTable.RouteTableId)}
+		} else {
+			in.SubnetIds, in.SecurityGroupIds, in.PrivateDnsEnabled = []string{n.subnet}, []string{n.sg}, aws.Bool(true)
+		}
+		if _, err := c.CreateVpcEndpoint(ctx, in); err != nil {
+			return n, fmt.Errorf("VPC endpoint %s: %w", e.Service, err)
 		}
 	}
 	return n, nil
@@ -328,7 +354,7 @@ func demoConfig(root string, pg *url.URL, db, secretARN string, n network) (conf
 // the job use, named as the template names them, and a stack with the
 // template's outputs for the CLI.
 func (d *demo) createResources(ctx context.Context, c aws.Config, tpl *template, cfg config.Config) error {
-	d.say("CloudFormation stand-in: creating the template's buckets, roles, topic, Glue connection, workflow and Athena workgroup on moto")
+	d.say("CloudFormation stand-in: creating the template's buckets, roles, token table, topic, Glue connection, workflow and Athena workgroup on moto")
 	s3c := s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = true })
 	for _, id := range tpl.byType("AWS::S3::Bucket") {
 		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(tpl.name(id))}); err != nil {
@@ -340,6 +366,11 @@ func (d *demo) createResources(ctx context.Context, c aws.Config, tpl *template,
 		doc, _ := json.Marshal(tpl.props(id)["AssumeRolePolicyDocument"])
 		if _, err := im.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(tpl.name(id)), AssumeRolePolicyDocument: aws.String(string(doc))}); err != nil {
 			return fmt.Errorf("role %s: %w", tpl.name(id), err)
+		}
+	}
+	for _, id := range tpl.byType("AWS::DynamoDB::Table") {
+		if err := createTable(ctx, dynamodb.NewFromConfig(c), tpl, id); err != nil {
+			return err
 		}
 	}
 	for _, id := range tpl.byType("AWS::SNS::Topic") {
@@ -389,68 +420,188 @@ func (d *demo) createResources(ctx context.Context, c aws.Config, tpl *template,
 	return err
 }
 
-// tasks answers the Task states with the project's handlers, each wired
-// once (a cold start) with the template's environment for its function.
-func (d *demo) tasks(ctx context.Context, tpl *template, c aws.Config) (localsfn.TaskFunc, error) {
+// stateFunctions maps each Task state of the pipeline to the step
+// function (functions/<name>) its placeholder names, in Resource or, for
+// a lambda:invoke integration, in Parameters.FunctionName.
+func stateFunctions() (map[string]string, map[string]string, error) {
 	var def struct {
-		States map[string]struct {
-			Type     string `json:"Type"`
-			Resource string `json:"Resource"`
-		} `json:"States"`
+		States map[string]json.RawMessage `json:"States"`
 	}
 	if err := json.Unmarshal([]byte(statemachine.Pipeline), &def); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	byState := map[string]string{}
-	for state, st := range def.States {
+	byState, resources := map[string]string{}, map[string]string{}
+	for state, raw := range def.States {
+		var st struct{ Type, Resource string }
+		_ = json.Unmarshal(raw, &st)
+		if st.Type != "Task" {
+			continue
+		}
+		resources[state] = st.Resource
 		for _, fn := range stepcontract.Functions {
-			if strings.Contains(st.Resource, "${"+stepcontract.FunctionArnPlaceholder(fn)+"}") {
+			if strings.Contains(string(raw), "${"+stepcontract.FunctionArnPlaceholder(fn)+"}") {
 				byState[state] = fn
 			}
 		}
 	}
-	var mu sync.Mutex
-	wired := map[string]steprun.Handler{}
+	return byState, resources, nil
+}
+
+// lambdaInvoke is the prefix of the Lambda service integration, whose
+// function receives Parameters.Payload (not the whole Parameters).
+const lambdaInvoke = "arn:aws:states:::lambda:invoke"
+
+// createTable makes a DynamoDB table with the template's key schema.
+func createTable(ctx context.Context, db *dynamodb.Client, tpl *template, id string) error {
+	p := tpl.props(id)
+	var in dynamodb.CreateTableInput
+	in.TableName, in.BillingMode = aws.String(tpl.name(id)), ddbtypes.BillingModePayPerRequest
+	keys, _ := p["KeySchema"].([]any)
+	for _, k := range keys {
+		m, _ := k.(map[string]any)
+		in.KeySchema = append(in.KeySchema, ddbtypes.KeySchemaElement{AttributeName: aws.String(fmt.Sprint(m["AttributeName"])), KeyType: ddbtypes.KeyType(fmt.Sprint(m["KeyType"]))})
+	}
+	attrs, _ := p["AttributeDefinitions"].([]any)
+	for _, a := range attrs {
+		m, _ := a.(map[string]any)
+		in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{AttributeName: aws.String(fmt.Sprint(m["AttributeName"])), AttributeType: ddbtypes.ScalarAttributeType(fmt.Sprint(m["AttributeType"]))})
+	}
+	if len(in.KeySchema) == 0 {
+		return fmt.Errorf("table %s: the template gives no KeySchema", tpl.name(id))
+	}
+	if _, err := db.CreateTable(ctx, &in); err != nil {
+		return fmt.Errorf("table %s: %w", tpl.name(id), err)
+	}
+	return nil
+}
+
+// tasks answers the Task states with the project's handlers, each wired
+// once (a cold start) with the template's environment for its function.
+// A .waitForTaskToken state returns once its function has returned: the
+// import-events handler's SendTaskSuccess/SendTaskFailure ends the wait.
+func (d *demo) tasks(ctx context.Context) (localsfn.TaskFunc, error) {
+	byState, resources, err := stateFunctions()
+	if err != nil {
+		return nil, err
+	}
 	return func(state string, input json.RawMessage) (any, error) {
+		resource := resources[state]
 		fn, ok := byState[state]
 		if !ok {
-			if def.States[state].Resource == "arn:aws:states:::sns:publish" {
+			if resource == "arn:aws:states:::sns:publish" {
 				var in struct{ TopicArn, Subject, Message string }
 				_ = json.Unmarshal(input, &in)
-				_, err := sns.NewFromConfig(c).Publish(ctx, &sns.PublishInput{TopicArn: aws.String(in.TopicArn), Subject: aws.String(in.Subject), Message: aws.String(in.Message)})
+				_, err := sns.NewFromConfig(d.aws).Publish(ctx, &sns.PublishInput{TopicArn: aws.String(in.TopicArn), Subject: aws.String(in.Subject), Message: aws.String(in.Message)})
+				if err == nil {
+					d.say("the failure notice went to %s (moto's SNS)", in.TopicArn)
+				}
 				return map[string]any{}, err
 			}
 			return nil, fmt.Errorf("the demo has no handler for state %s", state)
 		}
-		mu.Lock()
-		h, ok := wired[fn]
-		if !ok {
-			env, err := tpl.functionEnv(tpl.functions[fn])
-			if err != nil {
-				mu.Unlock()
-				return nil, err
+		payload := input
+		if strings.HasPrefix(resource, lambdaInvoke) {
+			var in struct {
+				Payload json.RawMessage `json:"Payload"`
 			}
-			w, found := contracttest.Wirings[fn]
-			if !found {
-				mu.Unlock()
-				return nil, fmt.Errorf("no wiring for %s", fn)
+			if err := json.Unmarshal(input, &in); err != nil || len(in.Payload) == 0 {
+				return nil, fmt.Errorf("state %s: the lambda:invoke parameters have no Payload: %s", state, input)
 			}
-			h, err = w.Wire(steprun.NewWithEnv(fn, env))
-			if err != nil {
-				mu.Unlock()
-				return nil, err
-			}
-			wired[fn] = h
+			payload = in.Payload
 		}
-		mu.Unlock()
-		cctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
-		defer cancel()
-		return h(cctx, input)
+		out, err := d.invoke(ctx, fn, payload)
+		if err != nil || !strings.HasSuffix(resource, ".waitForTaskToken") {
+			return out, err
+		}
+		b, _ := json.Marshal(out)
+		d.say("%s returned %s; the state now waits for its task token (SendTaskSuccess or SendTaskFailure)", fn, b)
+		return localsfn.AwaitCallback, nil
 	}, nil
 }
 
+// invoke runs step function fn's handler on payload, wiring it on its
+// first call with the template's environment for it.
+func (d *demo) invoke(ctx context.Context, fn string, payload json.RawMessage) (any, error) {
+	d.wirMu.Lock()
+	h, ok := d.wired[fn]
+	if !ok {
+		id, found := d.tpl.functions[fn]
+		if !found {
+			d.wirMu.Unlock()
+			return nil, fmt.Errorf("the template has no function %s", fn)
+		}
+		env, err := d.tpl.functionEnv(id)
+		if err != nil {
+			d.wirMu.Unlock()
+			return nil, fmt.Errorf("%s environment: %w", fn, err)
+		}
+		w, found := contracttest.Wirings[fn]
+		if !found {
+			d.wirMu.Unlock()
+			return nil, fmt.Errorf("no wiring for %s", fn)
+		}
+		if h, err = w.Wire(steprun.NewWithEnv(fn, env)); err != nil {
+			d.wirMu.Unlock()
+			return nil, err
+		}
+		d.wired[fn] = h
+	}
+	d.wirMu.Unlock()
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
+	defer cancel()
+	return h(cctx, payload)
+}
+
+// importThenEvent is what Glue and EventBridge do for a workflow run: the
+// real import job runs (on local Spark), then its Glue Job State Change
+// event goes to the import-events handler, as the ImportJobEnded rule
+// delivers it; that handler releases the waiting state.
+func (d *demo) importThenEvent(ctx context.Context, si *standIns, cfg config.Config, lake *lakeProc, runID, work, user, pass string) {
+	job, err := d.tpl.importJob()
+	if err != nil {
+		d.say("import: %v", err)
+		return
+	}
+	jobRunID := "jr_demo_" + runID
+	si.jobStarted(runID, d.tpl.name(job), jobRunID)
+	ierr := d.runImport(ctx, d.aws, d.tpl, cfg, lake, runID, jobRunID, work, user, pass)
+	si.jobEnded(runID, ierr)
+	ev := GlueJobEvent(d.tpl.name(job), jobRunID, ierr, time.Now())
+	d.say("stand-in EventBridge: the rule ImportJobEnded delivers Glue Job State Change (state %s, jobRunId %s) to the import-events handler", ev.state, jobRunID)
+	out, err := d.invoke(ctx, stepcontract.ImportEvents, ev.raw)
+	b, _ := json.Marshal(out)
+	if err != nil {
+		d.say("import-events FAILED: %v", err)
+		return
+	}
+	d.say("import-events answered %s", b)
+}
+
+// glueEvent is one EventBridge event and its detail's state.
+type glueEvent struct {
+	raw   json.RawMessage
+	state string
+}
+
+// GlueJobEvent is the Glue Job State Change event of a job run's end, in
+// the shape Glue documents ("Automating AWS Glue with EventBridge"):
+// detail {jobName, severity, state, jobRunId, message}.
+func GlueJobEvent(job, jobRunID string, jobErr error, at time.Time) glueEvent {
+	state, severity, message := "SUCCEEDED", "INFO", "Job run succeeded"
+	if jobErr != nil {
+		state, severity, message = "FAILED", "ERROR", jobErr.Error()
+	}
+	raw, _ := json.Marshal(map[string]any{
+		"version": "0", "id": fmt.Sprintf("demo-%d", at.UnixNano()), "detail-type": "Glue Job State Change", "source": "aws.glue",
+		"account": Account, "time": at.UTC().Format(time.RFC3339), "region": Region, "resources": []string{},
+		"detail": map[string]string{"jobName": job, "severity": severity, "state": state, "jobRunId": jobRunID, "message": message},
+	})
+	return glueEvent{raw: raw, state: state}
+}
+
 func (d *demo) handshake(ctx context.Context, cfg config.Config, user, pass string) error {
-	r := preflight.Handshake(ctx, preflight.TargetFromConfig(cfg), preflight.Credentials{Username: user, Password: pass}, preflight.DefaultHandshakeTimeout)
+	r := preflight.HandshakeWith(ctx, preflight.TargetFromConfig(cfg), preflight.Credentials{Username: user, Password: pass},
+		preflight.HandshakeOptions{Timeout: preflight.DefaultHandshakeTimeout, CABundleFile: d.opts.CABundle})
 	if r.Kind != preflight.HandshakeOK {
 		return fmt.Errorf("%s", r.Message)
 	}
@@ -460,12 +611,11 @@ func (d *demo) handshake(ctx context.Context, cfg config.Config, user, pass stri
 // runImport runs the real job for a workflow run with the template's job
 // arguments and connection, then puts its manifest where the job's
 // runs_path names it in moto's S3.
-func (d *demo) runImport(ctx context.Context, c aws.Config, tpl *template, cfg config.Config, lake *lakeProc, runID, work, user, pass string) error {
-	jobs := tpl.byType("AWS::Glue::Job")
-	if len(jobs) != 1 {
-		return fmt.Errorf("the template has %d Glue jobs, want 1", len(jobs))
+func (d *demo) runImport(ctx context.Context, c aws.Config, tpl *template, cfg config.Config, lake *lakeProc, runID, jobRunID, work, user, pass string) error {
+	job, err := tpl.importJob()
+	if err != nil {
+		return err
 	}
-	job := jobs[0]
 	args := map[string]string{}
 	da, _ := tpl.props(job)["DefaultArguments"].(map[string]any)
 	for k, v := range da {
@@ -476,7 +626,7 @@ func (d *demo) runImport(ctx context.Context, c aws.Config, tpl *template, cfg c
 		args[k] = s
 	}
 	workflow := cfg.Names().Workflow
-	args["--JOB_NAME"], args["--WORKFLOW_NAME"], args["--WORKFLOW_RUN_ID"], args["--JOB_RUN_ID"] = tpl.name(job), workflow, runID, "jr_demo_"+runID
+	args["--JOB_NAME"], args["--WORKFLOW_NAME"], args["--WORKFLOW_RUN_ID"], args["--JOB_RUN_ID"] = tpl.name(job), workflow, runID, jobRunID
 	conn := map[string]any{"name": cfg.Names().Connection}
 	for _, id := range tpl.byType("AWS::Glue::Connection") {
 		ci, _ := tpl.props(id)["ConnectionInput"].(map[string]any)

@@ -15,6 +15,12 @@ import sys
 import time
 import traceback
 
+# The protocol owns the original stdout; everything else that writes to
+# stdout (the job's prints, the JVM Spark starts) goes to stderr instead.
+PROTO = os.fdopen(os.dup(1), "w")
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "infra", "glue"))
 os.environ["TZ"] = "UTC"
@@ -27,8 +33,8 @@ state = {}
 
 
 def reply(msg):
-    sys.stdout.write(json.dumps(msg, default=str) + "\n")
-    sys.stdout.flush()
+    PROTO.write(json.dumps(msg, default=str) + "\n")
+    PROTO.flush()
 
 
 def run_import(req):

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lakeforge/lakeforge/infra/stack"
 	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/statemachine"
 )
 
 // Account and region the demo resolves the template in: moto's defaults.
@@ -208,4 +209,42 @@ func (t *template) output(key string) (string, error) {
 		return "", fmt.Errorf("the template has no output %s", key)
 	}
 	return t.resolve(o["Value"])
+}
+
+// importJob is the logical id of the template's one Glue job.
+func (t *template) importJob() (string, error) {
+	jobs := t.byType("AWS::Glue::Job")
+	if len(jobs) != 1 {
+		return "", fmt.Errorf("the template has %d Glue jobs, want 1 (the import job)", len(jobs))
+	}
+	return jobs[0], nil
+}
+
+// definition is the state machine's definition with its
+// DefinitionSubstitutions filled in, as CloudFormation fills them at
+// deploy time: every function ARN and the failure topic are the
+// template's own.
+func (t *template) definition() (string, error) {
+	machines := t.byType("AWS::StepFunctions::StateMachine")
+	if len(machines) != 1 {
+		return "", fmt.Errorf("the template has %d state machines, want 1 (the pipeline)", len(machines))
+	}
+	props := t.props(machines[0])
+	def, ok := props["DefinitionString"].(string)
+	if !ok {
+		raw, _ := json.Marshal(props["DefinitionString"])
+		return "", fmt.Errorf("the pipeline's DefinitionString is %s, want the inline definition", raw)
+	}
+	subs, _ := props["DefinitionSubstitutions"].(map[string]any)
+	for k, v := range subs {
+		s, err := t.resolve(v)
+		if err != nil {
+			return "", fmt.Errorf("DefinitionSubstitutions %s: %w", k, err)
+		}
+		def = strings.ReplaceAll(def, "${"+k+"}", s)
+	}
+	if left := statemachine.Placeholders(def); len(left) > 0 {
+		return "", fmt.Errorf("the pipeline's placeholders %v have no DefinitionSubstitutions in the template", left)
+	}
+	return def, nil
 }

@@ -1,10 +1,12 @@
 // Package localsfn is a local stand-in for the Step Functions API, for the
 // CLI's tests and `make demo`: it executes the real ASL with
 // aws-local-stepfunctions (driver.mjs, Node 22) and serves StartExecution,
-// DescribeExecution, GetExecutionHistory and ListExecutions over the AWS
-// JSON 1.0 protocol on 127.0.0.1, with the history events Step Functions
-// records (TaskStateEntered, LambdaFunctionFailed, ExecutionFailed, ...).
-// Task states are answered by Go functions instead of Lambda.
+// DescribeExecution, GetExecutionHistory, ListExecutions and, for the
+// tokens it hands out, SendTaskSuccess, SendTaskFailure and
+// SendTaskHeartbeat over the AWS JSON 1.0 protocol on 127.0.0.1, with the
+// history events Step Functions records (TaskStateEntered,
+// LambdaFunctionFailed, TaskSubmitted, ExecutionFailed, ...). Task states
+// are answered by Go functions instead of Lambda.
 //
 // It is a stand-in, not an emulator: only what lakeforge reads is served.
 package localsfn
@@ -31,7 +33,25 @@ import (
 
 // TaskFunc answers one Task state: its output, or an error. The error's
 // name as Step Functions sees it is ErrorName(err).
+//
+// For a .waitForTaskToken state, TaskFunc stands for the invoked
+// function: returning AwaitCallback says the invocation went well and the
+// state now waits for SendTaskSuccess or SendTaskFailure with the token
+// (TaskToken of the execution); any other output answers in place of
+// SendTaskSuccess, and an error fails the invocation itself.
 type TaskFunc func(state string, input json.RawMessage) (any, error)
+
+// AwaitCallback is what a TaskFunc returns for a .waitForTaskToken state
+// to leave the state waiting for its task token.
+var AwaitCallback any = awaitCallback{}
+
+type awaitCallback struct{}
+
+// TaskToken is the $$.Task.Token of an execution's states.
+func TaskToken(executionName string) string { return "localsfn-token-" + executionName }
+
+// callbackSuffix marks the Task resources that wait for a task token.
+const callbackSuffix = ".waitForTaskToken"
 
 // Options configure a Server.
 type Options struct {
@@ -56,10 +76,23 @@ type Server struct {
 	ln   net.Listener
 	srv  *http.Server
 
-	mu    sync.Mutex
-	execs map[string]*execution
-	order []string
-	wg    sync.WaitGroup
+	mu     sync.Mutex
+	execs  map[string]*execution
+	order  []string
+	tokens map[string]*callback
+	wg     sync.WaitGroup
+	closed chan struct{}
+}
+
+// callback is one task token handed out: open until SendTaskSuccess or
+// SendTaskFailure answers it, or the waiting state ends otherwise.
+type callback struct {
+	state          string
+	done           chan struct{} // closed by the answer
+	closed         bool
+	output         json.RawMessage
+	failed         bool
+	errName, cause string
 }
 
 type execution struct {
@@ -102,7 +135,7 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{URL: "http://" + ln.Addr().String(), opts: opts, ln: ln, execs: map[string]*execution{}}
+	s := &Server{URL: "http://" + ln.Addr().String(), opts: opts, ln: ln, execs: map[string]*execution{}, tokens: map[string]*callback{}, closed: make(chan struct{})}
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve)} // loopback only, for tests and the demo
 	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
@@ -111,6 +144,7 @@ func Start(opts Options) (*Server, error) {
 // Close stops serving and waits for running executions to end.
 func (s *Server) Close() {
 	_ = s.srv.Close()
+	close(s.closed) // releases states still waiting for a token
 	s.wg.Wait()
 }
 
@@ -151,6 +185,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		out, aerr = s.history(in)
 	case "ListExecutions":
 		out, aerr = s.listExecutions(in)
+	case "SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat":
+		out, aerr = s.sendTask(op, in)
 	default:
 		aerr = &apiError{400, "UnknownOperationException", "localsfn does not serve " + target}
 	}
@@ -236,6 +272,12 @@ func (s *Server) run(e *execution) error {
 	if err := json.Unmarshal([]byte(s.opts.Definition), &def); err != nil {
 		return fmt.Errorf("definition: %w", err)
 	}
+	states := map[string]map[string]any{}
+	if m, ok := def["States"].(map[string]any); ok {
+		for name, st := range m {
+			states[name], _ = st.(map[string]any)
+		}
+	}
 	cmd := exec.Command(s.opts.Node, filepath.Join(RepoRoot(), "pkg", "internal", "localsfn", "driver.mjs"))
 	cmd.Dir = RepoRoot()
 	var stderr strings.Builder
@@ -267,9 +309,9 @@ func (s *Server) run(e *execution) error {
 		"definition": def, "input": input,
 		"context": map[string]any{
 			"Execution": map[string]any{"Id": e.arn, "Name": e.name, "StartTime": e.start.UTC().Format(time.RFC3339Nano), "Input": input},
-			// $$.Task.Token of a .waitForTaskToken state: opaque to the
-			// pipeline; the Task func answers in place of SendTaskSuccess.
-			"Task": map[string]any{"Token": "localsfn-token-" + e.name},
+			// $$.Task.Token of a .waitForTaskToken state, answered with
+			// SendTaskSuccess/SendTaskFailure (callbackTask).
+			"Task": map[string]any{"Token": TaskToken(e.name)},
 		},
 		"waitMillis":  s.opts.WaitMillis,
 		"retryMillis": s.opts.RetryMillis,
@@ -304,6 +346,12 @@ func (s *Server) run(e *execution) error {
 			}
 			s.mu.Unlock()
 		case "task":
+			if resource, _ := states[msg.State]["Resource"].(string); strings.HasSuffix(resource, callbackSuffix) {
+				if err := send(s.callbackTask(e, msg.State, resource, msg.Input)); err != nil {
+					return err
+				}
+				continue
+			}
 			s.mu.Lock()
 			s.addEvent(e, "LambdaFunctionScheduled", map[string]any{"lambdaFunctionScheduledEventDetails": map[string]any{"resource": msg.State, "input": jsonText(msg.Input)}})
 			s.addEvent(e, "LambdaFunctionStarted", nil)
@@ -443,4 +491,131 @@ func (s *Server) listExecutions(in map[string]any) (any, *apiError) {
 		out["nextToken"] = next
 	}
 	return out, nil
+}
+
+// callbackTask runs one attempt of a .waitForTaskToken state: it hands out
+// the execution's token, invokes the TaskFunc and, when that answers
+// AwaitCallback, waits for SendTaskSuccess or SendTaskFailure with the
+// token. It returns the driver's reply, with the history events Step
+// Functions records for a callback task (TaskScheduled, TaskStarted,
+// TaskSubmitted, TaskSucceeded or TaskFailed).
+func (s *Server) callbackTask(e *execution, state, resource string, input json.RawMessage) any {
+	service, action := serviceAction(resource)
+	token := TaskToken(e.name)
+	cb := &callback{state: state, done: make(chan struct{})}
+	s.mu.Lock()
+	s.tokens[token] = cb // a retried state gets a fresh wait for its token
+	s.addEvent(e, "TaskScheduled", map[string]any{"taskScheduledEventDetails": map[string]any{"resourceType": service, "resource": action, "region": region(s.opts.StateMachineArn), "parameters": jsonText(input)}})
+	s.addEvent(e, "TaskStarted", map[string]any{"taskStartedEventDetails": map[string]any{"resourceType": service, "resource": action}})
+	s.mu.Unlock()
+
+	out, terr := s.opts.Task(state, input)
+	if terr == nil && out != AwaitCallback {
+		// The TaskFunc's output answers in place of SendTaskSuccess.
+		b, err := json.Marshal(out)
+		if err != nil {
+			terr = err
+		} else {
+			s.answer(token, cb, func() { cb.output = b })
+		}
+	}
+	if terr != nil {
+		// The invocation failed: the error as Lambda reports it.
+		name := ErrorName(terr)
+		cause, _ := json.Marshal(map[string]string{"errorMessage": terr.Error(), "errorType": name})
+		s.answer(token, cb, func() { cb.failed, cb.errName, cb.cause = true, name, string(cause) })
+	} else {
+		s.mu.Lock()
+		s.addEvent(e, "TaskSubmitted", map[string]any{"taskSubmittedEventDetails": map[string]any{"resourceType": service, "resource": action}})
+		s.mu.Unlock()
+	}
+	select {
+	case <-cb.done:
+	case <-s.closed:
+		s.answer(token, cb, func() {
+			cb.failed, cb.errName, cb.cause = true, "localsfn.Closed", "the local Step Functions server closed while the state waited for its task token"
+		})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cb.failed {
+		s.addEvent(e, "TaskFailed", map[string]any{"taskFailedEventDetails": map[string]any{"resourceType": service, "resource": action, "error": cb.errName, "cause": cb.cause}})
+		return map[string]any{"error": map[string]string{"name": cb.errName, "message": cb.cause}}
+	}
+	s.addEvent(e, "TaskSucceeded", map[string]any{"taskSucceededEventDetails": map[string]any{"resourceType": service, "resource": action, "output": string(cb.output)}})
+	return map[string]any{"output": cb.output}
+}
+
+// answer closes cb with set, unless it is answered already; false then.
+func (s *Server) answer(token string, cb *callback, set func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cb.closed {
+		return false
+	}
+	set()
+	cb.closed = true
+	close(cb.done)
+	return true
+}
+
+// sendTask serves SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat
+// as the API reference documents them: a token this server never handed
+// out is TaskDoesNotExist; one whose task is closed already is
+// TaskTimedOut ("the task token has either expired or the task associated
+// with the token has already been closed"); SendTaskSuccess's output must
+// be JSON (InvalidOutput).
+func (s *Server) sendTask(op string, in map[string]any) (any, *apiError) {
+	token := str(in, "taskToken")
+	if token == "" || len(token) > 2048 {
+		return nil, &apiError{400, "InvalidToken", "Invalid Token: taskToken must have 1 to 2048 characters"}
+	}
+	s.mu.Lock()
+	cb, ok := s.tokens[token]
+	closed := ok && cb.closed
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		return nil, &apiError{400, "TaskDoesNotExist", "Task Does Not Exist: no task was handed the token '" + token + "'"}
+	case closed:
+		return nil, &apiError{400, "TaskTimedOut", "Task Timed Out: the task of this token has already been closed"}
+	}
+	var set func()
+	switch op {
+	case "SendTaskHeartbeat":
+		return map[string]any{}, nil
+	case "SendTaskSuccess":
+		output := str(in, "output")
+		if !json.Valid([]byte(output)) {
+			return nil, &apiError{400, "InvalidOutput", "Invalid Output: the output of SendTaskSuccess must be JSON"}
+		}
+		set = func() { cb.output = json.RawMessage(output) }
+	default:
+		set = func() { cb.failed, cb.errName, cb.cause = true, str(in, "error"), str(in, "cause") }
+	}
+	if !s.answer(token, cb, set) {
+		return nil, &apiError{400, "TaskTimedOut", "Task Timed Out: the task of this token has already been closed"}
+	}
+	return map[string]any{}, nil
+}
+
+// serviceAction splits arn:aws:states:::lambda:invoke.waitForTaskToken
+// into the history's resourceType ("lambda") and resource
+// ("invoke.waitForTaskToken").
+func serviceAction(resource string) (string, string) {
+	rest := resource
+	if i := strings.Index(rest, ":::"); i >= 0 {
+		rest = rest[i+3:]
+	}
+	service, action, _ := strings.Cut(rest, ":")
+	return service, action
+}
+
+// region is the region of an ARN.
+func region(arn string) string {
+	parts := strings.Split(arn, ":")
+	if len(parts) > 3 {
+		return parts[3]
+	}
+	return ""
 }
