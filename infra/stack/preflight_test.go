@@ -253,7 +253,7 @@ func TestManagedNetworkCreatesTheJobsEndpoints(t *testing.T) {
 		svc = strings.Trim(svc, "]} ")
 		got[svc] = props
 	}
-	want := []string{"glue", "lakeformation", "s3", "secretsmanager", "sts"}
+	want := []string{"glue", "kms", "lakeformation", "s3", "secretsmanager", "sts"}
 	if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, want) {
 		t.Fatalf("endpoints for %v, want %v", keys, want)
 	}

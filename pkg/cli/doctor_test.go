@@ -117,7 +117,7 @@ func newAccount(t *testing.T, deployed bool) *account {
 	a.endpoint = aws.ToString(ep.VpcEndpoint.VpcEndpointId)
 	// No NAT route: the interface endpoints the import job calls
 	// (preflight's aws-endpoints check), made by the network's owner.
-	for _, svc := range []string{"glue", "secretsmanager", "sts", "lakeformation"} {
+	for _, svc := range []string{"glue", "secretsmanager", "sts", "lakeformation", "kms"} {
 		_, err = a.ec2.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: aws.String(vpcID), ServiceName: aws.String("com.amazonaws.us-east-1." + svc),
 			VpcEndpointType: ec2types.VpcEndpointTypeInterface, SubnetIds: []string{aws.ToString(sub.Subnet.SubnetId)},
 			SecurityGroupIds: []string{a.sg}, PrivateDnsEnabled: aws.Bool(true)})

@@ -58,6 +58,12 @@ var RequiredEndpoints = []AWSEndpoint{
 		CalledBy: "Glue 5.0 full-table access vends Lake Formation credentials for the tables under the registered lake location",
 		Source:   "https://docs.aws.amazon.com/glue/latest/dg/security-access-control-fta.html",
 	},
+	{
+		Service:  "kms",
+		Type:     ec2types.VpcEndpointTypeInterface,
+		CalledBy: "the job's security configuration encrypts its CloudWatch logs and bookmarks with the stack's KMS key; a JDBC job with a security configuration needs a route to KMS or fails with a kms timeout",
+		Source:   "https://docs.aws.amazon.com/glue/latest/dg/encryption-security-configuration.html",
+	},
 }
 
 // ServiceName is the VPC endpoint service name of service in region.

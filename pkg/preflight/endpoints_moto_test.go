@@ -79,6 +79,7 @@ func TestEndpointsThatDoNotServeTheJob(t *testing.T) {
 	stsEP := e.addInterfaceEndpoint("com.amazonaws.us-east-1.sts", true, closedID)
 	e.addInterfaceEndpoint("com.amazonaws.us-east-1.secretsmanager", true)
 	e.addInterfaceEndpoint("com.amazonaws.us-east-1.lakeformation", true)
+	e.addInterfaceEndpoint("com.amazonaws.us-east-1.kms", true)
 
 	r := e.run()
 	wantStatuses(t, r, map[string]Status{CheckEndpoints: Fail, CheckGlueTest: NotRun})

@@ -157,6 +157,9 @@ var wantInterfaceServices = []string{
 	"com.amazonaws.us-east-1.secretsmanager",
 	"com.amazonaws.us-east-1.sts",
 	"com.amazonaws.us-east-1.lakeformation",
+	// The job's security configuration encrypts with KMS: Glue needs a
+	// route to KMS for a JDBC job with one.
+	"com.amazonaws.us-east-1.kms",
 }
 
 // addInterfaceEndpoint creates an interface endpoint in the subnet with the
