@@ -159,7 +159,7 @@ func (s *Stack) addPersonas() {
 // PersonaUsersPattern matches the IAM users of the stack's account: the
 // members of dl_admins and dl_users are IAM users.
 func PersonaUsersPattern() string {
-	return "arn:" + *awscdk.Aws_PARTITION() + ":iam::" + *awscdk.Aws_ACCOUNT_ID() + ":user/*"
+	return arn("iam", "user/*")
 }
 
 // personaTrust is who may assume a persona role. An IAM group cannot be a
@@ -192,7 +192,7 @@ func (s *Stack) analystStatements() []awsiam.PolicyStatement {
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("ReadLakeCatalog"),
 			Actions:   jsii.Strings("glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:SearchTables"),
-			Resources: jsii.Strings(glueARN("catalog"), glueARN("database/"+db), glueARN("table/"+db+"/*")),
+			Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/"+db), arn("glue", "table/"+db+"/*")),
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("LakeFormationDataAccessAndTagReads"),
