@@ -5,7 +5,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
@@ -89,7 +88,7 @@ func (s *Stack) addPreflight() {
 		)
 	}
 	// On the step's construct: its inline Policy is a sibling of its Role.
-	cdknag.NagSuppressions_AddResourceSuppressions(f.Role().Node().Scope().(constructs.IConstruct), &[]*cdknag.NagPackSuppression{
+	cdknag.NagSuppressions_AddResourceSuppressions(f.Role().Node().Scope(), &[]*cdknag.NagPackSuppression{
 		{
 			Id:        jsii.String("AwsSolutions-IAM5"),
 			Reason:    jsii.String(reason),
