@@ -187,3 +187,98 @@ func TestMakefilePassesTheDeployFlagAndConfig(t *testing.T) {
 		t.Errorf("make deploy without CONFIG passes a config file:\n%s", out)
 	}
 }
+
+// Every rule of the Makefile that a developer may call is in `make help`
+// (the help lists the rules with a "## " comment).
+func TestMakeHelpListsEveryTarget(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("make", "-s", "-C", "..", "help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("make help: %v\n%s", err, out)
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			listed[f[0]] = true
+		}
+	}
+	rules := 0
+	for _, line := range strings.Split(string(raw), "\n") {
+		name, _, ok := strings.Cut(line, ":")
+		// Rules start in column 0 with a plain name; variables (:=), file
+		// targets ($(VENV)/...) and special targets (.PHONY) are no targets
+		// to call.
+		if !ok || name == "" || strings.ContainsAny(name, " \t$./=") || strings.HasPrefix(line[len(name):], ":=") {
+			continue
+		}
+		rules++
+		if !listed[name] {
+			t.Errorf("make help does not list %s", name)
+		}
+	}
+	if rules < 15 {
+		t.Fatalf("found %d rules in the Makefile; the parser is broken", rules)
+	}
+}
+
+// make build-<function> builds that one function; make build builds each.
+func TestBuildPatternRule(t *testing.T) {
+	dry := func(target string) string {
+		out, err := exec.Command("make", "-n", "-C", "..", target).CombinedOutput()
+		if err != nil {
+			t.Fatalf("make -n %s: %v\n%s", target, err, out)
+		}
+		return string(out)
+	}
+	one := dry("build-tag-output")
+	if !strings.Contains(one, "-o dist/tag-output/bootstrap ./functions/tag-output") || strings.Count(one, "go build") != 1 {
+		t.Errorf("make build-tag-output does not build exactly functions/tag-output:\n%s", one)
+	}
+	dirs, err := os.ReadDir(filepath.Join("..", "functions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := dry("build")
+	for _, d := range dirs {
+		if !strings.Contains(all, "-o dist/"+d.Name()+"/bootstrap ./functions/"+d.Name()+"\n") {
+			t.Errorf("make build does not build functions/%s:\n%s", d.Name(), all)
+		}
+	}
+	if out, err := exec.Command("make", "-s", "-C", "..", "build-no-such-function").CombinedOutput(); err == nil || !strings.Contains(string(out), "no functions/no-such-function") {
+		t.Errorf("make build-no-such-function did not fail naming the missing folder (err %v):\n%s", err, out)
+	}
+}
+
+// make test-go fails when a test skips, so `make test` never hides one; it
+// passes when every test runs. Both on a throwaway module.
+func TestTestGoFailsOnASkippedTest(t *testing.T) {
+	makefile, err := filepath.Abs(filepath.Join("..", "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(body string) (string, error) {
+		dir := t.TempDir()
+		for name, text := range map[string]string{
+			"go.mod":    "module example.com/skipcheck\n\ngo 1.22\n",
+			"x_test.go": "package x\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {\n" + body + "\n}\n",
+			"x.go":      "package x\n",
+		} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd := exec.Command("make", "-s", "-f", makefile, "-C", dir, "test-go")
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run(`t.Skip("not here")`); err == nil || !strings.Contains(out, "--- SKIP: TestX") {
+		t.Errorf("make test-go passed with a skipped test (err %v):\n%s", err, out)
+	}
+	if out, err := run(`if 1+1 != 2 { t.Fatal("arithmetic") }`); err != nil {
+		t.Errorf("make test-go failed on a module whose test passes: %v\n%s", err, out)
+	}
+}

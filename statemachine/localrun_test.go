@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/lakeforge/lakeforge/internal/testtier"
 )
 
 // repoRoot is the module root (node_modules, functions/).
@@ -23,6 +25,7 @@ func repoRoot() string {
 // node22 is the Node 22 binary aws-local-stepfunctions needs.
 func node22(t testing.TB) string {
 	t.Helper()
+	testtier.External(t, "Node 22 (aws-local-stepfunctions)")
 	p := os.Getenv("LAKEFORGE_NODE22")
 	if p == "" {
 		p = filepath.Join(repoRoot(), "scripts", "node22", "node_modules", "node", "bin", "node")

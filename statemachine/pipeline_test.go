@@ -1,6 +1,7 @@
 package statemachine
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/glue/types"
 
+	"github.com/lakeforge/lakeforge/internal/testtier"
 	"github.com/lakeforge/lakeforge/pkg/importrun"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
@@ -23,6 +25,7 @@ var prelude = []string{"ConfigureLakeFormation", "EnsureLFTags", "RegisterLocati
 const sixHours = 360 * time.Minute
 
 func TestASLValidator(t *testing.T) {
+	testtier.External(t, "Node (asl-validator)")
 	validator := filepath.Join(repoRoot(), "node_modules", ".bin", "asl-validator")
 	// The file as written (placeholders are not ARNs yet) ...
 	out, err := exec.Command(validator, "--json-path", filepath.Join(repoRoot(), "statemachine", "pipeline.asl.json"), "--no-arn-check").CombinedOutput()
@@ -349,7 +352,7 @@ func TestRerunOnConvergedAccountSucceeds(t *testing.T) {
 func TestRunInProgressIsAttachedNotRestarted(t *testing.T) {
 	w := newWorld(t, 90*time.Minute, sixHours)
 	// Someone started the workflow from the Glue console 40 minutes ago.
-	if _, err := w.glue.StartWorkflowRun(nil, nil); err != nil {
+	if _, err := w.glue.StartWorkflowRun(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 	w.now = w.now.Add(40 * time.Minute)

@@ -63,15 +63,15 @@ func (s *Stack) addAccessModel() {
 	databaseRead := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ReadLakeDatabase"),
 		Actions:   jsii.Strings("glue:GetDatabase"),
-		Resources: jsii.Strings(glueARN("catalog"), glueARN("database/"+cfg.Database.Name)),
+		Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/"+cfg.Database.Name)),
 	})
 	// Lake Formation answers "Invalid principal" both for a principal
 	// created moments ago and for one that is gone; the steps ask IAM which
 	// (and ConfigureLakeFormation drops administrators IAM says are gone).
 	readPrincipals := func(users bool) awsiam.PolicyStatement {
-		actions, resources := []string{"iam:GetRole"}, []string{iamARN("role/*")}
+		actions, resources := []string{"iam:GetRole"}, []string{arn("iam", "role/*")}
 		if users {
-			actions, resources = append(actions, "iam:GetUser"), append(resources, iamARN("user/*"))
+			actions, resources = append(actions, "iam:GetUser"), append(resources, arn("iam", "user/*"))
 		}
 		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String("AskIAMWhetherPrincipalsExist"), Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...),
@@ -109,7 +109,7 @@ func (s *Stack) addAccessModel() {
 		Name:        "register-location",
 		Description: "lakeforge: register the lake prefix and grant the workflow role data location access",
 		Environment: map[string]*string{
-			lakeformation.EnvLocationARN:     s.LakeLocationARN(),
+			lakeformation.EnvLocationARN:     jsii.String(s.LakeLocationARN()),
 			lakeformation.EnvLocationRoleARN: jsii.String(slr),
 			lakeformation.EnvWorkflowRoleARN: s.WorkflowRole.RoleArn(),
 		},
@@ -136,14 +136,14 @@ func (s *Stack) addAccessModel() {
 		Description: "lakeforge: create the lake database at the lake prefix and tag it for the workflow role",
 		Environment: map[string]*string{
 			lakeformation.EnvDatabaseName:     jsii.String(cfg.Database.Name),
-			lakeformation.EnvDatabaseLocation: jsii.String(cfg.LakeLocation(*s.LakeBucket.BucketName())),
+			lakeformation.EnvDatabaseLocation: jsii.String(s.Lake().URI()),
 			lakeformation.EnvWorkflowTag:      jsii.String(workflowTag),
 		},
 		Statements: []awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("ConvergeLakeDatabase"),
 				Actions:   jsii.Strings("glue:GetDatabase", "glue:CreateDatabase"),
-				Resources: jsii.Strings(glueARN("catalog"), glueARN("database/"+cfg.Database.Name)),
+				Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/"+cfg.Database.Name)),
 			}),
 			lfStatement("TagLakeDatabase", "lakeformation:GetResourceLFTags", "lakeformation:AddLFTagsToResource"),
 		},
@@ -218,11 +218,6 @@ func (s *Stack) addAccessModel() {
 				Reason:    jsii.String("iam:GetRole and iam:GetUser read any role or user of the account: the principals the step asks about (administrators and analysts configured or found in the Lake Formation settings) are not known at synth. Read-only, and only to tell a deleted principal from a new one."),
 				AppliesTo: &[]any{"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*", "Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*"},
 			},
-			{
-				Id:        jsii.String("AwsSolutions-IAM5"),
-				Reason:    jsii.String("The function writes log streams (named by the Lambda service) only in its own log group."),
-				AppliesTo: &[]any{map[string]any{"regex": "/^Resource::<Step" + pascal(name) + "Logs[0-9A-F]+\\.Arn>:\\*$/"}},
-			},
 		}, jsii.Bool(true))
 	}
 }
@@ -256,7 +251,7 @@ func (s *Stack) addLakeFormationCleanup() {
 	}
 	cfg := s.Config
 	kept := fmt.Sprintf("catalog database %s, LF-tags %s, the registration of %s, and grants to principals the stack does not own",
-		cfg.Database.Name, strings.Join(cfg.LFTags.Keys(), ", "), *s.LakeLocationARN())
+		cfg.Database.Name, strings.Join(cfg.LFTags.Keys(), ", "), s.LakeLocationARN())
 	fn := s.Steps[CleanupFunction]
 	cr := awscdk.NewCustomResource(s.Stack, jsii.String("LakeFormationCleanup"), &awscdk.CustomResourceProps{
 		ServiceToken: fn.Function().FunctionArn(),
@@ -269,11 +264,6 @@ func (s *Stack) addLakeFormationCleanup() {
 	// Its function, role, policy and log group must outlive it: the policy
 	// is not referenced, so say so.
 	cr.Node().AddDependency(fn.Role().Node().Scope())
-}
-
-// iamARN is the ARN of an IAM resource of the stack's account.
-func iamARN(resource string) string {
-	return "arn:" + *awscdk.Aws_PARTITION() + ":iam::" + *awscdk.Aws_ACCOUNT_ID() + ":" + resource
 }
 
 // nonNil is list, or an empty list: it encodes as [], never null.

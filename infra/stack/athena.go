@@ -1,7 +1,6 @@
 package stack
 
 import (
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsathena"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -34,5 +33,5 @@ func (s *Stack) addAthena() {
 
 // WorkgroupARN is the Athena workgroup's ARN.
 func (s *Stack) WorkgroupARN() string {
-	return "arn:" + *awscdk.Aws_PARTITION() + ":athena:" + *awscdk.Aws_REGION() + ":" + *awscdk.Aws_ACCOUNT_ID() + ":workgroup/" + s.Config.Athena.WorkgroupName
+	return arn("athena", "workgroup/"+s.Config.Athena.WorkgroupName)
 }

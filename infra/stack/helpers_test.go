@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -67,10 +68,47 @@ type synthesized struct {
 	JSON map[string]any
 }
 
-// synth builds the stack from cfg exactly as infra/main.go does, with the
-// real Lambda binaries from `make build` (dist/), and applies the AWS
-// Solutions checks.
+// synthCache holds one synthesized stack per configuration, keyed by the
+// configuration's JSON: building a CDK app costs seconds of jsii calls, and
+// most tests read the same few configurations. The stack and the assertions
+// template are shared read-only; every caller gets its own copy of JSON.
+var synthCache = struct {
+	sync.Mutex
+	byConfig map[string]*synthEntry
+}{byConfig: map[string]*synthEntry{}}
+
+type synthEntry struct {
+	stack *Stack
+	tpl   assertions.Template
+	raw   []byte
+}
+
+// synth returns the stack built from cfg exactly as infra/main.go does, with
+// the real Lambda binaries from `make build` (dist/) and the AWS Solutions
+// checks applied; the first call for a configuration synthesizes it, later
+// calls share that result.
 func synth(t testing.TB, cfg config.Config) synthesized {
+	t.Helper()
+	key, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	synthCache.Lock()
+	defer synthCache.Unlock()
+	e, ok := synthCache.byConfig[string(key)]
+	if !ok {
+		e = synthNew(t, cfg)
+		synthCache.byConfig[string(key)] = e
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(e.raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return synthesized{Stack: e.stack, Template: e.tpl, JSON: doc}
+}
+
+// synthNew builds a new CDK app from cfg and synthesizes its stack.
+func synthNew(t testing.TB, cfg config.Config) *synthEntry {
 	t.Helper()
 	dist := filepath.Join(repoRoot(t), "dist")
 	if _, err := os.Stat(dist); err != nil {
@@ -96,11 +134,7 @@ func synth(t testing.TB, cfg config.Config) synthesized {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return synthesized{Stack: s, Template: tpl, JSON: doc}
+	return &synthEntry{stack: s, tpl: tpl, raw: raw}
 }
 
 // resources returns the template's resources of one type, by logical id.
@@ -261,4 +295,36 @@ func nagSuppressions(r map[string]any) []map[string]any {
 		out = append(out, s.(map[string]any))
 	}
 	return out
+}
+
+// The shared synthesis must not hide a configuration difference or let one
+// test's edits of the template document reach another test.
+func TestSynthIsSharedPerConfiguration(t *testing.T) {
+	cfg := shippedConfig(t)
+	a, b := synth(t, cfg), synth(t, cfg)
+	if a.Stack != b.Stack {
+		t.Error("the same configuration was synthesized twice")
+	}
+	delete(a.JSON, "Resources")
+	if _, ok := b.JSON["Resources"]; !ok {
+		t.Error("one caller's edit of JSON reached another caller")
+	}
+	if _, ok := synth(t, cfg).JSON["Resources"]; !ok {
+		t.Error("an edit of JSON reached the cache")
+	}
+	other := cfg
+	other.Schedule.Enabled = false
+	c := synth(t, other)
+	if c.Stack == b.Stack {
+		t.Fatal("a different configuration got the cached stack")
+	}
+	state := func(st synthesized) any {
+		for _, r := range st.resources("AWS::Scheduler::Schedule") {
+			return dig(r, "Properties", "State")
+		}
+		return nil
+	}
+	if state(b) != "ENABLED" || state(c) != "DISABLED" {
+		t.Errorf("schedule state %v with schedule.enabled and %v without, want ENABLED and DISABLED", state(b), state(c))
+	}
 }

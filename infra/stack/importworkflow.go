@@ -14,6 +14,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	gluescript "github.com/lakeforge/lakeforge/infra/glue"
+	"github.com/lakeforge/lakeforge/pkg/awsarn"
 	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/verify"
 )
@@ -27,11 +28,6 @@ type ImportWorkflow struct {
 	Workflow awsglue.CfnWorkflow
 	Job      awsglue.CfnJob
 	Security awsglue.CfnSecurityConfiguration
-}
-
-// LakeURI is the s3:// URI of the lake prefix, with a trailing "/".
-func (s *Stack) LakeURI() string {
-	return "s3://" + *s.LakeBucket.BucketName() + "/" + s.Config.Lake.Prefix
 }
 
 // workerCores are the vCPUs of one Glue worker of each type.
@@ -59,7 +55,7 @@ func (s *Stack) icebergConf() string {
 	confs := []string{
 		"spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
 		"spark.sql.catalog." + c + "=org.apache.iceberg.spark.SparkCatalog",
-		"spark.sql.catalog." + c + ".warehouse=" + s.LakeURI(),
+		"spark.sql.catalog." + c + ".warehouse=" + s.Lake().Dir(),
 		"spark.sql.catalog." + c + ".catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog",
 		"spark.sql.catalog." + c + ".io-impl=org.apache.iceberg.aws.s3.S3FileIO",
 		"spark.sql.catalog." + c + ".glue.id=" + *awscdk.Aws_ACCOUNT_ID(),
@@ -126,7 +122,7 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 			"Action::s3:GetObject*",
 			"Action::s3:GetBucket*",
 			"Action::s3:List*",
-			"Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+			"Resource::" + awsarn.S3("<AWS::Partition>", "cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>", "*"),
 		},
 	}}, jsii.Bool(true))
 
@@ -165,8 +161,8 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 			"--require_tls":             boolString(cfg.Source.RequireTLS),
 			"--lake_database":           cfg.Database.Name,
 			"--table_prefix":            cfg.Database.TablePrefix,
-			"--lake_path":               s.LakeURI(),
-			"--runs_path":               s.LakeURI() + verify.RunsFolder + "/",
+			"--lake_path":               s.Lake().Dir(),
+			"--runs_path":               s.Lake().Dir() + verify.RunsFolder + "/",
 			"--mode":                    cfg.Import.Mode,
 			"--bookmark_keys":           jsonString(keys),
 			"--partitioning":            jsonString(partitioning),

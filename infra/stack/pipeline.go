@@ -64,7 +64,7 @@ func (s *Stack) addImportSteps(tokens awsdynamodb.Table) {
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("StartOrAttachToImportRun"),
 				Actions:   jsii.Strings("glue:GetWorkflow", "glue:StartWorkflowRun"),
-				Resources: jsii.Strings(glueARN("workflow/" + names.Workflow)),
+				Resources: jsii.Strings(arn("glue", "workflow/"+names.Workflow)),
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("KeepTaskToken"),
@@ -120,15 +120,6 @@ func (s *Stack) addImportSteps(tokens awsdynamodb.Table) {
 			"Resource::" + s.LakeBucketNagARN() + "/" + s.RunsPrefix() + "*",
 		},
 	}}, jsii.Bool(true))
-	// The log streams are named by the Lambda service, in the step's own
-	// log group (suppression on the step's construct, as accessmodel.go).
-	for _, name := range []string{"start-import", "verify-query"} {
-		cdknag.NagSuppressions_AddResourceSuppressions(s.Steps[name].Role().Node().Scope(), &[]*cdknag.NagPackSuppression{{
-			Id:        jsii.String("AwsSolutions-IAM5"),
-			Reason:    jsii.String("The function writes log streams (named by the Lambda service) only in its own log group."),
-			AppliesTo: &[]any{map[string]any{"regex": "/^Resource::<Step" + pascal(name) + "Logs[0-9A-F]+\\.Arn>:\\*$/"}},
-		}}, jsii.Bool(true))
-	}
 	if s.AnalystRole != nil {
 		// The analyst role trusts the account root; this adds the
 		// function's role explicitly so the trust survives a narrowed root.

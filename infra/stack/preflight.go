@@ -5,7 +5,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
@@ -47,8 +46,8 @@ func (s *Stack) addPreflight() {
 			Sid:     jsii.String("TestGlueConnection"),
 			Actions: jsii.Strings("glue:GetConnection", "glue:TestConnection"),
 			Resources: jsii.Strings(
-				s.preflightARN("glue", "catalog"),
-				s.preflightARN("glue", "connection/"+s.ConnectionName()),
+				arn("glue", "catalog"),
+				arn("glue", "connection/"+s.ConnectionName()),
 			),
 		}),
 	}
@@ -89,16 +88,11 @@ func (s *Stack) addPreflight() {
 		)
 	}
 	// On the step's construct: its inline Policy is a sibling of its Role.
-	cdknag.NagSuppressions_AddResourceSuppressions(f.Role().Node().Scope().(constructs.IConstruct), &[]*cdknag.NagPackSuppression{
+	cdknag.NagSuppressions_AddResourceSuppressions(f.Role().Node().Scope(), &[]*cdknag.NagPackSuppression{
 		{
 			Id:        jsii.String("AwsSolutions-IAM5"),
 			Reason:    jsii.String(reason),
 			AppliesTo: &appliesTo,
-		},
-		{
-			Id:        jsii.String("AwsSolutions-IAM5"),
-			Reason:    jsii.String("The function writes log streams (named by the Lambda service) only in its own log group."),
-			AppliesTo: &[]any{map[string]any{"regex": "/^Resource::<Step" + pascal(PreflightFunction) + "Logs[0-9A-F]+\\.Arn>:\\*$/"}},
 		},
 	}, jsii.Bool(true))
 }
@@ -160,9 +154,9 @@ func (s *Stack) preflightRepairStatements() []awsiam.PolicyStatement {
 	cfg := s.Config
 	groups := make([]string, len(cfg.Network.SecurityGroupIDs))
 	for i, g := range cfg.Network.SecurityGroupIDs {
-		groups[i] = s.preflightARN("ec2", "security-group/"+g)
+		groups[i] = arn("ec2", "security-group/"+g)
 	}
-	vpcARN := s.preflightARN("ec2", "vpc/"+cfg.Network.VPCID)
+	vpcARN := arn("ec2", "vpc/"+cfg.Network.VPCID)
 	createdBy := map[string]any{"aws:RequestTag/" + preflight.CreatedByTag: cfg.StackName}
 	return []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -173,13 +167,13 @@ func (s *Stack) preflightRepairStatements() []awsiam.PolicyStatement {
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("RepairSelfReferencingRuleTagged"),
 			Actions:    jsii.Strings("ec2:AuthorizeSecurityGroupIngress"),
-			Resources:  jsii.Strings(s.preflightARN("ec2", "security-group-rule/*")),
+			Resources:  jsii.Strings(arn("ec2", "security-group-rule/*")),
 			Conditions: &map[string]any{"StringEquals": createdBy},
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("RepairVpcEndpointsTagged"),
 			Actions:   jsii.Strings("ec2:CreateVpcEndpoint"),
-			Resources: jsii.Strings(s.preflightARN("ec2", "vpc-endpoint/*")),
+			Resources: jsii.Strings(arn("ec2", "vpc-endpoint/*")),
 			Conditions: &map[string]any{"StringEquals": map[string]any{
 				"aws:RequestTag/" + preflight.CreatedByTag: cfg.StackName,
 				"ec2:VpceServiceName":                      endpointServiceNames(),
@@ -195,19 +189,19 @@ func (s *Stack) preflightRepairStatements() []awsiam.PolicyStatement {
 			// first security group.
 			Sid:       jsii.String("RepairInterfaceEndpointsInConnectionSubnet"),
 			Actions:   jsii.Strings("ec2:CreateVpcEndpoint"),
-			Resources: jsii.Strings(append([]string{s.preflightARN("ec2", "subnet/"+cfg.Network.SubnetID)}, groups...)...),
+			Resources: jsii.Strings(append([]string{arn("ec2", "subnet/"+cfg.Network.SubnetID)}, groups...)...),
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("RepairS3GatewayEndpointRouteTables"),
 			Actions:    jsii.Strings("ec2:CreateVpcEndpoint", "ec2:ModifyVpcEndpoint"),
-			Resources:  jsii.Strings(s.preflightARN("ec2", "route-table/*")),
+			Resources:  jsii.Strings(arn("ec2", "route-table/*")),
 			Conditions: &map[string]any{"ArnEquals": map[string]any{"ec2:Vpc": vpcARN}},
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			// The existing S3 gateway endpoint gets the subnet's route table.
 			Sid:       jsii.String("RepairAddRouteTableToS3GatewayEndpoint"),
 			Actions:   jsii.Strings("ec2:ModifyVpcEndpoint"),
-			Resources: jsii.Strings(s.preflightARN("ec2", "vpc-endpoint/*")),
+			Resources: jsii.Strings(arn("ec2", "vpc-endpoint/*")),
 			Conditions: &map[string]any{"StringEquals": map[string]any{
 				"ec2:VpceServiceName": preflight.ServiceName(*awscdk.Aws_REGION(), "s3"),
 			}},
@@ -216,17 +210,12 @@ func (s *Stack) preflightRepairStatements() []awsiam.PolicyStatement {
 			Sid:     jsii.String("TagRepairsOnCreation"),
 			Actions: jsii.Strings("ec2:CreateTags"),
 			Resources: jsii.Strings(
-				s.preflightARN("ec2", "security-group-rule/*"),
-				s.preflightARN("ec2", "vpc-endpoint/*"),
+				arn("ec2", "security-group-rule/*"),
+				arn("ec2", "vpc-endpoint/*"),
 			),
 			Conditions: &map[string]any{"StringEquals": map[string]any{
 				"ec2:CreateAction": []string{"AuthorizeSecurityGroupIngress", "CreateVpcEndpoint"},
 			}},
 		}),
 	}
-}
-
-// preflightARN builds an ARN in this stack's partition, region and account.
-func (s *Stack) preflightARN(service, resource string) string {
-	return "arn:" + *awscdk.Aws_PARTITION() + ":" + service + ":" + *awscdk.Aws_REGION() + ":" + *awscdk.Aws_ACCOUNT_ID() + ":" + resource
 }

@@ -42,6 +42,14 @@ func (s *Stack) addWorkflowRole() {
 		Resources: jsii.Strings(s.Config.Source.SecretARN),
 	}))
 	s.Key.GrantEncryptDecrypt(s.WorkflowRole)
+	// The security configuration encrypts the job's CloudWatch logs: Glue
+	// associates the key with the /aws-glue log groups it creates as the
+	// job's role.
+	s.WorkflowRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("EncryptGlueLogGroups"),
+		Actions:   jsii.Strings("logs:AssociateKmsKey"),
+		Resources: jsii.Strings(arn("logs", "log-group:/aws-glue/*")),
+	}))
 	cdknag.NagSuppressions_AddResourceSuppressions(s.WorkflowRole, &[]*cdknag.NagPackSuppression{
 		{
 			Id:        jsii.String("AwsSolutions-IAM4"),
@@ -50,10 +58,11 @@ func (s *Stack) addWorkflowRole() {
 		},
 		{
 			Id:     jsii.String("AwsSolutions-IAM5"),
-			Reason: jsii.String("lakeformation:GetDataAccess has no resource-level permissions (Lake Formation authorizes per table); S3 access is limited to objects under the lake prefix; kms wildcards are the action groups CDK grants for encrypt/decrypt on the stack's own key."),
+			Reason: jsii.String("lakeformation:GetDataAccess has no resource-level permissions (Lake Formation authorizes per table); S3 access is limited to objects under the lake prefix; logs:AssociateKmsKey is limited to the /aws-glue log groups Glue creates for the job; kms wildcards are the action groups CDK grants for encrypt/decrypt on the stack's own key."),
 			AppliesTo: &[]any{
 				"Resource::*",
 				"Resource::" + s.LakeBucketNagARN() + "/" + s.Config.Lake.Prefix + "*",
+				"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws-glue/*",
 				"Action::kms:ReEncrypt*",
 				"Action::kms:GenerateDataKey*",
 			},
@@ -159,7 +168,7 @@ func (s *Stack) addPersonas() {
 // PersonaUsersPattern matches the IAM users of the stack's account: the
 // members of dl_admins and dl_users are IAM users.
 func PersonaUsersPattern() string {
-	return "arn:" + *awscdk.Aws_PARTITION() + ":iam::" + *awscdk.Aws_ACCOUNT_ID() + ":user/*"
+	return arn("iam", "user/*")
 }
 
 // personaTrust is who may assume a persona role. An IAM group cannot be a
@@ -192,7 +201,7 @@ func (s *Stack) analystStatements() []awsiam.PolicyStatement {
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("ReadLakeCatalog"),
 			Actions:   jsii.Strings("glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:SearchTables"),
-			Resources: jsii.Strings(glueARN("catalog"), glueARN("database/"+db), glueARN("table/"+db+"/*")),
+			Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/"+db), arn("glue", "table/"+db+"/*")),
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("LakeFormationDataAccessAndTagReads"),

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lakeforge/lakeforge/pkg/awsarn"
 	"github.com/lakeforge/lakeforge/pkg/config"
 )
 
@@ -101,22 +102,25 @@ func (s *Stack) asset(name string) string {
 	return filepath.Join(s.assetDir, name)
 }
 
+// Lake is the lake location: the lake bucket and lake.prefix, for its URI
+// (the database location), directory (the import job) and ARN (Lake
+// Formation's registered location).
+func (s *Stack) Lake() awsarn.Lake {
+	return awsarn.Lake{Bucket: *s.LakeBucket.BucketName(), Prefix: s.Config.Lake.Prefix}
+}
+
 // LakeLocationARN is the S3 ARN of the lake prefix, as Lake Formation
 // registers it.
-func (s *Stack) LakeLocationARN() *string {
-	return jsii.String(*s.LakeBucket.BucketArn() + "/" + trimSlash(s.Config.Lake.Prefix))
-}
+func (s *Stack) LakeLocationARN() string { return s.Lake().ARN(*awscdk.Aws_PARTITION()) }
 
-// glueARN is the ARN of a Glue resource of this account and region.
-func glueARN(resource string) string {
-	return "arn:" + *awscdk.Aws_PARTITION() + ":glue:" + *awscdk.Aws_REGION() + ":" + *awscdk.Aws_ACCOUNT_ID() + ":" + resource
-}
-
-func trimSlash(p string) string {
-	for len(p) > 0 && p[len(p)-1] == '/' {
-		p = p[:len(p)-1]
+// arn is the ARN of a resource of the stack's account, in the stack's
+// region; IAM is global, so its ARNs have no region.
+func arn(service, resource string) string {
+	region := *awscdk.Aws_REGION()
+	if service == "iam" {
+		region = ""
 	}
-	return p
+	return awsarn.ARN(*awscdk.Aws_PARTITION(), service, region, *awscdk.Aws_ACCOUNT_ID(), resource)
 }
 
 // logicalID is the template's logical id of a construct's CloudFormation

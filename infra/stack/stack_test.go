@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 assertions.Annotations returns cxapi.SynthesisMessage, which jsii marks deprecated (moved to @aws-cdk/cloud-assembly-api); the Go binding offers no other type.
+
 package stack
 
 import (
@@ -103,6 +105,16 @@ func TestWorkflowRoleReadsSecretAndWritesOnlyTheLakePrefix(t *testing.T) {
 	stmts := st.roleStatements(roleID)
 	if got := resourcesFor(stmts, "secretsmanager:GetSecretValue"); !slices.Equal(got, []string{cfg.Source.SecretARN}) {
 		t.Errorf("secret access = %v, want only %s", got, cfg.Source.SecretARN)
+	}
+	// The security configuration's SSE-KMS for CloudWatch Logs: the role
+	// associates the key with Glue's log groups, and the key policy lets
+	// the regional CloudWatch Logs principal use it.
+	if got := resourcesFor(stmts, "logs:AssociateKmsKey"); len(got) != 1 || !strings.Contains(got[0], "log-group:/aws-glue/*") {
+		t.Errorf("logs:AssociateKmsKey on %v, want the /aws-glue/* log groups", got)
+	}
+	keyPolicy := jsonOf(t, st.resource(t, st.Stack.logicalID(st.Stack.Key))["Properties"].(map[string]any)["KeyPolicy"])
+	if !strings.Contains(keyPolicy, `"logs.",{"Ref":"AWS::Region"},".amazonaws.com"`) {
+		t.Errorf("the key policy does not name logs.<region>.amazonaws.com: %s", keyPolicy)
 	}
 	for _, r := range resourcesFor(stmts, "s3:PutObject") {
 		if !strings.Contains(r, `"/`+cfg.Lake.Prefix+`*"`) {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
@@ -49,7 +50,8 @@ func (f *stepFunction) Role() awsiam.Role            { return f.role }
 
 // NewStepFunction makes an arm64 provided.al2023 Lambda with JSON logs to a
 // log group of its own (with the configured retention) and a role that holds
-// only props.Statements plus writing to that log group.
+// only props.Statements plus writing to that log group, whose log-stream
+// wildcard carries its cdk-nag suppression.
 func NewStepFunction(scope constructs.Construct, id string, assetDir string, retentionDays int, props *StepFunctionProps) StepFunction {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	timeout := props.Timeout
@@ -99,6 +101,15 @@ func NewStepFunction(scope constructs.Construct, id string, assetDir string, ret
 	// The function must not start before its policy exists, or the first
 	// invocation after a deploy could fail with AccessDenied.
 	fn.Node().AddDependency(policy)
+	// The one wildcard every step has: on the step's construct, since the
+	// inline Policy is a sibling of the Role. A caller's own suppressions
+	// for its Statements go on the same construct (Role().Node().Scope()).
+	logsID := *awscdk.Stack_Of(c).GetLogicalId(logGroup.Node().DefaultChild().(awscdk.CfnElement))
+	cdknag.NagSuppressions_AddResourceSuppressions(c, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("The function writes log streams (named by the Lambda service) only in its own log group."),
+		AppliesTo: &[]any{"Resource::<" + logsID + ".Arn>:*"},
+	}}, jsii.Bool(true))
 	return &stepFunction{name: props.Name, fn: fn, role: role}
 }
 

@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/lakeforge/lakeforge/pkg/awsarn"
 )
 
 // addKey makes the customer managed key for the failure topic and Glue's
@@ -25,12 +27,14 @@ func (s *Stack) addKey() {
 	}), nil)
 	s.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("CloudWatchLogsEncryptGlueLogs"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs.amazonaws.com"), nil)},
+		// CloudWatch Logs' key policies name the regional principal
+		// logs.<region>.amazonaws.com.
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs."+*awscdk.Aws_REGION()+".amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]any{
 			"ArnLike": map[string]any{
-				"kms:EncryptionContext:aws:logs:arn": "arn:" + *awscdk.Aws_PARTITION() + ":logs:" + *awscdk.Aws_REGION() + ":" + *awscdk.Aws_ACCOUNT_ID() + ":*",
+				"kms:EncryptionContext:aws:logs:arn": arn("logs", "*"),
 			},
 		},
 	}), nil)
@@ -132,7 +136,7 @@ func (s *Stack) adoptLakeBucket(name string) {
 // adopted bucket's literal ARN.
 func (s *Stack) LakeBucketNagARN() string {
 	if name := s.Config.Lake.ExistingBucketName; name != "" {
-		return "arn:<AWS::Partition>:s3:::" + name
+		return awsarn.S3("<AWS::Partition>", name, "")
 	}
 	return "<" + s.logicalID(s.LakeBucket) + ".Arn>"
 }

@@ -20,6 +20,7 @@ import (
 	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/lakeforge/lakeforge/pkg/awsarn"
 	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
 	"github.com/lakeforge/lakeforge/pkg/preflight"
@@ -357,14 +358,15 @@ func location(ctx context.Context, c *Clients, cfg config.Config, stack Stack) F
 	if bucket == "" {
 		return Finding{Check: CheckLocation, Summary: "the stack has no LakeBucketName output", Fix: "redeploy with `make deploy`"}
 	}
-	want := strings.TrimSuffix("arn:aws:s3:::"+bucket+"/"+cfg.Lake.Prefix, "/")
+	partition := awsarn.Partition(cfg.Source.SecretARN)
+	want := awsarn.Lake{Bucket: bucket, Prefix: cfg.Lake.Prefix}.ARN(partition)
 	regs, err := registered(ctx, c.LF)
 	if err != nil {
 		return apiFinding(CheckLocation, "lakeformation:ListResources", err)
 	}
 	for _, r := range regs {
 		// A registered ARN covers everything below it.
-		if r == want || strings.HasPrefix(want, strings.TrimSuffix(r, "/")+"/") || r == "arn:aws:s3:::"+bucket {
+		if r == want || strings.HasPrefix(want, strings.TrimSuffix(r, "/")+"/") || r == awsarn.S3(partition, bucket, "") {
 			return Finding{Check: CheckLocation, OK: true, Summary: "lake location " + r + " is registered"}
 		}
 	}
@@ -460,9 +462,10 @@ func leftovers(ctx context.Context, c *Clients, cfg config.Config) []Finding {
 	if err != nil {
 		return []Finding{apiFinding(CheckLeftovers, "lakeformation:ListResources", err)}
 	}
-	stackBucket := "arn:aws:s3:::" + strings.ToLower(cfg.StackName) + "-"
+	partition := awsarn.Partition(cfg.Source.SecretARN)
+	stackBucket := awsarn.S3(partition, strings.ToLower(cfg.StackName)+"-", "")
 	for _, r := range regs {
-		if (cfg.Lake.BucketName != "" && strings.HasPrefix(r, "arn:aws:s3:::"+cfg.Lake.BucketName)) || strings.HasPrefix(r, stackBucket) {
+		if (cfg.Lake.BucketName != "" && strings.HasPrefix(r, awsarn.S3(partition, cfg.Lake.BucketName, ""))) || strings.HasPrefix(r, stackBucket) {
 			found = append(found, "registered location "+r)
 			fixes = append(fixes, "aws lakeformation deregister-resource --resource-arn "+r)
 		}

@@ -297,12 +297,6 @@ func Default() Config {
 	}
 }
 
-// LakeLocation is the s3:// URI of the registered lake prefix, given the
-// bucket's name (which may be a CDK token).
-func (c Config) LakeLocation(bucket string) string {
-	return "s3://" + bucket + "/" + strings.TrimSuffix(c.Lake.Prefix, "/")
-}
-
 // ResourceNames are the names of the resources several parts refer to.
 // They derive from StackName, so two stacks in one account never collide.
 type ResourceNames struct {

@@ -9,12 +9,13 @@ import (
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 
+	"github.com/lakeforge/lakeforge/pkg/awsarn"
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 )
 
 // ServiceLinkedRoleARN is Lake Formation's data-access service-linked role.
 func ServiceLinkedRoleARN(partition, account string) string {
-	return "arn:" + partition + ":iam::" + account + ":role/aws-service-role/lakeformation.amazonaws.com/AWSServiceRoleForLakeFormationDataAccess"
+	return awsarn.ARN(partition, "iam", "", account, "role/aws-service-role/lakeformation.amazonaws.com/AWSServiceRoleForLakeFormationDataAccess")
 }
 
 // RegisterLocation registers the lake prefix with Lake Formation's

@@ -2,8 +2,8 @@
 // interface for tests, one server per test binary.
 //
 // The tests of a package share one server and call Reset between cases. A
-// package's TestMain calls Main, which starts the server, runs the tests and
-// stops it. Nothing here reaches beyond 127.0.0.1, and the credentials are
+// package's TestMain calls Main, which runs the tests and stops the server
+// that the first Current started. Nothing here reaches beyond 127.0.0.1, and the credentials are
 // dummies that only moto accepts.
 package motoserver
 
@@ -17,12 +17,15 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/lakeforge/lakeforge/internal/testtier"
 )
 
 // Region is the region every test client uses.
@@ -37,27 +40,32 @@ type Server struct {
 	cmd *exec.Cmd
 }
 
-var current *Server
+var (
+	current  *Server
+	startErr error
+	once     sync.Once
+)
 
-// Main starts moto, runs the package's tests and stops moto. A package that
-// cannot start moto fails: the emulator tier is part of `make test`.
+// Main runs the package's tests and stops moto if a test started it. The
+// server starts on the first Current, so the tests of the package that need
+// no emulator run without one (`make test-unit`).
 func Main(m *testing.M) {
-	srv, err := Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "motoserver:", err)
-		os.Exit(1)
-	}
-	current = srv
 	code := m.Run()
-	srv.Stop()
+	if current != nil {
+		current.Stop()
+	}
 	os.Exit(code)
 }
 
-// Current returns the server Main started.
+// Current returns the package's server, starting it on the first call. In
+// the unit tier the test is skipped; otherwise a server that cannot start
+// fails the test: the emulator tier is part of `make test`.
 func Current(t testing.TB) *Server {
 	t.Helper()
-	if current == nil {
-		t.Fatal("motoserver: no server; call motoserver.Main from TestMain")
+	testtier.External(t, "the moto server (Python)")
+	once.Do(func() { current, startErr = Start() })
+	if startErr != nil {
+		t.Fatal("motoserver:", startErr)
 	}
 	return current
 }
