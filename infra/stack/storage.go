@@ -26,7 +26,7 @@ func (s *Stack) addKey() {
 		Resources:  jsii.Strings("*"),
 	}), nil)
 	s.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("CloudWatchLogsEncryptGlueLogs"),
+		Sid: jsii.String("CloudWatchLogsEncryptGlueLogs"),
 		// CloudWatch Logs' key policies name the regional principal
 		// logs.<region>.amazonaws.com.
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs."+*awscdk.Aws_REGION()+".amazonaws.com"), nil)},
