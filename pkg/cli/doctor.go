@@ -426,7 +426,7 @@ func network(ctx context.Context, c *Clients, cfg config.Config) []Finding {
 	}
 	checker := &preflight.Checker{EC2: c.PreflightEC2, Secrets: c.PreflightSecrets, Glue: c.PreflightGlue,
 		Region: c.Region, StackName: cfg.StackName, RequiredFreeIPs: cfg.Import.NumberOfWorkers + 1}
-	rep, _ := checker.Run(ctx, preflight.TargetFromConfig(cfg), false)
+	rep, _ := checker.Run(ctx, PreflightTarget(cfg), false)
 	var out []Finding
 	for _, ch := range rep.Checks {
 		if ch.Status != preflight.Pass && ch.Status != preflight.Fail {

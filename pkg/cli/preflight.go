@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/preflight"
 )
 
@@ -51,7 +52,7 @@ func preflightCommand(ctx context.Context, g *globals, args []string, env Env) i
 		RequiredFreeIPs: cfg.Import.NumberOfWorkers + 1,
 		SecretKMSKeyARN: cfg.Source.SecretKMSKeyARN,
 	}
-	target := preflight.TargetFromConfig(cfg)
+	target := PreflightTarget(cfg)
 	rep, creds := checker.RunConfigured(ctx, target)
 	if !*skipHandshake {
 		rep.AddCheck(preflight.HandshakeCheckWith(ctx, target, creds, preflight.HandshakeOptions{
@@ -67,4 +68,23 @@ func preflightCommand(ctx context.Context, g *globals, args []string, env Env) i
 		return ExitProblem
 	}
 	return ExitOK
+}
+
+// PreflightTarget is the connection as the configuration describes it, for
+// the operator CLI, which may run before the first deploy. (It lives here,
+// not in pkg/preflight, so the test-connection Lambda does not link the
+// configuration package.)
+func PreflightTarget(cfg config.Config) preflight.Target {
+	return preflight.Target{
+		ConnectionName:   cfg.Names().Connection,
+		Engine:           cfg.Source.Engine,
+		Host:             cfg.Source.Host,
+		Port:             cfg.Source.Port,
+		Database:         cfg.Source.DatabaseName,
+		SecretID:         cfg.Source.SecretARN,
+		RequireTLS:       cfg.Source.RequireTLS,
+		SubnetID:         cfg.Network.SubnetID,
+		AvailabilityZone: cfg.Network.AvailabilityZone,
+		SecurityGroupIDs: cfg.Network.SecurityGroupIDs,
+	}
 }

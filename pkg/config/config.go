@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // Config is everything a deployment can set. The JSON names are the keys of
@@ -56,12 +58,7 @@ type DatabaseConfig struct {
 }
 
 // TagRef is one LF-tag key and one of its values.
-type TagRef struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
-
-func (t TagRef) String() string { return t.Key + "=" + t.Value }
+type TagRef = stepcontract.TagRef
 
 // LFTagsConfig is the LF-tag ontology and the two tags that grants use.
 type LFTagsConfig struct {
@@ -122,13 +119,13 @@ type PersonasConfig struct {
 
 // Supported source engines.
 const (
-	EnginePostgreSQL = "postgresql"
-	EngineMySQL      = "mysql"
-	EngineMariaDB    = "mariadb"
+	EnginePostgreSQL = stepcontract.EnginePostgreSQL
+	EngineMySQL      = stepcontract.EngineMySQL
+	EngineMariaDB    = stepcontract.EngineMariaDB
 )
 
 // SupportedEngines lists the engines lakeforge can import from.
-var SupportedEngines = []string{EnginePostgreSQL, EngineMySQL, EngineMariaDB}
+var SupportedEngines = stepcontract.SupportedEngines
 
 // SourceConfig is the RDS database the import reads.
 type SourceConfig struct {

@@ -600,7 +600,7 @@ func GlueJobEvent(job, jobRunID string, jobErr error, at time.Time) glueEvent {
 }
 
 func (d *demo) handshake(ctx context.Context, cfg config.Config, user, pass string) error {
-	r := preflight.HandshakeWith(ctx, preflight.TargetFromConfig(cfg), preflight.Credentials{Username: user, Password: pass},
+	r := preflight.HandshakeWith(ctx, cli.PreflightTarget(cfg), preflight.Credentials{Username: user, Password: pass},
 		preflight.HandshakeOptions{Timeout: preflight.DefaultHandshakeTimeout, CABundleFile: d.opts.CABundle})
 	if r.Kind != preflight.HandshakeOK {
 		return fmt.Errorf("%s", r.Message)

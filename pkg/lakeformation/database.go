@@ -10,7 +10,7 @@ import (
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
-	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // EnsureDatabase converges the Glue database the import job writes its
@@ -33,7 +33,7 @@ type EnsureDatabase struct {
 	Name string
 	// LocationURI is "s3://bucket/prefix", the lake database's location.
 	LocationURI string
-	Tag         config.TagRef
+	Tag         stepcontract.TagRef
 }
 
 // descriptionPrefix starts the description of every database lakeforge

@@ -11,14 +11,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
-	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // TagGrant is one grant on an LF-tag expression of a single tag.
 type TagGrant struct {
 	Principal    string
 	ResourceType types.ResourceType
-	Tag          config.TagRef
+	Tag          stepcontract.TagRef
 	Permissions  []types.Permission
 	// Setting is the configuration key the principal comes from, "" for
 	// the stack's own roles; errors about the principal name it.
@@ -58,7 +58,7 @@ const AnalystsSetting = "personas.analysts.principalArns"
 // databases and SELECT+DESCRIBE on tables with the analyst tag. analysts
 // are the stack's analyst role (when it creates one) and the configured
 // ones; configured marks the latter, for error messages.
-func AccessGrants(workflowRole string, workflowTag config.TagRef, analysts []string, analystTag config.TagRef, configured ...string) []TagGrant {
+func AccessGrants(workflowRole string, workflowTag stepcontract.TagRef, analysts []string, analystTag stepcontract.TagRef, configured ...string) []TagGrant {
 	grants := []TagGrant{
 		{Principal: workflowRole, ResourceType: types.ResourceTypeDatabase, Tag: workflowTag, Permissions: []types.Permission{types.PermissionAll}},
 		{Principal: workflowRole, ResourceType: types.ResourceTypeTable, Tag: workflowTag, Permissions: []types.Permission{types.PermissionAll}},
@@ -95,7 +95,7 @@ type GrantTagPermissions struct {
 type grantKey struct {
 	principal    string
 	resourceType types.ResourceType
-	tag          config.TagRef
+	tag          stepcontract.TagRef
 }
 
 func (g *GrantTagPermissions) Run(ctx context.Context) ([]string, error) {
@@ -172,7 +172,7 @@ func singleTagPolicy(p types.PrincipalResourcePermissions) (grantKey, bool) {
 	return grantKey{
 		principal:    aws.ToString(p.Principal.DataLakePrincipalIdentifier),
 		resourceType: p.Resource.LFTagPolicy.ResourceType,
-		tag:          config.TagRef{Key: aws.ToString(e.TagKey), Value: e.TagValues[0]},
+		tag:          stepcontract.TagRef{Key: aws.ToString(e.TagKey), Value: e.TagValues[0]},
 	}, true
 }
 

@@ -11,13 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
-	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // tagDatabase makes sure database carries tag. known says the caller knows
 // the database has no LF-tags (it created it just now), which saves the read.
 // It returns the change made, or "" when the tag was already there.
-func tagDatabase(ctx context.Context, api ResourceTagsAPI, retry awsretry.Policy, database string, tag config.TagRef, known bool) (string, error) {
+func tagDatabase(ctx context.Context, api ResourceTagsAPI, retry awsretry.Policy, database string, tag stepcontract.TagRef, known bool) (string, error) {
 	resource := &types.Resource{Database: &types.DatabaseResource{Name: aws.String(database)}}
 	previous := ""
 	if !known {

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
-	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // TagOutput assigns the analyst tag to the output database, so analysts see
@@ -16,7 +16,7 @@ type TagOutput struct {
 	LF       ResourceTagsAPI
 	Retry    awsretry.Policy
 	Database string
-	Tag      config.TagRef
+	Tag      stepcontract.TagRef
 }
 
 func (t *TagOutput) Run(ctx context.Context) ([]string, error) {

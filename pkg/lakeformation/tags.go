@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
-	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // MaxValuesPerUpdate is the most values one UpdateLFTag call may add.
@@ -38,9 +38,9 @@ type EnsureLFTags struct {
 // creators"); the role that creates the tags (this step's) is not the one
 // that assigns them, and the tags may predate lakeforge (a manual build).
 type TagPermission struct {
-	Principal   string             `json:"principal"`
-	Tag         config.TagRef      `json:"tag"`
-	Permissions []types.Permission `json:"permissions"`
+	Principal   string              `json:"principal"`
+	Tag         stepcontract.TagRef `json:"tag"`
+	Permissions []types.Permission  `json:"permissions"`
 }
 
 func (p TagPermission) String() string {
@@ -55,7 +55,7 @@ func (p TagPermission) String() string {
 // ASSOCIATE (with DESCRIBE) on the tag each tagging role assigns, and
 // DESCRIBE with GRANT_WITH_LF_TAG_EXPRESSION on both tags for the role that
 // grants on LF-tag expressions.
-func TagPermissionsFor(databaseRole, tagOutputRole, grantRole string, workflowTag, analystTag config.TagRef) []TagPermission {
+func TagPermissionsFor(databaseRole, tagOutputRole, grantRole string, workflowTag, analystTag stepcontract.TagRef) []TagPermission {
 	assign := []types.Permission{types.PermissionAssociate, types.PermissionDescribe}
 	grant := []types.Permission{types.PermissionDescribe, types.PermissionGrantWithLfTagExpression}
 	out := []TagPermission{

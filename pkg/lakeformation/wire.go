@@ -7,7 +7,7 @@ import (
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
-	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
@@ -86,7 +86,7 @@ func WireRegisterLocation(s *steprun.Step) (steprun.Handler, error) {
 func WireEnsureDatabase(s *steprun.Step) (steprun.Handler, error) {
 	name := s.Env.String(EnvDatabaseName)
 	location := s.Env.String(EnvDatabaseLocation)
-	var tag config.TagRef
+	var tag stepcontract.TagRef
 	s.Env.JSON(EnvWorkflowTag, &tag)
 	cfg, err := s.AWSConfig()
 	if err != nil {
@@ -108,7 +108,7 @@ func WireGrantTagPermissions(s *steprun.Step) (steprun.Handler, error) {
 	var analysts, configured []string
 	s.Env.JSON(EnvAnalystARNs, &analysts)
 	s.Env.JSON(EnvConfiguredAnalystARNs, &configured)
-	var workflowTag, analystTag config.TagRef
+	var workflowTag, analystTag stepcontract.TagRef
 	s.Env.JSON(EnvWorkflowTag, &workflowTag)
 	s.Env.JSON(EnvAnalystTag, &analystTag)
 	cfg, err := s.AWSConfig()
@@ -126,7 +126,7 @@ func WireGrantTagPermissions(s *steprun.Step) (steprun.Handler, error) {
 // WireTagOutput wires tag-output.
 func WireTagOutput(s *steprun.Step) (steprun.Handler, error) {
 	database := s.Env.String(EnvDatabaseName)
-	var tag config.TagRef
+	var tag stepcontract.TagRef
 	s.Env.JSON(EnvAnalystTag, &tag)
 	cfg, err := s.AWSConfig()
 	if err != nil {

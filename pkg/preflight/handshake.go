@@ -16,7 +16,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // HandshakeKind classifies the outcome of a direct database handshake.
@@ -99,12 +99,12 @@ func HandshakeWith(ctx context.Context, t Target, creds Credentials, opts Handsh
 	defer cancel()
 	var err error
 	switch t.Engine {
-	case config.EnginePostgreSQL:
+	case stepcontract.EnginePostgreSQL:
 		err = postgresHandshake(ctx, t, creds, timeout, tlsCfg)
-	case config.EngineMySQL, config.EngineMariaDB:
+	case stepcontract.EngineMySQL, stepcontract.EngineMariaDB:
 		err = mysqlHandshake(ctx, t, creds, timeout, tlsCfg)
 	default:
-		return HandshakeResult{Kind: HandshakeOther, Message: "engine " + strconv.Quote(t.Engine) + " is not supported", Fix: "set source.engine to one of " + strings.Join(config.SupportedEngines, ", ")}
+		return HandshakeResult{Kind: HandshakeOther, Message: "engine " + strconv.Quote(t.Engine) + " is not supported", Fix: "set source.engine to one of " + strings.Join(stepcontract.SupportedEngines, ", ")}
 	}
 	r := classifyHandshake(t, creds, timeout, err)
 	r.Verified = tlsCfg != nil && err == nil

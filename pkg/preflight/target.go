@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 
-	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // Target is what the checks look at: the connection's database endpoint,
@@ -32,23 +32,6 @@ type Target struct {
 
 func (t Target) String() string {
 	return fmt.Sprintf("%s %s:%d/%s", t.Engine, t.Host, t.Port, t.Database)
-}
-
-// TargetFromConfig is the connection as cdk.json describes it, for the
-// operator CLI, which may run before the first deploy.
-func TargetFromConfig(cfg config.Config) Target {
-	return Target{
-		ConnectionName:   cfg.Names().Connection,
-		Engine:           cfg.Source.Engine,
-		Host:             cfg.Source.Host,
-		Port:             cfg.Source.Port,
-		Database:         cfg.Source.DatabaseName,
-		SecretID:         cfg.Source.SecretARN,
-		RequireTLS:       cfg.Source.RequireTLS,
-		SubnetID:         cfg.Network.SubnetID,
-		AvailabilityZone: cfg.Network.AvailabilityZone,
-		SecurityGroupIDs: cfg.Network.SecurityGroupIDs,
-	}
 }
 
 // errConnectionNotFound says glue:GetConnection found no such connection.
@@ -117,7 +100,7 @@ func (t *Target) parseJDBCURL(raw string) error {
 		if t.Port, err = strconv.Atoi(u.Port()); err != nil {
 			return fmt.Errorf("JDBC_CONNECTION_URL %q has a bad port", raw)
 		}
-	case t.Engine == config.EnginePostgreSQL:
+	case t.Engine == stepcontract.EnginePostgreSQL:
 		t.Port = 5432
 	default:
 		t.Port = 3306

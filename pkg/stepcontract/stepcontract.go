@@ -153,3 +153,23 @@ func Pascal(name string) string {
 	}
 	return b.String()
 }
+
+// TagRef is one LF-tag key and value, encoded {"key":..,"value":..} in the
+// steps' environment. config.TagRef is this type, so the step packages need
+// not link the configuration package.
+type TagRef struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+func (t TagRef) String() string { return t.Key + "=" + t.Value }
+
+// The source engines lakeforge imports from (source.engine).
+const (
+	EnginePostgreSQL = "postgresql"
+	EngineMySQL      = "mysql"
+	EngineMariaDB    = "mariadb"
+)
+
+// SupportedEngines lists the engines lakeforge can import from.
+var SupportedEngines = []string{EnginePostgreSQL, EngineMySQL, EngineMariaDB}
