@@ -18,8 +18,8 @@ import (
 	lftypes "github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
 	"github.com/lakeforge/lakeforge/pkg/preflight"
@@ -132,14 +132,6 @@ func (r DoctorReport) print(w io.Writer) {
 	}
 }
 
-func errCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
 // apiFinding reports a check that could not ask AWS.
 func apiFinding(check, op string, err error) Finding {
 	return Finding{Check: check, Summary: "cannot check: " + op + ": " + shortErr(err),
@@ -172,7 +164,7 @@ func principalExists(ctx context.Context, api IAMAPI, arn string) (exists bool, 
 	if err == nil {
 		return true, true, nil
 	}
-	if errCode(err) == "NoSuchEntity" {
+	if awsretry.Code(err) == "NoSuchEntity" {
 		return false, true, nil
 	}
 	return false, false, err
@@ -218,7 +210,7 @@ func lfTags(ctx context.Context, c *Clients, cfg config.Config) Finding {
 	var missing []string
 	for _, key := range cfg.LFTags.Keys() {
 		out, err := c.LF.GetLFTag(ctx, &lf.GetLFTagInput{TagKey: aws.String(key)})
-		if errCode(err) == "EntityNotFoundException" {
+		if awsretry.Code(err) == "EntityNotFoundException" {
 			missing = append(missing, key+" (the whole key)")
 			continue
 		}
@@ -241,7 +233,7 @@ func lfTags(ctx context.Context, c *Clients, cfg config.Config) Finding {
 func databaseTags(ctx context.Context, c *Clients, cfg config.Config) Finding {
 	db := cfg.Database.Name
 	out, err := c.LF.GetResourceLFTags(ctx, &lf.GetResourceLFTagsInput{Resource: &lftypes.Resource{Database: &lftypes.DatabaseResource{Name: aws.String(db)}}})
-	if errCode(err) == "EntityNotFoundException" {
+	if awsretry.Code(err) == "EntityNotFoundException" {
 		return Finding{Check: CheckDatabaseTags, Summary: "database " + db + " does not exist (or this identity cannot see it)",
 			Fix: "run the pipeline (`lakeforge run`): EnsureDatabase creates it; if it exists, your identity needs Lake Formation DESCRIBE on it"}
 	}
@@ -397,7 +389,7 @@ func ScheduleName(stack string) string { return stack + "-daily" }
 func schedule(ctx context.Context, c *Clients, cfg config.Config) Finding {
 	name := ScheduleName(cfg.StackName)
 	out, err := c.Scheduler.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(name)})
-	if errCode(err) == "ResourceNotFoundException" {
+	if awsretry.Code(err) == "ResourceNotFoundException" {
 		return Finding{Check: CheckSchedule, Summary: "schedule " + name + " does not exist: no daily run will start",
 			Fix: "redeploy with `make deploy`, which creates it"}
 	}
@@ -446,7 +438,7 @@ func leftovers(ctx context.Context, c *Clients, cfg config.Config) []Finding {
 		if err == nil && out.Database != nil {
 			found = append(found, fmt.Sprintf("Glue database %s (location %s)", db, aws.ToString(out.Database.LocationUri)))
 			fixes = append(fixes, "aws glue delete-database --name "+db+" (its S3 data is kept)")
-		} else if err != nil && errCode(err) != "EntityNotFoundException" {
+		} else if err != nil && awsretry.Code(err) != "EntityNotFoundException" {
 			return []Finding{apiFinding(CheckLeftovers, "glue:GetDatabase", err)}
 		}
 	}

@@ -11,12 +11,12 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/smithy-go"
+
+	"github.com/lakeforge/lakeforge/pkg/awsretry"
 )
 
 // EC2API is the part of the EC2 client the checks and repairs call.
@@ -110,17 +110,17 @@ func (c *Checker) RunDeployed(ctx context.Context, name string) Report {
 	t, err := readConnection(ctx, c.Glue, name)
 	if err != nil {
 		ch := Check{Name: CheckConnection, Status: Fail}
+		var malformed *malformedConnection
 		switch {
 		case errors.Is(err, errConnectionNotFound):
 			ch.Summary = "Glue connection " + name + " does not exist"
 			ch.Fix = "deploy the stack (`make deploy`); it creates the connection"
-		case isAPIError(err):
-			ch.Summary = "cannot read Glue connection " + name + ": " + err.Error()
-			ch.Fix = "the function's role needs glue:GetConnection on the connection; redeploy the stack with `make deploy`"
-			ch.Transient = isTransient(err)
-		default:
+		case errors.As(err, &malformed):
 			ch.Summary = "Glue connection " + name + " is malformed: " + err.Error()
 			ch.Fix = "redeploy the stack (`make deploy`) so the connection gets the properties lakeforge sets"
+		default:
+			ch = apiFailure(ch, "glue:GetConnection", err, "the function's role needs glue:GetConnection on the connection; redeploy the stack with `make deploy`")
+			ch.Summary = "cannot read Glue connection " + name + ": " + err.Error()
 		}
 		rep := Report{Connection: name, Target: "unknown", Checks: []Check{ch}}
 		rep.finish()
@@ -176,42 +176,14 @@ func (c *Checker) s3Service() string { return ServiceName(c.Region, "s3") }
 func apiFailure(ch Check, op string, err error, fix string) Check {
 	ch.Status = Fail
 	ch.Summary = op + " failed: " + err.Error()
-	ch.Transient = isTransient(err)
+	why := awsretry.Classify(err)
+	ch.Transient = why != awsretry.NotTransient
 	if ch.Transient {
-		ch.Fix = "none needed: AWS answered with a temporary error; the state machine retries this step"
+		ch.Fix = "none needed: the failure is temporary (" + string(why) + "); the state machine retries this step"
 	} else {
 		ch.Fix = fix
 	}
 	return ch
-}
-
-func errorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-func isAPIError(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae)
-}
-
-// isTransient says whether an AWS error may clear by itself: throttling and
-// service-side failures.
-func isTransient(err error) bool {
-	switch errorCode(err) {
-	case "ThrottlingException", "Throttling", "RequestLimitExceeded", "TooManyRequestsException",
-		"InternalServiceError", "InternalServiceException", "InternalFailure", "InternalError",
-		"ServiceUnavailable", "Unavailable":
-		return true
-	}
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
-		return true
-	}
-	return false
 }
 
 // 1. The secret exists, is readable and has username and password.
@@ -220,7 +192,7 @@ func (c *Checker) checkSecret(ctx context.Context, t Target, net *network) Check
 	out, err := c.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(t.SecretID)})
 	if err != nil {
 		ch.Status = Fail
-		switch errorCode(err) {
+		switch awsretry.Code(err) {
 		case "ResourceNotFoundException":
 			ch.Summary = "secret " + t.SecretID + " does not exist"
 			ch.Fix = `create it with the database credentials (aws secretsmanager create-secret --name <name> --secret-string '{"username":"...","password":"..."}') or set source.secretArn in cdk.json to an existing secret's ARN, then redeploy`
@@ -337,7 +309,7 @@ func (c *Checker) checkSecretKey(ctx context.Context, t Target, ch *Check) (prob
 func (c *Checker) checkSubnet(ctx context.Context, t Target, net *network) Check {
 	ch := Check{Name: CheckSubnet}
 	out, err := c.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{t.SubnetID}})
-	if err != nil && errorCode(err) != "InvalidSubnetID.NotFound" {
+	if err != nil && awsretry.Code(err) != "InvalidSubnetID.NotFound" {
 		return apiFailure(ch, "ec2:DescribeSubnets", err, "the reader needs ec2:DescribeSubnets")
 	}
 	if err != nil || len(out.Subnets) == 0 {
@@ -448,7 +420,7 @@ func (c *Checker) checkSecurityGroups(ctx context.Context, t Target, net *networ
 	ch := Check{Name: CheckSecurityGroups}
 	out, err := c.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: t.SecurityGroupIDs})
 	if err != nil {
-		if errorCode(err) == "InvalidGroup.NotFound" || errorCode(err) == "InvalidGroupId.Malformed" {
+		if awsretry.Code(err) == "InvalidGroup.NotFound" || awsretry.Code(err) == "InvalidGroupId.Malformed" {
 			ch.Status = Fail
 			ch.Summary = "security group(s) not found: " + err.Error()
 			ch.Fix = "set network.securityGroupIds in cdk.json to existing security groups of the subnet's VPC, then redeploy"
