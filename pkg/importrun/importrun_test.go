@@ -492,3 +492,12 @@ func TestHeartbeatForAClosedTaskForgetsTheToken(t *testing.T) {
 		t.Fatalf("throttled heartbeat: %v, tokens %v", err, tokens.items)
 	}
 }
+
+// The stand-ins replace these clients and the token store.
+var (
+	_ importrun.GlueAPI           = (*stubGlue)(nil)
+	_ importrun.WorkflowRunReader = (*stubGlue)(nil)
+	_ importrun.TokenStore        = (*memTokens)(nil)
+	_ importrun.TaskResponder     = (*stubSFN)(nil)
+	_ importrun.Invoker           = (*stubInvoker)(nil)
+)

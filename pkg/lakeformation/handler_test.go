@@ -82,3 +82,5 @@ func TestHandlerReturnsStepErrorTypes(t *testing.T) {
 		t.Fatalf("out = %s", raw)
 	}
 }
+
+var _ Runner = failingRunner{}

@@ -219,3 +219,5 @@ func TestParseJDBCURL(t *testing.T) {
 		t.Error("URL without jdbc: accepted")
 	}
 }
+
+var _ GlueAPI = (*stubGlue)(nil)

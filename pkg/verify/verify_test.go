@@ -135,3 +135,10 @@ func TestBadManifestAndInput(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// The stand-ins replace these clients.
+var (
+	_ verify.S3API         = stubS3{}
+	_ verify.AthenaAPI     = stubAthena{}
+	_ verify.CloudWatchAPI = stubCW{}
+)
