@@ -143,6 +143,45 @@ func stackStatus(s Stack) Finding {
 	return f
 }
 
+func location(ctx context.Context, c *Clients, cfg config.Config, stack Stack) Finding {
+	bucket := stack.Outputs[OutputLakeBucketName]
+	if bucket == "" {
+		return Finding{Check: CheckLocation, Summary: "the stack has no LakeBucketName output", Fix: "redeploy with `make deploy`"}
+	}
+	want := strings.TrimSuffix("arn:aws:s3:::"+bucket+"/"+cfg.Lake.Prefix, "/")
+	regs, err := registered(ctx, c.LF)
+	if err != nil {
+		return apiFinding(CheckLocation, "lakeformation:ListResources", err)
+	}
+	for _, r := range regs {
+		// A registered ARN covers everything below it.
+		if r == want || strings.HasPrefix(want, strings.TrimSuffix(r, "/")+"/") || r == "arn:aws:s3:::"+bucket {
+			return Finding{Check: CheckLocation, OK: true, Summary: "lake location " + r + " is registered"}
+		}
+	}
+	return Finding{Check: CheckLocation, Summary: "lake location " + want + " is not registered with Lake Formation",
+		Fix: "run the pipeline (`lakeforge run`): RegisterLocation registers it and grants the workflow role DATA_LOCATION_ACCESS"}
+}
+
+func registered(ctx context.Context, api LakeFormationAPI) ([]string, error) {
+	var out []string
+	in := &lf.ListResourcesInput{}
+	for page := 0; page < 50; page++ {
+		res, err := api.ListResources(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range res.ResourceInfoList {
+			out = append(out, aws.ToString(r.ResourceArn))
+		}
+		if aws.ToString(res.NextToken) == "" {
+			break
+		}
+		in.NextToken = res.NextToken
+	}
+	return out, nil
+}
+
 // ScheduleName is the daily schedule's name (infra/stack/schedule.go).
 func ScheduleName(stack string) string { return stack + "-daily" }
 
