@@ -400,3 +400,5 @@ func (w *world) released() []string {
 	}
 	return out
 }
+
+var _ importrun.TokenStore = (*memTokens)(nil)

@@ -11,22 +11,20 @@
 //     then returns a *steperr.TransientError so the state machine retries the
 //     whole step later.
 //
-// Everything else is returned unchanged for the caller to turn into a
-// steperr.PermanentError with a fix.
+// Everything else is returned unchanged; the caller asks Classify (or
+// Transient) whether it is worth a TransientError, and otherwise turns it
+// into a steperr.PermanentError with a fix. classify.go holds every list of
+// conditions, so steps and preflight decide alike.
 package awsretry
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/smithy-go"
 
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
@@ -157,96 +155,6 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// Condition is one named eventual-consistency condition.
-type Condition struct {
-	Name string
-	// Code is the API error code that must match; empty matches any code.
-	Code string
-	// Message must be contained in the error message; empty matches any.
-	Message string
-}
-
-// Conditions are the answers Lake Formation gives while a change made
-// moments ago (a new IAM role, a new admin, a new registration) has not
-// reached every part of the service yet.
-var Conditions = []Condition{
-	{Name: "principal not yet visible", Code: "InvalidInputException", Message: "Invalid principal"},
-	{Name: "grantee not yet visible", Code: "InvalidInputException", Message: "Grantee has no permissions"},
-	{Name: "location registration not yet visible", Code: "InvalidInputException", Message: "register the S3 path"},
-	{Name: "concurrent modification", Code: "ConcurrentModificationException"},
-	{Name: "new administrator not yet authorized", Code: "AccessDeniedException", Message: "is not authorized to access requested permissions"},
-}
-
-// EventualConsistency reports whether err is one of Conditions, and which.
-func EventualConsistency(err error) (string, bool) {
-	code, msg := Code(err), Message(err)
-	if code == "" {
-		return "", false
-	}
-	for _, c := range Conditions {
-		if (c.Code == "" || c.Code == code) && (c.Message == "" || strings.Contains(msg, c.Message)) {
-			return c.Name, true
-		}
-	}
-	return "", false
-}
-
-// Code is the API error code of err ("EntityNotFoundException"), or "" when
-// err is no API error (a network failure, a cancelled context).
-func Code(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-// Message is the API error message of err, or err.Error() for other errors.
-func Message(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorMessage()
-	}
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
-// IsCode reports whether err is an API error with one of codes.
-func IsCode(err error, codes ...string) bool {
-	c := Code(err)
-	for _, want := range codes {
-		if c != "" && c == want {
-			return true
-		}
-	}
-	return false
-}
-
-var throttlingCodes = []string{"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "OperationTimeoutException", "InternalServiceException"}
-
-// Transient reports whether err is throttling, a 5xx answer or a network
-// failure that outlasted the SDK retryer: worth retrying the step later.
-func Transient(err error) bool {
-	if err == nil {
-		return false
-	}
-	if IsCode(err, throttlingCodes...) {
-		return true
-	}
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) && (re.HTTPStatusCode() >= 500 || re.HTTPStatusCode() == 429) {
-		return true
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorFault() == smithy.FaultServer
-	}
-	// No API answer at all: connection reset, DNS, a timed-out attempt.
-	return !errors.Is(err, context.Canceled)
 }
 
 // NewSDKRetryer is the SDK retryer the step Lambdas use: the standard one

@@ -112,23 +112,6 @@ func TestNonRetryableReturnedUnchanged(t *testing.T) {
 	}
 }
 
-func TestTransientClassification(t *testing.T) {
-	cases := map[error]bool{
-		apiErr("ThrottlingException", "Rate exceeded"):                true,
-		apiErr("InternalServiceException", "internal"):                true,
-		apiErr("AccessDeniedException", "denied"):                     false,
-		apiErr("EntityNotFoundException", "no such database"):         false,
-		&smithy.GenericAPIError{Code: "X", Fault: smithy.FaultServer}: true,
-		errors.New("dial tcp: connection reset"):                      true,
-		context.Canceled:                                              false,
-	}
-	for err, want := range cases {
-		if got := Transient(err); got != want {
-			t.Errorf("Transient(%v) = %v, want %v", err, got, want)
-		}
-	}
-}
-
 func TestJitterStaysWithinBackoff(t *testing.T) {
 	p := Default()
 	for attempt := 0; attempt < 8; attempt++ {

@@ -15,6 +15,18 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/preflight"
 )
 
+// The SDK clients main builds for each interface.
+var (
+	_ StacksAPI        = (*cloudformation.Client)(nil)
+	_ ExecutionsAPI    = (*sfn.Client)(nil)
+	_ WorkflowAPI      = (*glue.Client)(nil)
+	_ ObjectsAPI       = (*s3.Client)(nil)
+	_ LakeFormationAPI = (*lf.Client)(nil)
+	_ IAMAPI           = (*iam.Client)(nil)
+	_ SchedulerAPI     = (*scheduler.Client)(nil)
+	_ NetworkAPI       = (*ec2.Client)(nil)
+)
+
 // StacksAPI finds the stack's outputs.
 type StacksAPI interface {
 	DescribeStacks(context.Context, *cloudformation.DescribeStacksInput, ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error)

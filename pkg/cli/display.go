@@ -7,6 +7,12 @@ import (
 	"time"
 )
 
+// The two ways to show a followed run.
+var (
+	_ display = (*plainDisplay)(nil)
+	_ display = (*barDisplay)(nil)
+)
+
 // display shows a followed run: progress bars on a terminal, plain lines
 // when piped.
 type display interface {

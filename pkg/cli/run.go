@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/verify"
 )
 
@@ -426,9 +426,8 @@ func readManifestTables(ctx context.Context, api ObjectsAPI, bucket, prefix, run
 
 func shortErr(err error) string {
 	s := err.Error()
-	var ae interface{ ErrorCode() string }
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
+	if code := awsretry.Code(err); code != "" {
+		return code
 	}
 	if len(s) > 120 {
 		s = s[:120] + "..."

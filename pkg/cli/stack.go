@@ -8,7 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/smithy-go"
+
+	"github.com/lakeforge/lakeforge/pkg/awsretry"
 )
 
 // Stack output keys the tool reads (infra/stack/outputs.go writes them).
@@ -39,8 +40,7 @@ func findStack(ctx context.Context, api StacksAPI, name, region string) (Stack, 
 	if err != nil {
 		// DescribeStacks answers a ValidationError "Stack with id X does
 		// not exist" for an unknown (or deleted) stack.
-		var ae smithy.APIError
-		if errors.As(err, &ae) && ae.ErrorCode() == "ValidationError" && strings.Contains(ae.ErrorMessage(), "does not exist") {
+		if awsretry.IsCode(err, "ValidationError") && strings.Contains(awsretry.Message(err), "does not exist") {
 			return Stack{}, fmt.Errorf("%w: %w", errStackNotFound, &cliError{code: ExitAWS,
 				msg: fmt.Sprintf("stack %s does not exist in %s", name, regionName(region)),
 				fix: "deploy it with `make deploy`, or name the deployed stack with --stack-name, --region or --profile"})
@@ -78,16 +78,14 @@ func regionName(r string) string {
 // awsError turns an AWS error into a cliError with a fix for the common
 // causes: credentials, permissions, throttling.
 func awsError(op string, err error) error {
-	var ae smithy.APIError
 	fix := "check the network and your AWS credentials, then try again"
-	if errors.As(err, &ae) {
-		code := ae.ErrorCode()
+	if code := awsretry.Code(err); code != "" {
 		switch {
 		case strings.Contains(code, "AccessDenied") || code == "UnauthorizedOperation":
 			fix = "your credentials need " + op + "; use a profile with it (--profile) or ask for the permission"
 		case code == "ExpiredToken" || code == "ExpiredTokenException" || code == "InvalidClientTokenId" || code == "UnrecognizedClientException":
 			fix = "your credentials are invalid or expired; refresh them (aws sso login --profile NAME) or pick another --profile"
-		case strings.Contains(code, "Throttl") || code == "TooManyRequestsException":
+		case awsretry.Classify(err) == awsretry.Throttled:
 			fix = "AWS throttled the call; try again in a minute"
 		default:
 			fix = "see the AWS message above"

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/glue/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
@@ -278,32 +278,18 @@ func statistics(s *types.WorkflowRunStatistics) *Statistics {
 	}
 }
 
-// classify turns a Glue error into a step error: throttling, internal
-// errors and timeouts are transient; a missing workflow or a denied call
-// need the operator.
+// classify turns a Glue error into a step error: what awsretry.Transient
+// calls transient (throttling, service failures, no answer) is retried by the
+// state machine; a missing workflow or a denied call need the operator.
 func classify(op, workflow string, err error) error {
 	var notFound *types.EntityNotFoundException
-	if errors.As(err, &notFound) {
+	switch {
+	case errors.As(err, &notFound):
 		return &steperr.PermanentError{Op: op, Err: err, Fix: fmt.Sprintf("workflow %s or its run does not exist: deploy the stack (`make deploy`)", workflow)}
-	}
-	var internal *types.InternalServiceException
-	var timeout *types.OperationTimeoutException
-	if errors.As(err, &internal) || errors.As(err, &timeout) {
+	case awsretry.Transient(err):
 		return &steperr.TransientError{Op: op, Err: err}
+	case awsretry.IsCode(err, "AccessDeniedException", "AccessDenied"):
+		return &steperr.PermanentError{Op: op, Err: err, Fix: "the function's role lacks " + op + ": redeploy the stack"}
 	}
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		switch apiErr.ErrorCode() {
-		case "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "ServiceUnavailable", "InternalFailure":
-			return &steperr.TransientError{Op: op, Err: err}
-		case "AccessDeniedException", "AccessDenied":
-			return &steperr.PermanentError{Op: op, Err: err, Fix: "the function's role lacks " + op + ": redeploy the stack"}
-		}
-		if apiErr.ErrorFault() == smithy.FaultServer {
-			return &steperr.TransientError{Op: op, Err: err}
-		}
-		return &steperr.PermanentError{Op: op, Err: err}
-	}
-	// Network errors after the SDK's own retries.
-	return &steperr.TransientError{Op: op, Err: err}
+	return &steperr.PermanentError{Op: op, Err: err}
 }

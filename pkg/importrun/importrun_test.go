@@ -8,17 +8,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/glue/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/lakeforge/lakeforge/pkg/importrun"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
@@ -428,6 +431,14 @@ func TestBadEventsNameTheField(t *testing.T) {
 	}
 }
 
+// answered is an SDK error for an HTTP answer of status with error code.
+func answered(status int, code string) error {
+	return &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+		Err:      &smithy.GenericAPIError{Code: code, Message: "m"},
+	}}
+}
+
 func TestFaultsAreClassified(t *testing.T) {
 	cases := []struct {
 		err  error
@@ -438,6 +449,11 @@ func TestFaultsAreClassified(t *testing.T) {
 		{&types.OperationTimeoutException{Message: aws.String("timeout")}, "TransientError"},
 		{&smithy.GenericAPIError{Code: "AccessDeniedException", Message: "denied"}, "PermanentError"},
 		{errors.New("connection reset"), "TransientError"},
+		// Issue 11: EC2's throttle code and a 503 whose code Glue's
+		// exceptions do not name were permanent here and transient elsewhere.
+		{&smithy.GenericAPIError{Code: "RequestLimitExceeded", Message: "Request limit exceeded."}, "TransientError"},
+		{answered(503, "Unavailable"), "TransientError"},
+		{answered(429, "SomeNewRateLimitException"), "TransientError"},
 	}
 	for _, c := range cases {
 		r, _ := releaser(&stubGlue{getErr: c.err}, &stubSFN{}, pending(), t0)
@@ -476,3 +492,12 @@ func TestHeartbeatForAClosedTaskForgetsTheToken(t *testing.T) {
 		t.Fatalf("throttled heartbeat: %v, tokens %v", err, tokens.items)
 	}
 }
+
+// The stand-ins replace these clients and the token store.
+var (
+	_ importrun.GlueAPI           = (*stubGlue)(nil)
+	_ importrun.WorkflowRunReader = (*stubGlue)(nil)
+	_ importrun.TokenStore        = (*memTokens)(nil)
+	_ importrun.TaskResponder     = (*stubSFN)(nil)
+	_ importrun.Invoker           = (*stubInvoker)(nil)
+)

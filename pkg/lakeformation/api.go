@@ -4,7 +4,30 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/service/glue"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
+)
+
+// The SDK clients the wiring passes for each interface.
+var (
+	_ SettingsAPI     = (*lf.Client)(nil)
+	_ PermissionsAPI  = (*lf.Client)(nil)
+	_ GrantAPI        = (*lf.Client)(nil)
+	_ TagsAPI         = (*lf.Client)(nil)
+	_ LocationAPI     = (*lf.Client)(nil)
+	_ ResourceTagsAPI = (*lf.Client)(nil)
+	_ DatabaseAPI     = (*glue.Client)(nil)
+	_ PrincipalsAPI   = (*iam.Client)(nil)
+)
+
+// The steps Handler runs.
+var (
+	_ Runner = (*ConfigureLakeFormation)(nil)
+	_ Runner = (*EnsureLFTags)(nil)
+	_ Runner = (*RegisterLocation)(nil)
+	_ Runner = (*EnsureDatabase)(nil)
+	_ Runner = (*GrantTagPermissions)(nil)
+	_ Runner = (*TagOutput)(nil)
 )
 
 // The interfaces hold only the SDK methods each step calls; *lf.Client and

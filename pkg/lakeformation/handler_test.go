@@ -46,3 +46,5 @@ func TestHandlerReturnsStepErrorTypes(t *testing.T) {
 		t.Fatalf("out = %s", raw)
 	}
 }
+
+var _ Runner = failingRunner{}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
+
+	"github.com/lakeforge/lakeforge/pkg/awsretry"
 )
 
 // glueCause is one documented glue:TestConnection failure, mapped to the
@@ -162,7 +164,7 @@ func (c *Checker) checkGlueTest(ctx context.Context, t Target, deployed bool, ea
 func mapGlueTestError(ch Check, err error, t Target, net *network) Check {
 	ch.Status = Fail
 	ch.Evidence = append(ch.Evidence, "glue:TestConnection: "+err.Error())
-	switch errorCode(err) {
+	switch awsretry.Code(err) {
 	case "EntityNotFoundException":
 		ch.Summary = "Glue connection " + t.ConnectionName + " does not exist"
 		ch.Fix = "deploy the stack (`make deploy`)"
@@ -172,9 +174,11 @@ func mapGlueTestError(ch Check, err error, t Target, net *network) Check {
 		ch.Fix = "the caller needs glue:TestConnection and glue:GetConnection on the connection; redeploy the stack if the function's role was edited"
 		return ch
 	}
-	if isTransient(err) {
+	// A TestConnection that timed out may be the database not answering:
+	// its message is matched against the causes first.
+	if why := awsretry.Classify(err); why != awsretry.NotTransient && awsretry.Code(err) != "OperationTimeoutException" {
 		ch.Transient = true
-		ch.Summary = "glue:TestConnection answered with a temporary error: " + err.Error()
+		ch.Summary = "glue:TestConnection failed with a temporary error (" + string(why) + "): " + err.Error()
 		ch.Fix = "none needed: the state machine retries this step"
 		return ch
 	}
@@ -188,7 +192,7 @@ func mapGlueTestError(ch Check, err error, t Target, net *network) Check {
 			}
 		}
 	}
-	if errorCode(err) == "OperationTimeoutException" {
+	if awsretry.Code(err) == "OperationTimeoutException" {
 		ch.Transient = true
 		ch.Summary = "glue:TestConnection timed out on the Glue side: " + err.Error()
 		ch.Fix = "none needed if it passes on retry; if it keeps timing out, check the database's security group admits " + firstGroup(t) + " on port " + strconv.Itoa(t.Port)

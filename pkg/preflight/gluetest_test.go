@@ -6,7 +6,10 @@ package preflight
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -58,6 +61,33 @@ func serverError(code string, status int) error {
 	}}
 }
 
+// unreachable is the error an SDK call returns when the endpoint cannot be
+// reached: the connection timed out before any answer.
+func unreachable(op string) error {
+	return &smithy.OperationError{ServiceID: "Glue", OperationName: op, Err: &smithyhttp.RequestSendError{Err: &url.Error{
+		Op: "Post", URL: "https://glue.us-east-1.amazonaws.com/",
+		Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection timed out")},
+	}}}
+}
+
+// A check that cannot ask AWS because AWS cannot be reached fails as
+// temporary, so the step ends in a TransientError the state machine retries.
+func TestAPIFailureOfAnUnreachableEndpointIsTransient(t *testing.T) {
+	ch := apiFailure(Check{Name: CheckSubnet}, "ec2:DescribeSubnets", unreachable("DescribeSubnets"), "the reader needs ec2:DescribeSubnets")
+	if ch.Status != Fail || !ch.Transient || !strings.Contains(ch.Fix, "no answer from AWS") {
+		t.Fatalf("status %s transient %t fix %q", ch.Status, ch.Transient, ch.Fix)
+	}
+	rep := Report{Connection: "c", Checks: []Check{ch}}
+	rep.finish()
+	if _, ok := rep.Error().(*steperr.TransientError); !ok {
+		t.Fatalf("report error %T, want *steperr.TransientError", rep.Error())
+	}
+	denied := apiFailure(Check{Name: CheckSubnet}, "ec2:DescribeSubnets", &smithy.GenericAPIError{Code: "UnauthorizedOperation", Message: "no"}, "the reader needs ec2:DescribeSubnets")
+	if denied.Transient || denied.Fix != "the reader needs ec2:DescribeSubnets" {
+		t.Fatalf("a denied call: transient %t fix %q", denied.Transient, denied.Fix)
+	}
+}
+
 func TestGlueTestConnectionMapping(t *testing.T) {
 	cases := []struct {
 		name      string
@@ -101,6 +131,10 @@ func TestGlueTestConnectionMapping(t *testing.T) {
 			Fail, true, []string{"temporary", "retries"}},
 		{"server error", serverError("InternalServiceException", 500),
 			Fail, true, []string{"temporary"}},
+		// Before issue 11 preflight alone called a network failure permanent
+		// and matched its text against the database causes.
+		{"no answer from Glue", unreachable("TestConnection"),
+			Fail, true, []string{"temporary", "no answer from AWS", "retries"}},
 		{"glue side timeout", &gluetypes.OperationTimeoutException{Message: aws.String("operation timed out")},
 			Fail, false, []string{"could not reach the database in time"}},
 		{"unknown message", invalidInput("something new"),
@@ -185,3 +219,5 @@ func TestParseJDBCURL(t *testing.T) {
 		t.Error("URL without jdbc: accepted")
 	}
 }
+
+var _ GlueAPI = (*stubGlue)(nil)

@@ -99,3 +99,5 @@ func TestRemoveRepairsReportsUnsuccessfulDelete(t *testing.T) {
 		}
 	}
 }
+
+var _ RepairsAPI = failingDelete{}

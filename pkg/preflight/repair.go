@@ -6,6 +6,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/lakeforge/lakeforge/pkg/awsretry"
 )
 
 // repair adds what checks 3 to 5 found missing and returns one line per
@@ -38,7 +40,7 @@ func (c *Checker) repair(ctx context.Context, t Target, net *network) []string {
 				line += " as " + aws.ToString(r.SecurityGroupRuleId)
 			}
 			done = append(done, line+", tagged "+CreatedByTag+"="+c.StackName)
-		case errorCode(err) == "InvalidPermission.Duplicate":
+		case awsretry.Code(err) == "InvalidPermission.Duplicate":
 			done = append(done, "self-referencing inbound rule on "+sg+" already existed")
 		default:
 			done = append(done, "could not add the self-referencing inbound rule to "+sg+": "+err.Error())

@@ -51,8 +51,19 @@ func readConnection(ctx context.Context, g GlueAPI, name string) (Target, error)
 	if out.Connection == nil {
 		return Target{}, errConnectionNotFound
 	}
-	return targetFromConnection(name, out.Connection)
+	t, err := targetFromConnection(name, out.Connection)
+	if err != nil {
+		return Target{}, &malformedConnection{err: err}
+	}
+	return t, nil
 }
+
+// malformedConnection is a connection Glue returned whose properties
+// lakeforge cannot read: a redeploy fixes it, a retry does not.
+type malformedConnection struct{ err error }
+
+func (e *malformedConnection) Error() string { return e.err.Error() }
+func (e *malformedConnection) Unwrap() error { return e.err }
 
 func targetFromConnection(name string, c *gluetypes.Connection) (Target, error) {
 	props := c.ConnectionProperties

@@ -9,6 +9,14 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
+// The SDK clients WireTestConnection and the CLI pass for each interface.
+var (
+	_ EC2API     = (*ec2.Client)(nil)
+	_ SecretsAPI = (*secretsmanager.Client)(nil)
+	_ GlueAPI    = (*glue.Client)(nil)
+	_ RepairsAPI = (*ec2.Client)(nil)
+)
+
 // WireTestConnection wires test-connection: what its main.go runs at cold
 // start and what the template contract test starts with the template's
 // environment.

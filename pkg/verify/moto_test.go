@@ -205,3 +205,5 @@ func TestCountsMatchOnMoto(t *testing.T) {
 	actions = append(actions, e.rec.Actions()...)
 	awscalls.CheckGolden(t, filepath.Join("..", "..", awscalls.GoldenPath("verify-query")), actions)
 }
+
+var _ verify.CloudWatchAPI = (*recordingCW)(nil)

@@ -287,21 +287,17 @@ func (v *Verifier) queryError(table, op string, err error) error {
 		}
 		return &steperr.TransientError{Op: "sts:AssumeRole", Err: err}
 	}
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		code := apiErr.ErrorCode()
-		switch {
-		case code == "TooManyRequestsException" || code == "ThrottlingException" || apiErr.ErrorFault() == smithy.FaultServer:
-			return &steperr.TransientError{Op: op, Err: err}
-		case strings.Contains(code, "AccessDenied"):
-			return fmt.Errorf("%s.%s: the analyst role %s may not query (%s): %v. Fix: the role needs athena:StartQueryExecution on workgroup %s, and its trust policy must let the verify-query function's role assume it", v.Database, table, v.AnalystRole, op, err, v.Workgroup)
-		}
-		return fmt.Errorf("%s.%s: %s: %v", v.Database, table, op, err)
-	}
-	if strings.Contains(err.Error(), "AssumeRole") {
+	code := awsretry.Code(err)
+	switch {
+	case code == "" && strings.Contains(err.Error(), "AssumeRole"):
 		return fmt.Errorf("%s.%s: the verify-query function cannot assume the analyst role %s: %v. Fix: add the function's role to the analyst role's trust policy (see the README)", v.Database, table, v.AnalystRole, err)
+	case code == "" || awsretry.Transient(err):
+		// No answer, throttling or a service failure: the state machine retries.
+		return &steperr.TransientError{Op: op, Err: err}
+	case strings.Contains(code, "AccessDenied"):
+		return fmt.Errorf("%s.%s: the analyst role %s may not query (%s): %v. Fix: the role needs athena:StartQueryExecution on workgroup %s, and its trust policy must let the verify-query function's role assume it", v.Database, table, v.AnalystRole, op, err, v.Workgroup)
 	}
-	return &steperr.TransientError{Op: op, Err: err}
+	return fmt.Errorf("%s.%s: %s: %v", v.Database, table, op, err)
 }
 
 // assumeRoleFailed reports whether err is the analyst credentials failing:
@@ -320,12 +316,11 @@ func assumeRoleFailed(err error) bool {
 	return false
 }
 
+// classifyAWS turns an S3 or CloudWatch error into a step error: transient
+// as awsretry classifies it (an answer-less failure included), otherwise
+// permanent with fix.
 func classifyAWS(op string, err error, fix string) error {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		if apiErr.ErrorFault() == smithy.FaultServer || apiErr.ErrorCode() == "SlowDown" || strings.Contains(apiErr.ErrorCode(), "Throttl") {
-			return &steperr.TransientError{Op: op, Err: err}
-		}
+	if awsretry.Code(err) != "" && !awsretry.Transient(err) {
 		return &steperr.PermanentError{Op: op, Err: err, Fix: fix}
 	}
 	return &steperr.TransientError{Op: op, Err: err}

@@ -8,15 +8,18 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	athenatypes "github.com/aws/aws-sdk-go-v2/service/athena/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 	"github.com/lakeforge/lakeforge/pkg/verify"
@@ -94,6 +97,12 @@ func TestAnalystCannotQuery(t *testing.T) {
 func TestThrottlingAndSystemErrorsAreTransient(t *testing.T) {
 	for _, a := range []stubAthena{
 		{startErr: &smithy.GenericAPIError{Code: "TooManyRequestsException", Message: "slow down"}},
+		// Issue 11: these were reported as the analyst's problem.
+		{startErr: &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}},
+		{startErr: &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 503}},
+			Err:      &smithy.GenericAPIError{Code: "ServiceUnavailable", Message: "try later"},
+		}}},
 		{state: athenatypes.QueryExecutionStateFailed, reason: "internal", athErr: &athenatypes.AthenaError{ErrorCategory: aws.Int32(1)}},
 		{state: athenatypes.QueryExecutionStateFailed, reason: "retry me", athErr: &athenatypes.AthenaError{ErrorCategory: aws.Int32(3), Retryable: true}},
 	} {
@@ -126,3 +135,10 @@ func TestBadManifestAndInput(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// The stand-ins replace these clients.
+var (
+	_ verify.S3API         = stubS3{}
+	_ verify.AthenaAPI     = stubAthena{}
+	_ verify.CloudWatchAPI = stubCW{}
+)

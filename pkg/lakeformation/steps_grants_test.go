@@ -1,0 +1,159 @@
+package lakeformation
+
+// The emulator scenarios of GrantTagPermissions (see steps_test.go).
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
+	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
+
+	"github.com/lakeforge/lakeforge/pkg/steperr"
+)
+
+// ---- GrantTagPermissions ----
+
+func grantStep(a *account) *GrantTagPermissions {
+	return &GrantTagPermissions{LF: a.LF, Principals: NewPrincipals(a.IAM, workflowRole), Retry: fastRetry(),
+		Grants: AccessGrants(workflowRole, workflowTag, []string{analystRole, otherAnalyst}, analystTag, otherAnalyst)}
+}
+
+// invalidPrincipalLF answers GrantPermissions for one principal with
+// "Invalid principal", as Lake Formation does for one that does not exist.
+type invalidPrincipalLF struct {
+	*faultyLF
+	principal string
+}
+
+func (c *invalidPrincipalLF) GrantPermissions(ctx context.Context, in *lf.GrantPermissionsInput, o ...func(*lf.Options)) (*lf.GrantPermissionsOutput, error) {
+	if in.Principal != nil && aws.ToString(in.Principal.DataLakePrincipalIdentifier) == c.principal {
+		return nil, apiErr("InvalidInputException", "Invalid principal: "+c.principal)
+	}
+	return c.faultyLF.GrantPermissions(ctx, in, o...)
+}
+
+func allGrants(t *testing.T, a *account) map[string][]types.Permission {
+	t.Helper()
+	out, err := a.SeedLF.ListPermissions(ctx(), &lf.ListPermissionsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string][]types.Permission{}
+	for _, p := range out.PrincipalResourcePermissions {
+		if p.Resource.LFTagPolicy == nil {
+			continue
+		}
+		e := p.Resource.LFTagPolicy.Expression[0]
+		k := fmt.Sprintf("%s %s %s=%s", aws.ToString(p.Principal.DataLakePrincipalIdentifier), p.Resource.LFTagPolicy.ResourceType, aws.ToString(e.TagKey), strings.Join(e.TagValues, ","))
+		perms := slices.Clone(p.Permissions)
+		slices.Sort(perms)
+		m[k] = perms
+	}
+	return m
+}
+
+var grantScenarios = []scenario{
+	{"fresh then converged", func(t *testing.T, a *account) {
+		if changes := mustRun(t, grantStep(a)); len(changes) != 6 {
+			t.Fatalf("changes = %q; want 6 grants", changes)
+		}
+		// issue 8 defect 1: one query per resource type, no principal and
+		// no resource filter (the old LF-tag-policy filter is rejected).
+		want := []lf.ListPermissionsInput{{ResourceType: types.DataLakeResourceTypeLfTagPolicyDatabase}, {ResourceType: types.DataLakeResourceTypeLfTagPolicyTable}}
+		if fmt.Sprintf("%+v", a.LF.listed) != fmt.Sprintf("%+v", want) {
+			t.Fatalf("ListPermissions requests %+v; want exactly %+v", a.LF.listed, want)
+		}
+		wantGrants := map[string][]types.Permission{
+			workflowRole + " DATABASE maintenance=crawler": {"ALL"},
+			workflowRole + " TABLE maintenance=crawler":    {"ALL"},
+			analystRole + " DATABASE source=product":       {"DESCRIBE"},
+			analystRole + " TABLE source=product":          {"DESCRIBE", "SELECT"},
+			otherAnalyst + " DATABASE source=product":      {"DESCRIBE"},
+			otherAnalyst + " TABLE source=product":         {"DESCRIBE", "SELECT"},
+		}
+		got := allGrants(t, a)
+		if fmt.Sprint(got) != fmt.Sprint(wantGrants) {
+			t.Fatalf("grants:\n got %v\nwant %v", got, wantGrants)
+		}
+		converges(t, a, grantStep(a))
+	}},
+	{"partial grant gets only the missing permission", func(t *testing.T, a *account) {
+		if _, err := a.SeedLF.GrantPermissions(ctx(), &lf.GrantPermissionsInput{
+			Principal:   &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(analystRole)},
+			Resource:    TagGrant{ResourceType: types.ResourceTypeTable, Tag: analystTag}.resource(),
+			Permissions: []types.Permission{types.PermissionDescribe},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		a.markCalls()
+		changes := mustRun(t, grantStep(a))
+		if !slices.Contains(changes, "granted SELECT on TABLE with source=product to "+analystRole) {
+			t.Fatalf("changes = %q", changes)
+		}
+	}},
+	{"new principal invalid once, then granted", func(t *testing.T, a *account) {
+		a.LF.inject("GrantPermissions", apiErr("InvalidInputException", "Invalid principal "+analystRole), 1)
+		a.LF.inject("GrantPermissions", apiErr("InvalidInputException", "Grantee has no permissions and no grantable permissions"), 1)
+		if changes := mustRun(t, grantStep(a)); len(changes) != 6 {
+			t.Fatalf("changes = %q", changes)
+		}
+	}},
+	{"still invalid after the budget, for a principal IAM knows, is transient", func(t *testing.T, a *account) {
+		createPrincipals(t, a, workflowRole, analystRole, otherAnalyst)
+		a.LF.inject("GrantPermissions", apiErr("InvalidInputException", "Invalid principal "+analystRole), 1000)
+		_, err := grantStep(a).Run(ctx())
+		wantErr[*steperr.TransientError](t, err, "GrantPermissions")
+	}},
+	{"a configured analyst that does not exist fails fast, naming it and its setting", func(t *testing.T, a *account) {
+		// issue 13: "Invalid principal" forever for a mistyped analyst.
+		createPrincipals(t, a, workflowRole, analystRole) // otherAnalyst does not exist
+		step := grantStep(a)
+		step.LF = &invalidPrincipalLF{faultyLF: a.LF, principal: otherAnalyst}
+		_, err := step.Run(ctx())
+		ce := wantErr[*steperr.ConfigError](t, err, otherAnalyst, AnalystsSetting)
+		if ce.Field != AnalystsSetting {
+			t.Fatalf("field %q", ce.Field)
+		}
+	}},
+	{"the stack's analyst role deleted outside CloudFormation: redeploy", func(t *testing.T, a *account) {
+		createPrincipals(t, a, workflowRole, otherAnalyst)
+		step := grantStep(a)
+		step.LF = &invalidPrincipalLF{faultyLF: a.LF, principal: analystRole}
+		_, err := step.Run(ctx())
+		pe := wantErr[*steperr.PermanentError](t, err, analystRole)
+		if !strings.Contains(pe.Fix, "redeploy") {
+			t.Fatalf("fix %q", pe.Fix)
+		}
+	}},
+	{"a rejected read is a lakeforge defect, not a cdk.json fix", func(t *testing.T, a *account) {
+		a.LF.inject("ListPermissions", apiErr("InvalidInputException", "Resource must have either the catalog, table or database field populated."), 1)
+		_, err := grantStep(a).Run(ctx())
+		pe := wantErr[*steperr.PermanentError](t, err, "ListPermissions")
+		if strings.Contains(pe.Fix, "cdk.json") || !strings.Contains(pe.Fix, "defect") {
+			t.Fatalf("fix %q sends the user to cdk.json for lakeforge's own request", pe.Fix)
+		}
+	}},
+	{"grants on wider expressions or to others do not count", func(t *testing.T, a *account) {
+		for _, g := range []struct {
+			who string
+			tag []string
+		}{{analystRole, []string{"product", "other"}}, {"arn:aws:iam::" + acct + ":role/someone-else", []string{"product"}}} {
+			if _, err := a.SeedLF.GrantPermissions(ctx(), &lf.GrantPermissionsInput{
+				Principal:   &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(g.who)},
+				Resource:    &types.Resource{LFTagPolicy: &types.LFTagPolicyResource{ResourceType: types.ResourceTypeTable, Expression: []types.LFTag{{TagKey: aws.String("source"), TagValues: g.tag}}}},
+				Permissions: []types.Permission{types.PermissionSelect, types.PermissionDescribe},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a.markCalls()
+		if changes := mustRun(t, grantStep(a)); !slices.Contains(changes, "granted SELECT+DESCRIBE on TABLE with source=product to "+analystRole) {
+			t.Fatalf("changes = %q", changes)
+		}
+	}},
+}
