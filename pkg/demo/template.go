@@ -132,10 +132,10 @@ func (t *template) resolve(v any) (string, error) {
 			case "AWS::URLSuffix":
 				return "amazonaws.com", nil
 			case "AWS::StackName":
-				return "", fmt.Errorf("Ref AWS::StackName is not rendered")
+				return "", fmt.Errorf("the demo does not render Ref AWS::StackName")
 			}
 			if t.typeOf(ref) == "" {
-				return "", fmt.Errorf("Ref to %s, which is no resource of the template", ref)
+				return "", fmt.Errorf("a Ref to %s, which is no resource of the template", ref)
 			}
 			switch t.typeOf(ref) {
 			case "AWS::SNS::Topic":

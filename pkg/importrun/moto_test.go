@@ -120,14 +120,14 @@ func (r *runFinished) GetWorkflowRun(ctx context.Context, in *glue.GetWorkflowRu
 }
 
 func TestFallbackReleasesOnMoto(t *testing.T) {
-	rec, im, tokens := setup(t)
+	_, im, tokens := setup(t)
 	ctx := motoserver.Context(t)
 	started, err := im.Start(ctx, importrun.StartInput{ExecutionName: "exec-1", TaskToken: token})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The handler's own clients, recorded apart from StartImport's.
-	rec = &awscalls.Recorder{}
+	rec := &awscalls.Recorder{}
 	cfg := rec.Attach(motoserver.Current(t).Config())
 	g := &runFinished{real: glue.NewFromConfig(cfg)}
 	r := &importrun.Releaser{Glue: g, SFN: sfn.NewFromConfig(cfg), Tokens: &importrun.DynamoTokens{DB: dynamodb.NewFromConfig(cfg), Table: table}, Workflow: workflow, ImportJob: "lakeforge-import-job", Timeout: 6 * time.Hour, Log: quiet}

@@ -97,11 +97,11 @@ func targetFromConnection(name string, c *gluetypes.Connection) (Target, error) 
 func (t *Target) parseJDBCURL(raw string) error {
 	rest, ok := strings.CutPrefix(raw, "jdbc:")
 	if !ok {
-		return fmt.Errorf("JDBC_CONNECTION_URL %q does not start with jdbc:", raw)
+		return fmt.Errorf("JDBC_CONNECTION_URL %q does not start with \"jdbc:\"", raw)
 	}
 	u, err := url.Parse(rest)
 	if err != nil || u.Hostname() == "" {
-		return fmt.Errorf("JDBC_CONNECTION_URL %q is not jdbc:<engine>://<host>:<port>/<database>", raw)
+		return fmt.Errorf("JDBC_CONNECTION_URL %q is not of the form jdbc:<engine>://<host>:<port>/<database>", raw)
 	}
 	t.Engine = u.Scheme
 	t.Host = u.Hostname()
