@@ -65,7 +65,7 @@ func (f *follower) cost(ctx context.Context, transitions int, runID string) *Cos
 			c.Basis += fmt.Sprintf(" and %.3f DPU-hours of the import job", c.GlueDPUHours)
 		}
 	}
-	c.Basis += "; crawlers, Lambda, S3 and Athena are not included"
+	c.Basis += "; Lambda, S3 and Athena are not included"
 	c.TotalUSD = c.StepFunctionsUSD + c.GlueUSD
 	return c
 }
