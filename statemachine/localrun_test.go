@@ -142,7 +142,9 @@ func runLocal(t testing.TB, input any, handle taskHandler) execution {
 	if err := json.Unmarshal([]byte(substituted()), &def); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(node22(t), filepath.Join(repoRoot(), "statemachine", "testdata", "run.mjs"))
+	// The one driver of aws-local-stepfunctions, shared with the local
+	// Step Functions of the CLI tests and `make demo`.
+	cmd := exec.Command(node22(t), filepath.Join(repoRoot(), "pkg", "internal", "localsfn", "driver.mjs"))
 	cmd.Dir = repoRoot()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -169,9 +171,13 @@ func runLocal(t testing.TB, input any, handle taskHandler) execution {
 		}
 	}
 	runs++
+	// Every Wait state and every Retry pause takes 0 ms: runs take
+	// milliseconds (the transition counts do not depend on the pauses).
 	send(map[string]any{
-		"definition": def,
-		"input":      input,
+		"waitMillis":  0,
+		"retryMillis": 0,
+		"definition":  def,
+		"input":       input,
 		"context": map[string]any{
 			"Execution": map[string]any{
 				"Id":   "arn:aws:states:us-east-1:123456789012:execution:lakeforge-pipeline:test-run",
@@ -184,6 +190,7 @@ func runLocal(t testing.TB, input any, handle taskHandler) execution {
 	})
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	var events []event
 	for sc.Scan() {
 		var msg struct {
 			Kind  string          `json:"kind"`
@@ -195,6 +202,12 @@ func runLocal(t testing.TB, input any, handle taskHandler) execution {
 			t.Fatalf("driver said %q: %v", line, err)
 		}
 		switch msg.Kind {
+		case "event":
+			var ev event
+			if err := json.Unmarshal(line, &ev); err != nil {
+				t.Fatal(err)
+			}
+			events = append(events, ev)
 		case "task":
 			out, err := handle(msg.State, msg.Input)
 			if err != nil {
@@ -208,6 +221,7 @@ func runLocal(t testing.TB, input any, handle taskHandler) execution {
 			if err := json.Unmarshal(line, &ex); err != nil {
 				t.Fatal(err)
 			}
+			ex.Events = events
 			return ex
 		default:
 			t.Fatalf("unknown driver message %s", line)

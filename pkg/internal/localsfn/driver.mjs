@@ -1,10 +1,11 @@
-// Runs one execution of an ASL definition with aws-local-stepfunctions for
-// pkg/internal/localsfn, streaming its events as they happen.
+// Runs one execution of an ASL definition with aws-local-stepfunctions,
+// streaming its events as they happen: for pkg/internal/localsfn (the CLI
+// tests and `make demo`) and for the statemachine package's tests.
 //
 // Line protocol over stdin/stdout, one JSON document per line:
 //   Go -> node: {"definition": {...}, "input": {...}, "context": {...},
 //                "waitMillis": n | null, "retryMillis": n | null}
-//   node -> Go: {"kind": "event", "type": "StateEntered", "state": ..., "stateType": ..., "input"|"output"|"error"|"cause"}
+//   node -> Go: {"kind": "event", "type": "StateEntered", "state": ..., "stateType": ..., "input"|"output"|"error"|"cause"|"attempt"}
 //   node -> Go: {"kind": "task", "state": "StartImport", "input": {...}}
 //   Go -> node: {"output": {...}} or {"error": {"name": "...", "message": "..."}}
 //   node -> Go: {"kind": "end", "status": "SUCCEEDED"|"FAILED", "output", "error", "cause"}
@@ -70,6 +71,7 @@ const streaming = (async () => {
       if (ev.type === 'StateExited') e.output = ev.state.output;
     }
     if (ev.Error !== undefined) { e.error = ev.Error; e.cause = ev.Cause; }
+    if (ev.retry) e.attempt = ev.retry.attempt;
     send(e);
   }
 })();
