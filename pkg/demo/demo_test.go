@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakeforge/lakeforge/internal/testtier"
 	"github.com/lakeforge/lakeforge/pkg/internal/localsfn"
 )
 
@@ -38,6 +39,7 @@ func source(t *testing.T, dsn, sql string) []string {
 // and the analyst's two queries with what the source holds, then tear
 // down what it made.
 func TestDemoRunsTheDailyPipelineEndToEnd(t *testing.T) {
+	testtier.External(t, "PostgreSQL, moto, Node and Spark")
 	dsn, ca := os.Getenv("LAKEFORGE_TEST_POSTGRES_DSN"), os.Getenv("LAKEFORGE_TEST_DB_CA")
 	if dsn == "" || ca == "" {
 		t.Fatal("LAKEFORGE_TEST_POSTGRES_DSN / LAKEFORGE_TEST_DB_CA are not set: run through `make test` or `scripts/test-databases.sh run go test ./pkg/demo/`")

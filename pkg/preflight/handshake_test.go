@@ -19,6 +19,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/lakeforge/lakeforge/internal/testtier"
 	"github.com/lakeforge/lakeforge/pkg/config"
 )
 
@@ -38,6 +39,7 @@ type testServer struct {
 // testCA is the CA that signed the test servers' certificates.
 func testCA(t *testing.T) string {
 	t.Helper()
+	testtier.External(t, "the test database servers of scripts/test-databases.sh")
 	ca := os.Getenv("LAKEFORGE_TEST_DB_CA")
 	if ca == "" {
 		t.Fatal("LAKEFORGE_TEST_DB_CA is not set: run the tests through `make test` or `scripts/test-databases.sh run go test ./pkg/preflight/...`, which start TLS servers signed by a test CA")
