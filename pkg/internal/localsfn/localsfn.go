@@ -12,7 +12,6 @@
 package localsfn
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,9 +19,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"reflect"
 	"runtime"
 	"sort"
 	"strconv"
@@ -267,143 +264,6 @@ func (s *Server) finish(e *execution, status, output, errName, cause string) {
 // historyType names a driver state event as Step Functions' history does.
 func historyType(stateType, suffix string) string { return stateType + suffix }
 
-func (s *Server) run(e *execution) error {
-	var def map[string]any
-	if err := json.Unmarshal([]byte(s.opts.Definition), &def); err != nil {
-		return fmt.Errorf("definition: %w", err)
-	}
-	states := map[string]map[string]any{}
-	if m, ok := def["States"].(map[string]any); ok {
-		for name, st := range m {
-			states[name], _ = st.(map[string]any)
-		}
-	}
-	cmd := exec.Command(s.opts.Node, filepath.Join(RepoRoot(), "pkg", "internal", "localsfn", "driver.mjs"))
-	cmd.Dir = RepoRoot()
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	defer func() { _ = cmd.Wait() }()
-	defer stdin.Close()
-	send := func(v any) error {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		_, err = stdin.Write(append(b, '\n'))
-		return err
-	}
-	var input any
-	_ = json.Unmarshal([]byte(e.input), &input)
-	if err := send(map[string]any{
-		"definition": def, "input": input,
-		"context": map[string]any{
-			"Execution": map[string]any{"Id": e.arn, "Name": e.name, "StartTime": e.start.UTC().Format(time.RFC3339Nano), "Input": input},
-			// $$.Task.Token of a .waitForTaskToken state, answered with
-			// SendTaskSuccess/SendTaskFailure (callbackTask).
-			"Task": map[string]any{"Token": TaskToken(e.name)},
-		},
-		"waitMillis":  s.opts.WaitMillis,
-		"retryMillis": s.opts.RetryMillis,
-	}); err != nil {
-		return err
-	}
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
-		var msg struct {
-			Kind      string          `json:"kind"`
-			Type      string          `json:"type"`
-			State     string          `json:"state"`
-			StateType string          `json:"stateType"`
-			Input     json.RawMessage `json:"input"`
-			Output    json.RawMessage `json:"output"`
-			Status    string          `json:"status"`
-			Error     string          `json:"error"`
-			Cause     string          `json:"cause"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &msg); err != nil {
-			return fmt.Errorf("driver said %q: %w", sc.Bytes(), err)
-		}
-		switch msg.Kind {
-		case "event":
-			s.mu.Lock()
-			switch msg.Type {
-			case "StateEntered":
-				s.addEvent(e, historyType(msg.StateType, "StateEntered"), map[string]any{"stateEnteredEventDetails": map[string]any{"name": msg.State, "input": jsonText(msg.Input)}})
-			case "StateExited":
-				s.addEvent(e, historyType(msg.StateType, "StateExited"), map[string]any{"stateExitedEventDetails": map[string]any{"name": msg.State, "output": jsonText(msg.Output)}})
-			}
-			s.mu.Unlock()
-		case "task":
-			if resource, _ := states[msg.State]["Resource"].(string); strings.HasSuffix(resource, callbackSuffix) {
-				if err := send(s.callbackTask(e, msg.State, resource, msg.Input)); err != nil {
-					return err
-				}
-				continue
-			}
-			s.mu.Lock()
-			s.addEvent(e, "LambdaFunctionScheduled", map[string]any{"lambdaFunctionScheduledEventDetails": map[string]any{"resource": msg.State, "input": jsonText(msg.Input)}})
-			s.addEvent(e, "LambdaFunctionStarted", nil)
-			s.mu.Unlock()
-			out, terr := s.opts.Task(msg.State, msg.Input)
-			s.mu.Lock()
-			var reply any
-			if terr != nil {
-				name := ErrorName(terr)
-				cause, _ := json.Marshal(map[string]string{"errorMessage": terr.Error(), "errorType": name})
-				s.addEvent(e, "LambdaFunctionFailed", map[string]any{"lambdaFunctionFailedEventDetails": map[string]any{"error": name, "cause": string(cause)}})
-				reply = map[string]any{"error": map[string]string{"name": name, "message": string(cause)}}
-			} else {
-				b, _ := json.Marshal(out)
-				s.addEvent(e, "LambdaFunctionSucceeded", map[string]any{"lambdaFunctionSucceededEventDetails": map[string]any{"output": string(b)}})
-				reply = map[string]any{"output": out}
-			}
-			s.mu.Unlock()
-			if err := send(reply); err != nil {
-				return err
-			}
-		case "end":
-			s.mu.Lock()
-			s.finish(e, msg.Status, jsonText(msg.Output), msg.Error, msg.Cause)
-			s.mu.Unlock()
-			return nil
-		}
-	}
-	return fmt.Errorf("the driver ended without a result: %v: %s", sc.Err(), stderr.String())
-}
-
-func jsonText(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return "null"
-	}
-	return string(raw)
-}
-
-// ErrorName is the name Step Functions sees for an error a Go Lambda
-// returns: aws-lambda-go names it after the error's top-level Go type.
-func ErrorName(err error) string {
-	var named interface{ ErrorName() string }
-	if errors.As(err, &named) {
-		return named.ErrorName()
-	}
-	ty := reflect.TypeOf(err)
-	for ty.Kind() == reflect.Pointer {
-		ty = ty.Elem()
-	}
-	return ty.Name()
-}
-
 func (s *Server) get(arn string) (*execution, *apiError) {
 	e, ok := s.execs[arn]
 	if !ok {
@@ -491,112 +351,6 @@ func (s *Server) listExecutions(in map[string]any) (any, *apiError) {
 		out["nextToken"] = next
 	}
 	return out, nil
-}
-
-// callbackTask runs one attempt of a .waitForTaskToken state: it hands out
-// the execution's token, invokes the TaskFunc and, when that answers
-// AwaitCallback, waits for SendTaskSuccess or SendTaskFailure with the
-// token. It returns the driver's reply, with the history events Step
-// Functions records for a callback task (TaskScheduled, TaskStarted,
-// TaskSubmitted, TaskSucceeded or TaskFailed).
-func (s *Server) callbackTask(e *execution, state, resource string, input json.RawMessage) any {
-	service, action := serviceAction(resource)
-	token := TaskToken(e.name)
-	cb := &callback{state: state, done: make(chan struct{})}
-	s.mu.Lock()
-	s.tokens[token] = cb // a retried state gets a fresh wait for its token
-	s.addEvent(e, "TaskScheduled", map[string]any{"taskScheduledEventDetails": map[string]any{"resourceType": service, "resource": action, "region": region(s.opts.StateMachineArn), "parameters": jsonText(input)}})
-	s.addEvent(e, "TaskStarted", map[string]any{"taskStartedEventDetails": map[string]any{"resourceType": service, "resource": action}})
-	s.mu.Unlock()
-
-	out, terr := s.opts.Task(state, input)
-	if terr == nil && out != AwaitCallback {
-		// The TaskFunc's output answers in place of SendTaskSuccess.
-		b, err := json.Marshal(out)
-		if err != nil {
-			terr = err
-		} else {
-			s.answer(token, cb, func() { cb.output = b })
-		}
-	}
-	if terr != nil {
-		// The invocation failed: the error as Lambda reports it.
-		name := ErrorName(terr)
-		cause, _ := json.Marshal(map[string]string{"errorMessage": terr.Error(), "errorType": name})
-		s.answer(token, cb, func() { cb.failed, cb.errName, cb.cause = true, name, string(cause) })
-	} else {
-		s.mu.Lock()
-		s.addEvent(e, "TaskSubmitted", map[string]any{"taskSubmittedEventDetails": map[string]any{"resourceType": service, "resource": action}})
-		s.mu.Unlock()
-	}
-	select {
-	case <-cb.done:
-	case <-s.closed:
-		s.answer(token, cb, func() {
-			cb.failed, cb.errName, cb.cause = true, "localsfn.Closed", "the local Step Functions server closed while the state waited for its task token"
-		})
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cb.failed {
-		s.addEvent(e, "TaskFailed", map[string]any{"taskFailedEventDetails": map[string]any{"resourceType": service, "resource": action, "error": cb.errName, "cause": cb.cause}})
-		return map[string]any{"error": map[string]string{"name": cb.errName, "message": cb.cause}}
-	}
-	s.addEvent(e, "TaskSucceeded", map[string]any{"taskSucceededEventDetails": map[string]any{"resourceType": service, "resource": action, "output": string(cb.output)}})
-	return map[string]any{"output": cb.output}
-}
-
-// answer closes cb with set, unless it is answered already; false then.
-func (s *Server) answer(token string, cb *callback, set func()) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cb.closed {
-		return false
-	}
-	set()
-	cb.closed = true
-	close(cb.done)
-	return true
-}
-
-// sendTask serves SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat
-// as the API reference documents them: a token this server never handed
-// out is TaskDoesNotExist; one whose task is closed already is
-// TaskTimedOut ("the task token has either expired or the task associated
-// with the token has already been closed"); SendTaskSuccess's output must
-// be JSON (InvalidOutput).
-func (s *Server) sendTask(op string, in map[string]any) (any, *apiError) {
-	token := str(in, "taskToken")
-	if token == "" || len(token) > 2048 {
-		return nil, &apiError{400, "InvalidToken", "Invalid Token: taskToken must have 1 to 2048 characters"}
-	}
-	s.mu.Lock()
-	cb, ok := s.tokens[token]
-	closed := ok && cb.closed
-	s.mu.Unlock()
-	switch {
-	case !ok:
-		return nil, &apiError{400, "TaskDoesNotExist", "Task Does Not Exist: no task was handed the token '" + token + "'"}
-	case closed:
-		return nil, &apiError{400, "TaskTimedOut", "Task Timed Out: the task of this token has already been closed"}
-	}
-	var set func()
-	switch op {
-	case "SendTaskHeartbeat":
-		return map[string]any{}, nil
-	case "SendTaskSuccess":
-		output := str(in, "output")
-		if !json.Valid([]byte(output)) {
-			return nil, &apiError{400, "InvalidOutput", "Invalid Output: the output of SendTaskSuccess must be JSON"}
-		}
-		set = func() { cb.output = json.RawMessage(output) }
-	default:
-		set = func() { cb.failed, cb.errName, cb.cause = true, str(in, "error"), str(in, "cause") }
-	}
-	if !s.answer(token, cb, set) {
-		return nil, &apiError{400, "TaskTimedOut", "Task Timed Out: the task of this token has already been closed"}
-	}
-	return map[string]any{}, nil
 }
 
 // serviceAction splits arn:aws:states:::lambda:invoke.waitForTaskToken

@@ -1,0 +1,93 @@
+package config
+
+// The import, the schedule and Athena.
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // time zones must validate the same on every machine and in Lambda
+)
+
+func (c Config) validateImport(v *validator) {
+	im := c.Import
+	switch im.Mode {
+	case ModeSnapshot:
+	case ModeIncremental:
+		if len(im.BookmarkKeys) == 0 {
+			v.add("import.bookmarkKeys", "{}", "in incremental mode, each source table with its monotonic key column(s), e.g. {\"products\": [\"id\"]}")
+		}
+	default:
+		v.add("import.mode", im.Mode, "snapshot (reload every table each run) or incremental (new rows above the highest key already in the lake)")
+	}
+	for table, cols := range im.BookmarkKeys {
+		if len(cols) != 1 {
+			v.add("import.bookmarkKeys."+table, fmt.Sprintf("%v", cols), "exactly one monotonic key column (numeric, date or timestamp without time zone)")
+		}
+		for i, col := range cols {
+			if !columnPattern.MatchString(col) {
+				v.add(fmt.Sprintf("import.bookmarkKeys.%s[%d]", table, i), col, "a column name of letters, digits and '_'")
+			}
+		}
+	}
+	for table, pc := range im.Partitioning {
+		if pc.Partitions < 1 || pc.Partitions > 1000 {
+			v.add("import.partitioning."+table+".partitions", strconv.Itoa(pc.Partitions), "1 to 1000 ranges (1 reads the table in one stream)")
+		}
+		if pc.Partitions > 1 && !columnPattern.MatchString(pc.Column) {
+			v.add("import.partitioning."+table+".column", pc.Column, "a numeric column name of letters, digits and '_' to split the read on")
+		}
+	}
+	if im.SnapshotRetentionDays < 0 || im.SnapshotRetentionDays > 3650 {
+		v.add("import.snapshotRetentionDays", strconv.Itoa(im.SnapshotRetentionDays), "0 to 3650 days of older snapshots kept for time travel")
+	}
+	if !slices.Contains(workerTypes, im.WorkerType) {
+		v.add("import.workerType", im.WorkerType, "one of "+strings.Join(workerTypes, ", "))
+	} else if im.ExecutionClass == "FLEX" && !slices.Contains(flexWorkerTypes, im.WorkerType) {
+		v.add("import.workerType", im.WorkerType, "G.1X or G.2X while import.executionClass is FLEX (Glue runs Flex jobs only on these); for "+im.WorkerType+" set import.executionClass to STANDARD")
+	}
+	if max, ok := maxWorkers[im.WorkerType]; ok && (im.NumberOfWorkers < 2 || im.NumberOfWorkers > max) {
+		v.add("import.numberOfWorkers", strconv.Itoa(im.NumberOfWorkers), fmt.Sprintf("2 to %d workers of type %s (import.workerType)", max, im.WorkerType))
+	}
+	if im.ExecutionClass != "FLEX" && im.ExecutionClass != "STANDARD" {
+		v.add("import.executionClass", im.ExecutionClass, "FLEX (cheaper, starts when capacity is free) or STANDARD")
+	}
+	jobOK := im.JobTimeoutMinutes >= 1 && im.JobTimeoutMinutes <= maxJobTimeoutMinutes
+	if !jobOK {
+		v.add("import.jobTimeoutMinutes", strconv.Itoa(im.JobTimeoutMinutes), fmt.Sprintf("1 to %d minutes (Glue refuses 7 days or more)", maxJobTimeoutMinutes))
+	}
+	switch {
+	case im.WaitTimeoutMinutes < minWaitTimeoutMinutes || im.WaitTimeoutMinutes > maxWaitTimeoutMinutes:
+		v.add("import.waitTimeoutMinutes", strconv.Itoa(im.WaitTimeoutMinutes), fmt.Sprintf("%d to %d minutes (the first look at the run is after %d minutes; a run must end before the next daily one)", minWaitTimeoutMinutes, maxWaitTimeoutMinutes, minWaitTimeoutMinutes))
+	case jobOK && im.WaitTimeoutMinutes < im.JobTimeoutMinutes:
+		v.add("import.waitTimeoutMinutes", strconv.Itoa(im.WaitTimeoutMinutes), fmt.Sprintf("at least import.jobTimeoutMinutes (%d): the pipeline would report a failure while Glue still runs the job (the wait also covers both crawlers)", im.JobTimeoutMinutes))
+	}
+	if im.RowCountTolerance < 0 || im.RowCountTolerance > 1 {
+		v.add("import.rowCountTolerance", strconv.FormatFloat(im.RowCountTolerance, 'g', -1, 64), "a fraction from 0 (counts must match) to 1")
+	}
+}
+
+func (c Config) validateSchedule(v *validator) {
+	if err := ValidateScheduleExpression(c.Schedule.Expression); err != nil {
+		v.add("schedule.expression", c.Schedule.Expression, err.Error())
+	}
+	if c.Schedule.TimeZone == "" || c.Schedule.TimeZone == "Local" {
+		v.add("schedule.timeZone", c.Schedule.TimeZone, "an IANA time zone name such as UTC or Asia/Tokyo")
+	} else if _, err := time.LoadLocation(c.Schedule.TimeZone); err != nil {
+		v.add("schedule.timeZone", c.Schedule.TimeZone, "an IANA time zone name such as UTC or Asia/Tokyo (this one is unknown)")
+	}
+}
+
+func (c Config) validateAthena(v *validator) {
+	if !workgroupPattern.MatchString(c.Athena.WorkgroupName) || c.Athena.WorkgroupName == "primary" {
+		v.add("athena.workgroupName", c.Athena.WorkgroupName, "1 to 128 letters, digits, '.', '_' or '-', not \"primary\" (the stack creates the workgroup)")
+	}
+	// Athena's API reference gives a minimum of 10000000 bytes, the AWS
+	// Terraform provider validates 10485760 (10 MiB): the larger one is
+	// safe under both readings.
+	if c.Athena.BytesScannedCutoffPerQuery < 10_485_760 {
+		v.add("athena.bytesScannedCutoffPerQuery", strconv.FormatInt(c.Athena.BytesScannedCutoffPerQuery, 10), "at least 10485760 bytes (10 MiB, Athena's minimum per-query cutoff)")
+	}
+}
