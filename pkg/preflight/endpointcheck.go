@@ -32,9 +32,7 @@ func natTarget(r ec2types.Route) string {
 func (c *Checker) checkEndpoints(ctx context.Context, t Target, net *network) Check {
 	ch := Check{Name: CheckEndpoints}
 	if net.routeTable == nil {
-		ch.Status = NotRun
-		ch.Summary = "needs the subnet's route table, which the subnet check could not determine"
-		return ch
+		return withoutRouteTable(ch)
 	}
 	rtID := aws.ToString(net.routeTable.RouteTableId)
 	for _, r := range net.routeTable.Routes {

@@ -127,13 +127,19 @@ func stateSuffix(r ec2types.Route) string {
 	return ""
 }
 
+// withoutRouteTable is a check that cannot run because the subnet check
+// found no route table.
+func withoutRouteTable(ch Check) Check {
+	ch.Status = NotRun
+	ch.Summary = "needs the subnet's route table, which the subnet check could not determine"
+	return ch
+}
+
 // 4. The subnet's route table reaches S3.
 func (c *Checker) checkS3Route(ctx context.Context, t Target, net *network) Check {
 	ch := Check{Name: CheckS3Route}
 	if net.routeTable == nil {
-		ch.Status = NotRun
-		ch.Summary = "needs the subnet's route table, which the subnet check could not determine"
-		return ch
+		return withoutRouteTable(ch)
 	}
 	rtID := aws.ToString(net.routeTable.RouteTableId)
 	service := c.s3Service()
