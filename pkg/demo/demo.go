@@ -222,7 +222,11 @@ func (d *demo) run(ctx context.Context) error {
 		return err
 	}
 	waitMs, retryMs := 1000, 200
-	sfn, err := localsfn.Start(localsfn.Options{Definition: def, StateMachineArn: smArn, Task: tasks, WaitMillis: &waitMs, RetryMillis: &retryMs})
+	sfn, err := localsfn.Start(localsfn.Options{Definition: def, StateMachineArn: smArn, Task: tasks, WaitMillis: &waitMs, RetryMillis: &retryMs,
+		// The demo's import takes a minute; a token that import-events never
+		// released ends the run instead of waiting for StartImport's
+		// 24-hour timeout.
+		CallbackTimeout: 10 * time.Minute})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ package localsfn
 
 import (
 	"encoding/json"
+	"fmt"
+	"time"
 )
 
 // callbackTask runs one attempt of a .waitForTaskToken state: it hands out
@@ -42,8 +44,19 @@ func (s *Server) callbackTask(e *execution, state, resource string, input json.R
 		s.addEvent(e, "TaskSubmitted", map[string]any{"taskSubmittedEventDetails": map[string]any{"resourceType": service, "resource": action}})
 		s.mu.Unlock()
 	}
+	var timeout <-chan time.Time
+	if s.opts.CallbackTimeout > 0 {
+		timer := time.NewTimer(s.opts.CallbackTimeout)
+		defer timer.Stop()
+		timeout = timer.C
+	}
 	select {
 	case <-cb.done:
+	case <-timeout:
+		s.answer(token, cb, func() {
+			cb.failed, cb.errName = true, "States.Timeout"
+			cb.cause = fmt.Sprintf("no SendTaskSuccess or SendTaskFailure for the task token within %s (localsfn's CallbackTimeout, in place of the state's TimeoutSeconds)", s.opts.CallbackTimeout)
+		})
 	case <-s.closed:
 		s.answer(token, cb, func() {
 			cb.failed, cb.errName, cb.cause = true, "localsfn.Closed", "the local Step Functions server closed while the state waited for its task token"

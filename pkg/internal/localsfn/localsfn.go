@@ -61,6 +61,12 @@ type Options struct {
 	// Retry's pause (tests and the demo do not wait hours).
 	WaitMillis  *int
 	RetryMillis *int
+	// CallbackTimeout, when set, ends a .waitForTaskToken wait that no
+	// SendTaskSuccess or SendTaskFailure ended within it with
+	// States.Timeout, in place of the state's TimeoutSeconds (hours in the
+	// pipeline): a token that is never released fails the run instead of
+	// hanging it.
+	CallbackTimeout time.Duration
 	// Node is the Node 22 binary; default LAKEFORGE_NODE22 or the repo's
 	// scripts/node22/node_modules/node/bin/node.
 	Node string

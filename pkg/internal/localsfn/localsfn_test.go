@@ -221,3 +221,25 @@ func TestSendTaskSuccessAndFailureEndTheWait(t *testing.T) {
 		t.Errorf("execution %s error %q cause %q, want FAILED with SendTaskFailure's error and cause", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
 	}
 }
+
+// A wait that no SendTask* call ends fails with States.Timeout after
+// CallbackTimeout, as the state's TimeoutSeconds would, instead of hanging.
+func TestCallbackTimeoutEndsAWaitNobodyReleases(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv, err := Start(Options{Definition: callbackDef, StateMachineArn: callbackMachine, CallbackTimeout: 300 * time.Millisecond,
+		Task: func(string, json.RawMessage) (any, error) { return AwaitCallback, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c := client(srv.URL)
+	ex, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(callbackMachine), Name: aws.String("lost"), Input: aws.String(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := finish(t, ctx, c, ex.ExecutionArn)
+	if d.Status != sfntypes.ExecutionStatusFailed || aws.ToString(d.Error) != "States.Timeout" {
+		t.Fatalf("execution %s error %q cause %q, want FAILED with States.Timeout", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+	}
+}
