@@ -74,7 +74,8 @@ func newFixture(t *testing.T, task localsfn.TaskFunc) *fixture {
 	f := &fixture{t: t, moto: srv, dir: t.TempDir(), ctx: motoserver.Context(t)}
 	zero := 0
 	if task != nil {
-		sfn, err := localsfn.Start(localsfn.Options{Definition: substituted(), StateMachineArn: testStateMachine, Task: task, WaitMillis: &zero, RetryMillis: &zero})
+		sfn, err := localsfn.Start(localsfn.Options{Definition: substituted(), StateMachineArn: testStateMachine, Task: task, WaitMillis: &zero, RetryMillis: &zero,
+			CallbackTimeout: 30 * time.Second}) // a release that never comes fails the run
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,9 +14,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/lakeforge/lakeforge/pkg/internal/localsfn"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
@@ -28,6 +32,8 @@ type pipelineTasks struct {
 	failAt   string
 	failErr  error
 	importMs int // how long the import takes
+	// releaseErr is SendTaskSuccess's error, if it failed.
+	releaseErr error
 }
 
 func (p *pipelineTasks) answer(state string, input json.RawMessage) (any, error) {
@@ -44,14 +50,30 @@ func (p *pipelineTasks) answer(state string, input json.RawMessage) (any, error)
 		_ = json.Unmarshal(input, &in)
 		return map[string]any{"runId": in.RunID, "verified": 2}, nil
 	case state == "StartImport":
-		// The wait ends with what import-events sends with
-		// SendTaskSuccess (pkg/importrun.State); meanwhile the import runs.
-		if p.importMs > 0 {
-			p.mu.Unlock()
-			time.Sleep(time.Duration(p.importMs) * time.Millisecond)
-			p.mu.Lock()
+		// As in the pipeline: the function gets the task token, and the
+		// wait ends when import-events calls SendTaskSuccess with the run
+		// (pkg/importrun.Run), here after the import's duration, on the
+		// local Step Functions' own API.
+		var in struct {
+			Payload struct {
+				TaskToken string `json:"taskToken"`
+			} `json:"Payload"`
 		}
-		return map[string]any{"workflowName": testWorkflow, "runId": p.runID(), "status": "COMPLETED", "completed": true, "releasedBy": "event"}, nil
+		if err := json.Unmarshal(input, &in); err != nil || in.Payload.TaskToken == "" {
+			return nil, fmt.Errorf("StartImport input %s has no Payload.taskToken", input)
+		}
+		out, _ := json.Marshal(map[string]any{"workflowName": testWorkflow, "runId": p.runID(), "status": "COMPLETED", "completed": true, "releasedBy": "event"})
+		endpoint, wait := os.Getenv("AWS_ENDPOINT_URL_SFN"), time.Duration(p.importMs)*time.Millisecond
+		go func() {
+			time.Sleep(wait)
+			c := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
+			if _, err := c.SendTaskSuccess(context.Background(), &sfn.SendTaskSuccessInput{TaskToken: aws.String(in.Payload.TaskToken), Output: aws.String(string(out))}); err != nil {
+				p.mu.Lock()
+				p.releaseErr = err
+				p.mu.Unlock()
+			}
+		}()
+		return localsfn.AwaitCallback, nil
 	}
 	return map[string]any{"step": state, "changes": []string{}}, nil
 }
@@ -88,6 +110,11 @@ func TestRunFollowShowsEachStateImportProgressAndSummary(t *testing.T) {
 	f.putManifest(runID, map[string][2]int64{"products": {100, 100}, "orders": {42, 1042}})
 
 	out, errOut, code := f.cli("run", "--follow")
+	tasks.mu.Lock()
+	if tasks.releaseErr != nil {
+		t.Errorf("SendTaskSuccess for StartImport's token: %v", tasks.releaseErr)
+	}
+	tasks.mu.Unlock()
 	if code != ExitOK {
 		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
