@@ -234,14 +234,13 @@ func network(ctx context.Context, c *Clients, cfg config.Config) []Finding {
 func leftovers(ctx context.Context, c *Clients, cfg config.Config) []Finding {
 	var found []string
 	var fixes []string
-	for _, db := range []string{cfg.Database.Name} {
-		out, err := c.Glue.GetDatabase(ctx, &glue.GetDatabaseInput{Name: aws.String(db)})
-		if err == nil && out.Database != nil {
-			found = append(found, fmt.Sprintf("Glue database %s (location %s)", db, aws.ToString(out.Database.LocationUri)))
-			fixes = append(fixes, "aws glue delete-database --name "+db+" (its S3 data is kept)")
-		} else if err != nil && awsretry.Code(err) != "EntityNotFoundException" {
-			return []Finding{apiFinding(CheckLeftovers, "glue:GetDatabase", err)}
-		}
+	db := cfg.Database.Name
+	out, err := c.Glue.GetDatabase(ctx, &glue.GetDatabaseInput{Name: aws.String(db)})
+	if err == nil && out.Database != nil {
+		found = append(found, fmt.Sprintf("Glue database %s (location %s)", db, aws.ToString(out.Database.LocationUri)))
+		fixes = append(fixes, "aws glue delete-database --name "+db+" (its S3 data is kept)")
+	} else if err != nil && awsretry.Code(err) != "EntityNotFoundException" {
+		return []Finding{apiFinding(CheckLeftovers, "glue:GetDatabase", err)}
 	}
 	for _, key := range cfg.LFTags.Keys() {
 		if _, err := c.LF.GetLFTag(ctx, &lf.GetLFTagInput{TagKey: aws.String(key)}); err == nil {

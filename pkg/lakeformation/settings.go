@@ -115,28 +115,18 @@ func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
 		ranBefore = ranBefore && have[arn]
 	}
 	// A deleted principal among the admins makes PutDataLakeSettings fail
-	// with "Invalid principal": drop those IAM says no longer exist.
-	var admins []types.DataLakePrincipal
-	for _, a := range settings.DataLakeAdmins {
-		arn := aws.ToString(a.DataLakePrincipalIdentifier)
-		if _, wanted := want[arn]; !wanted && c.Principals.Missing(ctx, arn) {
-			changes = append(changes, "removed data lake administrator "+arn+": IAM says it no longer exists")
-			continue
-		}
-		admins = append(admins, a)
+	// with "Invalid principal": drop those IAM says no longer exist, from
+	// the administrators (never one lakeforge wants) and from the
+	// read-only administrators (which lakeforge never adds).
+	admins, dropped := c.withoutMissing(ctx, settings.DataLakeAdmins, want)
+	for _, arn := range dropped {
+		changes = append(changes, "removed data lake administrator "+arn+": IAM says it no longer exists")
 	}
-	// The same holds for the read-only administrators, which lakeforge
-	// never adds.
-	var readOnly []types.DataLakePrincipal
-	for _, a := range settings.ReadOnlyAdmins {
-		arn := aws.ToString(a.DataLakePrincipalIdentifier)
-		if c.Principals.Missing(ctx, arn) {
-			changes = append(changes, "removed read-only administrator "+arn+": IAM says it no longer exists")
-			continue
-		}
-		readOnly = append(readOnly, a)
+	readOnly, dropped := c.withoutMissing(ctx, settings.ReadOnlyAdmins, nil)
+	for _, arn := range dropped {
+		changes = append(changes, "removed read-only administrator "+arn+": IAM says it no longer exists")
 	}
-	if len(readOnly) != len(settings.ReadOnlyAdmins) {
+	if len(dropped) > 0 {
 		settings.ReadOnlyAdmins = readOnly
 	}
 	for _, arn := range append(slices.Clone(c.Own), c.Configured...) {
@@ -204,6 +194,20 @@ func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
 		}
 	}
 	return changes, nil
+}
+
+// withoutMissing returns list without the principals IAM says no longer
+// exist, except those in keep, and the ARNs it dropped.
+func (c *ConfigureLakeFormation) withoutMissing(ctx context.Context, list []types.DataLakePrincipal, keep map[string]string) (kept []types.DataLakePrincipal, dropped []string) {
+	for _, p := range list {
+		arn := aws.ToString(p.DataLakePrincipalIdentifier)
+		if _, wanted := keep[arn]; !wanted && c.Principals.Missing(ctx, arn) {
+			dropped = append(dropped, arn)
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return kept, dropped
 }
 
 // revokeCreateDatabase revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on
