@@ -115,6 +115,7 @@ func (s *Stack) addAccessModel() {
 		},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("ConvergeLakeLocation", "lakeformation:DescribeResource", "lakeformation:RegisterResource", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
+			readPrincipals(false),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("CreateLakeFormationServiceLinkedRole"),
 				Actions:   jsii.Strings("iam:CreateServiceLinkedRole"),

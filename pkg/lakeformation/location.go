@@ -23,8 +23,11 @@ func ServiceLinkedRoleARN(partition, account string) string {
 // role. A prefix already registered with another role is reported, not
 // accepted: data access would then go through a role lakeforge does not know.
 type RegisterLocation struct {
-	LF    LocationAPI
-	Retry awsretry.Policy
+	LF LocationAPI
+	// Principals tells a deleted stack role from a new one when Lake
+	// Formation answers "Invalid principal".
+	Principals *Principals
+	Retry      awsretry.Policy
 	// LocationARN is the S3 ARN of the prefix, "arn:aws:s3:::bucket/lake".
 	LocationARN string
 	// RoleARN is the role the registration must use (the service-linked role).
@@ -84,14 +87,14 @@ func (r *RegisterLocation) Run(ctx context.Context) ([]string, error) {
 	}
 	// Right after the registration Lake Formation may still answer "register
 	// the S3 path first"; the retry policy waits that out.
-	err = r.Retry.Do(ctx, "lakeformation:GrantPermissions", func(ctx context.Context) error {
+	err = r.Retry.DoChecked(ctx, "lakeformation:GrantPermissions", func(ctx context.Context) error {
 		_, err := r.LF.GrantPermissions(ctx, &lf.GrantPermissionsInput{
 			Principal:   principal,
 			Resource:    resource,
 			Permissions: []types.Permission{types.PermissionDataLocationAccess},
 		})
 		return err
-	})
+	}, principalCheck(r.Principals, map[string]Origin{r.WorkflowRoleARN: StackRole(WorkflowRoleResource)}))
 	if err != nil {
 		return changes, fail("lakeformation:GrantPermissions", "DATA_LOCATION_ACCESS on "+r.LocationARN, err)
 	}

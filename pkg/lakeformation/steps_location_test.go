@@ -17,7 +17,7 @@ import (
 // ---- RegisterLocation ----
 
 func locationStep(a *account) *RegisterLocation {
-	return &RegisterLocation{LF: a.LF, Retry: fastRetry(), LocationARN: locationARN, RoleARN: slrARN, WorkflowRoleARN: workflowRole}
+	return &RegisterLocation{LF: a.LF, Principals: NewPrincipals(a.IAM, workflowRole), Retry: fastRetry(), LocationARN: locationARN, RoleARN: slrARN, WorkflowRoleARN: workflowRole}
 }
 
 func locationGrants(t *testing.T, a *account) []types.PrincipalResourcePermissions {
@@ -72,6 +72,16 @@ var locationScenarios = []scenario{
 		}
 		if m := a.mutatingSince(); len(m) != 0 {
 			t.Fatalf("mutating calls %v after finding the conflict", m)
+		}
+	}},
+	{"the workflow role deleted outside CloudFormation: redeploy, not retried", func(t *testing.T, a *account) {
+		// Lake Formation answers "Invalid principal" for a deleted role
+		// (moto accepts any principal: injected); the step asks IAM.
+		a.LF.inject("GrantPermissions", apiErr("InvalidInputException", "Invalid principal: "+workflowRole), 1000)
+		_, err := locationStep(a).Run(ctx())
+		pe := wantErr[*steperr.PermanentError](t, err, workflowRole, "WorkflowRole")
+		if !strings.Contains(pe.Fix, "redeploy") {
+			t.Fatalf("fix %q", pe.Fix)
 		}
 	}},
 	{"revoked grant is repaired", func(t *testing.T, a *account) {

@@ -75,6 +75,7 @@ func WireRegisterLocation(s *steprun.Step) (steprun.Handler, error) {
 	}
 	return steprun.Typed(s.Name, Handler(s.Name, &RegisterLocation{
 		LF:              lf.NewFromConfig(cfg),
+		Principals:      NewPrincipals(iam.NewFromConfig(cfg), workflowRole),
 		Retry:           awsretry.Default(),
 		LocationARN:     location,
 		RoleARN:         role,
