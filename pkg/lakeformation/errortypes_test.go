@@ -90,6 +90,12 @@ var errorTypeCases = map[string][]errorTypeCase{
 		}, &steperr.TransientError{}, []string{"DescribeResource"}},
 	},
 	"ensure-database": {
+		{"deleted own role", func(t *testing.T, a *account) Runner {
+			// TagOutput's role, to which the step grants on the database.
+			a.LF.inject("GrantPermissions", invalidPrincipal(tagOutputStepRole), 1000)
+			createTag(t, a, "maintenance", "crawler")
+			return databaseStep(a)
+		}, &steperr.PermanentError{}, []string{tagOutputStepRole, "TagOutput", "redeploy"}},
 		{"permanent AWS error", func(t *testing.T, a *account) Runner {
 			a.Glue.inject("GetDatabase", apiErr("AccessDeniedException", "not authorized"), 1)
 			return databaseStep(a)
