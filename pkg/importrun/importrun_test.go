@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/lakeforge/lakeforge/pkg/importrun"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
+	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
 const job = "lakeforge-import-job"
@@ -577,15 +579,10 @@ func TestFaultsAreClassified(t *testing.T) {
 	}
 	for _, c := range cases {
 		r, _ := releaser(&stubGlue{getErr: c.err}, &stubSFN{}, pending(), t0)
-		_, err := r.Handle(context.Background(), jobEvent("SUCCEEDED", "jr_1", ""))
-		var te *steperr.TransientError
-		var pe *steperr.PermanentError
-		got := "other"
-		if errors.As(err, &te) {
-			got = "TransientError"
-		} else if errors.As(err, &pe) {
-			got = "PermanentError"
-		}
+		// Through the Lambda boundary, and by exact type: the name Step
+		// Functions matches is the top-level type's (issue 17).
+		_, err := steprun.Boundary("import-events", r.Handle)(context.Background(), jobEvent("SUCCEEDED", "jr_1", ""))
+		got := strings.TrimPrefix(fmt.Sprintf("%T", err), "*steperr.")
 		if got != c.want {
 			t.Errorf("%v: got %s (%v), want %s", c.err, got, err, c.want)
 		}

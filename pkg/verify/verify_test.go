@@ -6,6 +6,7 @@ package verify_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +26,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/lakeforge/lakeforge/pkg/steperr"
+	"github.com/lakeforge/lakeforge/pkg/steprun"
 	"github.com/lakeforge/lakeforge/pkg/verify"
 )
 
@@ -323,3 +325,44 @@ var (
 	_ verify.AthenaAPI     = stubAthena{}
 	_ verify.CloudWatchAPI = stubCW{}
 )
+
+// failingS3 answers GetObject with err.
+type failingS3 struct{ err error }
+
+func (s failingS3) GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	return nil, s.err
+}
+
+// TestVerifyQueryErrorTypes: the type each failure reaches Step Functions
+// as, through the Lambda boundary and by exact type (issue 17): only
+// TransientError is retried by the state machine.
+func TestVerifyQueryErrorTypes(t *testing.T) {
+	cases := []struct {
+		name   string
+		s3     verify.S3API
+		athena verify.AthenaAPI
+		want   string
+	}{
+		{"manifest read denied (permanent)", failingS3{&smithy.GenericAPIError{Code: "AccessDenied", Message: "denied"}}, stubAthena{}, "PermanentError"},
+		{"manifest read throttled (transient)", failingS3{&smithy.GenericAPIError{Code: "SlowDown", Message: "reduce your request rate"}}, stubAthena{}, "TransientError"},
+		{"Athena throttled (transient)", nil, stubAthena{startErr: &smithy.GenericAPIError{Code: "TooManyRequestsException", Message: "slow down"}}, "TransientError"},
+		{"count differs", nil, stubAthena{state: athenatypes.QueryExecutionStateSucceeded, count: "1"}, "VerificationError"},
+		{"bad input", nil, stubAthena{}, "InvalidInputError"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := verifier(c.athena, manifest, new(int))
+			if c.s3 != nil {
+				v.S3 = c.s3
+			}
+			event := `{"runId":"wr_1"}`
+			if c.want == "InvalidInputError" {
+				event = `{"runId":""}`
+			}
+			_, err := steprun.Boundary("verify-query", v.Verify)(context.Background(), json.RawMessage(event))
+			if got := strings.TrimPrefix(fmt.Sprintf("%T", err), "*steperr."); got != c.want {
+				t.Fatalf("error type %s (%v); want %s", got, err, c.want)
+			}
+		})
+	}
+}
