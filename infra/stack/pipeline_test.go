@@ -172,7 +172,7 @@ func TestPipelineTemplate(t *testing.T) {
 			t.Fatalf("substitutions %v, placeholders %v", keys, want)
 		}
 		logging := sm["LoggingConfiguration"].(map[string]any)
-		if logging["Level"] != "ALL" || logging["IncludeExecutionData"] != true || jsonOf(t, sm["TracingConfiguration"]) != `{"Enabled":true}` {
+		if logging["Level"] != "ALL" || logging["IncludeExecutionData"] != false || jsonOf(t, sm["TracingConfiguration"]) != `{"Enabled":true}` {
 			t.Fatalf("logging %v tracing %v", logging, sm["TracingConfiguration"])
 		}
 		// The role invokes exactly the step functions of the definition.

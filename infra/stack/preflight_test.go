@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/iamactions"
 )
 
@@ -229,12 +230,7 @@ func TestSecretKMSKeyDecrypt(t *testing.T) {
 // Formation in the connection's subnet, with its first security group
 // (whose self-referencing rule admits HTTPS from the job).
 func TestManagedNetworkCreatesTheJobsEndpoints(t *testing.T) {
-	cfg := shippedConfig(t)
-	cfg.Network.Manage = true
-	cfg.Network.RouteTableIDs = []string{"rtb-0123456789abcdef0"}
-	// Everything this area adds to the template at once, for cfn-lint.
-	cfg.Preflight.Repair = true
-	cfg.Source.SecretKMSKeyARN = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	cfg := managedNetworkConfig(t)
 	s := synth(t, cfg)
 	raw, err := json.MarshalIndent(s.JSON, "", " ")
 	if err != nil {
@@ -272,4 +268,16 @@ func TestManagedNetworkCreatesTheJobsEndpoints(t *testing.T) {
 			t.Errorf("%s endpoint = %v", svc, p)
 		}
 	}
+}
+
+// managedNetworkConfig is the shipped configuration with everything the
+// network area adds to the template at once (network.manage, repair mode,
+// a customer managed key on the secret), for cfn-lint and the scans.
+func managedNetworkConfig(t testing.TB) config.Config {
+	cfg := shippedConfig(t)
+	cfg.Network.Manage = true
+	cfg.Network.RouteTableIDs = []string{"rtb-0123456789abcdef0"}
+	cfg.Preflight.Repair = true
+	cfg.Source.SecretKMSKeyARN = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	return cfg
 }
