@@ -159,6 +159,7 @@ func (c *Checker) runLocal(ctx context.Context, t Target) ([]Check, *network) {
 		c.checkSecurityGroups(ctx, t, net),
 		c.checkS3Route(ctx, t, net),
 		c.checkEndpoints(ctx, t, net),
+		c.checkMonitoringEndpoints(ctx, t, net),
 		c.checkDNSAndIPs(ctx, t, net),
 	}, net
 }

@@ -279,12 +279,14 @@ func TestRepairFixesBothThenConverges(t *testing.T) {
 	if got := e.rec.Mutating(); !slices.Equal(got, want) {
 		t.Fatalf("mutating calls = %v, want %v", got, want)
 	}
-	if len(r.Repairs) != 2+len(wantInterfaceServices) || !strings.Contains(r.Repairs[0], e.sg) || !strings.Contains(r.Repairs[1], e.rtb) {
-		t.Fatalf("repairs = %q, want the rule on %s, the endpoint on %s and the interface endpoints", r.Repairs, e.sg, e.rtb)
+	// The third line is the billing notice for the interface endpoints
+	// (TestRepairSaysInterfaceEndpointsAreBilledBeforeCreatingThem).
+	if len(r.Repairs) != 3+len(wantInterfaceServices) || !strings.Contains(r.Repairs[0], e.sg) || !strings.Contains(r.Repairs[1], e.rtb) {
+		t.Fatalf("repairs = %q, want the rule on %s, the endpoint on %s, the billing notice and the interface endpoints", r.Repairs, e.sg, e.rtb)
 	}
 	for i, svc := range wantInterfaceServices {
-		if !strings.Contains(r.Repairs[2+i], svc) || !strings.Contains(r.Repairs[2+i], e.subnet) {
-			t.Errorf("repair %d = %q, want the %s endpoint in %s", 2+i, r.Repairs[2+i], svc, e.subnet)
+		if !strings.Contains(r.Repairs[3+i], svc) || !strings.Contains(r.Repairs[3+i], e.subnet) {
+			t.Errorf("repair %d = %q, want the %s endpoint in %s", 3+i, r.Repairs[3+i], svc, e.subnet)
 		}
 	}
 
@@ -497,7 +499,7 @@ func TestHandler(t *testing.T) {
 	e.addS3Endpoint()
 	e.addInterfaceEndpoints()
 	out, err := h.Handle(motoserver.Context(t), Input{})
-	if err != nil || !out.Report.Passed || len(out.Report.Checks) != 7 {
+	if err != nil || !out.Report.Passed || len(out.Report.Checks) != 8 {
 		t.Fatalf("out=%+v err=%v", out, err)
 	}
 
