@@ -85,17 +85,27 @@ func (c LFTagsConfig) Keys() []string {
 
 // Values of LakeFormationConfig.AccountSettings.
 const (
+	// AccountSettingsImportOnly, the default, changes only what the
+	// import needs account-wide: AllowFullTableExternalDataAccess.
+	AccountSettingsImportOnly = "import-only"
+	// AccountSettingsManage (opt-in) also empties the default permissions
+	// and revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE, every run.
 	AccountSettingsManage = "manage"
-	AccountSettingsLeave  = "leave"
+	// AccountSettingsLeave changes nothing account-wide.
+	AccountSettingsLeave = "leave"
 )
 
 // LakeFormationConfig is how far lakeforge reaches into the account's Lake
 // Formation settings.
 type LakeFormationConfig struct {
-	// AccountSettings "manage" makes every run empty the account-wide
+	// AccountSettings "import-only" (the default) turns on only what the
+	// import needs account-wide, AllowFullTableExternalDataAccess;
+	// "manage" (opt-in) also makes every run empty the account-wide
 	// default permissions for new databases and tables and revoke
 	// IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on the catalog (undoing anyone
-	// else's change, which the run reports); "leave" never touches them.
+	// else's change, which the run reports), which breaks other stacks of
+	// the account that create Glue databases with IAM permissions alone;
+	// "leave" never touches any of them.
 	AccountSettings string `json:"accountSettings"`
 }
 
@@ -274,7 +284,7 @@ func Default() Config {
 			Admins:   PersonaConfig{CreateRole: true, GroupName: "dl_admins"},
 			Analysts: PersonaConfig{CreateRole: true, GroupName: "dl_users"},
 		},
-		LakeFormation: LakeFormationConfig{AccountSettings: AccountSettingsManage},
+		LakeFormation: LakeFormationConfig{AccountSettings: AccountSettingsImportOnly},
 		Source:        SourceConfig{Engine: EnginePostgreSQL, Port: 5432},
 		Import: ImportConfig{
 			Mode:                  ModeSnapshot,

@@ -94,7 +94,7 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"not cron or rate", set("schedule", "expression", "daily at 9"), "lakeforge.schedule.expression", "cron("},
 		{"unknown time zone", set("schedule", "timeZone", "Mars/Olympus_Mons"), "lakeforge.schedule.timeZone", "IANA"},
 		{"upper-case database", set("database", "name", "Kthr01"), "lakeforge.database.name", "lower-case"},
-		{"account settings neither manage nor leave", set("lakeFormation", "accountSettings", "yes"), "lakeforge.lakeFormation.accountSettings", `"leave"`},
+		{"account settings none of import-only, manage, leave", set("lakeFormation", "accountSettings", "yes"), "lakeforge.lakeFormation.accountSettings", `"import-only"`},
 		{"hyphen in database", set("database", "name", "kthr-01"), "lakeforge.database.name", "Athena"},
 		{"LF-tag key too long", func(c map[string]any) {
 			sub(c, "lfTags")["tags"] = map[string]any{"maintenance": []any{"crawler"}, "source": []any{"product"}, strings.Repeat("k", 129): []any{"v"}}

@@ -141,3 +141,25 @@ func TestBucketNameWithAPeriodNextToAHyphen(t *testing.T) {
 		expectOne(t, err, "lakeforge.lake.bucketName", "period next to a hyphen")
 	}
 }
+
+// lakeFormation.accountSettings defaults to changing nothing account-wide
+// but full table access (issue 17 item 10); "manage" and "leave" are
+// explicit choices.
+func TestAccountSettingsDefaultToImportOnly(t *testing.T) {
+	ctx := shippedContext(t)
+	delete(ctx, "lakeFormation")
+	cfg, err := FromContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.LakeFormation.AccountSettings != "import-only" {
+		t.Fatalf("default accountSettings = %q, want import-only", cfg.LakeFormation.AccountSettings)
+	}
+	for _, v := range []string{"import-only", "manage", "leave"} {
+		ctx := shippedContext(t)
+		set("lakeFormation", "accountSettings", v)(ctx)
+		if _, err := FromContext(ctx); err != nil {
+			t.Errorf("%s refused: %v", v, err)
+		}
+	}
+}

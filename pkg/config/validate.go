@@ -110,8 +110,8 @@ func (c Config) Validate() error {
 	c.validateLFTags(v)
 	c.validatePersonas(v)
 	c.validatePrincipalsOnce(v)
-	if s := c.LakeFormation.AccountSettings; s != AccountSettingsManage && s != AccountSettingsLeave {
-		v.add("lakeFormation.accountSettings", s, `"manage" (lakeforge owns the account-wide default permissions and IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE) or "leave" (you do)`)
+	if s := c.LakeFormation.AccountSettings; s != AccountSettingsImportOnly && s != AccountSettingsManage && s != AccountSettingsLeave {
+		v.add("lakeFormation.accountSettings", s, `"import-only" (the default: lakeforge turns on only full table access, AllowFullTableExternalDataAccess, which the import needs), "manage" (also empties the account-wide default permissions and revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE, for the whole account) or "leave" (you own every account-wide setting; full table access must be on)`)
 	}
 	c.validateSource(v)
 	c.validateNetwork(v)

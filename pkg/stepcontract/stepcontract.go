@@ -48,7 +48,8 @@ const (
 	// lake administrators (admin role, access-model roles, the cleanup's):
 	// never dropped; the stack-delete cleanup removes exactly them.
 	EnvOwnAdmins = "LF_OWN_ADMIN_ARNS"
-	// EnvAccountSettings is lakeFormation.accountSettings: "manage" or "leave".
+	// EnvAccountSettings is lakeFormation.accountSettings: "import-only",
+	// "manage" or "leave".
 	EnvAccountSettings = "LF_ACCOUNT_SETTINGS"
 	// EnvTagPermissions is the LF-tag permissions EnsureLFTags grants, as
 	// JSON [{"principal":..,"tag":{"key":..,"value":..},"permissions":[..]}].
