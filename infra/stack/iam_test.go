@@ -27,12 +27,18 @@ import (
 //     resources");
 //   - tagging a new security group rule or VPC endpoint in its create call
 //     (TagSpecifications) is authorized as ec2:CreateTags (EC2 user guide,
-//     "Grant permission to tag resources during creation").
+//     "Grant permission to tag resources during creation");
+//   - glue:TestConnection takes no role: Glue creates, tags
+//     (aws-glue-service-resource) and deletes the test's network interface
+//     with the caller's permissions (AWSGlueServiceRole; the Glue connector
+//     pages: "If providing Network Options ... ec2:CreateNetworkInterface,
+//     ec2:DescribeNetworkInterfaces, ec2:DeleteNetworkInterface").
 var authorizedOnBehalfOf = map[string][]string{
 	"lakeformation:RegisterResource":    {"iam:CreateServiceLinkedRole", "iam:PutRolePolicy"},
 	"lakeformation:AddLFTagsToResource": {"glue:GetDatabase"},
 	"ec2:AuthorizeSecurityGroupIngress": {"ec2:CreateTags"},
 	"ec2:CreateVpcEndpoint":             {"ec2:CreateTags"},
+	"glue:TestConnection":               {"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:CreateTags"},
 }
 
 // repairOnlyCalls are the calls of test-connection that only repair mode

@@ -77,9 +77,10 @@ func TestPreflightRoleMatchesGolden(t *testing.T) {
 					want = append(want, a)
 				}
 			}
-			if repair {
-				want = append(want, "ec2:CreateTags")
-			}
+			// glue:TestConnection places its network interface as the
+			// caller (docs/aws-behaviour.md); CreateTags also covers repair's
+			// tag-on-create.
+			want = append(want, glueTestConnectionCallerActions...)
 			if cfg.Source.SecretKMSKeyARN != "" {
 				t.Fatal("the shipped config sets source.secretKmsKeyArn; TestSecretKMSKeyDecrypt covers that case")
 			}
@@ -88,6 +89,71 @@ func TestPreflightRoleMatchesGolden(t *testing.T) {
 				t.Fatalf("role actions %v\nwant (golden %s) %v", got, iamactions.Path(PreflightFunction), want)
 			}
 		})
+	}
+}
+
+// glueTestConnectionCallerActions are the EC2 actions Glue needs of the
+// caller of glue:TestConnection, which takes no role: the Glue connector
+// pages ("If providing Network Options ... ec2:CreateNetworkInterface,
+// ec2:DescribeNetworkInterfaces, ec2:DeleteNetworkInterface") and
+// AWSGlueServiceRole's tagging of aws-glue-service-resource.
+var glueTestConnectionCallerActions = []string{"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:CreateTags"}
+
+// TestConnection's role may place, tag and delete the test's network
+// interface only in the connection's subnet, with its security groups, and
+// tag it only with Glue's key; Describe has no resource-level permissions.
+// With repair off nothing else of EC2 may change.
+func TestTestConnectionCallerMayPlaceTheNetworkInterface(t *testing.T) {
+	cfg := shippedConfig(t)
+	s := synth(t, cfg)
+	actions, st := preflightPolicyActions(t, s)
+	for _, a := range glueTestConnectionCallerActions {
+		if !slices.Contains(actions, a) {
+			t.Errorf("the test-connection role lacks %s: glue:TestConnection would fail to place its network interface", a)
+		}
+	}
+	subnet := "subnet/" + cfg.Network.SubnetID
+	var create, del, tag, describe []map[string]any
+	for _, stm := range st {
+		acts := asStrings(stm["Action"])
+		switch {
+		case slices.Contains(acts, "ec2:CreateNetworkInterface"):
+			create = append(create, stm)
+		case slices.Contains(acts, "ec2:CreateTags"):
+			tag = append(tag, stm)
+		case slices.Contains(acts, "ec2:DescribeNetworkInterfaces"):
+			describe = append(describe, stm)
+		}
+		if slices.Contains(acts, "ec2:DeleteNetworkInterface") {
+			del = append(del, stm)
+		}
+	}
+	for _, stm := range create {
+		body := fmt.Sprint(stm)
+		switch {
+		case strings.Contains(body, "network-interface/*"):
+			if !strings.Contains(body, "ArnEquals") || !strings.Contains(body, "ec2:Subnet") || !strings.Contains(body, subnet) {
+				t.Errorf("CreateNetworkInterface on any interface without the connection's subnet condition: %s", body)
+			}
+		default:
+			if !strings.Contains(body, subnet) || !strings.Contains(body, "security-group/"+cfg.Network.SecurityGroupIDs[0]) || strings.Contains(body, "subnet/*") || strings.Contains(body, "security-group/*") {
+				t.Errorf("CreateNetworkInterface beyond the connection's subnet and groups: %s", body)
+			}
+		}
+	}
+	if len(create) != 2 {
+		t.Errorf("%d statements allow CreateNetworkInterface, want 2 (the subnet and groups; the interface in that subnet)", len(create))
+	}
+	for _, stm := range del {
+		if body := fmt.Sprint(stm); !strings.Contains(body, "network-interface/*") || !strings.Contains(body, "ec2:Subnet") || !strings.Contains(body, subnet) {
+			t.Errorf("DeleteNetworkInterface beyond the connection's subnet: %s", body)
+		}
+	}
+	if len(tag) != 1 || !strings.Contains(fmt.Sprint(tag[0]), "aws-glue-service-resource") || !strings.Contains(fmt.Sprint(tag[0]), "ForAllValues:StringEquals") || !strings.Contains(fmt.Sprint(tag[0]), subnet) {
+		t.Errorf("CreateTags (repair off) = %v, want one statement for Glue's aws-glue-service-resource key in the connection's subnet", tag)
+	}
+	if len(describe) != 1 || fmt.Sprint(describe[0]["Resource"]) != "*" {
+		t.Errorf("DescribeNetworkInterfaces = %v, want Resource * (no resource-level permissions)", describe)
 	}
 }
 
