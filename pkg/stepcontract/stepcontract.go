@@ -29,12 +29,15 @@ const (
 	// CleanupLakeFormation is no pipeline step: the handler of the custom
 	// resource whose deletion, with the stack, cleans up Lake Formation.
 	CleanupLakeFormation = "cleanup-lake-formation"
+	// FirstRun is no pipeline step: the handler of the custom resource
+	// that starts the first execution at deploy (schedule.runAtDeploy).
+	FirstRun = "first-run"
 )
 
 // Functions lists every step function, in the order the pipeline runs them.
 var Functions = []string{
 	ConfigureLakeFormation, EnsureLFTags, RegisterLocation, EnsureDatabase, GrantTagPermissions,
-	TestConnection, StartImport, ImportEvents, TagOutput, VerifyQuery, CleanupLakeFormation,
+	TestConnection, StartImport, ImportEvents, TagOutput, VerifyQuery, CleanupLakeFormation, FirstRun,
 }
 
 // Environment variables. Structured values (lists, objects) are JSON
