@@ -32,13 +32,16 @@ import (
 //     (aws-glue-service-resource) and deletes the test's network interface
 //     with the caller's permissions (AWSGlueServiceRole; the Glue connector
 //     pages: "If providing Network Options ... ec2:CreateNetworkInterface,
-//     ec2:DescribeNetworkInterfaces, ec2:DeleteNetworkInterface").
+//     ec2:DescribeNetworkInterfaces, ec2:DeleteNetworkInterface");
+//   - route53:ListHostedZonesByVPC has Route 53 check ec2:DescribeVpcs on
+//     the caller's behalf.
 var authorizedOnBehalfOf = map[string][]string{
 	"lakeformation:RegisterResource":    {"iam:CreateServiceLinkedRole", "iam:PutRolePolicy"},
 	"lakeformation:AddLFTagsToResource": {"glue:GetDatabase"},
 	"ec2:AuthorizeSecurityGroupIngress": {"ec2:CreateTags"},
 	"ec2:CreateVpcEndpoint":             {"ec2:CreateTags"},
 	"glue:TestConnection":               {"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:CreateTags"},
+	"route53:ListHostedZonesByVPC":      {"ec2:DescribeVpcs"},
 }
 
 // repairOnlyCalls are the calls of test-connection that only repair mode

@@ -33,8 +33,14 @@ func (s *Stack) addPreflight() {
 				"ec2:DescribeSecurityGroups",
 				"ec2:DescribeVpcEndpoints",
 				"ec2:DescribeVpcAttribute",
+				// The VPC's private hosted zones: a service domain one of
+				// them serves needs no endpoint. Route 53 checks
+				// ec2:DescribeVpcs on the caller's behalf.
+				"route53:ListHostedZonesByVPC",
+				"ec2:DescribeVpcs",
 			),
-			// EC2 Describe actions support no resource-level permissions.
+			// EC2 Describe and Route 53 list actions support no
+			// resource-level permissions.
 			Resources: jsii.Strings("*"),
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

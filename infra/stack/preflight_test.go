@@ -5,7 +5,6 @@ package stack
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,6 +80,9 @@ func TestPreflightRoleMatchesGolden(t *testing.T) {
 			// caller (docs/aws-behaviour.md); CreateTags also covers repair's
 			// tag-on-create.
 			want = append(want, glueTestConnectionCallerActions...)
+			// route53:ListHostedZonesByVPC has Route 53 check
+			// ec2:DescribeVpcs on the caller's behalf.
+			want = append(want, "ec2:DescribeVpcs")
 			if cfg.Source.SecretKMSKeyARN != "" {
 				t.Fatal("the shipped config sets source.secretKmsKeyArn; TestSecretKMSKeyDecrypt covers that case")
 			}
@@ -290,11 +292,15 @@ func TestSecretKMSKeyDecrypt(t *testing.T) {
 	}
 }
 
-// network.manage creates every endpoint the job needs without a NAT route:
-// the S3 gateway endpoint on the configured route tables, and interface
-// endpoints with private DNS for Glue, Secrets Manager, STS and Lake
-// Formation in the connection's subnet, with its first security group
-// (whose self-referencing rule admits HTTPS from the job).
+// network.manage leaves the rule and the endpoints to its custom resource,
+// which creates only what the preflight checks find missing (the manual
+// build's rule, an S3 gateway endpoint, a private-DNS endpoint of a served
+// domain are refused by EC2 when created again): the template holds no
+// AWS::EC2::SecurityGroupIngress and no AWS::EC2::VPCEndpoint, but the
+// resource, served by manage-network with the connection's subnet and
+// groups, whose role may create the endpoints of every API the job calls
+// (S3, Glue, Secrets Manager, STS, Lake Formation, KMS) and remove only
+// its own. The template passes cfn-lint.
 func TestManagedNetworkCreatesTheJobsEndpoints(t *testing.T) {
 	cfg := managedNetworkConfig(t)
 	s := synth(t, cfg)
@@ -309,29 +315,36 @@ func TestManagedNetworkCreatesTheJobsEndpoints(t *testing.T) {
 	if out, err := exec.Command("cfn-lint", cfnLintArgs(path)...).CombinedOutput(); err != nil {
 		t.Errorf("cfn-lint on the managed-network, repair and KMS template: %v\n%s", err, out)
 	}
-	got := map[string]map[string]any{}
-	for _, r := range s.resources("AWS::EC2::VPCEndpoint") {
-		props := r["Properties"].(map[string]any)
-		name := fmt.Sprint(props["ServiceName"])
-		svc := name[strings.LastIndex(name, ".")+1:]
-		svc = strings.Trim(svc, "]} ")
-		got[svc] = props
-	}
-	want := []string{"glue", "kms", "lakeformation", "s3", "secretsmanager", "sts"}
-	if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, want) {
-		t.Fatalf("endpoints for %v, want %v", keys, want)
-	}
-	if p := got["s3"]; p["VpcEndpointType"] != "Gateway" || fmt.Sprint(p["RouteTableIds"]) != "[rtb-0123456789abcdef0]" {
-		t.Errorf("S3 endpoint = %v", p)
-	}
-	for _, svc := range want {
-		if svc == "s3" {
-			continue
+	for _, typ := range []string{"AWS::EC2::SecurityGroupIngress", "AWS::EC2::VPCEndpoint"} {
+		if n := len(s.resources(typ)); n != 0 {
+			t.Errorf("%d %s in the template: CloudFormation would create them whether they exist or not", n, typ)
 		}
-		p := got[svc]
-		if p["VpcEndpointType"] != "Interface" || p["PrivateDnsEnabled"] != true || p["VpcId"] != cfg.Network.VPCID ||
-			fmt.Sprint(p["SubnetIds"]) != "["+cfg.Network.SubnetID+"]" || fmt.Sprint(p["SecurityGroupIds"]) != "["+cfg.Network.SecurityGroupIDs[0]+"]" {
-			t.Errorf("%s endpoint = %v", svc, p)
+	}
+	res := s.resources("Custom::LakeforgeNetwork")
+	if len(res) != 1 {
+		t.Fatalf("%d Custom::LakeforgeNetwork resources, want 1", len(res))
+	}
+	fn := s.Stack.Steps[ManageNetworkFunction]
+	for _, r := range res {
+		props := r["Properties"].(map[string]any)
+		if !strings.Contains(jsonOf(t, props["ServiceToken"]), s.Stack.logicalID(fn.Function())) ||
+			props["SubnetId"] != cfg.Network.SubnetID || fmt.Sprint(props["SecurityGroupIds"]) != fmt.Sprint(cfg.Network.SecurityGroupIDs) || props["ServiceTimeout"] == nil {
+			t.Errorf("network resource %v", props)
+		}
+	}
+	stmts := s.roleStatements(s.Stack.logicalID(fn.Role()))
+	var create string
+	for _, st := range stmts {
+		if slices.Contains(st.Actions, "ec2:CreateVpcEndpoint") {
+			create += st.raw
+		}
+		if slices.Contains(st.Actions, "ec2:DeleteVpcEndpoints") && (!strings.Contains(st.raw, "aws:ResourceTag/lakeforge:created-by") || !strings.Contains(st.raw, "aws:ResourceTag/lakeforge:managed-by")) {
+			t.Errorf("DeleteVpcEndpoints not limited to network.manage's own endpoints: %s", st.raw)
+		}
+	}
+	for _, svc := range []string{"s3", "glue", "secretsmanager", "sts", "lakeformation", "kms"} {
+		if !strings.Contains(create, "."+svc+`"`) && !strings.Contains(create, "."+svc+`]`) {
+			t.Errorf("manage-network may not create the %s endpoint: %s", svc, create)
 		}
 	}
 }
@@ -342,7 +355,7 @@ func TestManagedNetworkCreatesTheJobsEndpoints(t *testing.T) {
 func managedNetworkConfig(t testing.TB) config.Config {
 	cfg := shippedConfig(t)
 	cfg.Network.Manage = true
-	cfg.Network.RouteTableIDs = []string{"rtb-0123456789abcdef0"}
+
 	cfg.Preflight.Repair = true
 	cfg.Source.SecretKMSKeyARN = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 	return cfg

@@ -184,12 +184,16 @@ type NetworkConfig struct {
 	SubnetID         string   `json:"subnetId"`
 	AvailabilityZone string   `json:"availabilityZone"`
 	SecurityGroupIDs []string `json:"securityGroupIds"`
-	// Manage says the stack owns the network: it adds the self-referencing
-	// inbound rule to the first security group and an S3 gateway endpoint on
-	// RouteTableIDs. Off by default: most accounts manage VPCs elsewhere.
+	// Manage says the stack owns the network: at deploy a custom resource
+	// creates what the preflight checks find missing (the self-referencing
+	// inbound rule on the first security group, the S3 route of the
+	// subnet's route table, the interface endpoints the job needs without
+	// a NAT route) and nothing that exists; it removes what it created when
+	// the stack is deleted. Off by default: most accounts manage VPCs
+	// elsewhere.
 	Manage bool `json:"manage"`
-	// RouteTableIDs get the S3 gateway endpoint when Manage is on. Needed
-	// because the stack does no lookups at synth.
+	// RouteTableIDs is no longer used: network.manage finds the subnet's
+	// route table at deploy. Synth warns when it is set.
 	RouteTableIDs []string `json:"routeTableIds"`
 }
 

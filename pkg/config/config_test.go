@@ -128,7 +128,6 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"malformed subnet", set("network", "subnetId", "subnet-xyz"), "lakeforge.network.subnetId", "subnet-0123456789abcdef0"},
 		{"malformed security group", set("network", "securityGroupIds", []any{"sg-0123456789abcdef0", "default"}), "lakeforge.network.securityGroupIds[1]", "security group id"},
 		{"malformed vpc", set("network", "vpcId", "vpc-12"), "lakeforge.network.vpcId", "VPC id"},
-		{"managed network without route tables", set("network", "manage", true), "lakeforge.network.routeTableIds", "route table"},
 		{"S3 URI as prefix", set("lake", "prefix", "s3://bucket/lake/"), "lakeforge.lake.prefix", "without \"s3://\""},
 		{"prefix without slash", set("lake", "prefix", "lake"), "lakeforge.lake.prefix", "ending with '/'"},
 		{"prefix with double slash", set("lake", "prefix", "lake//raw/"), "lakeforge.lake.prefix", "single '/'"},

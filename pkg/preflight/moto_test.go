@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -118,6 +119,7 @@ func newEnv(t *testing.T) *env {
 	e.glue = &glueWithStubbedTest{Client: glue.NewFromConfig(checked)}
 	e.checker = &Checker{
 		EC2:       ec2.NewFromConfig(checked),
+		Route53:   route53.NewFromConfig(checked),
 		Secrets:   secretsmanager.NewFromConfig(checked),
 		Glue:      e.glue,
 		Region:    motoserver.Region,

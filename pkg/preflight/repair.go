@@ -24,7 +24,7 @@ const InterfaceEndpointCost = "each interface endpoint is billed per hour in eac
 // tagged on creation, so nothing exists untagged even for a moment.
 func (c *Checker) repair(ctx context.Context, t Target, net *network) []string {
 	var done []string
-	tags := []ec2types.Tag{{Key: aws.String(CreatedByTag), Value: aws.String(c.StackName)}}
+	tags := append([]ec2types.Tag{{Key: aws.String(CreatedByTag), Value: aws.String(c.StackName)}}, c.Tags...)
 	if !net.selfRef && len(net.groups) > 0 {
 		sg := t.SecurityGroupIDs[0]
 		out, err := c.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{

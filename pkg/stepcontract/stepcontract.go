@@ -32,12 +32,15 @@ const (
 	// FirstRun is no pipeline step: the handler of the custom resource
 	// that starts the first execution at deploy (schedule.runAtDeploy).
 	FirstRun = "first-run"
+	// ManageNetwork is no pipeline step: the handler of network.manage's
+	// custom resource.
+	ManageNetwork = "manage-network"
 )
 
 // Functions lists every step function, in the order the pipeline runs them.
 var Functions = []string{
 	ConfigureLakeFormation, EnsureLFTags, RegisterLocation, EnsureDatabase, GrantTagPermissions,
-	TestConnection, StartImport, ImportEvents, TagOutput, VerifyQuery, CleanupLakeFormation, FirstRun,
+	TestConnection, StartImport, ImportEvents, TagOutput, VerifyQuery, CleanupLakeFormation, FirstRun, ManageNetwork,
 }
 
 // Environment variables. Structured values (lists, objects) are JSON

@@ -36,6 +36,7 @@ var Wirings = map[string]Wiring{
 	stepcontract.VerifyQuery:            {verify.WireVerifyQuery, "steprun.Main(stepcontract.VerifyQuery, verify.WireVerifyQuery)"},
 	stepcontract.CleanupLakeFormation:   {lakeformation.WireCleanupLakeFormation, "steprun.Main(stepcontract.CleanupLakeFormation, lakeformation.WireCleanupLakeFormation)"},
 	stepcontract.FirstRun:               {firstrun.WireFirstRun, "steprun.Main(stepcontract.FirstRun, firstrun.WireFirstRun)"},
+	stepcontract.ManageNetwork:          {preflight.WireManageNetwork, "steprun.Main(stepcontract.ManageNetwork, preflight.WireManageNetwork)"},
 }
 
 // Moto is a running moto server.
