@@ -208,7 +208,9 @@ func TestManagedNetworkFailureLeavesNothingHalfMade(t *testing.T) {
 	if _, _, err := e.manager().Handler(ctx, ev); err == nil || !strings.Contains(err.Error(), "subnet-0000000000000000f") {
 		t.Fatalf("missing subnet: %v", err)
 	}
-	if slices.ContainsFunc(e.rec.Calls(), func(c string) bool { return strings.HasPrefix(c, "ec2:Create") || strings.HasPrefix(c, "ec2:Authorize") }) {
+	if slices.ContainsFunc(e.rec.Calls(), func(c string) bool {
+		return strings.HasPrefix(c, "ec2:Create") || strings.HasPrefix(c, "ec2:Authorize")
+	}) {
 		t.Fatalf("calls %v for a subnet that does not exist", e.rec.Calls())
 	}
 }
