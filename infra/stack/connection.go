@@ -59,11 +59,3 @@ func boolString(b bool) string {
 	}
 	return "false"
 }
-
-func anySlice(ss []string) *[]any {
-	out := make([]any, len(ss))
-	for i, v := range ss {
-		out[i] = v
-	}
-	return &out
-}
