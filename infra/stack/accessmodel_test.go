@@ -54,8 +54,8 @@ func TestAccessModelFunctionsAndEnvironment(t *testing.T) {
 			t.Errorf("LF admins %s do not include %s", admins, ref)
 		}
 	}
-	if cl[lakeformation.EnvAccountSettings] != "manage" {
-		t.Errorf("account settings env = %v; the shipped configuration manages them", cl[lakeformation.EnvAccountSettings])
+	if cl[lakeformation.EnvAccountSettings] != "import-only" {
+		t.Errorf("account settings env = %v; the shipped configuration changes only what the import needs account-wide (import-only)", cl[lakeformation.EnvAccountSettings])
 	}
 	// issue 8 defect 2: EnsureLFTags grants ASSOCIATE on the workflow tag
 	// to EnsureDatabase's role and on the analyst tag to TagOutput's, and

@@ -2,12 +2,8 @@ package stack
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/jsii-runtime-go"
-
-	"github.com/lakeforge/lakeforge/pkg/preflight"
 )
 
 // ConnectionName is the Glue connection's name.
@@ -15,10 +11,8 @@ func (s *Stack) ConnectionName() string { return s.Config.Names().Connection }
 
 // addConnection makes the Glue JDBC connection to the source database, with
 // credentials from the Secrets Manager secret (never in the template), and,
-// when the config says the stack owns the network, the self-referencing
-// inbound rule and the endpoints of preflight.RequiredEndpoints (the S3
-// gateway endpoint the original build needed, and the interface endpoints
-// the job needs without a NAT route).
+// when the config says the stack owns the network, the custom resource that
+// creates what the network lacks (network.go).
 func (s *Stack) addConnection() {
 	src, net := s.Config.Source, s.Config.Network
 	props := map[string]any{
@@ -54,41 +48,8 @@ func (s *Stack) addConnection() {
 		s.WorkflowRole.AddToPolicy(st)
 	}
 
-	if !net.Manage {
-		return
-	}
-	sg := net.SecurityGroupIDs[0]
-	awsec2.NewCfnSecurityGroupIngress(s.Stack, jsii.String("GlueSelfReferencingRule"), &awsec2.CfnSecurityGroupIngressProps{
-		GroupId:               jsii.String(sg),
-		SourceSecurityGroupId: jsii.String(sg),
-		IpProtocol:            jsii.String("tcp"),
-		FromPort:              jsii.Number(0),
-		ToPort:                jsii.Number(65535),
-		Description:           jsii.String("lakeforge: Glue network interfaces talk to each other (all TCP, self-referencing)"),
-	})
-	for _, e := range preflight.RequiredEndpoints {
-		service := jsii.String(preflight.ServiceName(*awscdk.Aws_REGION(), e.Service))
-		if e.Type == ec2types.VpcEndpointTypeGateway {
-			awsec2.NewCfnVPCEndpoint(s.Stack, jsii.String("S3GatewayEndpoint"), &awsec2.CfnVPCEndpointProps{
-				VpcId:           jsii.String(net.VPCID),
-				ServiceName:     service,
-				VpcEndpointType: jsii.String("Gateway"),
-				RouteTableIds:   anySlice(net.RouteTableIDs),
-			})
-			continue
-		}
-		// In the connection's subnet, with its first security group: the
-		// self-referencing all-TCP rule above admits HTTPS from the job's
-		// network interfaces. Private DNS makes the SDKs' default host
-		// names resolve to the endpoint.
-		awsec2.NewCfnVPCEndpoint(s.Stack, jsii.String("InterfaceEndpoint"+pascal(e.Service)), &awsec2.CfnVPCEndpointProps{
-			VpcId:             jsii.String(net.VPCID),
-			ServiceName:       service,
-			VpcEndpointType:   jsii.String("Interface"),
-			SubnetIds:         anySlice([]string{net.SubnetID}),
-			SecurityGroupIds:  anySlice([]string{sg}),
-			PrivateDnsEnabled: jsii.Bool(true),
-		})
+	if net.Manage {
+		s.addManagedNetwork()
 	}
 }
 
@@ -97,12 +58,4 @@ func boolString(b bool) string {
 		return "true"
 	}
 	return "false"
-}
-
-func anySlice(ss []string) *[]any {
-	out := make([]any, len(ss))
-	for i, v := range ss {
-		out[i] = v
-	}
-	return &out
 }

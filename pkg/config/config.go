@@ -85,17 +85,27 @@ func (c LFTagsConfig) Keys() []string {
 
 // Values of LakeFormationConfig.AccountSettings.
 const (
+	// AccountSettingsImportOnly, the default, changes only what the
+	// import needs account-wide: AllowFullTableExternalDataAccess.
+	AccountSettingsImportOnly = "import-only"
+	// AccountSettingsManage (opt-in) also empties the default permissions
+	// and revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE, every run.
 	AccountSettingsManage = "manage"
-	AccountSettingsLeave  = "leave"
+	// AccountSettingsLeave changes nothing account-wide.
+	AccountSettingsLeave = "leave"
 )
 
 // LakeFormationConfig is how far lakeforge reaches into the account's Lake
 // Formation settings.
 type LakeFormationConfig struct {
-	// AccountSettings "manage" makes every run empty the account-wide
+	// AccountSettings "import-only" (the default) turns on only what the
+	// import needs account-wide, AllowFullTableExternalDataAccess;
+	// "manage" (opt-in) also makes every run empty the account-wide
 	// default permissions for new databases and tables and revoke
 	// IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on the catalog (undoing anyone
-	// else's change, which the run reports); "leave" never touches them.
+	// else's change, which the run reports), which breaks other stacks of
+	// the account that create Glue databases with IAM permissions alone;
+	// "leave" never touches any of them.
 	AccountSettings string `json:"accountSettings"`
 }
 
@@ -174,12 +184,16 @@ type NetworkConfig struct {
 	SubnetID         string   `json:"subnetId"`
 	AvailabilityZone string   `json:"availabilityZone"`
 	SecurityGroupIDs []string `json:"securityGroupIds"`
-	// Manage says the stack owns the network: it adds the self-referencing
-	// inbound rule to the first security group and an S3 gateway endpoint on
-	// RouteTableIDs. Off by default: most accounts manage VPCs elsewhere.
+	// Manage says the stack owns the network: at deploy a custom resource
+	// creates what the preflight checks find missing (the self-referencing
+	// inbound rule on the first security group, the S3 route of the
+	// subnet's route table, the interface endpoints the job needs without
+	// a NAT route) and nothing that exists; it removes what it created when
+	// the stack is deleted. Off by default: most accounts manage VPCs
+	// elsewhere.
 	Manage bool `json:"manage"`
-	// RouteTableIDs get the S3 gateway endpoint when Manage is on. Needed
-	// because the stack does no lookups at synth.
+	// RouteTableIDs is no longer used: network.manage finds the subnet's
+	// route table at deploy. Synth warns when it is set.
 	RouteTableIDs []string `json:"routeTableIds"`
 }
 
@@ -274,7 +288,7 @@ func Default() Config {
 			Admins:   PersonaConfig{CreateRole: true, GroupName: "dl_admins"},
 			Analysts: PersonaConfig{CreateRole: true, GroupName: "dl_users"},
 		},
-		LakeFormation: LakeFormationConfig{AccountSettings: AccountSettingsManage},
+		LakeFormation: LakeFormationConfig{AccountSettings: AccountSettingsImportOnly},
 		Source:        SourceConfig{Engine: EnginePostgreSQL, Port: 5432},
 		Import: ImportConfig{
 			Mode:                  ModeSnapshot,

@@ -5,6 +5,7 @@
 package contracttest
 
 import (
+	"github.com/lakeforge/lakeforge/pkg/firstrun"
 	"github.com/lakeforge/lakeforge/pkg/importrun"
 	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
@@ -34,6 +35,8 @@ var Wirings = map[string]Wiring{
 	stepcontract.ImportEvents:           {importrun.WireImportEvents, "steprun.Main(stepcontract.ImportEvents, importrun.WireImportEvents)"},
 	stepcontract.VerifyQuery:            {verify.WireVerifyQuery, "steprun.Main(stepcontract.VerifyQuery, verify.WireVerifyQuery)"},
 	stepcontract.CleanupLakeFormation:   {lakeformation.WireCleanupLakeFormation, "steprun.Main(stepcontract.CleanupLakeFormation, lakeformation.WireCleanupLakeFormation)"},
+	stepcontract.FirstRun:               {firstrun.WireFirstRun, "steprun.Main(stepcontract.FirstRun, firstrun.WireFirstRun)"},
+	stepcontract.ManageNetwork:          {preflight.WireManageNetwork, "steprun.Main(stepcontract.ManageNetwork, preflight.WireManageNetwork)"},
 }
 
 // Moto is a running moto server.
