@@ -64,6 +64,11 @@ func TestStepRolesAllowExactlyTheCalledActions(t *testing.T) {
 		st := synth(t, cfg)
 		t.Run("repair="+strconv.FormatBool(repair), func(t *testing.T) { checkStepRoles(t, st, repair) })
 	}
+	// manage-network is deployed only with network.manage.
+	cfg := shippedConfig(t)
+	cfg.Network.Manage, cfg.Preflight.Repair = true, true
+	st := synth(t, cfg)
+	t.Run("network.manage", func(t *testing.T) { checkStepRoles(t, st, true) })
 }
 
 func checkStepRoles(t *testing.T, st synthesized, repair bool) {
@@ -120,7 +125,9 @@ func checkStepRoles(t *testing.T, st synthesized, repair bool) {
 // TestGoldenFilesBelongToSteps catches golden files of functions the stack
 // does not deploy (a renamed function would otherwise keep an unchecked file).
 func TestGoldenFilesBelongToSteps(t *testing.T) {
-	st := synth(t, shippedConfig(t))
+	cfg := shippedConfig(t)
+	cfg.Network.Manage, cfg.Preflight.Repair = true, true // every optional function deployed
+	st := synth(t, cfg)
 	files, err := filepath.Glob(filepath.Join(repoRoot(t), "functions", "*", "testdata", "iam-actions.txt"))
 	if err != nil {
 		t.Fatal(err)
