@@ -274,3 +274,56 @@ func mapKeysOf(v any) []string {
 	}
 	return out
 }
+
+// Issue 17 item 1: in the blog's own account the groups dl_admins and
+// dl_users exist, and IAM group names are unique per account. With
+// adoptGroup the template creates no group; it attaches the assume-role
+// statement to the existing group by name (AWS::IAM::Policy, Groups).
+func TestAdoptedGroupsGetTheAssumeRolePolicyAndAreNotCreated(t *testing.T) {
+	cfg := shippedConfig(t)
+	cfg.Personas.Admins.AdoptGroup = true
+	cfg.Personas.Analysts.AdoptGroup = true
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	st := synth(t, cfg)
+	if groups := st.resources("AWS::IAM::Group"); len(groups) != 0 {
+		t.Fatalf("the template creates %d IAM groups; adopted groups exist already", len(groups))
+	}
+	for group, role := range map[string]string{
+		cfg.Personas.Admins.GroupName:   st.Stack.logicalID(st.Stack.AdminRole),
+		cfg.Personas.Analysts.GroupName: st.Stack.logicalID(st.Stack.AnalystRole),
+	} {
+		found := false
+		for id, p := range st.resources("AWS::IAM::Policy") {
+			props := p["Properties"].(map[string]any)
+			if !slices.Contains(toStrings(props["Groups"]), group) {
+				continue
+			}
+			found = true
+			stmts := parseStatements(props["PolicyDocument"])
+			got := resourcesFor(stmts, "sts:AssumeRole")
+			want := `{"Fn::GetAtt":["` + role + `","Arn"]}`
+			if len(stmts) != 1 || len(got) != 1 || got[0] != want {
+				t.Errorf("policy %s on group %s: statements %v, want only sts:AssumeRole on %s", id, group, stmts, want)
+			}
+		}
+		if !found {
+			t.Errorf("no AWS::IAM::Policy attaches to the existing group %s", group)
+		}
+	}
+}
+
+// Without adoptGroup the stack still creates both groups, each with the
+// assume-role statement (the default for a fresh account).
+func TestGroupsAreCreatedByDefault(t *testing.T) {
+	st := synth(t, shippedConfig(t))
+	var names []string
+	for _, g := range st.resources("AWS::IAM::Group") {
+		names = append(names, toStrings(g["Properties"].(map[string]any)["GroupName"])...)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"dl_admins", "dl_users"}) {
+		t.Fatalf("groups %v, want dl_admins and dl_users", names)
+	}
+}

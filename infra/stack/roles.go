@@ -6,6 +6,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
 )
 
@@ -141,7 +142,7 @@ func (s *Stack) addPersonas() {
 				AppliesTo: &[]any{"Resource::*"},
 			},
 		}, jsii.Bool(true))
-		s.addGroup("AdminsGroup", p.GroupName, s.AdminRole)
+		s.addGroup("AdminsGroup", p, s.AdminRole)
 	}
 	if p := s.Config.Personas.Analysts; p.CreateRole {
 		s.AnalystRole = awsiam.NewRole(s.Stack, jsii.String("AnalystRole"), &awsiam.RoleProps{
@@ -161,7 +162,7 @@ func (s *Stack) addPersonas() {
 				"Resource::<" + s.logicalID(s.ResultsBucket) + ".Arn>/athena/*",
 			},
 		}}, jsii.Bool(true))
-		s.addGroup("AnalystsGroup", p.GroupName, s.AnalystRole)
+		s.addGroup("AnalystsGroup", p, s.AnalystRole)
 	}
 }
 
@@ -224,15 +225,27 @@ func (s *Stack) analystStatements() []awsiam.PolicyStatement {
 }
 
 // addGroup makes an IAM group whose members may assume role. Lake Formation
-// itself never sees the group.
-func (s *Stack) addGroup(id, name string, role awsiam.Role) {
-	if name == "" {
+// itself never sees the group. With adoptGroup the group exists already
+// (the blog's manual build): the stack attaches the same statement to it
+// as an inline policy of its own (AWS::IAM::Policy with Groups), which a
+// stack delete removes again, and never creates or deletes the group.
+func (s *Stack) addGroup(id string, p config.PersonaConfig, role awsiam.Role) {
+	if p.GroupName == "" {
 		return
 	}
-	g := awsiam.NewGroup(s.Stack, jsii.String(id), &awsiam.GroupProps{GroupName: jsii.String(name)})
-	g.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	assume := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("AssumePersonaRole"),
 		Actions:   jsii.Strings("sts:AssumeRole"),
 		Resources: jsii.Strings(*role.RoleArn()),
-	}))
+	})
+	if p.AdoptGroup {
+		existing := awsiam.Group_FromGroupName(s.Stack, jsii.String(id), jsii.String(p.GroupName))
+		awsiam.NewPolicy(s.Stack, jsii.String(id+"AssumeRolePolicy"), &awsiam.PolicyProps{
+			Groups:     &[]awsiam.IGroup{existing},
+			Statements: &[]awsiam.PolicyStatement{assume},
+		})
+		return
+	}
+	g := awsiam.NewGroup(s.Stack, jsii.String(id), &awsiam.GroupProps{GroupName: jsii.String(p.GroupName)})
+	g.AddToPolicy(assume)
 }

@@ -106,6 +106,12 @@ type PersonaConfig struct {
 	CreateRole bool `json:"createRole"`
 	// GroupName of the IAM group created with the role; empty for none.
 	GroupName string `json:"groupName"`
+	// AdoptGroup says the group GroupName exists already (the blog's manual
+	// build made dl_admins and dl_users): the stack attaches the policy that
+	// lets its members assume the role to that group instead of creating
+	// it. IAM group names are unique in an account, so creating it again
+	// fails the deploy with EntityAlreadyExists.
+	AdoptGroup bool `json:"adoptGroup"`
 	// PrincipalARNs are existing IAM users or roles that get the persona's
 	// Lake Formation permissions too (or instead, with CreateRole false).
 	PrincipalARNs []string `json:"principalArns"`

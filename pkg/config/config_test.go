@@ -120,6 +120,9 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"analysts are only users", func(c map[string]any) {
 			sub(c, "personas")["analysts"] = map[string]any{"createRole": false, "groupName": "", "principalArns": []any{"arn:aws:iam::123456789012:user/datalake_user"}}
 		}, "lakeforge.personas.analysts.principalArns", "VerifyQuery assumes"},
+		{"adopt a group without a name", func(c map[string]any) {
+			sub(c, "personas")["admins"] = map[string]any{"createRole": true, "groupName": "", "adoptGroup": true, "principalArns": []any{}}
+		}, "lakeforge.personas.admins.adoptGroup", "groupName names the existing group"},
 		{"unsupported engine", set("source", "engine", "oracle"), "lakeforge.source.engine", "postgresql, mysql, mariadb"},
 		{"port out of range", set("source", "port", 70000), "lakeforge.source.port", "1 to 65535"},
 		{"port zero", set("source", "port", 0), "lakeforge.source.port", "1 to 65535"},
