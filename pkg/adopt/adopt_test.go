@@ -27,8 +27,8 @@ const (
 func testTarget(adoptGroups bool) Target {
 	return Target{
 		Stack: "lakeforge", Database: testDB, TablePrefix: testPrefix,
-		Groups: []PersonaGroup{{Persona: "admins", Name: manualbuild.AdminsGroup, Adopt: adoptGroups}, {Persona: "analysts", Name: manualbuild.UsersGroup, Adopt: adoptGroups}},
-		Tags:   map[string][]string{"maintenance": {"crawler", "manual"}, "source": {"product"}},
+		Groups:     []PersonaGroup{{Persona: "admins", Name: manualbuild.AdminsGroup, Adopt: adoptGroups}, {Persona: "analysts", Name: manualbuild.UsersGroup, Adopt: adoptGroups}},
+		Tags:       map[string][]string{"maintenance": {"crawler", "manual"}, "source": {"product"}},
 		AnalystTag: TagRef{"source", "product"}, AnalystRoles: []string{analystRole},
 		OwnRolePrefix: ":role/lakeforge-", OwnWorkflow: "lakeforge-import", OwnConnection: "lakeforge-source",
 	}
