@@ -4,7 +4,9 @@ what only Glue provides) and answers SQL on the lake it wrote, with one
 SparkSession for both.
 
 Line protocol, one JSON document per line:
-  {"cmd": "import", "arguments": {...}, "connection": {...}, "secret": {...}, "warehouse": "..."}
+  {"cmd": "import", "arguments": {...}, "connection": {...}, "secret": {...}, "warehouse": "...", "catalog": true}
+      ("catalog": the adopt step reads and updates moto's Glue catalog through
+      boto3, with the process's AWS_ENDPOINT_URL)
       -> {"ok": true, "manifest": {...}, "manifestFile": "..."} | {"ok": false, "error": "..."}
   {"cmd": "sql", "sql": "..."} -> {"ok": true, "columns": [...], "rows": [[...]]} | {"ok": false, ...}
 """
@@ -38,7 +40,11 @@ def reply(msg):
 
 
 def run_import(req):
-    rt = local_runtime.LocalRuntime(req["arguments"], req["warehouse"], req["connection"], req["secret"])
+    catalog = None
+    if req.get("catalog"):
+        import boto3
+        catalog = boto3.client("glue")
+    rt = local_runtime.LocalRuntime(req["arguments"], req["warehouse"], req["connection"], req["secret"], catalog=catalog)
     state["rt"] = rt
     manifest = import_job.run(rt.args, rt)
     where = rt.storage_uri(rt.args["runs_path"])[len("file://"):] + manifest["runId"] + "/manifest.json"
