@@ -44,7 +44,13 @@ def rt(glue, warehouse):
 
 # The blueprint's table: the source column "unit price" written as
 # unit_price (the Spark Parquet writer rejects the space).
-SOURCE_COLUMNS = ["id", "name", "unit price"]
+# The source's schema as the import reads it: unit price is a
+# DECIMAL(10,2) there, a double in the blueprint's Parquet.
+def source_schema(price="DECIMAL(10,2)"):
+    from pyspark.sql.types import _parse_datatype_string
+    return _parse_datatype_string("id INT, name STRING, `unit price` %s" % price)
+
+
 ROWS = [(1, "pen", 1.5), (2, "ink", 7.25), (3, None, None)]
 
 
@@ -99,7 +105,7 @@ def test_a_marked_parquet_table_becomes_iceberg_in_place_with_every_row(rt, glue
     parquet_files = files_of(rt, location)
     e = entry(rt, name)
     [(found, table)] = import_job.tables_to_adopt(rt.catalog, [e], rt.args)
-    done = import_job.convert_table(rt.spark, rt, rt.catalog, found, table, SOURCE_COLUMNS, rt.args)
+    done = import_job.convert_table(rt.spark, rt, rt.catalog, found, table, source_schema(), rt.args)
     assert done["rows"] == len(ROWS) and done["columns"] == {"unit_price": "unit price"}
 
     # The same Glue table, now Iceberg, its definition before kept as a version.
@@ -115,8 +121,9 @@ def test_a_marked_parquet_table_becomes_iceberg_in_place_with_every_row(rt, glue
 
     # Every row, under the source's column names, where lakeforge's import reads and writes.
     ident = "glue_catalog.%s.%s" % (DB, name)
-    got = sorted(tuple(r) for r in rt.spark.table(ident).select("id", "name", "`unit price`").collect())
+    got = sorted((r[0], r[1], None if r[2] is None else float(r[2])) for r in rt.spark.table(ident).select("id", "name", "`unit price`").collect())
     assert got == sorted(ROWS)
+    assert rt.spark.table(ident).schema["unit price"].dataType.simpleString() == "decimal(10,2)"
     # The Parquet files are untouched; the second look finds nothing to convert.
     assert files_of(rt, location) == parquet_files
     assert import_job.tables_to_adopt(rt.catalog, [e], rt.args) == []
@@ -132,7 +139,7 @@ def test_a_failed_conversion_leaves_the_parquet_table_as_it_was(rt, glue):
     before = glue.get_table(DatabaseName=DB, Name=name)["Table"]
     [(found, table)] = import_job.tables_to_adopt(rt.catalog, [entry(rt, name)], rt.args)
     with pytest.raises(Exception):
-        import_job.convert_table(rt.spark, rt, rt.catalog, found, table, SOURCE_COLUMNS, rt.args)
+        import_job.convert_table(rt.spark, rt, rt.catalog, found, table, source_schema(), rt.args)
     after = glue.get_table(DatabaseName=DB, Name=name)["Table"]
     assert after["Parameters"] == before["Parameters"] and after["StorageDescriptor"] == before["StorageDescriptor"]
     assert len(glue.get_table_versions(DatabaseName=DB, TableName=name)["TableVersions"]) == 1
@@ -149,3 +156,15 @@ def test_an_unmarked_parquet_table_stops_the_import_before_any_change(rt, glue):
         import_job.tables_to_adopt(rt.catalog, [entry(rt, name)], rt.args)
     t = glue.get_table(DatabaseName=DB, Name=name)["Table"]
     assert import_job.table_format(t) == "parquet"
+
+
+def test_a_value_that_does_not_fit_the_source_type_fails_the_conversion(rt, glue):
+    name = rt.args["table_prefix"] + "narrow"
+    location = blueprint_table(rt, glue, name)
+    before = glue.get_table(DatabaseName=DB, Name=name)["Table"]
+    [(found, table)] = import_job.tables_to_adopt(rt.catalog, [entry(rt, name)], rt.args)
+    # 7.25 does not fit DECIMAL(2,1) (a NULL after Spark's cast): no data is lost quietly.
+    with pytest.raises(import_job.ImportError_, match=r"unit price \(double -> decimal\(2,1\): 1 values do not fit\)"):
+        import_job.convert_table(rt.spark, rt, rt.catalog, found, table, source_schema("DECIMAL(2,1)"), rt.args)
+    assert glue.get_table(DatabaseName=DB, Name=name)["Table"]["Parameters"] == before["Parameters"]
+    assert not rt.spark.catalog.tableExists("glue_catalog.%s.%s" % (DB, name))

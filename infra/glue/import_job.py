@@ -581,15 +581,35 @@ def tables_to_adopt(catalog, entries, args):
     return found
 
 
-def convert_table(spark, runtime, catalog, entry, table, source_columns, args):
+def conform(df, mapping, source_schema, where):
+    """The Parquet rows under the source's column names and the types the
+    import writes, so the next import continues the same columns. A value
+    the cast would change (NULL because it does not fit, or rounded) is an
+    error: it is read back through the source type and compared."""
+    from pyspark.sql import functions as F
+    for old, new in mapping.items():
+        df = df.withColumnRenamed(old, new)
+    types = {f.name.lower(): f.dataType for f in source_schema.fields}
+    casts = [c for c in df.columns if c.lower() in types and df.schema[c].dataType != types[c.lower()]]
+    if not casts:
+        return df
+    q = lambda c: F.col("`%s`" % c.replace("`", "``"))  # noqa: E731
+    changed = df.select([F.sum(F.when(~q(c).eqNullSafe(q(c).cast(types[c.lower()]).cast(df.schema[c].dataType)), 1).otherwise(0)).alias(c)
+                         for c in casts]).collect()[0]
+    lost = ["%s (%s -> %s: %d values do not fit)" % (c, df.schema[c].dataType.simpleString(), types[c.lower()].simpleString(), changed[i])
+            for i, c in enumerate(casts) if changed[i]]
+    if lost:
+        raise ImportError_("%s: the Parquet values of %s do not fit the source's types; nothing converted"
+                           % (where, ", ".join(lost)))
+    for c in casts:
+        df = df.withColumn(c, q(c).cast(types[c.lower()]))
+    return df
+
+
+def convert_table(spark, runtime, catalog, entry, table, source_schema, args):
     """Converts one marked Parquet table in place (see the section comment)."""
     db, name = args["lake_database"], table["Name"]
     parquet_uri = table["StorageDescriptor"]["Location"]
-    df = spark.read.parquet(runtime.storage_uri(parquet_uri))
-    rows = df.count()
-    mapping = column_mapping(df.columns, source_columns)
-    for old, new in mapping.items():
-        df = df.withColumnRenamed(old, new)
     warehouse = spark.conf.get("spark.sql.catalog.%s.warehouse" % CATALOG)
     for k, v in (("", "org.apache.iceberg.spark.SparkCatalog"), (".type", "hadoop"), (".warehouse", warehouse)):
         spark.conf.set("spark.sql.catalog.%s%s" % (ADOPT_CATALOG, k), v)
@@ -598,6 +618,10 @@ def convert_table(spark, runtime, catalog, entry, table, source_columns, args):
         raise ImportError_("%s.%s: an Iceberg table already exists where the conversion writes (%s/%s/%s): "
                            "move it away, then run again" % (db, name, warehouse.rstrip("/"), db, name))
     try:
+        df = spark.read.parquet(runtime.storage_uri(parquet_uri))
+        rows = df.count()
+        mapping = column_mapping(df.columns, [f.name for f in source_schema.fields])
+        df = conform(df, mapping, source_schema, "%s.%s" % (db, name))
         w = df.writeTo(ident).using("iceberg")
         for k, v in table_properties(args).items():
             w = w.tableProperty(k, v)
@@ -636,8 +660,8 @@ def adopt_tables(spark, runtime, source, entries, args):
         return []
     done = []
     for e, table in tables_to_adopt(catalog, entries, args):
-        cols = source.read(e["tableSql"], ["1 = 0"]).columns
-        done.append(convert_table(spark, runtime, catalog, e, table, cols, args))
+        schema = source.read(e["tableSql"], ["1 = 0"], e["customSchema"]).schema
+        done.append(convert_table(spark, runtime, catalog, e, table, schema, args))
     return done
 
 
