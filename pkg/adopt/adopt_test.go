@@ -30,6 +30,7 @@ func testTarget(adoptGroups bool) Target {
 		Groups:     []PersonaGroup{{Persona: "admins", Name: manualbuild.AdminsGroup, Adopt: adoptGroups}, {Persona: "analysts", Name: manualbuild.UsersGroup, Adopt: adoptGroups}},
 		Tags:       map[string][]string{"maintenance": {"crawler", "manual"}, "source": {"product"}},
 		AnalystTag: TagRef{"source", "product"}, AnalystRoles: []string{analystRole},
+		LakeLocation:  "s3://lakeforge-lakebucket/lake",
 		OwnRolePrefix: ":role/lakeforge-", OwnWorkflow: "lakeforge-import", OwnConnection: "lakeforge-source",
 	}
 }
@@ -63,7 +64,7 @@ func TestInventoryAndApplyOnTheManualBuild(t *testing.T) {
 	ctx := motoserver.Context(t)
 	cfg := srv.Config()
 	build, err := manualbuild.Seed(ctx, cfg, manualbuild.Options{Account: motoserver.AccountID, Database: testDB, Bucket: "blog-lake", Prefix: "kthr01/",
-		Tables: map[string][]manualbuild.Column{testPrefix + "products": {{"id", "int"}, {"unit_price", "double"}}, "notes": {{"id", "int"}}}})
+		Tables: map[string][]manualbuild.Column{testPrefix + "products": {{Name: "id", Type: "int"}, {Name: "unit_price", Type: "double"}}, "notes": {{Name: "id", Type: "int"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func TestInventoryAndApplyOnTheManualBuild(t *testing.T) {
 		{KindGrant, manualbuild.AnalystUser + ": DESCRIBE on database kthr01", Change, true, "analyst role gets the same"},
 		{KindGrant, manualbuild.CrawlerRole, Leave, false, "role's grant"},
 		{KindLocation, "arn:aws:s3:::blog-lake", Leave, false, "service-linked role"},
-		{KindDatabase, testDB, Adopt, false, "source=product"},
+		{KindDatabase, testDB, Change, true, "without a location (tags maintenance=cralwer, source=product)"},
 		{KindTable, testPrefix + "products", Change, true, "Parquet"},
 		{KindTable, "kthr01.notes", Leave, false, "does not import into"},
 		{KindConnection, manualbuild.Connection, Leave, false, "its own connection"},
@@ -131,6 +132,10 @@ func TestInventoryAndApplyOnTheManualBuild(t *testing.T) {
 	}
 	if !holds(t, c, analystRole, dbRes, "DESCRIBE") {
 		t.Errorf("the analyst role did not get DESCRIBE on the database")
+	}
+	dbOut, err := gl.GetDatabase(ctx, &glue.GetDatabaseInput{Name: aws.String(testDB)})
+	if err != nil || aws.ToString(dbOut.Database.LocationUri) != "s3://lakeforge-lakebucket/lake" {
+		t.Errorf("the database's location after --apply: %v %v", dbOut, err)
 	}
 	tb, err := gl.GetTable(ctx, &glue.GetTableInput{DatabaseName: aws.String(testDB), Name: aws.String(testPrefix + "products")})
 	if err != nil {

@@ -33,6 +33,15 @@ func Apply(ctx context.Context, c Clients, rep *Report, st *State) error {
 		}
 		done(st.grantItems[i])
 	}
+	if m := st.database; m != nil {
+		in := &gluetypes.DatabaseInput{Name: m.db.Name, Description: m.db.Description, Parameters: m.db.Parameters,
+			CreateTableDefaultPermissions: m.db.CreateTableDefaultPermissions, LocationUri: aws.String(m.location)}
+		if _, err := c.Glue.UpdateDatabase(ctx, &glue.UpdateDatabaseInput{Name: m.db.Name, DatabaseInput: in}); err != nil {
+			rep.finish()
+			return fmt.Errorf("glue:UpdateDatabase %s (location %s): %w", aws.ToString(m.db.Name), m.location, err)
+		}
+		done(m.item)
+	}
 	for _, m := range st.marks {
 		in := TableInputOf(m.table)
 		in.Parameters[ConvertParam] = ConvertRequested

@@ -40,6 +40,10 @@ type Target struct {
 	// lakeforge's, not the manual build's.
 	OwnPrincipals []string
 	OwnRolePrefix string
+	// LakeLocation is where lakeforge keeps the database (s3://bucket/prefix,
+	// EnsureDatabase's location); empty when the lake bucket is not known yet
+	// (no lake.bucketName and no deployed stack).
+	LakeLocation string
 	// OwnWorkflow and OwnConnection are lakeforge's, never the blueprint's.
 	OwnWorkflow   string
 	OwnConnection string
@@ -110,6 +114,13 @@ type State struct {
 	grantItems   []int
 	triggerItems []int
 	marks        []markTable
+	database     *databaseMove
+}
+
+type databaseMove struct {
+	item     int
+	db       gluetypes.Database
+	location string
 }
 
 type markTable struct {
@@ -370,7 +381,7 @@ func locations(ctx context.Context, c Clients, _ Target, rep *Report, _ *State) 
 	return nil
 }
 
-func database(ctx context.Context, c Clients, t Target, rep *Report, _ *State) error {
+func database(ctx context.Context, c Clients, t Target, rep *Report, st *State) error {
 	out, err := c.Glue.GetDatabase(ctx, &glue.GetDatabaseInput{Name: aws.String(t.Database)})
 	if awsretry.Code(err) == "EntityNotFoundException" {
 		rep.add(Item{Kind: KindDatabase, Name: t.Database, Action: Change, Reason: "does not exist; EnsureDatabase creates it"})
@@ -379,21 +390,37 @@ func database(ctx context.Context, c Clients, t Target, rep *Report, _ *State) e
 	if err != nil {
 		return fmt.Errorf("glue:GetDatabase %s: %w", t.Database, err)
 	}
-	reason := "exists"
-	if loc := aws.ToString(out.Database.LocationUri); loc != "" {
-		reason += " (location " + loc + ")"
-	}
-	reason += "; EnsureDatabase adopts it and TagOutput tags it " + t.AnalystTag.String() + "; its tags are kept"
-	if tags, err := c.LF.GetResourceLFTags(ctx, &lf.GetResourceLFTagsInput{Resource: &lftypes.Resource{Database: &lftypes.DatabaseResource{Name: aws.String(t.Database)}}}); err == nil {
+	var tags string
+	if res, err := c.LF.GetResourceLFTags(ctx, &lf.GetResourceLFTagsInput{Resource: &lftypes.Resource{Database: &lftypes.DatabaseResource{Name: aws.String(t.Database)}}}); err == nil {
 		var list []string
-		for _, tag := range tags.LFTagOnDatabase {
+		for _, tag := range res.LFTagOnDatabase {
 			list = append(list, aws.ToString(tag.TagKey)+"="+strings.Join(tag.TagValues, "|"))
 		}
 		if len(list) > 0 {
-			reason += " (" + strings.Join(list, ", ") + ")"
+			tags = " (tags " + strings.Join(list, ", ") + ")"
 		}
 	}
-	rep.add(Item{Kind: KindDatabase, Name: t.Database, Action: Adopt, Reason: reason})
+	have := aws.ToString(out.Database.LocationUri)
+	it := Item{Kind: KindDatabase, Name: t.Database, Action: Adopt,
+		Reason: "exists" + tags + "; EnsureDatabase adopts it and TagOutput tags it " + t.AnalystTag.String() + "; its tags are kept"}
+	switch {
+	case strings.TrimSuffix(have, "/") == strings.TrimSuffix(t.LakeLocation, "/") && have != "":
+		it.Reason = "exists at lakeforge's lake location " + have + tags + "; EnsureDatabase adopts it and TagOutput tags it " + t.AnalystTag.String() + "; its tags are kept"
+	case have == "" && t.LakeLocation == "":
+		it.Action, it.Todo = Change, true
+		it.Reason = "exists without a location" + tags + "; EnsureDatabase adopts it only at lakeforge's lake location, which is not known before the first deploy"
+		it.Fix = "set lake.bucketName (for example to the blog's bucket), or deploy first; then lakeforge adopt --apply sets the location"
+	case have == "":
+		it.Action, it.Todo = Change, true
+		it.Reason = "exists without a location" + tags + "; EnsureDatabase adopts it only at lakeforge's lake location " + t.LakeLocation
+		it.Fix = "lakeforge adopt --apply sets its location to " + t.LakeLocation + " (glue:UpdateDatabase; its tables keep their own locations)"
+		st.database = &databaseMove{item: len(rep.Items), db: *out.Database, location: t.LakeLocation}
+	default:
+		it.Action, it.Todo = Change, true
+		it.Reason = "exists at " + have + tags + ", not at lakeforge's lake location " + t.LakeLocation + ": EnsureDatabase stops there"
+		it.Fix = "set database.name to a database lakeforge may own, or move the database's location to " + t.LakeLocation + " (aws glue update-database) if its tables belong in the lake"
+	}
+	rep.add(it)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"flag"
 
 	"github.com/lakeforge/lakeforge/pkg/adopt"
+	"github.com/lakeforge/lakeforge/pkg/awsarn"
 	"github.com/lakeforge/lakeforge/pkg/config"
 )
 
@@ -66,12 +67,18 @@ func AdoptTarget(ctx context.Context, c *Clients, cfg config.Config, stackName s
 			t.AnalystRoles = append(t.AnalystRoles, arn)
 		}
 	}
+	if cfg.Lake.BucketName != "" {
+		t.LakeLocation = awsarn.Lake{Bucket: cfg.Lake.BucketName, Prefix: cfg.Lake.Prefix}.URI()
+	}
 	stack, err := findStack(ctx, c.Stacks, stackName, c.Region)
 	switch {
 	case errors.Is(err, errStackNotFound):
 		return t, nil
 	case err != nil:
 		return t, err
+	}
+	if b := stack.Outputs[OutputLakeBucketName]; b != "" {
+		t.LakeLocation = awsarn.Lake{Bucket: b, Prefix: cfg.Lake.Prefix}.URI()
 	}
 	if s := stack.Outputs[OutputWorkflowName]; s != "" {
 		t.OwnWorkflow = s

@@ -22,7 +22,7 @@ func TestAdoptCommandDryRunThenApply(t *testing.T) {
 	f := newFixture(t, nil)
 	f.deployStack()
 	if _, err := manualbuild.Seed(f.ctx, f.moto.Config(), manualbuild.Options{Account: motoserver.AccountID, Database: "kthr01", Bucket: "blog-lake", Prefix: "kthr01/",
-		Tables: map[string][]manualbuild.Column{"workflow_kthr01_products": {{"id", "int"}}}}); err != nil {
+		Tables: map[string][]manualbuild.Column{"workflow_kthr01_products": {{Name: "id", Type: "int"}}}}); err != nil {
 		t.Fatal(err)
 	}
 	trigger := func() gluetypes.TriggerState {
