@@ -29,7 +29,7 @@ func testTarget(adoptGroups bool) Target {
 		Stack: "lakeforge", Database: testDB, TablePrefix: testPrefix,
 		Groups:     []PersonaGroup{{Persona: "admins", Name: manualbuild.AdminsGroup, Adopt: adoptGroups}, {Persona: "analysts", Name: manualbuild.UsersGroup, Adopt: adoptGroups}},
 		Tags:       map[string][]string{"maintenance": {"crawler", "manual"}, "source": {"product"}},
-		AnalystTag: TagRef{"source", "product"}, AnalystRoles: []string{analystRole},
+		AnalystTag: TagRef{"source", "product"}, WorkflowTag: TagRef{"maintenance", "crawler"}, AnalystRoles: []string{analystRole},
 		LakeLocation:  "s3://lakeforge-lakebucket/lake",
 		OwnRolePrefix: ":role/lakeforge-", OwnWorkflow: "lakeforge-import", OwnConnection: "lakeforge-source",
 	}
@@ -102,6 +102,7 @@ func TestInventoryAndApplyOnTheManualBuild(t *testing.T) {
 		{KindGrant, manualbuild.CrawlerRole, Leave, false, "role's grant"},
 		{KindLocation, "arn:aws:s3:::blog-lake", Leave, false, "service-linked role"},
 		{KindDatabase, testDB, Change, true, "without a location (tags maintenance=cralwer, source=product)"},
+		{KindDatabase, testDB, Change, true, "replaces maintenance=cralwer with maintenance=crawler"},
 		{KindTable, testPrefix + "products", Change, true, "Parquet"},
 		{KindTable, "kthr01.notes", Leave, false, "does not import into"},
 		{KindConnection, manualbuild.Connection, Leave, false, "its own connection"},

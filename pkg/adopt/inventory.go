@@ -31,6 +31,9 @@ type Target struct {
 	// SELECT and DESCRIBE on (tables).
 	Tags       map[string][]string
 	AnalystTag TagRef
+	// WorkflowTag is the tag EnsureDatabase puts on the database (the
+	// import's own grants follow it).
+	WorkflowTag TagRef
 	// AnalystRoles get the access the blog granted the IAM user: the
 	// stack's analyst role and the roles of personas.analysts.principalArns.
 	// Empty before the first deploy.
@@ -390,11 +393,15 @@ func database(ctx context.Context, c Clients, t Target, rep *Report, st *State) 
 	if err != nil {
 		return fmt.Errorf("glue:GetDatabase %s: %w", t.Database, err)
 	}
-	var tags string
+	var tags, retag string
 	if res, err := c.LF.GetResourceLFTags(ctx, &lf.GetResourceLFTagsInput{Resource: &lftypes.Resource{Database: &lftypes.DatabaseResource{Name: aws.String(t.Database)}}}); err == nil {
 		var list []string
 		for _, tag := range res.LFTagOnDatabase {
 			list = append(list, aws.ToString(tag.TagKey)+"="+strings.Join(tag.TagValues, "|"))
+			if aws.ToString(tag.TagKey) == t.WorkflowTag.Key && !slices.Equal(tag.TagValues, []string{t.WorkflowTag.Value}) {
+				retag = "; EnsureDatabase replaces " + t.WorkflowTag.Key + "=" + strings.Join(tag.TagValues, "|") + " with " + t.WorkflowTag.String() +
+					" (grants on the old value, such as the blog's crawler role's, no longer cover it)"
+			}
 		}
 		if len(list) > 0 {
 			tags = " (tags " + strings.Join(list, ", ") + ")"
@@ -402,10 +409,10 @@ func database(ctx context.Context, c Clients, t Target, rep *Report, st *State) 
 	}
 	have := aws.ToString(out.Database.LocationUri)
 	it := Item{Kind: KindDatabase, Name: t.Database, Action: Adopt,
-		Reason: "exists" + tags + "; EnsureDatabase adopts it and TagOutput tags it " + t.AnalystTag.String() + "; its tags are kept"}
+		Reason: "exists" + tags + "; EnsureDatabase adopts it and TagOutput tags it " + t.AnalystTag.String()}
 	switch {
 	case strings.TrimSuffix(have, "/") == strings.TrimSuffix(t.LakeLocation, "/") && have != "":
-		it.Reason = "exists at lakeforge's lake location " + have + tags + "; EnsureDatabase adopts it and TagOutput tags it " + t.AnalystTag.String() + "; its tags are kept"
+		it.Reason = "exists at lakeforge's lake location " + have + tags + "; EnsureDatabase adopts it and TagOutput tags it " + t.AnalystTag.String()
 	case have == "" && t.LakeLocation == "":
 		it.Action, it.Todo = Change, true
 		it.Reason = "exists without a location" + tags + "; EnsureDatabase adopts it only at lakeforge's lake location, which is not known before the first deploy"
@@ -420,6 +427,7 @@ func database(ctx context.Context, c Clients, t Target, rep *Report, st *State) 
 		it.Reason = "exists at " + have + tags + ", not at lakeforge's lake location " + t.LakeLocation + ": EnsureDatabase stops there"
 		it.Fix = "set database.name to a database lakeforge may own, or move the database's location to " + t.LakeLocation + " (aws glue update-database) if its tables belong in the lake"
 	}
+	it.Reason += retag
 	rep.add(it)
 	return nil
 }

@@ -58,6 +58,7 @@ func AdoptTarget(ctx context.Context, c *Clients, cfg config.Config, stackName s
 		Stack: stackName, Database: cfg.Database.Name, TablePrefix: cfg.Database.TablePrefix,
 		Groups: PersonaGroups(cfg), Tags: cfg.LFTags.Tags,
 		AnalystTag:  adopt.TagRef{Key: cfg.LFTags.Analyst.Key, Value: cfg.LFTags.Analyst.Value},
+		WorkflowTag: adopt.TagRef{Key: cfg.LFTags.Workflow.Key, Value: cfg.LFTags.Workflow.Value},
 		OwnWorkflow: names.Workflow, OwnConnection: names.Connection,
 		// CloudFormation names the stack's roles <stack>-<logical id>-<suffix>.
 		OwnRolePrefix: ":role/" + stackName + "-",

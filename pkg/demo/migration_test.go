@@ -126,6 +126,7 @@ func TestMigrationFromTheManualBuild(t *testing.T) {
 					if got[0][0] != want {
 						t.Errorf("%s: %s = %s, want %s", name, what, got[0][0], want)
 					}
+					t.Logf("%s: %s = %s", name, what, got[0][0])
 				}
 			}
 			// The analyst role holds SELECT on the tables tagged
