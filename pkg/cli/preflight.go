@@ -20,7 +20,7 @@ func preflightCommand(ctx context.Context, g *globals, args []string, env Env) i
 	asJSON := fs.Bool("json", false, "same as --output json (kept from the old preflight command)")
 	caBundle := fs.String("ca-bundle", "", "PEM file of CAs trusted besides the system roots for the handshake (RDS: "+preflight.RDSCABundleURL+")")
 	allowUnverified := fs.Bool("allow-unverified-tls", false, "send the database password even when the server certificate cannot be verified (anyone in the network path can read it)")
-	deployOnly := fs.Bool("deploy", false, "only the account checks that stop a deploy (make deploy runs them): the persona groups")
+	deployOnly := fs.Bool("deploy", false, "only the account checks that stop a deploy (make deploy runs them): the persona groups and a blueprint schedule still on")
 	if ok, code := parse(fs, g, args, env); !ok {
 		return code
 	}
@@ -46,6 +46,7 @@ func preflightCommand(ctx context.Context, g *globals, args []string, env Env) i
 	if *deployOnly {
 		rep := &preflight.Report{Connection: cfg.Names().Connection, Target: "the account, before deploy"}
 		rep.AddCheck(groupsCheck(ctx, clients, cfg, g.stackNameOf(lc)))
+		rep.AddCheck(blueprintCheck(ctx, clients, cfg))
 		return printPreflight(env, g, rep)
 	}
 	checker := &preflight.Checker{

@@ -2,6 +2,9 @@ package cli
 
 import (
 	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/lakeforge/lakeforge/pkg/adopt"
 	"github.com/lakeforge/lakeforge/pkg/config"
@@ -53,6 +56,30 @@ func groupsCheck(ctx context.Context, c *Clients, cfg config.Config, stack strin
 	}
 	if len(items) == 0 {
 		ch.Summary = "the configuration creates no persona group"
+	}
+	return ch
+}
+
+// blueprintCheck stops a deploy while a blueprint's scheduled trigger
+// writes into the lake database: the deploy starts lakeforge's first
+// import, and the two must never write the same tables.
+func blueprintCheck(ctx context.Context, c *Clients, cfg config.Config) preflight.Check {
+	ch := preflight.Check{Name: CheckBlueprint, Status: preflight.Pass, Summary: "no blueprint schedule writes into " + cfg.Database.Name}
+	bps, err := adopt.FindBlueprints(ctx, c.Adopt.Glue, cfg.Database.Name, cfg.Names().Workflow)
+	if err != nil {
+		ch.Status, ch.Summary = preflight.Fail, "cannot read the Glue triggers, crawlers and jobs: "+shortErr(err)
+		ch.Fix = "your credentials need glue:GetTriggers, glue:GetCrawlers and glue:GetJobs (read-only)"
+		return ch
+	}
+	for _, b := range bps {
+		for _, tr := range b.EnabledSchedules() {
+			ch.Status = preflight.Fail
+			ch.Evidence = append(ch.Evidence, fmt.Sprintf("trigger %s of workflow %s: %s, %s", aws.ToString(tr.Name), b.Workflow, aws.ToString(tr.Schedule), tr.State))
+		}
+	}
+	if ch.Status == preflight.Fail {
+		ch.Summary = "the blueprint's scheduled trigger would go on writing Parquet into " + cfg.Database.Name + " beside lakeforge's first import, which the deploy starts"
+		ch.Fix = "run lakeforge adopt, then lakeforge adopt --apply, which stops it (never deletes it) and marks the blueprint's tables for conversion (docs/migration.md)"
 	}
 	return ch
 }

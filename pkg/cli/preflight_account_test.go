@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/lakeforge/lakeforge/internal/testtier"
+	"github.com/lakeforge/lakeforge/pkg/adopt/manualbuild"
+	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/preflight"
 )
 
@@ -46,8 +48,8 @@ func groupsReport(t *testing.T, out string) preflight.Check {
 		t.Fatalf("preflight --deploy --output json: %v\n%s", err, out)
 	}
 	c := rep.Get(CheckGroups)
-	if c == nil || len(rep.Checks) != 1 {
-		t.Fatalf("preflight --deploy runs only %s, got %+v", CheckGroups, rep.Checks)
+	if c == nil || len(rep.Checks) != 2 || rep.Get(CheckBlueprint) == nil {
+		t.Fatalf("preflight --deploy runs %s and %s, got %+v", CheckGroups, CheckBlueprint, rep.Checks)
 	}
 	return *c
 }
@@ -114,5 +116,42 @@ func TestPreflightDeployPassesInAFreshAccount(t *testing.T) {
 	out, _, code := f.cli("preflight", "--deploy", "--output", "json")
 	if c := groupsReport(t, out); code != ExitOK || c.Status != preflight.Pass || !strings.Contains(strings.Join(c.Evidence, "\n"), "dl_admins: change: does not exist; the stack creates it") {
 		t.Fatalf("fresh account: exit %d: %+v", code, c)
+	}
+}
+
+// Issue 21 item 3: the deploy starts lakeforge's first import, so it stops
+// while the blueprint's schedule is on, naming lakeforge adopt --apply;
+// once adopt --apply stopped it, the deploy may go on. (--region: preflight
+// otherwise takes the region of network.availabilityZone, cdk.json's
+// ap-northeast-1a, and Glue is regional.)
+func TestPreflightDeployStopsWhileTheBlueprintScheduleIsOn(t *testing.T) {
+	testtier.External(t, "moto")
+	f := newFixture(t, nil)
+	f.writeConfig(func(c map[string]any) {
+		p := c["personas"].(map[string]any)
+		p["admins"].(map[string]any)["adoptGroup"] = true
+		p["analysts"].(map[string]any)["adoptGroup"] = true
+	})
+	if _, err := manualbuild.Seed(f.ctx, f.moto.Config(), manualbuild.Options{Account: motoserver.AccountID, Database: "kthr01", Bucket: "blog-lake", Prefix: "kthr01/"}); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := f.cli("preflight", "--deploy", "--output", "json", "--region", motoserver.Region)
+	var rep preflight.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != ExitProblem {
+		t.Fatalf("exit %d %v\n%s%s", code, err, out, errOut)
+	}
+	c := rep.Get(CheckBlueprint)
+	if c == nil || c.Status != preflight.Fail || !strings.Contains(c.Fix, "lakeforge adopt --apply") || !strings.Contains(strings.Join(c.Evidence, " "), manualbuild.StartTrigger) {
+		t.Fatalf("blueprint check: %+v", c)
+	}
+	if g := rep.Get(CheckGroups); g == nil || g.Status != preflight.Pass {
+		t.Fatalf("adopted groups: %+v", g)
+	}
+	if _, _, code := f.cli("adopt", "--apply"); code != ExitOK {
+		t.Fatalf("adopt --apply: exit %d", code)
+	}
+	out, errOut, code = f.cli("preflight", "--deploy", "--output", "json", "--region", motoserver.Region)
+	if code != ExitOK {
+		t.Fatalf("after adopt --apply: exit %d\n%s%s", code, out, errOut)
 	}
 }
