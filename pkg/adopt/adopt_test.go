@@ -61,7 +61,7 @@ func TestInventoryAndApplyOnTheManualBuild(t *testing.T) {
 	testtier.External(t, "moto")
 	srv := motoserver.Current(t)
 	srv.Reset(t)
-	ctx := motoserver.Context(t)
+	ctx := longContext(t)
 	cfg := srv.Config()
 	build, err := manualbuild.Seed(ctx, cfg, manualbuild.Options{Account: motoserver.AccountID, Database: testDB, Bucket: "blog-lake", Prefix: "kthr01/",
 		Tables: map[string][]manualbuild.Column{testPrefix + "products": {{Name: "id", Type: "int"}, {Name: "unit_price", Type: "double"}}, "notes": {{Name: "id", Type: "int"}}}})
@@ -164,7 +164,7 @@ type counts struct{ triggers, crawlers, jobs, tables, grants int }
 
 func countAll(t *testing.T, c Clients) counts {
 	t.Helper()
-	ctx := motoserver.Context(t)
+	ctx := longContext(t)
 	var n counts
 	tr, err := c.Glue.GetTriggers(ctx, &glue.GetTriggersInput{})
 	if err != nil {
@@ -183,7 +183,7 @@ func countAll(t *testing.T, c Clients) counts {
 
 func holds(t *testing.T, c Clients, who string, res *lftypes.Resource, perm string) bool {
 	t.Helper()
-	rows, err := listPermissions(motoserver.Context(t), c.LF)
+	rows, err := listPermissions(longContext(t), c.LF)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -15,6 +16,14 @@ import (
 )
 
 func TestMain(m *testing.M) { motoserver.Main(m) }
+
+// longContext bounds one test's calls: the manual build is some fifty
+// requests, more than motoserver.Context's 30 s allow on a loaded machine.
+func longContext(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
 
 // ownStack answers DescribeStackResources for a stack that created the
 // groups, in the shape CloudFormation documents (the physical id of an
@@ -42,7 +51,7 @@ func TestCheckGroupsAcceptsTheStacksOwnGroups(t *testing.T) {
 	testtier.External(t, "moto")
 	srv := motoserver.Current(t)
 	srv.Reset(t)
-	ctx := motoserver.Context(t)
+	ctx := longContext(t)
 	cfg := srv.Config()
 	im := iam.NewFromConfig(cfg)
 	if _, err := im.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("dl_admins")}); err != nil {

@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
@@ -15,18 +17,27 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
 )
 
+// seedContext bounds the manual build's fifty-odd requests, more than the
+// fixture's 30 s allow on a loaded machine.
+func seedContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // lakeforge adopt is a dry run unless --apply, prints JSON with --output
 // json, and reads the analyst role from the deployed stack's outputs.
 func TestAdoptCommandDryRunThenApply(t *testing.T) {
 	testtier.External(t, "moto")
 	f := newFixture(t, nil)
 	f.deployStack()
-	if _, err := manualbuild.Seed(f.ctx, f.moto.Config(), manualbuild.Options{Account: motoserver.AccountID, Database: "kthr01", Bucket: "blog-lake", Prefix: "kthr01/",
+	ctx := seedContext(t)
+	if _, err := manualbuild.Seed(ctx, f.moto.Config(), manualbuild.Options{Account: motoserver.AccountID, Database: "kthr01", Bucket: "blog-lake", Prefix: "kthr01/",
 		Tables: map[string][]manualbuild.Column{"workflow_kthr01_products": {{Name: "id", Type: "int"}}}}); err != nil {
 		t.Fatal(err)
 	}
 	trigger := func() gluetypes.TriggerState {
-		out, err := glue.NewFromConfig(f.moto.Config()).GetTrigger(f.ctx, &glue.GetTriggerInput{Name: aws.String(manualbuild.StartTrigger)})
+		out, err := glue.NewFromConfig(f.moto.Config()).GetTrigger(ctx, &glue.GetTriggerInput{Name: aws.String(manualbuild.StartTrigger)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,24 +18,25 @@ import (
 // 2-3) on moto, each with its member and a managed policy.
 func blogGroups(t *testing.T, f *fixture) {
 	t.Helper()
+	ctx := seedContext(t)
 	c := iam.NewFromConfig(f.moto.Config())
 	// moto loads no AWS managed policy by default: a customer managed one
 	// stands for the blog's AmazonAthenaFullAccess.
-	pol, err := c.CreatePolicy(f.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("AthenaAccess"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"athena:*","Resource":"*"}]}`)})
+	pol, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("AthenaAccess"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"athena:*","Resource":"*"}]}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for group, user := range map[string]string{"dl_admins": "datalake_admin_user", "dl_users": "datalake_user"} {
-		if _, err := c.CreateGroup(f.ctx, &iam.CreateGroupInput{GroupName: aws.String(group)}); err != nil {
+		if _, err := c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(group)}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.CreateUser(f.ctx, &iam.CreateUserInput{UserName: aws.String(user)}); err != nil {
+		if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.AddUserToGroup(f.ctx, &iam.AddUserToGroupInput{GroupName: aws.String(group), UserName: aws.String(user)}); err != nil {
+		if _, err := c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String(group), UserName: aws.String(user)}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.AttachGroupPolicy(f.ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String(group), PolicyArn: pol.Policy.Arn}); err != nil {
+		if _, err := c.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String(group), PolicyArn: pol.Policy.Arn}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -132,7 +133,7 @@ func TestPreflightDeployStopsWhileTheBlueprintScheduleIsOn(t *testing.T) {
 		p["admins"].(map[string]any)["adoptGroup"] = true
 		p["analysts"].(map[string]any)["adoptGroup"] = true
 	})
-	if _, err := manualbuild.Seed(f.ctx, f.moto.Config(), manualbuild.Options{Account: motoserver.AccountID, Database: "kthr01", Bucket: "blog-lake", Prefix: "kthr01/"}); err != nil {
+	if _, err := manualbuild.Seed(seedContext(t), f.moto.Config(), manualbuild.Options{Account: motoserver.AccountID, Database: "kthr01", Bucket: "blog-lake", Prefix: "kthr01/"}); err != nil {
 		t.Fatal(err)
 	}
 	out, errOut, code := f.cli("preflight", "--deploy", "--output", "json", "--region", motoserver.Region)
