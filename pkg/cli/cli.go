@@ -1,5 +1,5 @@
 // Package cli is the logic of the lakeforge command-line tool
-// (cmd/lakeforge): run, status, doctor and preflight. It finds the stack's
+// (cmd/lakeforge): run, status, doctor, preflight and adopt. It finds the stack's
 // resources from the CloudFormation stack's outputs and talks to AWS only
 // through the small interfaces in api.go, so tests can point it at moto and
 // at a local Step Functions stand-in.
