@@ -33,7 +33,7 @@ func adoptCommand(ctx context.Context, g *globals, args []string, env Env) int {
 	}
 	rep, st, err := adopt.Inventory(ctx, clients.Adopt, target)
 	if err != nil {
-		return fail(env, "adopt", awsError("inventory", err))
+		return fail(env, "adopt", awsError("the read calls of lakeforge adopt (docs/cli.md lists them)", err))
 	}
 	var applyErr error
 	if *apply {
@@ -45,7 +45,7 @@ func adoptCommand(ctx context.Context, g *globals, args []string, env Env) int {
 		rep.Print(env.Stdout)
 	}
 	if applyErr != nil {
-		return fail(env, "adopt", awsError("apply", applyErr))
+		return fail(env, "adopt", awsError("the calls of lakeforge adopt --apply (docs/cli.md lists them); the items marked done above were applied", applyErr))
 	}
 	return ExitOK
 }
