@@ -327,3 +327,34 @@ func TestGroupsAreCreatedByDefault(t *testing.T) {
 		t.Fatalf("groups %v, want dl_admins and dl_users", names)
 	}
 }
+
+// Issue 21: the import job converts the blueprint's Parquet tables, whose
+// files lie outside the lake prefix; import.adoptLocations lets its role
+// read (only read) those prefixes, and nothing more by default.
+func TestWorkflowRoleReadsTheAdoptLocationsOnly(t *testing.T) {
+	cfg := shippedConfig(t)
+	role := func(st synthesized) []statement { return st.roleStatements(st.Stack.logicalID(st.Stack.WorkflowRole)) }
+	for _, s := range role(synth(t, cfg)) {
+		if s.Sid == "ReadAdoptedParquet" || s.Sid == "ListAdoptedParquet" {
+			t.Fatalf("without import.adoptLocations the workflow role has %s", s.raw)
+		}
+	}
+	cfg.Import.AdoptLocations = []string{"s3://blog-lake/kthr01/"}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	stmts := role(synth(t, cfg))
+	objects := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":s3:::blog-lake/kthr01/*"]]}`
+	bucket := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":s3:::blog-lake"]]}`
+	if got := resourcesFor(stmts, "s3:GetObject"); !slices.Contains(got, objects) {
+		t.Errorf("s3:GetObject on %v, want %s among them", got, objects)
+	}
+	if got := resourcesFor(stmts, "s3:ListBucket"); !slices.Contains(got, bucket) {
+		t.Errorf("s3:ListBucket on %v, want %s among them", got, bucket)
+	}
+	for _, a := range []string{"s3:PutObject", "s3:DeleteObject"} {
+		if slices.ContainsFunc(resourcesFor(stmts, a), func(r string) bool { return strings.Contains(r, "blog-lake") }) {
+			t.Errorf("the workflow role may %s in the adopt location", a)
+		}
+	}
+}

@@ -1,11 +1,15 @@
 package stack
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lakeforge/lakeforge/pkg/awsarn"
 	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
 )
@@ -42,6 +46,7 @@ func (s *Stack) addWorkflowRole() {
 		Actions:   jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
 		Resources: jsii.Strings(s.Config.Source.SecretARN),
 	}))
+	adoptObjects := s.addAdoptLocationsRead()
 	s.Key.GrantEncryptDecrypt(s.WorkflowRole)
 	// The security configuration encrypts the job's CloudWatch logs: Glue
 	// associates the key with the /aws-glue log groups it creates as the
@@ -69,6 +74,46 @@ func (s *Stack) addWorkflowRole() {
 			},
 		},
 	}, jsii.Bool(true))
+	if len(adoptObjects) > 0 {
+		cdknag.NagSuppressions_AddResourceSuppressions(s.WorkflowRole, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String("import.adoptLocations: read-only access to the Parquet files under the prefixes a Lake Formation blueprint wrote, which the import converts in place once (docs/migration.md)."),
+			AppliesTo: &adoptObjects,
+		}}, jsii.Bool(true))
+	}
+}
+
+// addAdoptLocationsRead lets the import job read the Parquet tables a
+// blueprint wrote under import.adoptLocations (read only), and returns the
+// object ARNs for the nag suppression. A converted table's files are read
+// once; with full table access such a data source read falls back to the
+// job role's IAM permissions.
+func (s *Stack) addAdoptLocationsRead() []any {
+	locs := s.Config.Import.AdoptLocations
+	if len(locs) == 0 {
+		return nil
+	}
+	var objects, buckets []string
+	var suppress []any
+	for _, loc := range locs {
+		bucket, prefix, _ := strings.Cut(strings.TrimPrefix(loc, "s3://"), "/")
+		objects = append(objects, awsarn.S3(*awscdk.Aws_PARTITION(), bucket, prefix+"*"))
+		suppress = append(suppress, "Resource::arn:<AWS::Partition>:s3:::"+bucket+"/"+prefix+"*")
+		if b := awsarn.S3(*awscdk.Aws_PARTITION(), bucket, ""); !slices.Contains(buckets, b) {
+			buckets = append(buckets, b)
+		}
+	}
+	s.WorkflowRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadAdoptedParquet"),
+		Actions:   jsii.Strings("s3:GetObject"),
+		Resources: jsii.Strings(objects...),
+	}))
+	s.WorkflowRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ListAdoptedParquet"),
+		Actions:   jsii.Strings("s3:ListBucket", "s3:GetBucketLocation"),
+		Resources: jsii.Strings(buckets...),
+	}))
+	return suppress
 }
 
 // principalARNs returns the ARNs of a persona: the role the stack made (if

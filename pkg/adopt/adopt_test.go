@@ -24,9 +24,18 @@ const (
 	analystRole = "arn:aws:iam::123456789012:role/lakeforge-AnalystRole-ABC"
 )
 
-func testTarget(adoptGroups bool) Target {
+// testTarget is the shipped configuration's target; adopted is the
+// configuration after the report's fixes (groups adopted, the blueprint's
+// prefix readable).
+func testTarget(adopted bool) Target {
+	var adoptLocations []string
+	if adopted {
+		adoptLocations = []string{"s3://blog-lake/kthr01/"}
+	}
+	adoptGroups := adopted
 	return Target{
-		Stack: "lakeforge", Database: testDB, TablePrefix: testPrefix,
+		AdoptLocations: adoptLocations,
+		Stack:          "lakeforge", Database: testDB, TablePrefix: testPrefix,
 		Groups:     []PersonaGroup{{Persona: "admins", Name: manualbuild.AdminsGroup, Adopt: adoptGroups}, {Persona: "analysts", Name: manualbuild.UsersGroup, Adopt: adoptGroups}},
 		Tags:       map[string][]string{"maintenance": {"crawler", "manual"}, "source": {"product"}},
 		AnalystTag: TagRef{"source", "product"}, WorkflowTag: TagRef{"maintenance", "crawler"}, AnalystRoles: []string{analystRole},
@@ -103,7 +112,7 @@ func TestInventoryAndApplyOnTheManualBuild(t *testing.T) {
 		{KindLocation, "arn:aws:s3:::blog-lake", Leave, false, "service-linked role"},
 		{KindDatabase, testDB, Change, true, "without a location (tags maintenance=cralwer, source=product)"},
 		{KindDatabase, testDB, Change, true, "replaces maintenance=cralwer with maintenance=crawler"},
-		{KindTable, testPrefix + "products", Change, true, "Parquet"},
+		{KindTable, testPrefix + "products", Change, true, "lie outside what the import job's role may read"},
 		{KindTable, "kthr01.notes", Leave, false, "does not import into"},
 		{KindConnection, manualbuild.Connection, Leave, false, "its own connection"},
 		{KindWorkflow, manualbuild.Workflow, Leave, false, "never deleted"},
@@ -141,6 +150,9 @@ func TestInventoryAndApplyOnTheManualBuild(t *testing.T) {
 	tb, err := gl.GetTable(ctx, &glue.GetTableInput{DatabaseName: aws.String(testDB), Name: aws.String(testPrefix + "products")})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if it := item(t, rep, KindTable, testPrefix+"products"); !it.Applied || !it.Todo || !strings.HasPrefix(it.Fix, "add s3://blog-lake/kthr01/ to import.adoptLocations") {
+		t.Errorf("marked, the table still needs its files readable, and says which prefix: %+v", it)
 	}
 	if tb.Table.Parameters[ConvertParam] != ConvertRequested || Format(*tb.Table) != "parquet" || aws.ToString(tb.Table.StorageDescriptor.Location) != build.TableLocations[testPrefix+"products"] {
 		t.Errorf("the marked table: %+v", tb.Table)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
@@ -50,7 +51,13 @@ func Apply(ctx context.Context, c Clients, rep *Report, st *State) error {
 			return fmt.Errorf("glue:UpdateTable %s.%s (mark for conversion): %w", aws.ToString(m.table.DatabaseName), aws.ToString(m.table.Name), err)
 		}
 		done(m.item)
-		rep.Items[m.item].Reason = "Parquet, marked for conversion: the next import converts it in place to Iceberg under the same name with its rows, then imports into it"
+		it := &rep.Items[m.item]
+		it.Reason = "Parquet, marked for conversion: the next import converts it in place to Iceberg under the same name with its rows, then imports into it"
+		if m.unreadable {
+			it.Todo = true
+			it.Reason += "; its files lie outside what the import job's role may read"
+			it.Fix = it.Fix[strings.Index(it.Fix, "add "):]
+		}
 	}
 	rep.finish()
 	return nil

@@ -127,9 +127,47 @@ func tableItem(tb gluetypes.Table, t Target, st *State, index int) Item {
 		it.Action, it.Todo = Change, true
 		it.Reason = "Parquet under a name lakeforge's import writes (prefix " + t.TablePrefix + "): the import converts it in place to Iceberg, same name, every row, grants and tags kept"
 		it.Fix = "lakeforge adopt --apply marks it for conversion (one glue:UpdateTable parameter); until then the import stops at this table"
-		st.marks = append(st.marks, markTable{item: index, table: tb})
+		st.marks = append(st.marks, markTable{item: index, table: tb, unreadable: readableBy(aws.ToString(tb.StorageDescriptor.Location), t) == ""})
 	default:
 		it.Action, it.Reason = Leave, strings.ToUpper(format[:1])+format[1:]+" table lakeforge does not import into: kept as it is"
 	}
+	if format == "parquet" && imported {
+		loc := aws.ToString(tb.StorageDescriptor.Location)
+		if dir := readableBy(loc, t); dir == "" {
+			parent := parentDir(loc)
+			it.Todo = true
+			it.Reason += "; its files (" + loc + ") lie outside what the import job's role may read"
+			fix := "add " + parent + " to import.adoptLocations and make deploy (read-only access for the import job's role)"
+			if it.Fix != "" {
+				fix = it.Fix + "; " + fix
+			}
+			it.Fix = fix
+		}
+	}
 	return it
+}
+
+// readableBy is the location under which the import job's role may read
+// loc (the lake, or one of import.adoptLocations), or "".
+func readableBy(loc string, t Target) string {
+	dirs := append([]string{}, t.AdoptLocations...)
+	if t.LakeLocation != "" {
+		dirs = append(dirs, strings.TrimSuffix(t.LakeLocation, "/")+"/")
+	}
+	for _, d := range dirs {
+		if strings.HasPrefix(loc, d) {
+			return d
+		}
+	}
+	return ""
+}
+
+// parentDir is the prefix that holds a table's directory:
+// s3://b/kthr01/t/ -> s3://b/kthr01/.
+func parentDir(loc string) string {
+	trimmed := strings.TrimSuffix(loc, "/")
+	if i := strings.LastIndex(trimmed, "/"); i > len("s3://") {
+		return trimmed[:i+1]
+	}
+	return loc
 }

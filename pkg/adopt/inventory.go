@@ -44,6 +44,9 @@ type Target struct {
 	// EnsureDatabase's location); empty when the lake bucket is not known yet
 	// (no lake.bucketName and no deployed stack).
 	LakeLocation string
+	// AdoptLocations are import.adoptLocations: where the import job's role
+	// may read Parquet files besides the lake.
+	AdoptLocations []string
 	// OwnWorkflow and OwnConnection are lakeforge's, never the blueprint's.
 	OwnWorkflow   string
 	OwnConnection string
@@ -126,6 +129,9 @@ type databaseMove struct {
 type markTable struct {
 	item  int
 	table gluetypes.Table
+	// unreadable: its files lie outside what the import job may read, which
+	// --apply does not change.
+	unreadable bool
 }
 
 func lfAdmins(ctx context.Context, c Clients, t Target, rep *Report, _ *State) error {

@@ -78,13 +78,13 @@ func (r Report) Print(w io.Writer) {
 	for _, it := range r.Items {
 		mark := "    "
 		switch {
-		case it.Applied:
-			mark = "done"
 		case it.Todo:
 			mark = "TODO"
+		case it.Applied:
+			mark = "done"
 		}
 		fmt.Fprintf(w, "%s %-6s %-10s %s: %s\n", mark, it.Action, it.Kind, it.Name, it.Reason)
-		if it.Todo && !it.Applied && it.Fix != "" {
+		if it.Todo && it.Fix != "" {
 			fmt.Fprintf(w, "     %-17s fix: %s\n", "", it.Fix)
 		}
 	}

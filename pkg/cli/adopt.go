@@ -61,7 +61,8 @@ func AdoptTarget(ctx context.Context, c *Clients, cfg config.Config, stackName s
 		WorkflowTag: adopt.TagRef{Key: cfg.LFTags.Workflow.Key, Value: cfg.LFTags.Workflow.Value},
 		OwnWorkflow: names.Workflow, OwnConnection: names.Connection,
 		// CloudFormation names the stack's roles <stack>-<logical id>-<suffix>.
-		OwnRolePrefix: ":role/" + stackName + "-",
+		OwnRolePrefix:  ":role/" + stackName + "-",
+		AdoptLocations: cfg.Import.AdoptLocations,
 	}
 	for _, arn := range cfg.Personas.Analysts.PrincipalARNs {
 		if config.IsRoleARN(arn) {

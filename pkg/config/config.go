@@ -221,6 +221,11 @@ type ImportConfig struct {
 	// RowCountTolerance is the fraction (0 to 1) by which Athena's count may
 	// differ from the count the import recorded before verification fails.
 	RowCountTolerance float64 `json:"rowCountTolerance"`
+	// AdoptLocations are S3 prefixes (s3://bucket/prefix/) the import job
+	// may read besides the lake: the Parquet files of the tables a Lake
+	// Formation blueprint wrote, which the import converts in place
+	// (docs/migration.md). Read only; empty for none.
+	AdoptLocations []string `json:"adoptLocations"`
 }
 
 // PartitionConfig splits one table's JDBC read into key ranges.

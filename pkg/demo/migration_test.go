@@ -54,7 +54,10 @@ func TestMigrationFromTheManualBuild(t *testing.T) {
 
 	hooks := &Hooks{
 		Config: func(c *config.Config) {
+			// What the first `lakeforge adopt` asks for: the groups adopted,
+			// the blueprint's prefix readable by the import job.
 			c.Personas.Admins.AdoptGroup, c.Personas.Analysts.AdoptGroup = true, true
+			c.Import.AdoptLocations = []string{"s3://" + bucket + "/" + db + "/"}
 		},
 		BeforeRun: func(ctx context.Context, s *Session) error {
 			var tables []BlueprintTable
