@@ -192,6 +192,12 @@ func TestMakefilePassesTheDeployFlagAndConfig(t *testing.T) {
 			t.Errorf("make deploy runs no %q:\n%s", want, deploy)
 		}
 	}
+	// Issue 17 item 1: the account checks (existing persona groups, a
+	// blueprint schedule still on) run on the same configuration first.
+	check := "run ./cmd/lakeforge preflight --deploy --config " + abs
+	if i, j := strings.Index(deploy, check), strings.Index(deploy, "cdk --no-notices deploy"); i < 0 || i > j {
+		t.Errorf("make deploy does not run %q before cdk deploy:\n%s", check, deploy)
+	}
 	for _, target := range []string{"synth", "destroy"} {
 		out := dry(target, "CONFIG=conf/prod.json")
 		if strings.Contains(out, DeployContextKey) || !strings.Contains(out, ConfigFileContextKey+"="+abs) {

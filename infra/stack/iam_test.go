@@ -292,3 +292,87 @@ func mapKeysOf(v any) []string {
 	}
 	return out
 }
+
+// Issue 17 item 1: in the blog's own account the groups dl_admins and
+// dl_users exist, and IAM group names are unique per account. With
+// adoptGroup the template creates no group; it attaches the assume-role
+// statement to the existing group by name (AWS::IAM::Policy, Groups).
+func TestAdoptedGroupsGetTheAssumeRolePolicyAndAreNotCreated(t *testing.T) {
+	cfg := shippedConfig(t)
+	cfg.Personas.Admins.AdoptGroup = true
+	cfg.Personas.Analysts.AdoptGroup = true
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	st := synth(t, cfg)
+	if groups := st.resources("AWS::IAM::Group"); len(groups) != 0 {
+		t.Fatalf("the template creates %d IAM groups; adopted groups exist already", len(groups))
+	}
+	for group, role := range map[string]string{
+		cfg.Personas.Admins.GroupName:   st.Stack.logicalID(st.Stack.AdminRole),
+		cfg.Personas.Analysts.GroupName: st.Stack.logicalID(st.Stack.AnalystRole),
+	} {
+		found := false
+		for id, p := range st.resources("AWS::IAM::Policy") {
+			props := p["Properties"].(map[string]any)
+			if !slices.Contains(toStrings(props["Groups"]), group) {
+				continue
+			}
+			found = true
+			stmts := parseStatements(props["PolicyDocument"])
+			got := resourcesFor(stmts, "sts:AssumeRole")
+			want := `{"Fn::GetAtt":["` + role + `","Arn"]}`
+			if len(stmts) != 1 || len(got) != 1 || got[0] != want {
+				t.Errorf("policy %s on group %s: statements %v, want only sts:AssumeRole on %s", id, group, stmts, want)
+			}
+		}
+		if !found {
+			t.Errorf("no AWS::IAM::Policy attaches to the existing group %s", group)
+		}
+	}
+}
+
+// Without adoptGroup the stack still creates both groups, each with the
+// assume-role statement (the default for a fresh account).
+func TestGroupsAreCreatedByDefault(t *testing.T) {
+	st := synth(t, shippedConfig(t))
+	var names []string
+	for _, g := range st.resources("AWS::IAM::Group") {
+		names = append(names, toStrings(g["Properties"].(map[string]any)["GroupName"])...)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"dl_admins", "dl_users"}) {
+		t.Fatalf("groups %v, want dl_admins and dl_users", names)
+	}
+}
+
+// Issue 21: the import job converts the blueprint's Parquet tables, whose
+// files lie outside the lake prefix; import.adoptLocations lets its role
+// read (only read) those prefixes, and nothing more by default.
+func TestWorkflowRoleReadsTheAdoptLocationsOnly(t *testing.T) {
+	cfg := shippedConfig(t)
+	role := func(st synthesized) []statement { return st.roleStatements(st.Stack.logicalID(st.Stack.WorkflowRole)) }
+	for _, s := range role(synth(t, cfg)) {
+		if s.Sid == "ReadAdoptedParquet" || s.Sid == "ListAdoptedParquet" {
+			t.Fatalf("without import.adoptLocations the workflow role has %s", s.raw)
+		}
+	}
+	cfg.Import.AdoptLocations = []string{"s3://blog-lake/kthr01/"}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	stmts := role(synth(t, cfg))
+	objects := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":s3:::blog-lake/kthr01/*"]]}`
+	bucket := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":s3:::blog-lake"]]}`
+	if got := resourcesFor(stmts, "s3:GetObject"); !slices.Contains(got, objects) {
+		t.Errorf("s3:GetObject on %v, want %s among them", got, objects)
+	}
+	if got := resourcesFor(stmts, "s3:ListBucket"); !slices.Contains(got, bucket) {
+		t.Errorf("s3:ListBucket on %v, want %s among them", got, bucket)
+	}
+	for _, a := range []string{"s3:PutObject", "s3:DeleteObject"} {
+		if slices.ContainsFunc(resourcesFor(stmts, a), func(r string) bool { return strings.Contains(r, "blog-lake") }) {
+			t.Errorf("the workflow role may %s in the adopt location", a)
+		}
+	}
+}

@@ -1,11 +1,16 @@
 package stack
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lakeforge/lakeforge/pkg/awsarn"
+	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
 )
 
@@ -41,6 +46,7 @@ func (s *Stack) addWorkflowRole() {
 		Actions:   jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
 		Resources: jsii.Strings(s.Config.Source.SecretARN),
 	}))
+	adoptObjects := s.addAdoptLocationsRead()
 	s.Key.GrantEncryptDecrypt(s.WorkflowRole)
 	// The security configuration encrypts the job's CloudWatch logs: Glue
 	// associates the key with the /aws-glue log groups it creates as the
@@ -68,6 +74,46 @@ func (s *Stack) addWorkflowRole() {
 			},
 		},
 	}, jsii.Bool(true))
+	if len(adoptObjects) > 0 {
+		cdknag.NagSuppressions_AddResourceSuppressions(s.WorkflowRole, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String("import.adoptLocations: read-only access to the Parquet files under the prefixes a Lake Formation blueprint wrote, which the import converts in place once (docs/migration.md)."),
+			AppliesTo: &adoptObjects,
+		}}, jsii.Bool(true))
+	}
+}
+
+// addAdoptLocationsRead lets the import job read the Parquet tables a
+// blueprint wrote under import.adoptLocations (read only), and returns the
+// object ARNs for the nag suppression. A converted table's files are read
+// once; with full table access such a data source read falls back to the
+// job role's IAM permissions.
+func (s *Stack) addAdoptLocationsRead() []any {
+	locs := s.Config.Import.AdoptLocations
+	if len(locs) == 0 {
+		return nil
+	}
+	var objects, buckets []string
+	var suppress []any
+	for _, loc := range locs {
+		bucket, prefix, _ := strings.Cut(strings.TrimPrefix(loc, "s3://"), "/")
+		objects = append(objects, awsarn.S3(*awscdk.Aws_PARTITION(), bucket, prefix+"*"))
+		suppress = append(suppress, "Resource::arn:<AWS::Partition>:s3:::"+bucket+"/"+prefix+"*")
+		if b := awsarn.S3(*awscdk.Aws_PARTITION(), bucket, ""); !slices.Contains(buckets, b) {
+			buckets = append(buckets, b)
+		}
+	}
+	s.WorkflowRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadAdoptedParquet"),
+		Actions:   jsii.Strings("s3:GetObject"),
+		Resources: jsii.Strings(objects...),
+	}))
+	s.WorkflowRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ListAdoptedParquet"),
+		Actions:   jsii.Strings("s3:ListBucket", "s3:GetBucketLocation"),
+		Resources: jsii.Strings(buckets...),
+	}))
+	return suppress
 }
 
 // principalARNs returns the ARNs of a persona: the role the stack made (if
@@ -141,7 +187,7 @@ func (s *Stack) addPersonas() {
 				AppliesTo: &[]any{"Resource::*"},
 			},
 		}, jsii.Bool(true))
-		s.addGroup("AdminsGroup", p.GroupName, s.AdminRole)
+		s.addGroup("AdminsGroup", p, s.AdminRole)
 	}
 	if p := s.Config.Personas.Analysts; p.CreateRole {
 		s.AnalystRole = awsiam.NewRole(s.Stack, jsii.String("AnalystRole"), &awsiam.RoleProps{
@@ -161,7 +207,7 @@ func (s *Stack) addPersonas() {
 				"Resource::<" + s.logicalID(s.ResultsBucket) + ".Arn>/athena/*",
 			},
 		}}, jsii.Bool(true))
-		s.addGroup("AnalystsGroup", p.GroupName, s.AnalystRole)
+		s.addGroup("AnalystsGroup", p, s.AnalystRole)
 	}
 }
 
@@ -224,15 +270,27 @@ func (s *Stack) analystStatements() []awsiam.PolicyStatement {
 }
 
 // addGroup makes an IAM group whose members may assume role. Lake Formation
-// itself never sees the group.
-func (s *Stack) addGroup(id, name string, role awsiam.Role) {
-	if name == "" {
+// itself never sees the group. With adoptGroup the group exists already
+// (the blog's manual build): the stack attaches the same statement to it
+// as an inline policy of its own (AWS::IAM::Policy with Groups), which a
+// stack delete removes again, and never creates or deletes the group.
+func (s *Stack) addGroup(id string, p config.PersonaConfig, role awsiam.Role) {
+	if p.GroupName == "" {
 		return
 	}
-	g := awsiam.NewGroup(s.Stack, jsii.String(id), &awsiam.GroupProps{GroupName: jsii.String(name)})
-	g.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	assume := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("AssumePersonaRole"),
 		Actions:   jsii.Strings("sts:AssumeRole"),
 		Resources: jsii.Strings(*role.RoleArn()),
-	}))
+	})
+	if p.AdoptGroup {
+		existing := awsiam.Group_FromGroupName(s.Stack, jsii.String(id), jsii.String(p.GroupName))
+		awsiam.NewPolicy(s.Stack, jsii.String(id+"AssumeRolePolicy"), &awsiam.PolicyProps{
+			Groups:     &[]awsiam.IGroup{existing},
+			Statements: &[]awsiam.PolicyStatement{assume},
+		})
+		return
+	}
+	g := awsiam.NewGroup(s.Stack, jsii.String(id), &awsiam.GroupProps{GroupName: jsii.String(p.GroupName)})
+	g.AddToPolicy(assume)
 }

@@ -320,11 +320,17 @@ func TestNoUnsuppressedNagFindings(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		manage bool
-	}{{"shipped config", false}, {"managed network", true}} {
+		adopt  bool
+	}{{"shipped config", false, false}, {"managed network", true, false}, {"adopting the manual build", false, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := shippedConfig(t)
 			if tc.manage {
 				cfg.Network.Manage = true
+			}
+			if tc.adopt {
+				// The groups exist and the blueprint's Parquet files are read (issues 17, 21).
+				cfg.Personas.Admins.AdoptGroup, cfg.Personas.Analysts.AdoptGroup = true, true
+				cfg.Import.AdoptLocations = []string{"s3://blog-lake/kthr01/"}
 			}
 			st := synth(t, cfg)
 			ann := assertions.Annotations_FromStack(st.Stack.Stack)

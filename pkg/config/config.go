@@ -116,6 +116,12 @@ type PersonaConfig struct {
 	CreateRole bool `json:"createRole"`
 	// GroupName of the IAM group created with the role; empty for none.
 	GroupName string `json:"groupName"`
+	// AdoptGroup says the group GroupName exists already (the blog's manual
+	// build made dl_admins and dl_users): the stack attaches the policy that
+	// lets its members assume the role to that group instead of creating
+	// it. IAM group names are unique in an account, so creating it again
+	// fails the deploy with EntityAlreadyExists.
+	AdoptGroup bool `json:"adoptGroup"`
 	// PrincipalARNs are existing IAM users or roles that get the persona's
 	// Lake Formation permissions too (or instead, with CreateRole false).
 	PrincipalARNs []string `json:"principalArns"`
@@ -229,6 +235,11 @@ type ImportConfig struct {
 	// RowCountTolerance is the fraction (0 to 1) by which Athena's count may
 	// differ from the count the import recorded before verification fails.
 	RowCountTolerance float64 `json:"rowCountTolerance"`
+	// AdoptLocations are S3 prefixes (s3://bucket/prefix/) the import job
+	// may read besides the lake: the Parquet files of the tables a Lake
+	// Formation blueprint wrote, which the import converts in place
+	// (docs/migration.md). Read only; empty for none.
+	AdoptLocations []string `json:"adoptLocations"`
 }
 
 // PartitionConfig splits one table's JDBC read into key ranges.

@@ -120,6 +120,11 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"analysts are only users", func(c map[string]any) {
 			sub(c, "personas")["analysts"] = map[string]any{"createRole": false, "groupName": "", "principalArns": []any{"arn:aws:iam::123456789012:user/datalake_user"}}
 		}, "lakeforge.personas.analysts.principalArns", "VerifyQuery assumes"},
+		{"adopt a group without a name", func(c map[string]any) {
+			sub(c, "personas")["admins"] = map[string]any{"createRole": true, "groupName": "", "adoptGroup": true, "principalArns": []any{}}
+		}, "lakeforge.personas.admins.adoptGroup", "groupName names the existing group"},
+		{"adopt location without a trailing slash", set("import", "adoptLocations", []any{"s3://blog-lake/kthr01"}), "lakeforge.import.adoptLocations[0]", "ending with '/'"},
+		{"adopt location with a wildcard", set("import", "adoptLocations", []any{"s3://blog-lake/kthr*/"}), "lakeforge.import.adoptLocations[0]", "without wildcards"},
 		{"unsupported engine", set("source", "engine", "oracle"), "lakeforge.source.engine", "postgresql, mysql, mariadb"},
 		{"port out of range", set("source", "port", 70000), "lakeforge.source.port", "1 to 65535"},
 		{"port zero", set("source", "port", 0), "lakeforge.source.port", "1 to 65535"},

@@ -276,6 +276,9 @@ func (c Config) validatePersonas(v *validator) {
 		if p.cfg.GroupName != "" && !p.cfg.CreateRole {
 			v.add(base+".groupName", p.cfg.GroupName, "empty when createRole is false: the group exists to let its members assume the role the stack creates")
 		}
+		if p.cfg.AdoptGroup && (p.cfg.GroupName == "" || !p.cfg.CreateRole) {
+			v.add(base+".adoptGroup", "true", "false unless createRole is true and groupName names the existing group whose members may assume the role")
+		}
 		for i, arn := range p.cfg.PrincipalARNs {
 			path := fmt.Sprintf("%s.principalArns[%d]", base, i)
 			switch {

@@ -13,6 +13,17 @@ import (
 
 func (c Config) validateImport(v *validator) {
 	im := c.Import
+	for i, loc := range im.AdoptLocations {
+		bucket, prefix, ok := strings.Cut(strings.TrimPrefix(loc, "s3://"), "/")
+		switch {
+		case !strings.HasPrefix(loc, "s3://") || !ok || !strings.HasSuffix(loc, "/"):
+			v.add(fmt.Sprintf("import.adoptLocations[%d]", i), loc, "an S3 prefix s3://bucket/prefix/ ending with '/': the blueprint's target path")
+		case BucketNameProblem(bucket) != "":
+			v.add(fmt.Sprintf("import.adoptLocations[%d]", i), loc, "a valid bucket name: "+BucketNameProblem(bucket))
+		case strings.Contains(prefix, "*"):
+			v.add(fmt.Sprintf("import.adoptLocations[%d]", i), loc, "a prefix without wildcards")
+		}
+	}
 	switch im.Mode {
 	case ModeSnapshot:
 	case ModeIncremental:
