@@ -8,14 +8,22 @@ import (
 	"testing"
 )
 
-// The configuration reference in README.md names every setting, so a new
-// field cannot ship undocumented.
+// The configuration reference (README.md and the docs/ pages it links)
+// names every setting, so a new field cannot ship undocumented.
 func TestReadmeDocumentsEverySetting(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	readme := string(raw)
+	pages, _ := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	for _, page := range pages {
+		more, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readme += string(more)
+	}
 	paths := settingPaths(reflect.TypeOf(Config{}), "")
 	if len(paths) < 40 {
 		t.Fatalf("found only %d settings: %v", len(paths), paths)
