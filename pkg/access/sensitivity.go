@@ -191,3 +191,24 @@ func (s Sensitivity) UnclassifiedOf(cls []Classified) []Classified {
 
 // Has says whether v is one of the key's values.
 func (s Sensitivity) Has(v string) bool { return slices.Contains(s.Values, v) }
+
+// Governance is the governance configuration as the stack hands it to the
+// access-model steps (one JSON value): the column classification, and who
+// reads which sensitivity values.
+type Governance struct {
+	Enabled     bool        `json:"enabled"`
+	Sensitivity Sensitivity `json:"sensitivity"`
+	// AnalystValues are the values the analyst persona reads.
+	AnalystValues []string `json:"analystValues"`
+	Readers       []Reader `json:"readers"`
+}
+
+// Reader is one persona of governance.readers.
+type Reader struct {
+	Name          string   `json:"name"`
+	PrincipalARNs []string `json:"principalArns"`
+	Values        []string `json:"values"`
+}
+
+// ReadersSetting is the configuration key of the readers' principals.
+func ReadersSetting(i int) string { return fmt.Sprintf("governance.readers[%d].principalArns", i) }

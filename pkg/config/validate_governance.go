@@ -148,3 +148,14 @@ func (c Config) Sensitivity() access.Sensitivity {
 	}
 	return s
 }
+
+// GovernanceModel is the governance configuration the access-model steps
+// read (stepcontract.EnvGovernance).
+func (c Config) GovernanceModel() access.Governance {
+	g := c.Governance
+	m := access.Governance{Enabled: g.Enabled, Sensitivity: c.Sensitivity(), AnalystValues: slices.Clone(g.AnalystValues), Readers: []access.Reader{}}
+	for _, r := range g.Readers {
+		m.Readers = append(m.Readers, access.Reader{Name: r.Name, PrincipalARNs: slices.Clone(r.PrincipalARNs), Values: slices.Clone(r.Values)})
+	}
+	return m
+}

@@ -74,6 +74,10 @@ const (
 	EnvAnalystTag  = "ANALYST_LF_TAG"
 	// EnvAnalystARNs is a JSON array of analyst principal ARNs (may be []).
 	EnvAnalystARNs = "ANALYST_ARNS"
+	// EnvGovernance is the governance configuration as JSON (access.Governance:
+	// column sensitivity rules, analyst values, readers); {"enabled":false}
+	// without it. GrantTagPermissions and TagOutput read it.
+	EnvGovernance = "LF_GOVERNANCE_JSON"
 
 	// EnvWorkflowName is the Glue import workflow StartImport starts and
 	// import-events follows.
