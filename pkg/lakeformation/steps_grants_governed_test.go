@@ -131,4 +131,3 @@ var governedGrantScenarios = []scenario{
 		}
 	}},
 }
-
