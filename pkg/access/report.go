@@ -203,7 +203,7 @@ func gives(g Grant, table, col string, eff Effective) (bool, []string, string) {
 		}
 		v := g.Expression.Evaluate(eff, LevelColumn)
 		if !v.Match {
-			return false, nil, fmt.Sprintf("%s: %s", g.Expression, v.Failed)
+			return false, nil, fmt.Sprintf("%s: %s", g, v.Failed)
 		}
 		return true, v.Matched, ""
 	case g.Table != "*" && g.Table != table:

@@ -84,6 +84,9 @@ Commands:
   status [-n N]    the last N runs: start, duration, result, rows per table, data freshness
   doctor           check the account-level state a run depends on; exit 1 if anything is wrong
   preflight        check the source connection from this machine (replaces the old preflight binary)
+  access [--principal ARN] [--table T] [--column C]
+                   who reads which tables and columns of the lake, and why (grant, tag expression, tags)
+  access --plan    what the next run would change in the access model, changing nothing
 
 Global flags (accepted before or after the command):
   --profile NAME     AWS profile (default: AWS_PROFILE)
@@ -133,11 +136,13 @@ func Main(ctx context.Context, args []string, env Env) int {
 		cmd = doctorCommand
 	case "preflight":
 		cmd = preflightCommand
+	case "access":
+		cmd = accessCommand
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return ExitOK
 	default:
-		fmt.Fprintf(env.Stderr, "lakeforge: unknown command %q. Fix: use one of run, status, doctor, preflight (lakeforge help)\n", name)
+		fmt.Fprintf(env.Stderr, "lakeforge: unknown command %q. Fix: use one of run, status, doctor, preflight, access (lakeforge help)\n", name)
 		return ExitUsage
 	}
 	return cmd(ctx, g, rest, env)

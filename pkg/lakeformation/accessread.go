@@ -25,23 +25,34 @@ type AccessReadAPI interface {
 // ListPermissions per resource type, matched in code as the steps do) and
 // the named grants on the database's tables.
 func ReadAccess(ctx context.Context, lfAPI AccessReadAPI, glueAPI TablesAPI, retry awsretry.Policy, database string) (access.Catalog, []access.Grant, error) {
+	cat, err := ReadCatalog(ctx, lfAPI, glueAPI, retry, database)
+	if err != nil {
+		return cat, nil, err
+	}
+	grants, err := readGrants(ctx, lfAPI, retry, database)
+	return cat, grants, err
+}
+
+// ReadCatalog reads the lake database's tables and columns with the LF-tags
+// assigned at each level.
+func ReadCatalog(ctx context.Context, lfAPI AccessReadAPI, glueAPI TablesAPI, retry awsretry.Policy, database string) (access.Catalog, error) {
 	cat := access.Catalog{Database: database, Tags: access.Tags{}}
 	dbTags, err := resourceTags(ctx, lfAPI, retry, &types.Resource{Database: &types.DatabaseResource{Name: aws.String(database)}}, "database "+database)
 	if err != nil {
-		return cat, nil, err
+		return cat, err
 	}
 	for _, t := range dbTags.LFTagOnDatabase {
 		cat.Tags[aws.ToString(t.TagKey)] = first(t.TagValues)
 	}
 	tables, err := listTables(ctx, glueAPI, retry, database)
 	if err != nil {
-		return cat, nil, err
+		return cat, err
 	}
 	for _, t := range tables {
 		ct := access.CatalogTable{Name: t.Name, Tags: access.Tags{}}
 		tt, err := resourceTags(ctx, lfAPI, retry, &types.Resource{Table: &types.TableResource{DatabaseName: aws.String(database), Name: aws.String(t.Name)}}, "table "+database+"."+t.Name)
 		if err != nil {
-			return cat, nil, err
+			return cat, err
 		}
 		for _, tag := range tt.LFTagsOnTable {
 			ct.Tags[aws.ToString(tag.TagKey)] = first(tag.TagValues)
@@ -55,7 +66,7 @@ func ReadAccess(ctx context.Context, lfAPI AccessReadAPI, glueAPI TablesAPI, ret
 			ctags, err := resourceTags(ctx, lfAPI, retry, &types.Resource{TableWithColumns: &types.TableWithColumnsResource{
 				DatabaseName: aws.String(database), Name: aws.String(t.Name), ColumnNames: names}}, "the columns of table "+database+"."+t.Name)
 			if err != nil {
-				return cat, nil, err
+				return cat, err
 			}
 			for _, c := range ctags.LFTagsOnColumns {
 				m := access.Tags{}
@@ -70,8 +81,7 @@ func ReadAccess(ctx context.Context, lfAPI AccessReadAPI, glueAPI TablesAPI, ret
 		}
 		cat.Tables = append(cat.Tables, ct)
 	}
-	grants, err := readGrants(ctx, lfAPI, retry, database)
-	return cat, grants, err
+	return cat, nil
 }
 
 // resourceTags reads the tags assigned on one resource (ShowAssignedLFTags).

@@ -89,3 +89,14 @@ func (g *GrantTagPermissions) revokeSuperseded(ctx context.Context, have map[gra
 	}
 	return changes, nil
 }
+
+// Resource is the LF-tag policy resource of the grant, as GrantPermissions
+// takes it (lakeforge doctor lists it).
+func (g TagGrant) Resource() *types.Resource { return g.resource() }
+
+// Matches says whether a listed grant is on g's principal, resource type and
+// expression (keys and values in any order).
+func (g TagGrant) Matches(p types.PrincipalResourcePermissions) bool {
+	k, ok := singleTagPolicy(p)
+	return ok && k == g.key()
+}
