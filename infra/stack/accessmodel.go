@@ -177,6 +177,8 @@ func (s *Stack) addAccessModel() {
 			lakeformation.EnvAnalystTag:     jsii.String(analystTag),
 			lakeformation.EnvGovernance:     jsii.String(governance),
 			stepcontract.EnvMetricNamespace: jsii.String(MetricNamespace),
+			stepcontract.EnvLakeBucket:      s.LakeBucket.BucketName(),
+			stepcontract.EnvRunsPrefix:      jsii.String(s.RunsPrefix()),
 		},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("TagOutputDatabase", "lakeformation:GetResourceLFTags", "lakeformation:AddLFTagsToResource"),
@@ -187,6 +189,13 @@ func (s *Stack) addAccessModel() {
 				Sid:       jsii.String("ListLakeTables"),
 				Actions:   jsii.Strings("glue:GetTables"),
 				Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/"+cfg.Database.Name), arn("glue", "table/"+cfg.Database.Name+"/*")),
+			}),
+			// Governance: the columns VerifyQuery probes, beside the
+			// run's manifest.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("RecordColumnProbes"),
+				Actions:   jsii.Strings("s3:PutObject"),
+				Resources: jsii.Strings(*s.LakeBucket.BucketArn() + "/" + s.RunsPrefix() + "*"),
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:        jsii.String("PublishUnclassifiedColumns"),

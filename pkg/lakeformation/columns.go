@@ -60,6 +60,8 @@ type ColumnResult struct {
 	Changes      []string
 	Unclassified []UnclassifiedColumn
 	Columns      int
+	// Classified is every column with the value it carries now.
+	Classified []access.Classified
 }
 
 // Tables lists the lake database's tables and their columns (data columns,
@@ -123,6 +125,7 @@ func (c *ColumnTagging) Run(ctx context.Context) (ColumnResult, error) {
 		return res, err
 	}
 	res.Columns = len(classified)
+	res.Classified = classified
 	for _, u := range c.Sensitivity.UnclassifiedOf(classified) {
 		res.Unclassified = append(res.Unclassified, UnclassifiedColumn{Table: u.Table, Column: u.Column, Fix: c.Sensitivity.ConfigLine(u)})
 	}

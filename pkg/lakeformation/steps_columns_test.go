@@ -31,6 +31,7 @@ import (
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/lakeforge/lakeforge/pkg/access"
@@ -265,6 +266,42 @@ var columnScenarios = []scenario{
 				aws.ToFloat64(d.Value) != want || d.Unit != cwtypes.StandardUnitCount {
 				t.Fatalf("run %d published %+v, want %s=%v for database %s", i+1, d, UnclassifiedColumnsMetric, want, database)
 			}
+		}
+	}},
+	{"governance: the columns VerifyQuery probes are written beside the run's manifest", func(t *testing.T, a *account) {
+		seedLake(t, a)
+		srv := motoserver.Current(t)
+		seed := s3.NewFromConfig(srv.Config(), func(o *s3.Options) { o.UsePathStyle = true })
+		if _, err := seed.CreateBucket(ctx(), &s3.CreateBucketInput{Bucket: aws.String("lake-bucket")}); err != nil {
+			t.Fatal(err)
+		}
+		step := governedTagOutput(a, governance())
+		step.Probes = &ProbeRecorder{S3: s3.NewFromConfig(a.Rec.Attach(srv.Config()), func(o *s3.Options) { o.UsePathStyle = true }),
+			Bucket: "lake-bucket", RunsPrefix: "lake/_lakeforge_runs/", AnalystValues: []string{"public", "internal"}, Grant: "source=product AND sensitivity in (public, internal)"}
+		if _, err := step.ConvergeRun(ctx(), "wr_7"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := seed.GetObject(ctx(), &s3.GetObjectInput{Bucket: aws.String("lake-bucket"), Key: aws.String("lake/_lakeforge_runs/wr_7/columns.json")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p access.ColumnProbes
+		if err := json.NewDecoder(got.Body).Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		byTable := map[string]access.TableProbe{}
+		for _, tp := range p.Tables {
+			byTable[tp.Table] = tp
+		}
+		cust := byTable[tablePrefix+"customers"]
+		// The analysts read public and internal columns; pii and
+		// unclassified ones are theirs to be refused, classified first.
+		if p.RunID != "wr_7" || len(cust.Allowed) != 1 || cust.Allowed[0].Column != "id" ||
+			len(cust.Denied) != 3 || cust.Denied[0].Column != "email" || cust.Denied[1].Column != "phone_number" || cust.Denied[2] != (access.ProbeColumn{Column: "nickname", Value: "unclassified"}) {
+			t.Fatalf("probes %+v", p)
+		}
+		if prod := byTable[tablePrefix+"products"]; len(prod.Allowed) != 1 || len(prod.Denied) != 0 {
+			t.Fatalf("products probes %+v", prod)
 		}
 	}},
 	{"governance: Lake Formation's per-tag failures are a PermanentError naming the columns", func(t *testing.T, a *account) {

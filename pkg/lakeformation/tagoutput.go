@@ -23,6 +23,9 @@ type TagOutput struct {
 	// Metrics receives the number of unclassified columns (governance);
 	// nil publishes nothing.
 	Metrics *UnclassifiedMetric
+	// Probes records, for VerifyQuery, the columns the analysts must and
+	// must not read (governance); nil records nothing.
+	Probes *ProbeRecorder
 }
 
 func (t *TagOutput) Run(ctx context.Context) ([]string, error) {

@@ -40,10 +40,23 @@ type TagOutputResult struct {
 	Unclassified []UnclassifiedColumn `json:"unclassified"`
 }
 
-// Converge tags the database, then (governance) the columns, and publishes
-// the number of unclassified columns, also when there are none, so the
-// alarm clears once they are classified.
+// TagOutputInput is what the state machine passes TagOutput: the import's
+// workflow run (import-events passes an object without it).
+type TagOutputInput struct {
+	RunID string `json:"runId"`
+}
+
+// Converge is ConvergeRun outside a workflow run: nothing is recorded for
+// VerifyQuery.
 func (t *TagOutput) Converge(ctx context.Context) (TagOutputResult, error) {
+	return t.ConvergeRun(ctx, "")
+}
+
+// ConvergeRun tags the database, then (governance) the columns, publishes
+// the number of unclassified columns, also when there are none, so the
+// alarm clears once they are classified, and records for the run's
+// VerifyQuery the columns the analysts must and must not read.
+func (t *TagOutput) ConvergeRun(ctx context.Context, runID string) (TagOutputResult, error) {
 	res := TagOutputResult{Changes: []string{}, Unclassified: []UnclassifiedColumn{}}
 	change, err := tagDatabase(ctx, t.LF, t.Retry, t.Database, t.Tag, false)
 	if change != "" {
@@ -62,7 +75,12 @@ func (t *TagOutput) Converge(ctx context.Context) (TagOutputResult, error) {
 		return res, err
 	}
 	if t.Metrics != nil {
-		err = t.Metrics.publish(ctx, t.Database, len(res.Unclassified))
+		if err := t.Metrics.publish(ctx, t.Database, len(res.Unclassified)); err != nil {
+			return res, err
+		}
+	}
+	if t.Probes != nil && runID != "" {
+		err = t.Probes.record(ctx, runID, cols.Classified)
 	}
 	return res, err
 }
@@ -84,9 +102,9 @@ func (m *UnclassifiedMetric) publish(ctx context.Context, database string, n int
 // TagOutputHandler is TagOutput's Lambda handler: it returns the
 // unclassified columns with the changes (the execution history keeps them)
 // and logs each with the configuration line that would classify it.
-func TagOutputHandler(step string, t *TagOutput, log *slog.Logger) func(context.Context, StepInput) (TagOutputResult, error) {
-	return func(ctx context.Context, _ StepInput) (TagOutputResult, error) {
-		res, err := t.Converge(ctx)
+func TagOutputHandler(step string, t *TagOutput, log *slog.Logger) func(context.Context, TagOutputInput) (TagOutputResult, error) {
+	return func(ctx context.Context, in TagOutputInput) (TagOutputResult, error) {
+		res, err := t.ConvergeRun(ctx, in.RunID)
 		res.Step = step
 		for _, u := range res.Unclassified {
 			log.WarnContext(ctx, "column not classified: hidden from every persona until a rule classifies it", "table", u.Table, "column", u.Column, "fix", u.Fix)

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lakeforge/lakeforge/pkg/access"
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
@@ -139,6 +140,7 @@ func WireTagOutput(s *steprun.Step) (steprun.Handler, error) {
 	var gov access.Governance
 	s.Env.JSON(EnvGovernance, &gov)
 	namespace := s.Env.String(stepcontract.EnvMetricNamespace)
+	bucket, runsPrefix := s.Env.String(stepcontract.EnvLakeBucket), s.Env.String(stepcontract.EnvRunsPrefix)
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err
@@ -152,6 +154,8 @@ func WireTagOutput(s *steprun.Step) (steprun.Handler, error) {
 	if gov.Enabled {
 		step.Columns = &ColumnTagging{Glue: glue.NewFromConfig(cfg), LF: step.LF, Retry: step.Retry, Database: database, Sensitivity: gov.Sensitivity}
 		step.Metrics = &UnclassifiedMetric{CloudWatch: cloudwatch.NewFromConfig(cfg), Namespace: namespace}
+		step.Probes = &ProbeRecorder{S3: s3.NewFromConfig(cfg), Bucket: bucket, RunsPrefix: runsPrefix, AnalystValues: gov.AnalystValues,
+			Grant: access.Expression{{Key: tag.Key, Values: []string{tag.Value}}, {Key: gov.Sensitivity.Key, Values: gov.AnalystValues}}.String()}
 	}
 	return steprun.Typed(s.Name, TagOutputHandler(s.Name, step, s.Log)), nil
 }

@@ -61,7 +61,12 @@ type Verifier struct {
 	Concurrency int
 	// PollEvery is the first delay between query status reads (default 250ms).
 	PollEvery time.Duration
-	Log       *slog.Logger
+	// ColumnSecurity (governance) also proves, as the analyst, the
+	// column probes TagOutput recorded (columns.go); SensitivityKey names
+	// the tag in messages.
+	ColumnSecurity bool
+	SensitivityKey string
+	Log            *slog.Logger
 }
 
 // Input is the VerifyQuery event: the run to verify.
@@ -159,6 +164,13 @@ func (v *Verifier) Verify(ctx context.Context, in Input) (Output, error) {
 		if p != "" {
 			list = append(list, p)
 		}
+	}
+	if v.ColumnSecurity {
+		more, err := v.columnSecurity(ctx, in.RunID)
+		if err != nil {
+			return out, err
+		}
+		list = append(list, more...)
 	}
 	if len(list) > 0 {
 		return out, &steperr.VerificationError{Problems: list}
