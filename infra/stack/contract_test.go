@@ -140,7 +140,7 @@ func checkStepContract(t *testing.T, st synthesized) {
 				}
 			}
 
-			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a hang bound, not a speed goal
 			defer cancel()
 			if _, err := h(ctx, json.RawMessage(`["not","an","object"]`)); !isType[*steperr.InvalidInputError](err) {
 				t.Errorf("a non-object event: %T %v, want InvalidInputError", err, err)

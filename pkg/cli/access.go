@@ -139,11 +139,6 @@ func planAccess(ctx context.Context, c *Clients, cfg config.Config, stack Stack)
 	dry := &lakeformation.DryRun{LF: c.LF, Glue: c.Glue}
 	retry := awsretry.Default()
 	workflowRole := stack.Outputs[OutputWorkflowRoleArn]
-	partition := "aws"
-	if p := partitionOf(workflowRole); p != "" {
-		partition = p
-	}
-	account := lakeformation.AccountOf(workflowRole)
 	var own []string
 	if a := stack.Outputs[OutputAdminRoleArn]; a != "" {
 		own = append(own, a)
@@ -163,15 +158,14 @@ func planAccess(ctx context.Context, c *Clients, cfg config.Config, stack Stack)
 		{"ConfigureLakeFormation", &lakeformation.ConfigureLakeFormation{LF: dry, Principals: lakeformation.NewPrincipals(c.IAM, own...), Retry: retry,
 			Own: own, Configured: cfg.Personas.Admins.PrincipalARNs, AccountSettings: cfg.LakeFormation.AccountSettings, Log: quietLogger()}},
 		{"EnsureLFTags", &lakeformation.EnsureLFTags{LF: dry, Retry: retry, Tags: cfg.LFTagOntology()}},
-		{"RegisterLocation", &lakeformation.RegisterLocation{LF: dry, Retry: retry, LocationARN: lake.ARN(partition),
-			RoleARN: lakeformation.ServiceLinkedRoleARN(partition, account), WorkflowRoleARN: workflowRole}},
 		{"EnsureDatabase", &lakeformation.EnsureDatabase{Glue: dry, LF: dry, Retry: retry, Name: cfg.Database.Name, LocationURI: lake.URI(), Tag: cfg.LFTags.Workflow}},
 		{"GrantTagPermissions", &lakeformation.GrantTagPermissions{LF: dry, Revoke: dry, Principals: lakeformation.NewPrincipals(c.IAM, workflowRole), Retry: retry,
 			Grants: grants, Superseded: superseded}},
 		{"TagOutput", tagOutput},
 	}
 	plan := AccessPlan{Stack: stack.Name, NotPlanned: []string{
-		"the stack's own step roles among the data lake administrators, and the LF-tag permissions EnsureLFTags grants them: their ARNs are not among the stack's outputs (`lakeforge doctor` checks both)",
+		"the stack's own step roles among the data lake administrators, the LF-tag permissions EnsureLFTags grants them and the database grant EnsureDatabase gives TagOutput's role: their ARNs are not among the stack's outputs (`lakeforge doctor` checks them)",
+		"RegisterLocation (the lake location's registration): its registration role is not among the stack's outputs (`lakeforge doctor` checks the registration)",
 	}}
 	for _, s := range steps {
 		changes, err := s.run.Run(ctx)
@@ -223,8 +217,6 @@ func (p AccessPlan) print(w io.Writer) {
 func lakeOf(stack Stack, cfg config.Config) awsarn.Lake {
 	return awsarn.Lake{Bucket: stack.Outputs[OutputLakeBucketName], Prefix: cfg.Lake.Prefix}
 }
-
-func partitionOf(arn string) string { return awsarn.Partition(arn) }
 
 // quietLogger drops the steps' warnings: the plan prints their changes.
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

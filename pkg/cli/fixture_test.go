@@ -175,7 +175,7 @@ func (f *fixture) putManifest(runID string, tables map[string][2]int64) {
 func (f *fixture) cli(args ...string) (string, string, int) {
 	f.t.Helper()
 	var out, errb bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // a hang bound, not a speed goal
 	defer cancel()
 	args = append([]string{"--cdk-json", filepath.Join(f.dir, "cdk.json")}, args...)
 	clients := func(ctx context.Context, o AWSOptions) (*Clients, error) {

@@ -15,12 +15,8 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 )
 
-// TablesAPI lists the lake database's tables with their columns.
-type TablesAPI interface {
-	GetTables(ctx context.Context, in *glue.GetTablesInput, optFns ...func(*glue.Options)) (*glue.GetTablesOutput, error)
-}
-
-var _ TablesAPI = (*glue.Client)(nil)
+// (TablesAPI, in cleanup.go, lists the lake database's tables with their
+// columns.)
 
 // icebergFieldCurrent is the column parameter with which Iceberg's Glue
 // catalog marks the columns of the current schema ("true") and of earlier

@@ -118,6 +118,10 @@ func (d *DryRun) UpdateLFTag(_ context.Context, in *lf.UpdateLFTagInput, _ ...fu
 	d.record("lakeformation:UpdateLFTag", aws.ToString(in.TagKey)+" + "+strings.Join(in.TagValuesToAdd, ", "))
 	return &lf.UpdateLFTagOutput{}, nil
 }
+func (d *DryRun) UpdateResource(_ context.Context, in *lf.UpdateResourceInput, _ ...func(*lf.Options)) (*lf.UpdateResourceOutput, error) {
+	d.record("lakeformation:UpdateResource", aws.ToString(in.ResourceArn)+" with role "+aws.ToString(in.RoleArn))
+	return &lf.UpdateResourceOutput{}, nil
+}
 func (d *DryRun) RegisterResource(_ context.Context, in *lf.RegisterResourceInput, _ ...func(*lf.Options)) (*lf.RegisterResourceOutput, error) {
 	d.record("lakeformation:RegisterResource", aws.ToString(in.ResourceArn))
 	return &lf.RegisterResourceOutput{}, nil

@@ -22,4 +22,5 @@ const (
 	EnvAnalystTag            = stepcontract.EnvAnalystTag
 	EnvAnalystARNs           = stepcontract.EnvAnalystARNs
 	EnvGovernance            = stepcontract.EnvGovernance
+	EnvTagOutputRoleARN      = stepcontract.EnvTagOutputRoleARN
 )

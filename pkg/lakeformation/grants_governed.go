@@ -46,8 +46,8 @@ func GovernedGrants(grants []TagGrant, analystTag stepcontract.TagRef, gov acces
 	for i, r := range gov.Readers {
 		for _, p := range r.PrincipalARNs {
 			out = append(out,
-				TagGrant{Principal: p, ResourceType: types.ResourceTypeDatabase, Tag: analystTag, Permissions: []types.Permission{types.PermissionDescribe}, Setting: access.ReadersSetting(i)},
-				TagGrant{Principal: p, ResourceType: types.ResourceTypeTable, Tag: analystTag, Permissions: []types.Permission{types.PermissionSelect, types.PermissionDescribe}, Setting: access.ReadersSetting(i),
+				TagGrant{Principal: p, ResourceType: types.ResourceTypeDatabase, Tag: analystTag, Permissions: []types.Permission{types.PermissionDescribe}, Origin: Configured(access.ReadersSetting(i))},
+				TagGrant{Principal: p, ResourceType: types.ResourceTypeTable, Tag: analystTag, Permissions: []types.Permission{types.PermissionSelect, types.PermissionDescribe}, Origin: Configured(access.ReadersSetting(i)),
 					Narrow: &access.Condition{Key: key, Values: slices.Clone(r.Values)}},
 			)
 		}
