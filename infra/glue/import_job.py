@@ -438,7 +438,10 @@ def stage_table(spark, source, entry, args, branch):
     drop_stale_branches(spark, ident)
     spark.sql("ALTER TABLE %s CREATE BRANCH `%s`" % (ident, branch))
     target = "%s.branch_%s" % (ident, branch)
-    writer = df.writeTo(target).option("mergeSchema", "true")
+    # By name, not position: a column removed or renamed at the source
+    # leaves a lake column the read no longer has, anywhere in the table
+    # (Iceberg's check-ordering refuses such a write by default).
+    writer = df.writeTo(target).option("mergeSchema", "true").option("check-ordering", "false")
     if args["mode"] == "snapshot":
         writer.overwrite(lit(True))
     else:

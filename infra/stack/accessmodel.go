@@ -85,6 +85,7 @@ func (s *Stack) addAccessModel() {
 	}
 	timeout := stepTimeout
 	workflowTag, analystTag := mustJSON(cfg.LFTags.Workflow), mustJSON(cfg.LFTags.Analyst)
+	governance := mustJSON(cfg.GovernanceModel())
 
 	configure := s.addStep(&StepFunctionProps{
 		Name:        "configure-lake-formation",
@@ -102,7 +103,7 @@ func (s *Stack) addAccessModel() {
 	ensureTags := s.addStep(&StepFunctionProps{
 		Name:        "ensure-lf-tags",
 		Description: "lakeforge: create missing LF-tag keys and values (never deletes); ASSOCIATE for the roles that assign them",
-		Environment: map[string]*string{lakeformation.EnvTags: jsii.String(mustJSON(cfg.LFTags.Tags))},
+		Environment: map[string]*string{lakeformation.EnvTags: jsii.String(mustJSON(cfg.LFTagOntology()))},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("ConvergeLFTags", "lakeformation:GetLFTag", "lakeformation:CreateLFTag", "lakeformation:UpdateLFTag", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
 			readPrincipals(false),
@@ -159,9 +160,12 @@ func (s *Stack) addAccessModel() {
 			lakeformation.EnvConfiguredAnalystARNs: jsii.String(stepcontract.Encode(nonNil(cfg.Personas.Analysts.PrincipalARNs))),
 			lakeformation.EnvWorkflowTag:           jsii.String(workflowTag),
 			lakeformation.EnvAnalystTag:            jsii.String(analystTag),
+			lakeformation.EnvGovernance:            jsii.String(governance),
 		},
 		Statements: []awsiam.PolicyStatement{
-			lfStatement("ConvergeTagGrants", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
+			// RevokePermissions: with governance, the analysts' grant on
+			// every column, superseded by the narrowed one.
+			lfStatement("ConvergeTagGrants", "lakeformation:ListPermissions", "lakeformation:GrantPermissions", "lakeformation:RevokePermissions"),
 			readPrincipals(true),
 		},
 		Timeout: timeout,
@@ -170,12 +174,36 @@ func (s *Stack) addAccessModel() {
 		Name:        "tag-output",
 		Description: "lakeforge: tag the output database for the analysts (state machine, and import-events for runs started outside it)",
 		Environment: map[string]*string{
-			lakeformation.EnvDatabaseName: jsii.String(cfg.Database.Name),
-			lakeformation.EnvAnalystTag:   jsii.String(analystTag),
+			lakeformation.EnvDatabaseName:   jsii.String(cfg.Database.Name),
+			lakeformation.EnvAnalystTag:     jsii.String(analystTag),
+			lakeformation.EnvGovernance:     jsii.String(governance),
+			stepcontract.EnvMetricNamespace: jsii.String(MetricNamespace),
+			stepcontract.EnvLakeBucket:      s.LakeBucket.BucketName(),
+			stepcontract.EnvRunsPrefix:      jsii.String(s.RunsPrefix()),
 		},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("TagOutputDatabase", "lakeformation:GetResourceLFTags", "lakeformation:AddLFTagsToResource"),
 			databaseRead,
+			// Governance: the lake's columns (Glue GetTables) and the
+			// number of unclassified ones (UnclassifiedColumns).
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("ListLakeTables"),
+				Actions:   jsii.Strings("glue:GetTables"),
+				Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/"+cfg.Database.Name), arn("glue", "table/"+cfg.Database.Name+"/*")),
+			}),
+			// Governance: the columns VerifyQuery probes, beside the
+			// run's manifest.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("RecordColumnProbes"),
+				Actions:   jsii.Strings("s3:PutObject"),
+				Resources: jsii.Strings(*s.LakeBucket.BucketArn() + "/" + s.RunsPrefix() + "*"),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("PublishUnclassifiedColumns"),
+				Actions:    jsii.Strings("cloudwatch:PutMetricData"),
+				Resources:  jsii.Strings("*"),
+				Conditions: &map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": MetricNamespace}},
+			}),
 		},
 		Timeout: timeout,
 	})
@@ -209,6 +237,10 @@ func (s *Stack) addAccessModel() {
 	// granting role GRANT_WITH_LF_TAG_EXPRESSION.
 	tagPermissions := lakeformation.TagPermissionsFor(*s.Steps["ensure-database"].Role().RoleArn(), *s.Steps["tag-output"].Role().RoleArn(),
 		*s.Steps["grant-tag-permissions"].Role().RoleArn(), cfg.LFTags.Workflow, cfg.LFTags.Analyst)
+	tagPermissions = append(tagPermissions, lakeformation.GovernanceTagPermissions(*s.Steps["tag-output"].Role().RoleArn(),
+		*s.Steps["grant-tag-permissions"].Role().RoleArn(), cfg.GovernanceModel())...)
+	s.addUnclassifiedColumnsAlarm()
+	s.suppressLakeTablesWildcard()
 	ensureTags.Function().AddEnvironment(jsii.String(lakeformation.EnvTagPermissions), jsii.String(mustJSON(tagPermissions)), nil)
 	s.Steps["ensure-database"].Function().AddEnvironment(jsii.String(lakeformation.EnvTagOutputRoleARN), s.Steps["tag-output"].Role().RoleArn(), nil)
 	s.addLakeFormationCleanup()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/importrun"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/verify"
 )
 
@@ -108,6 +109,8 @@ func (s *Stack) addImportSteps(tokens awsdynamodb.Table) {
 			"ANALYST_ROLE_ARN":    jsii.String(analyst),
 			"METRIC_NAMESPACE":    jsii.String(MetricNamespace),
 			"ROW_COUNT_TOLERANCE": jsii.String(strconv.FormatFloat(s.Config.Import.RowCountTolerance, 'g', -1, 64)),
+			// Governance: VerifyQuery also proves the column security.
+			stepcontract.EnvGovernance: jsii.String(mustJSON(s.Config.GovernanceModel())),
 		},
 		Statements: verifyStatements,
 		Timeout:    awscdk.Duration_Minutes(jsii.Number(10)),

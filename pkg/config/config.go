@@ -31,6 +31,8 @@ type Config struct {
 	Athena        AthenaConfig        `json:"athena"`
 	Notifications NotificationsConfig `json:"notifications"`
 	Preflight     PreflightConfig     `json:"preflight"`
+	// Governance is column-level sensitivity (governance.go).
+	Governance GovernanceConfig `json:"governance"`
 }
 
 // LakeConfig is where the imported data lives.
@@ -316,6 +318,7 @@ func Default() Config {
 			WorkgroupName:              "lakeforge",
 			BytesScannedCutoffPerQuery: 10 * 1024 * 1024 * 1024,
 		},
+		Governance: DefaultGovernance(),
 	}
 }
 

@@ -21,5 +21,6 @@ const (
 	EnvWorkflowTag           = stepcontract.EnvWorkflowTag
 	EnvAnalystTag            = stepcontract.EnvAnalystTag
 	EnvAnalystARNs           = stepcontract.EnvAnalystARNs
+	EnvGovernance            = stepcontract.EnvGovernance
 	EnvTagOutputRoleARN      = stepcontract.EnvTagOutputRoleARN
 )

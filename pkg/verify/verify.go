@@ -61,6 +61,11 @@ type Verifier struct {
 	Concurrency int
 	// PollEvery is the first delay between query status reads (default 250ms).
 	PollEvery time.Duration
+	// ColumnSecurity (governance) also proves, as the analyst, the
+	// column probes TagOutput recorded (columns.go); SensitivityKey names
+	// the tag in messages.
+	ColumnSecurity bool
+	SensitivityKey string
 	// SettleFor is how long a count that fails as a table tagged moments
 	// ago does ("table not found", insufficient Lake Formation
 	// permission) is retried before it is a problem (default
@@ -163,6 +168,15 @@ func (v *Verifier) Verify(ctx context.Context, in Input) (Output, error) {
 		if r.OK {
 			out.Verified++
 		}
+	}
+	if v.ColumnSecurity {
+		// Governance: the column probes TagOutput recorded (columns.go),
+		// judged with the counts.
+		more, err := v.columnSecurity(ctx, in.RunID)
+		if err != nil {
+			transient = append(transient, err)
+		}
+		problems = append(problems, more...)
 	}
 	verdict := judge(transient, problems)
 	if err := v.publish(ctx, results); err != nil {
