@@ -22,6 +22,8 @@ What it replaces, and with what:
   EnsureDatabase         the pipeline step before the job: init() creates the
                          lake database (namespace) if missing.
   Job.init/commit        recorded, so a test sees whether the job committed.
+  --extra-py-files       the importjob_*.py modules are imported from infra/glue
+                         (on sys.path) instead of the zip Glue downloads.
 """
 
 import glob

@@ -8,12 +8,23 @@ import (
 	"testing"
 )
 
-// The configuration reference in README.md names every setting, so a new
-// field cannot ship undocumented.
+// The configuration reference (README.md and the docs/ pages) names every
+// setting, so a new field cannot ship undocumented.
 func TestReadmeDocumentsEverySetting(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	pages, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pages {
+		page, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = append(append(raw, '\n'), page...)
 	}
 	readme := string(raw)
 	paths := settingPaths(reflect.TypeOf(Config{}), "")
@@ -22,7 +33,7 @@ func TestReadmeDocumentsEverySetting(t *testing.T) {
 	}
 	for _, p := range paths {
 		if !strings.Contains(readme, "`"+p+"`") {
-			t.Errorf("README.md does not document `%s`", p)
+			t.Errorf("neither README.md nor a docs/ page documents `%s`", p)
 		}
 	}
 }
