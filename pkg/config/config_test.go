@@ -145,6 +145,11 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"change column not a column name", set("import", "tables", map[string]any{"orders": map[string]any{"mode": "merge", "changeColumn": "updated at"}}), "lakeforge.import.tables.orders.changeColumn", "column name"},
 		{"incremental table without bookmark key", set("import", "tables", map[string]any{"orders": map[string]any{"mode": "incremental"}}), "lakeforge.import.bookmarkKeys.orders", "monotonic key"},
 		{"table name not a lake name", set("import", "tables", map[string]any{"Orders": map[string]any{"mode": "snapshot"}}), "lakeforge.import.tables.Orders", "lower case"},
+		{"split reads on MariaDB", func(c map[string]any) {
+			set("source", "engine", "mariadb")(c)
+			set("source", "port", 3306)(c)
+			set("import", "partitioning", map[string]any{"orders": map[string]any{"column": "id", "partitions": 4}})(c)
+		}, "lakeforge.import.partitioning.orders.partitions", "one statement"},
 		{"negative overlap", set("import", "mergeOverlapMinutes", -1), "lakeforge.import.mergeOverlapMinutes", "0 to 1440"},
 		{"orphan age shorter than a day", set("import", "orphanFileAgeHours", 1), "lakeforge.import.orphanFileAgeHours", "24 to"},
 		{"misspelt table setting", set("import", "tables", map[string]any{"orders": map[string]any{"mode": "merge", "changeColum": "x"}}), "lakeforge.import.tables.orders.changeColum", `did you mean "changeColumn"`},

@@ -49,6 +49,10 @@ func (c Config) validateImport(v *validator) {
 		if pc.Partitions > 1 && !columnPattern.MatchString(pc.Column) {
 			v.add("import.partitioning."+table+".column", pc.Column, "a numeric column name of letters, digits and '_' to split the read on")
 		}
+		if pc.Partitions > 1 && c.Source.Engine != EnginePostgreSQL {
+			// Split reads would each see another moment of the table.
+			v.add("import.partitioning."+table+".partitions", strconv.Itoa(pc.Partitions), "1: a "+c.Source.Engine+" source has no exported snapshots, so the import reads each table in one statement (one consistent picture of it); split reads are for PostgreSQL sources")
+		}
 	}
 	if im.SnapshotRetentionDays < 0 || im.SnapshotRetentionDays > 3650 {
 		v.add("import.snapshotRetentionDays", strconv.Itoa(im.SnapshotRetentionDays), "0 to 3650 days of older snapshots kept for time travel")
