@@ -32,6 +32,7 @@ func (s stubS3) GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Optio
 }
 
 type stubAthena struct {
+	count    string // the COUNT(*) a succeeded query answers
 	startErr error
 	state    athenatypes.QueryExecutionState
 	reason   string
@@ -52,7 +53,13 @@ func (a stubAthena) GetQueryExecution(context.Context, *athena.GetQueryExecution
 }
 
 func (a stubAthena) GetQueryResults(context.Context, *athena.GetQueryResultsInput, ...func(*athena.Options)) (*athena.GetQueryResultsOutput, error) {
-	return &athena.GetQueryResultsOutput{}, nil
+	if a.count == "" {
+		return &athena.GetQueryResultsOutput{}, nil
+	}
+	row := func(v string) athenatypes.Row {
+		return athenatypes.Row{Data: []athenatypes.Datum{{VarCharValue: aws.String(v)}}}
+	}
+	return &athena.GetQueryResultsOutput{ResultSet: &athenatypes.ResultSet{Rows: []athenatypes.Row{row("_col0"), row(a.count)}}}, nil
 }
 
 type stubCW struct{ calls *int }
@@ -142,3 +149,32 @@ var (
 	_ verify.AthenaAPI     = stubAthena{}
 	_ verify.CloudWatchAPI = stubCW{}
 )
+
+// The proof the job recorded (issue 19) reaches VerifyQuery's output; a
+// manifest whose figures disagree was never published by the job.
+func TestProofFiguresFromTheManifest(t *testing.T) {
+	const proven = `{"runId":"wr_1","mode":"merge","tables":[{"name":"orders","mode":"merge","rowsWritten":2,"rowsTotal":3,
+		"proof":{"scope":"every row","columns":["id","amount"],"sourceRows":3,"sourceChecksum":"2149056871854709602","lakeRows":3,"lakeChecksum":"2149056871854709602"}}]}`
+	puts := 0
+	a := stubAthena{state: athenatypes.QueryExecutionStateSucceeded, count: "3"}
+	out, err := verifier(a, proven, &puts).Verify(context.Background(), verify.Input{RunID: "wr_1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.Tables[0]
+	if !got.OK || got.Mode != "merge" || got.ProofScope != "every row" || got.ProvenRows != 3 || got.Checksum != "2149056871854709602" {
+		t.Fatalf("%+v", got)
+	}
+	for body, want := range map[string]string{
+		strings.Replace(proven, `"lakeChecksum":"2149056871854709602"`, `"lakeChecksum":"2149056871854709603"`, 1): "tables[0].proof: the source has 3 rows, checksum 2149056871854709602, the lake 3 rows, checksum 2149056871854709603",
+		strings.Replace(proven, `"lakeRows":3`, `"lakeRows":4`, 1):                                                 "the lake 4 rows",
+		strings.Replace(proven, `"rowsTotal":3`, `"rowsTotal":5`, 1):                                               "tables[0].proof covers 3 rows, rowsTotal is 5",
+		strings.ReplaceAll(proven, `2149056871854709602`, `x1`):                                                    "not decimal numbers",
+	} {
+		_, err := verifier(a, body, &puts).Verify(context.Background(), verify.Input{RunID: "wr_1"})
+		var ve *steperr.VerificationError
+		if !errors.As(err, &ve) || !strings.Contains(err.Error(), want) {
+			t.Errorf("want VerificationError with %q, got %v", want, err)
+		}
+	}
+}
