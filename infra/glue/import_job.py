@@ -37,6 +37,7 @@ runs.
 import json
 import re
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from importjob_lake import CATALOG, STAGE_BRANCH_PREFIX
@@ -316,17 +317,21 @@ def run(args, runtime):
     for e, r in zip(entries, results):
         r["path"] = str(lake.iceberg_table(spark, e["ident"]).location()).rstrip("/") + "/"
         p = r["proof"]
-        print("staged %s -> %s (%s): %d rows written, %d in the lake, %d read partitions; proof: %d rows, checksum %s "
-              "at the source and in the lake" % (r["sourceTable"], e["ident"], r["mode"], r["rowsWritten"], r["rowsTotal"],
-                                                  r["partitions"], p["sourceRows"], p["sourceChecksum"]))
+        print("staged %s -> %s (%s) in %s: %d rows written, %d in the lake, %d read partitions; proof: %d rows, "
+              "checksum %s at the source and in the lake" % (
+                  r["sourceTable"], e["ident"], r["mode"], ", ".join("%s %.1f s" % kv for kv in r.pop("seconds").items()),
+                  r["rowsWritten"], r["rowsTotal"], r["partitions"], p["sourceRows"], p["sourceChecksum"]))
     manifest = {"workflowName": args.get("WORKFLOW_NAME", ""), "runId": rid, "mode": args["mode"],
                 "tables": [manifest_table(r) for r in results]}
+    started = time.monotonic()
     publisher.publish(spark, runs_uri, rid, branch, entries, manifest)
-    print("published run %s; row counts and proof figures in %s" % (rid, runs_uri + rid + "/manifest.json"))
+    print("published run %s in %.1f s; row counts and proof figures in %s" % (
+        rid, time.monotonic() - started, runs_uri + rid + "/manifest.json"))
     for e in entries:
+        started = time.monotonic()
         done = publisher.maintain(spark, e["ident"], args)
-        if done:
-            print("maintenance of %s: %s" % (e["ident"], json.dumps(done)))
+        print("maintenance of %s in %.1f s%s" % (e["ident"], time.monotonic() - started,
+                                                 (": " + json.dumps(done)) if done else ""))
     runtime.commit()
     return manifest
 

@@ -124,11 +124,35 @@ def prove(entry, src, staged, scope):
             "sourceRows": src[0], "sourceChecksum": src[1], "lakeRows": staged[0], "lakeChecksum": staged[1]}
 
 
+class Clock:
+    """Seconds per phase of one table's staging, for the job's log."""
+
+    def __init__(self):
+        import time
+        self._now = time.monotonic
+        self.last, self.seconds = self._now(), {}
+
+    def lap(self, phase):
+        now = self._now()
+        self.seconds[phase] = self.seconds.get(phase, 0) + now - self.last
+        self.last = now
+
+
 def stage(spark, source, entry, args, branch, rid):
     """Stages one table; returns its manifest entry (proof included)."""
     mode = entry["mode"]
+    clock = Clock()
     if mode == "merge":
-        return stage_merge(spark, source, entry, args, branch, rid)
+        result = stage_merge(spark, source, entry, args, branch, rid, clock)
+    else:
+        result = stage_rows(spark, source, entry, args, branch, clock)
+    result["seconds"] = clock.seconds
+    return result
+
+
+def stage_rows(spark, source, entry, args, branch, clock):
+    """Snapshot and incremental mode."""
+    mode = entry["mode"]
     from pyspark.sql.functions import lit
     ident = entry["ident"]
     where, wm = None, None
@@ -145,6 +169,7 @@ def stage(spark, source, entry, args, branch, rid):
         writer.overwrite(lit(True))
     else:
         writer.append()
+    clock.lap("read and write")
     src, _ = figures()
     if mode == "snapshot":
         staged = lake_figures(spark, ident, branch, entry)
@@ -155,6 +180,7 @@ def stage(spark, source, entry, args, branch, rid):
     result = {"name": entry["name"], "sourceTable": entry["sourceTable"], "mode": mode, "partitions": parts,
               "proof": prove(entry, src, staged, scope)}
     total = lake_figures(spark, ident, branch, entry) if mode == "incremental" and wm is not None else staged
+    clock.lap("proof")
     result["rowsWritten"], result["rowsTotal"] = staged[0], total[0]
     return result
 
@@ -190,7 +216,7 @@ def watermark_text(value):
     raise ImportError_("the change column's value %r is not a number, date or timestamp" % (value,))
 
 
-def stage_merge(spark, source, entry, args, branch, rid):
+def stage_merge(spark, source, entry, args, branch, rid, clock):
     from pyspark.sql.functions import lit
     ident, chg = entry["ident"], entry["changeColumn"]
     wm_text, wm_kind = lake.watermark(spark, ident, chg)
@@ -200,6 +226,7 @@ def stage_merge(spark, source, entry, args, branch, rid):
         lake.ensure_table(spark, ident, df.schema, args, merge=True)
         open_branch(spark, ident, branch)
         lake.aligned(spark, df, ident).writeTo("%s.branch_%s" % (ident, branch)).overwrite(lit(True))
+        clock.lap("read and write")
         (src, mx) = figures()
         changed, deleted, lo = src[0], 0, None
     else:
@@ -209,13 +236,14 @@ def stage_merge(spark, source, entry, args, branch, rid):
         changes, keys, figures, parts, cached = read_changes_and_keys(spark, source, entry, where)
         lake.ensure_table(spark, ident, changes.schema, args, merge=True)
         open_branch(spark, ident, branch)
-        changed, deleted = merge(spark, ident, branch, entry, changes, keys)
+        changed, deleted = merge(spark, ident, branch, entry, changes, keys, clock)
         (src, mx) = figures()
         if cached is not None:
             cached.unpersist()
     staged = lake_figures(spark, ident, branch, entry)
     result = {"name": entry["name"], "sourceTable": entry["sourceTable"], "mode": "merge", "partitions": parts,
               "proof": prove(entry, src, staged, "every row")}
+    clock.lap("proof")
     props = {lake.CHANGE_COLUMN: chg, lake.RUN_ID: rid}
     if mx is not None:
         props[lake.WATERMARK], props[lake.WATERMARK_TYPE] = watermark_text(mx)
@@ -260,7 +288,7 @@ def read_changes_and_keys(spark, source, entry, where):
     return changes, key_df, figures, 1, df
 
 
-def merge(spark, ident, branch, entry, changes, source_keys):
+def merge(spark, ident, branch, entry, changes, source_keys, clock):
     """One MERGE INTO on the branch: changed rows updated or inserted, rows
     whose key the source no longer has deleted. Returns (changed, deleted)."""
     from pyspark.sql import functions as F
@@ -275,6 +303,7 @@ def merge(spark, ident, branch, entry, changes, source_keys):
     # plan does not hold the branch it writes twice (Spark cannot resolve
     # the target's columns when the source reads the same table).
     src = src.localCheckpoint(eager=True)
+    clock.lap("read changes and keys")
     try:
         counts = {r[DELETE_FLAG]: r["n"] for r in src.groupBy(DELETE_FLAG).agg(F.count(F.lit(1)).alias("n")).collect()}
         view = "lakeforge_merge_%s" % entry["name"]
@@ -299,6 +328,7 @@ def merge(spark, ident, branch, entry, changes, source_keys):
                     "that identify a row" % (entry["sourceTable"], ", ".join(keys), entry["name"]))
             raise
         spark.catalog.dropTempView(view)
+        clock.lap("merge")
         return counts.get(False, 0), counts.get(True, 0)
     finally:
         src.unpersist()
