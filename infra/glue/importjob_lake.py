@@ -15,7 +15,12 @@ WATERMARK = "lakeforge.watermark"
 WATERMARK_TYPE = "lakeforge.watermark-type"
 CHANGE_COLUMN = "lakeforge.change-column"
 RUN_ID = "lakeforge.run-id"
-CARRIED = (WATERMARK, WATERMARK_TYPE, CHANGE_COLUMN)
+# The proof's lake figures of the published data (merge mode), so the next
+# merge run can prove the table from its changed rows.
+PROOF_ROWS = "lakeforge.proof-rows"
+PROOF_CHECKSUM = "lakeforge.proof-checksum"
+PROOF_COLUMNS = "lakeforge.proof-columns"
+CARRIED = (WATERMARK, WATERMARK_TYPE, CHANGE_COLUMN, PROOF_ROWS, PROOF_CHECKSUM, PROOF_COLUMNS)
 
 ACCEPT_ANY_SCHEMA = "write.spark.accept-any-schema"
 # Old metadata files beyond this many are deleted at each commit.
@@ -158,20 +163,43 @@ def watermark(spark, ident, change_column):
     return None, None
 
 
-def carried_summary(spark, ident):
-    """The lakeforge facts main's data carries (the newest watermark), for a
-    commit that rewrites files without changing the data (compaction)."""
+def proven_figures(spark, ident, columns):
+    """(rows, checksum) the job proved for the data main holds now, None
+    when main's snapshot does not carry them over the same columns: a
+    commit by anything but a merge run or compaction (which carries them)
+    makes the next merge run recompute the figures from every row."""
+    if not table_exists(spark, ident):
+        return None
     table = iceberg_table(spark, ident)
     sid = ref_snapshot(table, "main")
+    if sid is None:
+        return None
+    s = table.snapshot(sid).summary()
+    if s.get(PROOF_CHECKSUM) is None or s.get(PROOF_COLUMNS) != ",".join(columns):
+        return None
+    return int(s.get(PROOF_ROWS)), s.get(PROOF_CHECKSUM)
+
+
+def carried_summary(spark, ident):
+    """The lakeforge facts main's data carries, for a commit that rewrites
+    files without changing the data (compaction): the newest watermark among
+    main's ancestors, and the proof figures if main's own snapshot has them."""
+    table = iceberg_table(spark, ident)
+    sid = ref_snapshot(table, "main")
+    out, first = {}, True
     while sid is not None:
         snap = table.snapshot(sid)
         if snap is None:
             break
         s = snap.summary()
+        if first:
+            out.update({k: s.get(k) for k in (PROOF_ROWS, PROOF_CHECKSUM, PROOF_COLUMNS) if s.get(k) is not None})
+            first = False
         if s.get(WATERMARK) is not None:
-            return {k: s.get(k) for k in CARRIED if s.get(k) is not None}
+            out.update({k: s.get(k) for k in (WATERMARK, WATERMARK_TYPE, CHANGE_COLUMN) if s.get(k) is not None})
+            return out
         sid = snap.parentId()
-    return {}
+    return out
 
 
 # ---------------------------------------------------------------- objects

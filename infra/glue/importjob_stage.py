@@ -26,6 +26,8 @@ from importjob_source import ImportError_, MAX_COL, ROWS_COL, SUM_COL, range_pre
 # A range holds at least this many keys before the read is split further.
 MIN_KEYS_PER_PARTITION = 10000
 DELETE_FLAG = "__lf_delete"
+# Merge sources up to this many rows are broadcast to the table's scan.
+BROADCAST_ROWS = 200000
 KEY_PREFIX = "__lf_k_"
 
 
@@ -233,18 +235,31 @@ def stage_merge(spark, source, entry, args, branch, rid, clock):
         lo = lower_bound(wm_text, wm_kind, args["merge_overlap_minutes"], entry["overlapValues"])
         chg_sql = source.quote(chg)
         where = "%s >= %s OR %s IS NULL" % (chg_sql, sql_literal(lo, chg in entry["zoned"], source.pg), chg_sql)
+        previous = lake.proven_figures(spark, ident, [c for c, _ in entry["checksumColumns"]])
         changes, keys, figures, parts, cached = read_changes_and_keys(spark, source, entry, where)
         lake.ensure_table(spark, ident, changes.schema, args, merge=True)
         open_branch(spark, ident, branch)
-        changed, deleted = merge(spark, ident, branch, entry, changes, keys, clock)
+        changed, deleted, delta = merge(spark, ident, branch, entry, changes, keys, clock, previous is not None)
         (src, mx) = figures()
         if cached is not None:
             cached.unpersist()
-    staged = lake_figures(spark, ident, branch, entry)
+    if wm_text is not None and previous is not None:
+        # The last proven figures, less the changed keys' rows before the
+        # merge, plus their rows after it; the row count is the staged
+        # table's own. Any other change to the table would have left main
+        # without the figures (importjob_lake.proven_figures).
+        before, after = delta
+        staged_rows = spark.table("%s.branch_%s" % (ident, branch)).count()
+        staged = proof.normalized(staged_rows, int(previous[1]) - int(before[1]) + int(after[1]))
+        basis = "the last proven figures and the changed keys' rows"
+    else:
+        staged = lake_figures(spark, ident, branch, entry)
+        basis = "every row of the staged table"
     result = {"name": entry["name"], "sourceTable": entry["sourceTable"], "mode": "merge", "partitions": parts,
-              "proof": prove(entry, src, staged, "every row")}
+              "proof": dict(prove(entry, src, staged, "every row"), lakeBasis=basis)}
     clock.lap("proof")
-    props = {lake.CHANGE_COLUMN: chg, lake.RUN_ID: rid}
+    props = {lake.CHANGE_COLUMN: chg, lake.RUN_ID: rid, lake.PROOF_ROWS: str(staged[0]), lake.PROOF_CHECKSUM: staged[1],
+             lake.PROOF_COLUMNS: ",".join(c for c, _ in entry["checksumColumns"])}
     if mx is not None:
         props[lake.WATERMARK], props[lake.WATERMARK_TYPE] = watermark_text(mx)
     elif wm_text is not None:  # an empty source table keeps the old watermark
@@ -288,9 +303,11 @@ def read_changes_and_keys(spark, source, entry, where):
     return changes, key_df, figures, 1, df
 
 
-def merge(spark, ident, branch, entry, changes, source_keys, clock):
+def merge(spark, ident, branch, entry, changes, source_keys, clock, delta=False):
     """One MERGE INTO on the branch: changed rows updated or inserted, rows
-    whose key the source no longer has deleted. Returns (changed, deleted)."""
+    whose key the source no longer has deleted. Returns (changed, deleted,
+    (figures of the touched keys' rows before, after)), the figures only
+    when delta."""
     from pyspark.sql import functions as F
     keys = entry["key"]
     target = "%s.branch_%s" % (ident, branch)
@@ -307,7 +324,9 @@ def merge(spark, ident, branch, entry, changes, source_keys, clock):
     try:
         counts = {r[DELETE_FLAG]: r["n"] for r in src.groupBy(DELETE_FLAG).agg(F.count(F.lit(1)).alias("n")).collect()}
         view = "lakeforge_merge_%s" % entry["name"]
-        src.createOrReplaceTempView(view)
+        # A day's changes are small next to the table: joined by broadcast,
+        # the table is scanned once and never shuffled.
+        (F.broadcast(src) if sum(counts.values()) <= BROADCAST_ROWS else src).createOrReplaceTempView(view)
         have = {c.lower(): c for c in changes.columns}
         cols = spark.table(target).columns
         value = lambda c: "s.%s" % lake.quote(have[c.lower()]) if c.lower() in have else "NULL"  # noqa: E731
@@ -319,6 +338,9 @@ def merge(spark, ident, branch, entry, changes, source_keys, clock):
             target, view, " AND ".join("t.%s = s.%s" % (q(k), q(k)) for k in keys), DELETE_FLAG,
             ", ".join("t.%s = %s" % (q(c), value(c)) for c in cols), DELETE_FLAG,
             ", ".join(q(c) for c in cols), ", ".join(value(c) for c in cols))
+        touched = F.broadcast(src.select(*[lake.quote(k) for k in keys]))
+        rows_of_touched = lambda: spark.table(target).join(touched, on=keys, how="left_semi")  # noqa: E731
+        before = proof.spark_figures(rows_of_touched(), entry["checksumColumns"]) if delta else None
         try:
             spark.sql(sql)
         except Exception as err:
@@ -329,6 +351,7 @@ def merge(spark, ident, branch, entry, changes, source_keys, clock):
             raise
         spark.catalog.dropTempView(view)
         clock.lap("merge")
-        return counts.get(False, 0), counts.get(True, 0)
+        after = proof.spark_figures(rows_of_touched(), entry["checksumColumns"]) if delta else None
+        return counts.get(False, 0), counts.get(True, 0), (before, after)
     finally:
         src.unpersist()

@@ -110,6 +110,7 @@ def test_merge_runs_keep_the_lake_equal_to_the_source(engine, contract, warehous
     m, _ = k.run()
     k.equal(spark, m)
     assert (m["rowsDeleted"], m["watermark"]) == (1, str(ts(12)))
+    assert m["proof"]["lakeBasis"] == "the last proven figures and the changed keys' rows"
 
     # A transaction updates row 7 with a change value two minutes below the
     # watermark the next run records, and commits only after that run.

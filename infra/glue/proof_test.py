@@ -26,8 +26,9 @@ def canonical(kind, value):
     """A psql CSV value in the documented canonical text."""
     if value is None:
         return chr(30)
-    if kind == "ts":
-        return dt.datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if kind == "ts":  # ISO, the fraction without trailing zeros
+        text = dt.datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S.%f").rstrip("0")
+        return text.rstrip(".")
     if kind == "bool":
         return {"t": "true", "f": "false"}[value]
     return value
@@ -111,3 +112,14 @@ def test_a_table_that_differs_from_the_source_is_not_published(contract, warehou
     assert (p3["sourceRows"], p3["sourceChecksum"]) == src == (p3["lakeRows"], p3["lakeChecksum"])
     assert read_manifest(rt3, "proof_3") == m3
     assert figures(lake_as_psql(spark, ident)) == src
+
+    # Back to merge mode: the proof's lake figures are recorded with the data.
+    m4, _ = run_job(c, warehouse, postgres, over, run="proof_4")
+    assert m4["tables"][0]["proof"]["lakeBasis"] == "every row of the staged table"  # after a snapshot run
+    # A commit to the lake by anything but the job (here a DELETE, as an
+    # analyst with write access could run): the next merge run does not
+    # trust the recorded figures, recomputes them, and refuses to publish.
+    spark.sql("DELETE FROM %s WHERE id = 1" % ident)
+    with pytest.raises(import_job.ImportError_) as err:
+        run_job(c, warehouse, postgres, over, run="proof_5")
+    assert "the staged lake table has 2 rows" in str(err.value) and "the source has 3 rows" in str(err.value)

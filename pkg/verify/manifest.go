@@ -68,6 +68,10 @@ type Proof struct {
 	SourceChecksum string   `json:"sourceChecksum"`
 	LakeRows       int64    `json:"lakeRows"`
 	LakeChecksum   string   `json:"lakeChecksum"`
+	// LakeBasis says how Spark computed the lake's figures: over every row
+	// of the staged table, or (merge runs) from the last proven figures and
+	// the changed keys' rows before and after the merge.
+	LakeBasis string `json:"lakeBasis,omitempty"`
 }
 
 var checksumPattern = regexp.MustCompile(`^[0-9]{1,40}$`)
