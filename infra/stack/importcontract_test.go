@@ -48,6 +48,10 @@ func resolve(t *testing.T, s synthesized, v any) string {
 			}
 			t.Fatalf("argument refers to %s: no stand-in for it", ref)
 		}
+		if sub, ok := x["Fn::Sub"].(string); ok {
+			return strings.NewReplacer("${AWS::AccountId}", "123456789012", "${AWS::Region}", "us-east-1",
+				"${AWS::Partition}", "aws", "${AWS::URLSuffix}", "amazonaws.com").Replace(sub)
+		}
 		if join, ok := x["Fn::Join"].([]any); ok {
 			var parts []string
 			for _, p := range join[1].([]any) {
@@ -99,11 +103,16 @@ func TestImportJobContract(t *testing.T) {
 			"--engine": engine, "--source_dbname": cfg.Source.DatabaseName, "--require_tls": "true",
 			"--connection_name": names.Connection, "--lake_database": cfg.Database.Name,
 			"--lake_path": "s3://" + contractBucket + "/" + cfg.Lake.Prefix, "--datalake-formats": "iceberg",
+			"--mode": cfg.Import.Mode, "--tables": "{}", "--merge_overlap_minutes": strconv.Itoa(config.DefaultMergeOverlapMinutes),
+			"--orphan_file_age_hours": strconv.Itoa(config.DefaultOrphanFileAgeHours),
 		}
 		for k, v := range want {
 			if args[k] != v {
 				t.Errorf("%s: job argument %s = %q, want %q", engine, k, args[k], v)
 			}
+		}
+		if !strings.HasPrefix(args["--extra-py-files"], "s3://") || !strings.HasSuffix(args["--extra-py-files"], ".zip") {
+			t.Errorf("%s: --extra-py-files = %q, want the zip of the job's modules (infra/glue/importjob_*.py)", engine, args["--extra-py-files"])
 		}
 		for _, c := range []string{"glue_catalog.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog", "glue_catalog.glue.lakeformation-enabled=true",
 			"fs.s3.credentialsResolverClass=com.amazonaws.glue.accesscontrol.AWSLakeFormationCredentialResolver"} {

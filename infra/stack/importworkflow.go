@@ -115,6 +115,19 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 		Path: jsii.String(filepath.Join(scriptDir, gluescript.ImportJobFile)),
 	})
 	script.GrantRead(s.WorkflowRole)
+	// The script's modules, zipped by the CDK (a directory asset), on the
+	// job's Python path through --extra-py-files.
+	modulesDir, err := os.MkdirTemp("", "lakeforge-glue-modules-")
+	if err != nil {
+		panic(err)
+	}
+	for name, raw := range gluescript.ImportJobModules() {
+		if err := os.WriteFile(filepath.Join(modulesDir, name), raw, 0o644); err != nil {
+			panic(err)
+		}
+	}
+	modules := awss3assets.NewAsset(s.Stack, jsii.String("ImportJobModules"), &awss3assets.AssetProps{Path: jsii.String(modulesDir)})
+	modules.GrantRead(s.WorkflowRole)
 	cdknag.NagSuppressions_AddResourceSuppressions(s.WorkflowRole, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("Reading the import job script: CDK's asset grant covers the bootstrap staging bucket's objects (s3:GetObject*, s3:List*, s3:GetBucket*) because asset keys are content hashes."),
@@ -129,6 +142,10 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 	keys := cfg.Import.BookmarkKeys
 	if keys == nil {
 		keys = map[string][]string{}
+	}
+	tables := cfg.Import.Tables
+	if tables == nil {
+		tables = map[string]config.TableImportConfig{}
 	}
 	partitioning := cfg.Import.Partitioning
 	if partitioning == nil {
@@ -165,10 +182,14 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 			"--runs_path":               s.Lake().Dir() + verify.RunsFolder + "/",
 			"--mode":                    cfg.Import.Mode,
 			"--bookmark_keys":           jsonString(keys),
+			"--tables":                  jsonString(tables),
+			"--merge_overlap_minutes":   strconv.Itoa(cfg.Import.MergeOverlapMinutes),
+			"--orphan_file_age_hours":   strconv.Itoa(cfg.Import.OrphanFileAgeHours),
 			"--partitioning":            jsonString(partitioning),
 			"--read_partitions":         strconv.Itoa(cores),
 			"--parallel_tables":         strconv.Itoa(min(cores, 16)),
 			"--snapshot_retention_days": strconv.Itoa(cfg.Import.SnapshotRetentionDays),
+			"--extra-py-files":          modules.S3ObjectUrl(),
 			"--datalake-formats":        "iceberg",
 			"--conf":                    s.icebergConf(),
 			// Job bookmarks do not support Iceberg tables: the watermark

@@ -169,6 +169,9 @@ func (r StatusReport) print(w io.Writer) {
 		fmt.Fprintf(w, "\n%s  %-9s %-10s %s\n", run.Start.UTC().Format("2006-01-02 15:04:05Z"), run.Result, dur, run.Name)
 		for _, t := range run.Tables {
 			fmt.Fprintf(w, "    %-40s %10d rows (%d written)\n", t.Table, t.RowsTotal, t.RowsWritten)
+			if p := t.proofLine(); p != "" {
+				fmt.Fprintf(w, "      %s\n", p)
+			}
 		}
 		if run.TablesNote != "" && run.Result == string(sfntypes.ExecutionStatusSucceeded) {
 			fmt.Fprintf(w, "    rows per table: %s\n", run.TablesNote)

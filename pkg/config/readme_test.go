@@ -36,7 +36,7 @@ func TestReadmeDocumentsEverySetting(t *testing.T) {
 	}
 	for _, p := range paths {
 		if !strings.Contains(readme, "`"+p+"`") {
-			t.Errorf("README.md does not document `%s`", p)
+			t.Errorf("neither README.md nor a docs/ page documents `%s`", p)
 		}
 	}
 }

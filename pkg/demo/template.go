@@ -113,7 +113,7 @@ func (t *template) name(id string) string {
 
 // resolve renders a template value: pseudo parameters, Ref and
 // Fn::GetAtt of the stack's resources, Fn::Join and Fn::Select/Split of
-// literals. Any other intrinsic is an error, never a guess.
+// literals, Fn::Sub of pseudo parameters. Any other intrinsic is an error, never a guess.
 func (t *template) resolve(v any) (string, error) {
 	switch x := v.(type) {
 	case string:
@@ -147,6 +147,15 @@ func (t *template) resolve(v any) (string, error) {
 		}
 		if att, ok := x["Fn::GetAtt"].([]any); ok && len(att) == 2 {
 			return t.attr(fmt.Sprint(att[0]), fmt.Sprint(att[1]))
+		}
+		if sub, ok := x["Fn::Sub"].(string); ok {
+			// Asset locations: the bootstrap bucket named by pseudo parameters.
+			out := strings.NewReplacer("${AWS::AccountId}", Account, "${AWS::Region}", Region,
+				"${AWS::Partition}", "aws", "${AWS::URLSuffix}", "amazonaws.com").Replace(sub)
+			if strings.Contains(out, "${") {
+				return "", fmt.Errorf("Fn::Sub %q names more than pseudo parameters", sub)
+			}
+			return out, nil
 		}
 		if join, ok := x["Fn::Join"].([]any); ok && len(join) == 2 {
 			sep, _ := join[0].(string)
