@@ -156,7 +156,10 @@ func TestImportJobContract(t *testing.T) {
 // feature. However, with the introduction of AWS Glue 5.0, all jobs have
 // real-time logging capability" (Enabling continuous logging for AWS Glue
 // 4.0 and earlier jobs).
-var glueJobParameters = []string{"--datalake-formats", "--conf", "--job-bookmark-option", "--enable-metrics", "--enable-glue-datacatalog"}
+// --extra-py-files puts the job's importjob_*.py modules on its Python path
+// (Glue's "Using job parameters in AWS Glue jobs": "The Amazon S3 paths to
+// additional Python modules that AWS Glue adds to the Python path").
+var glueJobParameters = []string{"--datalake-formats", "--conf", "--job-bookmark-option", "--enable-metrics", "--enable-glue-datacatalog", "--extra-py-files"}
 
 // scriptArgs reads a list literal (REQUIRED_ARGS or OPTIONAL_ARGS) from the
 // job script the stack deploys.
