@@ -46,7 +46,7 @@ from importjob_source import (  # noqa: F401 - the tests use these names here
 import importjob_lake as lake
 from importjob_adopt import (  # noqa: F401 - the tests use these names here
     CONVERT_PARAM, CONVERT_REQUESTED, CONVERTED_FROM_PARAM, GlueTables, adopt_tables, column_mapping,
-    convert_table, table_format, tables_to_adopt)
+    convert_table, mangled, table_format, tables_to_adopt)
 import importjob_proof as proof
 import importjob_publish as publisher
 import importjob_stage as stager
