@@ -7,6 +7,11 @@ figures over a table, and the run publishes only when they agree.
             in a text form all three engines produce identically, NULL as
             the character 0x1E, joined by 0x1F.
 
+On the source, the database computes each row's hash in the very statement
+that reads the rows (so in the run's consistent read): PostgreSQL returns it
+with each row for Spark to add up, MySQL/MariaDB sums it itself (window
+aggregates).
+
 The checksum columns are the columns whose types have such a form:
 integers, decimals with a declared scale, text and varchar, date,
 timestamp without time zone (PostgreSQL, MySQL DATETIME; as ISO text with the
@@ -72,15 +77,6 @@ def source_row_hash(engine, cols):
     parts = ["COALESCE(%s, CHAR(%d USING utf8mb4))" % (source_text(engine, c, k), NULL_MARK) for c, k in cols]
     text = "CONCAT_WS(CHAR(%d USING utf8mb4), %s)" % (SEPARATOR, ", ".join(parts)) if parts else "''"
     return "CAST(CONV(SUBSTR(MD5(%s), 1, 15), 16, 10) AS UNSIGNED)" % text
-
-
-def source_figures_sql(engine, cols):
-    """SELECT-list items of the figures, named n and s (s as text: the sum
-    outgrows every JDBC decimal Spark maps)."""
-    h = source_row_hash(engine, cols)
-    if engine == "postgresql":
-        return "COUNT(*) AS n, SUM(%s)::text AS s" % h
-    return "COUNT(*) AS n, CAST(SUM(%s) AS CHAR) AS s" % h
 
 
 def source_window_sql(engine, cols, rows_col, sum_col):

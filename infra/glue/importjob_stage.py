@@ -54,14 +54,38 @@ def checksum_cols(entry, source):
     return [(source.quote(c), k) for c, k in entry["checksumColumns"]]
 
 
-def source_figures(source, entry, where, with_max=None):
-    """PostgreSQL: the figures by one query in the run's snapshot."""
-    sql = "SELECT %s%s FROM %s%s" % (
-        proof.source_figures_sql(source.engine, checksum_cols(entry, source)),
-        (", MAX(%s) AS mx" % source.quote(with_max)) if with_max else "",
-        entry["tableSql"], (" WHERE " + where) if where else "")
-    row = source.query(sql)[0]
-    return proof.normalized(row["n"], row["s"]), (row["mx"] if with_max else None)
+HASH_COL = "__lf_h"
+
+
+def hashed(source, entry, select):
+    """PostgreSQL: a read of select plus each row's proof hash, computed by
+    the database in the same statement (so in the run's snapshot, and split
+    over the read's partitions like the rows)."""
+    cols = [('t.%s' % source.quote(c), k) for c, k in entry["checksumColumns"]]
+    return "(SELECT %s, %s AS %s FROM %s t) __lf_q" % (
+        select, proof.source_row_hash(source.engine, cols), HASH_COL, entry["tableSql"])
+
+
+def observe_hashes(df, name):
+    """(df without the hash column, figures()): the row count and the sum of
+    the database's row hashes, gathered while df is read (valid once the
+    action that reads it has run)."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+    obs = Observation(name)
+    h = F.col(HASH_COL)
+    df = df.observe(obs, F.count(F.lit(1)).alias("n"), F.sum(F.shiftright(h, 30)).alias("hi"),
+                    F.sum(h.bitwiseAND(F.lit((1 << 30) - 1))).alias("lo")).drop(HASH_COL)
+
+    def figures():
+        m = obs.get
+        return proof.normalized(m.get("n"), (m.get("hi") or 0) * (1 << 30) + (m.get("lo") or 0))
+    return df, figures
+
+
+def source_max(source, entry, column):
+    """The highest value of column, by a query in the run's snapshot."""
+    return source.query("SELECT MAX(%s) AS mx FROM %s" % (source.quote(column), entry["tableSql"]))[0]["mx"]
 
 
 def windowed(source, entry, where, with_max=None, select="t.*", join=""):
@@ -81,8 +105,10 @@ def read_rows(spark, source, entry, where, with_max=None):
     from pyspark.sql import functions as F
     if source.pg:
         predicates = partition_predicates(source, entry, where, where)
-        df = source.read(entry["tableSql"], predicates, entry["customSchema"])
-        return df, (lambda: source_figures(source, entry, where, with_max)), len(predicates) if predicates else 1
+        df = source.read(hashed(source, entry, "t.*"), predicates, entry["customSchema"])
+        df, hashes = observe_hashes(df, "lakeforge_%s" % entry["name"])
+        figures = lambda: (hashes(), source_max(source, entry, with_max) if with_max else None)  # noqa: E731
+        return df, figures, len(predicates) if predicates else 1
     df = source.read(windowed(source, entry, where, with_max), None, entry["customSchema"])
     obs = Observation("lakeforge_%s" % entry["name"])
     metrics = [F.first(ROWS_COL).alias("n"), F.first(SUM_COL).alias("s")]
@@ -273,18 +299,23 @@ def stage_merge(spark, source, entry, args, branch, rid, clock):
 def read_changes_and_keys(spark, source, entry, where):
     """(changed rows, source keys, figures(), partitions, cached DataFrame).
 
-    PostgreSQL: two partitioned reads in the run's snapshot. MySQL/MariaDB:
+    PostgreSQL: two partitioned reads in the run's snapshot, the keys' one
+    with every row's proof hash. MySQL/MariaDB:
     one statement, every key LEFT JOIN the changed rows, with the figures as
     window aggregates; cached, so the keys, the changes and the figures come
     from that one statement.
     """
     keys = entry["key"]
     if source.pg:
+        # The key set and the proof's hashes in one partitioned read.
         predicates = partition_predicates(source, entry, None)
-        key_df = source.read(entry["tableSql"], predicates).select(*[lake.quote(k) for k in keys])
+        wanted = keys + [c for c in [entry["partitionColumn"]] if c and c not in keys]
+        key_df = source.read(hashed(source, entry, ", ".join("t.%s" % source.quote(c) for c in wanted)), predicates)
+        key_df, hashes = observe_hashes(key_df, "lakeforge_keys_%s" % entry["name"])
+        key_df = key_df.select(*[lake.quote(k) for k in keys])
         change_preds = partition_predicates(source, entry, where)
         changes = source.read(entry["tableSql"], change_preds, entry["customSchema"])
-        figures = lambda: source_figures(source, entry, None, entry["changeColumn"])  # noqa: E731
+        figures = lambda: (hashes(), source_max(source, entry, entry["changeColumn"]))  # noqa: E731
         return changes, key_df, figures, len(predicates) if predicates else 1, None
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
