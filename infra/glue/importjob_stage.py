@@ -26,6 +26,7 @@ from importjob_source import ImportError_, MAX_COL, ROWS_COL, SUM_COL, range_pre
 # A range holds at least this many keys before the read is split further.
 MIN_KEYS_PER_PARTITION = 10000
 DELETE_FLAG = "__lf_delete"
+TOUCHED = "__lf_touched"
 # Merge sources up to this many rows are broadcast to the table's scan.
 BROADCAST_ROWS = 200000
 KEY_PREFIX = "__lf_k_"
@@ -275,7 +276,7 @@ def stage_merge(spark, source, entry, args, branch, rid, clock):
         # table's own. Any other change to the table would have left main
         # without the figures (importjob_lake.proven_figures).
         before, after = delta
-        staged_rows = spark.table("%s.branch_%s" % (ident, branch)).count()
+        staged_rows, after = after
         staged = proof.normalized(staged_rows, int(previous[1]) - int(before[1]) + int(after[1]))
         basis = "the last proven figures and the changed keys' rows"
     else:
@@ -337,8 +338,8 @@ def read_changes_and_keys(spark, source, entry, where):
 def merge(spark, ident, branch, entry, changes, source_keys, clock, delta=False):
     """One MERGE INTO on the branch: changed rows updated or inserted, rows
     whose key the source no longer has deleted. Returns (changed, deleted,
-    (figures of the touched keys' rows before, after)), the figures only
-    when delta."""
+    (figures of the touched keys' rows before, (the staged table's row count,
+    figures of the touched keys' rows after))), the figures only when delta."""
     from pyspark.sql import functions as F
     keys = entry["key"]
     target = "%s.branch_%s" % (ident, branch)
@@ -369,9 +370,9 @@ def merge(spark, ident, branch, entry, changes, source_keys, clock, delta=False)
             target, view, " AND ".join("t.%s = s.%s" % (q(k), q(k)) for k in keys), DELETE_FLAG,
             ", ".join("t.%s = %s" % (q(c), value(c)) for c in cols), DELETE_FLAG,
             ", ".join(q(c) for c in cols), ", ".join(value(c) for c in cols))
-        touched = F.broadcast(src.select(*[lake.quote(k) for k in keys]))
-        rows_of_touched = lambda: spark.table(target).join(touched, on=keys, how="left_semi")  # noqa: E731
-        before = proof.spark_figures(rows_of_touched(), entry["checksumColumns"]) if delta else None
+        touched = F.broadcast(src.select(*[lake.quote(k) for k in keys]).withColumn(TOUCHED, F.lit(True)))
+        flagged = lambda: spark.table(target).join(touched, on=keys, how="left")  # noqa: E731
+        before = proof.spark_figures(flagged().filter(F.col(TOUCHED)), entry["checksumColumns"]) if delta else None
         try:
             spark.sql(sql)
         except Exception as err:
@@ -382,7 +383,8 @@ def merge(spark, ident, branch, entry, changes, source_keys, clock, delta=False)
             raise
         spark.catalog.dropTempView(view)
         clock.lap("merge")
-        after = proof.spark_figures(rows_of_touched(), entry["checksumColumns"]) if delta else None
+        # The staged table's row count and its touched rows' figures, one pass.
+        after = proof.spark_figures_where(flagged(), entry["checksumColumns"], TOUCHED) if delta else None
         return counts.get(False, 0), counts.get(True, 0), (before, after)
     finally:
         src.unpersist()
