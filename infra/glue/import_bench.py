@@ -20,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import conftest  # noqa: E402
+import local_runtime  # noqa: E402
 
 
 def main():
@@ -33,7 +34,11 @@ def main():
     pg.run(sql="VACUUM ANALYZE bench.big")
 
     with tempfile.TemporaryDirectory(prefix="lakeforge-bench-") as tmp:
-        run(pg, rows, partitions, tmp)
+        local_runtime.use_scratch_dir(tmp)
+        try:
+            run(pg, rows, partitions, tmp)
+        finally:
+            local_runtime.stop_spark()
     pg.run(sql="DROP SCHEMA bench CASCADE")
 
 

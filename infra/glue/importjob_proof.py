@@ -7,6 +7,11 @@ figures over a table, and the run publishes only when they agree.
             in a text form all three engines produce identically, NULL as
             the character 0x1E, joined by 0x1F.
 
+On the source, the database computes each row's hash in the very statement
+that reads the rows (so in the run's consistent read): PostgreSQL returns it
+with each row for Spark to add up, MySQL/MariaDB sums it itself (window
+aggregates).
+
 The checksum columns are the columns whose types have such a form:
 integers, decimals with a declared scale, text and varchar, date,
 timestamp without time zone (PostgreSQL, MySQL DATETIME; as ISO text with the
@@ -74,15 +79,6 @@ def source_row_hash(engine, cols):
     return "CAST(CONV(SUBSTR(MD5(%s), 1, 15), 16, 10) AS UNSIGNED)" % text
 
 
-def source_figures_sql(engine, cols):
-    """SELECT-list items of the figures, named n and s (s as text: the sum
-    outgrows every JDBC decimal Spark maps)."""
-    h = source_row_hash(engine, cols)
-    if engine == "postgresql":
-        return "COUNT(*) AS n, SUM(%s)::text AS s" % h
-    return "COUNT(*) AS n, CAST(SUM(%s) AS CHAR) AS s" % h
-
-
 def source_window_sql(engine, cols, rows_col, sum_col):
     """The figures as window aggregates over one statement's rows (MySQL)."""
     h = source_row_hash(engine, cols)
@@ -96,17 +92,38 @@ def spark_text(col, k):
     return F.col("`%s`" % col.replace("`", "``")).cast("string")
 
 
-def spark_figures(df, cols):
-    """(rows, checksum) of a DataFrame; cols is [(lake column, kind)]."""
+def spark_hash(cols):
+    """A row's 60-bit hash as a Spark column; cols is [(lake column, kind)]."""
     from pyspark.sql import functions as F
     parts = [F.coalesce(spark_text(c, k), F.lit(chr(NULL_MARK))) for c, k in cols]
     text = F.concat_ws(chr(SEPARATOR), *parts) if parts else F.lit("")
-    h = F.conv(F.substring(F.md5(text), 1, 15), 16, 10).cast("bigint")
+    return F.conv(F.substring(F.md5(text), 1, 15), 16, 10).cast("bigint")
+
+
+def _sums(h):
     # The 60-bit hashes summed as two 30-bit halves: long sums that cannot
     # overflow below 2^33 rows, far cheaper than a decimal sum.
-    row = df.select(F.count(F.lit(1)).alias("n"), F.sum(F.shiftright(h, 30)).alias("hi"),
-                    F.sum(h.bitwiseAND(F.lit((1 << 30) - 1))).alias("lo")).collect()[0]
+    from pyspark.sql import functions as F
+    return [F.count(h).alias("n"), F.sum(F.shiftright(h, 30)).alias("hi"),
+            F.sum(h.bitwiseAND(F.lit((1 << 30) - 1))).alias("lo")]
+
+
+def _figures(row):
     return normalized(row["n"], (row["hi"] or 0) * (1 << 30) + (row["lo"] or 0))
+
+
+def spark_figures(df, cols):
+    """(rows, checksum) of a DataFrame."""
+    return _figures(df.select(*_sums(spark_hash(cols))).collect()[0])
+
+
+def spark_figures_where(df, cols, flag):
+    """(all rows, (rows, checksum) of the rows where column flag is not
+    NULL), in one pass; the hash is computed only for those rows."""
+    from pyspark.sql import functions as F
+    h = F.when(F.col(flag).isNotNull(), spark_hash(cols))
+    row = df.select(F.count(F.lit(1)).alias("total"), *_sums(h)).collect()[0]
+    return row["total"], _figures(row)
 
 
 def normalized(rows, checksum):

@@ -91,12 +91,20 @@ class Source:
         props.setProperty("user", self.props["user"] or "")
         props.setProperty("password", self.props["password"] or "")
         conn = driver.connect(self.url, props)
-        conn.setAutoCommit(False)
-        st = conn.createStatement()
-        st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        rs = st.executeQuery("SELECT pg_export_snapshot()")
-        rs.next()
-        snapshot = rs.getString(1)
+        try:
+            conn.setAutoCommit(False)
+            st = conn.createStatement()
+            st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            rs = st.executeQuery("SELECT pg_export_snapshot()")
+            rs.next()
+            snapshot = rs.getString(1)
+        except Exception as err:
+            conn.close()
+            java = getattr(err, "java_exception", None)
+            raise ImportError_(
+                "the source database could not export a snapshot for the run's consistent read (%s). PostgreSQL "
+                "cannot export snapshots during recovery: point the connection (config source.host) at the primary, "
+                "not a read replica" % (str(java.getMessage()) if java is not None else err))
         if not SNAPSHOT_ID.fullmatch(snapshot or ""):
             conn.close()
             raise ImportError_("PostgreSQL exported snapshot id %r has an unknown form" % snapshot)

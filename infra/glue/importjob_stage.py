@@ -26,6 +26,7 @@ from importjob_source import ImportError_, MAX_COL, ROWS_COL, SUM_COL, range_pre
 # A range holds at least this many keys before the read is split further.
 MIN_KEYS_PER_PARTITION = 10000
 DELETE_FLAG = "__lf_delete"
+TOUCHED = "__lf_touched"
 # Merge sources up to this many rows are broadcast to the table's scan.
 BROADCAST_ROWS = 200000
 KEY_PREFIX = "__lf_k_"
@@ -54,14 +55,38 @@ def checksum_cols(entry, source):
     return [(source.quote(c), k) for c, k in entry["checksumColumns"]]
 
 
-def source_figures(source, entry, where, with_max=None):
-    """PostgreSQL: the figures by one query in the run's snapshot."""
-    sql = "SELECT %s%s FROM %s%s" % (
-        proof.source_figures_sql(source.engine, checksum_cols(entry, source)),
-        (", MAX(%s) AS mx" % source.quote(with_max)) if with_max else "",
-        entry["tableSql"], (" WHERE " + where) if where else "")
-    row = source.query(sql)[0]
-    return proof.normalized(row["n"], row["s"]), (row["mx"] if with_max else None)
+HASH_COL = "__lf_h"
+
+
+def hashed(source, entry, select):
+    """PostgreSQL: a read of select plus each row's proof hash, computed by
+    the database in the same statement (so in the run's snapshot, and split
+    over the read's partitions like the rows)."""
+    cols = [('t.%s' % source.quote(c), k) for c, k in entry["checksumColumns"]]
+    return "(SELECT %s, %s AS %s FROM %s t) __lf_q" % (
+        select, proof.source_row_hash(source.engine, cols), HASH_COL, entry["tableSql"])
+
+
+def observe_hashes(df, name):
+    """(df without the hash column, figures()): the row count and the sum of
+    the database's row hashes, gathered while df is read (valid once the
+    action that reads it has run)."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+    obs = Observation(name)
+    h = F.col(HASH_COL)
+    df = df.observe(obs, F.count(F.lit(1)).alias("n"), F.sum(F.shiftright(h, 30)).alias("hi"),
+                    F.sum(h.bitwiseAND(F.lit((1 << 30) - 1))).alias("lo")).drop(HASH_COL)
+
+    def figures():
+        m = obs.get
+        return proof.normalized(m.get("n"), (m.get("hi") or 0) * (1 << 30) + (m.get("lo") or 0))
+    return df, figures
+
+
+def source_max(source, entry, column):
+    """The highest value of column, by a query in the run's snapshot."""
+    return source.query("SELECT MAX(%s) AS mx FROM %s" % (source.quote(column), entry["tableSql"]))[0]["mx"]
 
 
 def windowed(source, entry, where, with_max=None, select="t.*", join=""):
@@ -81,8 +106,10 @@ def read_rows(spark, source, entry, where, with_max=None):
     from pyspark.sql import functions as F
     if source.pg:
         predicates = partition_predicates(source, entry, where, where)
-        df = source.read(entry["tableSql"], predicates, entry["customSchema"])
-        return df, (lambda: source_figures(source, entry, where, with_max)), len(predicates) if predicates else 1
+        df = source.read(hashed(source, entry, "t.*"), predicates, entry["customSchema"])
+        df, hashes = observe_hashes(df, "lakeforge_%s" % entry["name"])
+        figures = lambda: (hashes(), source_max(source, entry, with_max) if with_max else None)  # noqa: E731
+        return df, figures, len(predicates) if predicates else 1
     df = source.read(windowed(source, entry, where, with_max), None, entry["customSchema"])
     obs = Observation("lakeforge_%s" % entry["name"])
     metrics = [F.first(ROWS_COL).alias("n"), F.first(SUM_COL).alias("s")]
@@ -252,7 +279,7 @@ def stage_merge(spark, source, entry, args, branch, rid, clock):
         # table's own. Any other change to the table would have left main
         # without the figures (importjob_lake.proven_figures).
         before, after = delta
-        staged_rows = spark.table("%s.branch_%s" % (ident, branch)).count()
+        staged_rows, after = after
         staged = proof.normalized(staged_rows, int(previous[1]) - int(before[1]) + int(after[1]))
         basis = "the last proven figures and the changed keys' rows"
     else:
@@ -276,18 +303,23 @@ def stage_merge(spark, source, entry, args, branch, rid, clock):
 def read_changes_and_keys(spark, source, entry, where):
     """(changed rows, source keys, figures(), partitions, cached DataFrame).
 
-    PostgreSQL: two partitioned reads in the run's snapshot. MySQL/MariaDB:
+    PostgreSQL: two partitioned reads in the run's snapshot, the keys' one
+    with every row's proof hash. MySQL/MariaDB:
     one statement, every key LEFT JOIN the changed rows, with the figures as
     window aggregates; cached, so the keys, the changes and the figures come
     from that one statement.
     """
     keys = entry["key"]
     if source.pg:
+        # The key set and the proof's hashes in one partitioned read.
         predicates = partition_predicates(source, entry, None)
-        key_df = source.read(entry["tableSql"], predicates).select(*[lake.quote(k) for k in keys])
+        wanted = keys + [c for c in [entry["partitionColumn"]] if c and c not in keys]
+        key_df = source.read(hashed(source, entry, ", ".join("t.%s" % source.quote(c) for c in wanted)), predicates)
+        key_df, hashes = observe_hashes(key_df, "lakeforge_keys_%s" % entry["name"])
+        key_df = key_df.select(*[lake.quote(k) for k in keys])
         change_preds = partition_predicates(source, entry, where)
         changes = source.read(entry["tableSql"], change_preds, entry["customSchema"])
-        figures = lambda: source_figures(source, entry, None, entry["changeColumn"])  # noqa: E731
+        figures = lambda: (hashes(), source_max(source, entry, entry["changeColumn"]))  # noqa: E731
         return changes, key_df, figures, len(predicates) if predicates else 1, None
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -309,8 +341,8 @@ def read_changes_and_keys(spark, source, entry, where):
 def merge(spark, ident, branch, entry, changes, source_keys, clock, delta=False):
     """One MERGE INTO on the branch: changed rows updated or inserted, rows
     whose key the source no longer has deleted. Returns (changed, deleted,
-    (figures of the touched keys' rows before, after)), the figures only
-    when delta."""
+    (figures of the touched keys' rows before, (the staged table's row count,
+    figures of the touched keys' rows after))), the figures only when delta."""
     from pyspark.sql import functions as F
     keys = entry["key"]
     target = "%s.branch_%s" % (ident, branch)
@@ -341,9 +373,9 @@ def merge(spark, ident, branch, entry, changes, source_keys, clock, delta=False)
             target, view, " AND ".join("t.%s = s.%s" % (q(k), q(k)) for k in keys), DELETE_FLAG,
             ", ".join("t.%s = %s" % (q(c), value(c)) for c in cols), DELETE_FLAG,
             ", ".join(q(c) for c in cols), ", ".join(value(c) for c in cols))
-        touched = F.broadcast(src.select(*[lake.quote(k) for k in keys]))
-        rows_of_touched = lambda: spark.table(target).join(touched, on=keys, how="left_semi")  # noqa: E731
-        before = proof.spark_figures(rows_of_touched(), entry["checksumColumns"]) if delta else None
+        touched = F.broadcast(src.select(*[lake.quote(k) for k in keys]).withColumn(TOUCHED, F.lit(True)))
+        flagged = lambda: spark.table(target).join(touched, on=keys, how="left")  # noqa: E731
+        before = proof.spark_figures(flagged().filter(F.col(TOUCHED)), entry["checksumColumns"]) if delta else None
         try:
             spark.sql(sql)
         except Exception as err:
@@ -354,7 +386,8 @@ def merge(spark, ident, branch, entry, changes, source_keys, clock, delta=False)
             raise
         spark.catalog.dropTempView(view)
         clock.lap("merge")
-        after = proof.spark_figures(rows_of_touched(), entry["checksumColumns"]) if delta else None
+        # The staged table's row count and its touched rows' figures, one pass.
+        after = proof.spark_figures_where(flagged(), entry["checksumColumns"], TOUCHED) if delta else None
         return counts.get(False, 0), counts.get(True, 0), (before, after)
     finally:
         src.unpersist()

@@ -141,12 +141,38 @@ def spark_session(arguments, warehouse_root):
          # Netty, which crashes this Debian Java 17 (SIGSEGV in
          # InternalThreadLocalMap); Glue's runtime is not affected.
          .config("spark.sql.iceberg.vectorization.enabled", "false"))
+    scratch = os.environ.get("LAKEFORGE_SPARK_TMP")
+    if scratch:
+        # Everything the JVM writes for itself (Spark's block manager and
+        # work dirs, native libraries it unpacks) under one directory the
+        # caller removes: the benchmarks leave nothing behind.
+        b = (b.config("spark.local.dir", scratch)
+             .config("spark.driver.extraJavaOptions", "-Djava.io.tmpdir=" + scratch))
     for k, v in local.items():
         b = b.config(k, v)
     session = b.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     _SPARK.update(key=key, session=session)
     return session
+
+
+def use_scratch_dir(tmp):
+    """Sends Spark's and Python's temporary files under tmp, for a caller
+    that removes tmp at its end; call before the first spark_session()."""
+    path = os.path.join(tmp, "spark")
+    os.makedirs(path, exist_ok=True)
+    os.environ["LAKEFORGE_SPARK_TMP"] = path
+    os.environ["TMPDIR"] = path
+    import tempfile
+    tempfile.tempdir = path
+
+
+def stop_spark():
+    """Stops the process's Spark (its JVM deletes its work dirs)."""
+    session = _SPARK.pop("session", None)
+    _SPARK.pop("key", None)
+    if session is not None:
+        session.stop()
 
 
 class LocalRuntime:

@@ -21,6 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import conftest  # noqa: E402
+import local_runtime  # noqa: E402
 
 
 def main():
@@ -34,7 +35,11 @@ def main():
         CREATE INDEX orders_updated_at ON mbench.orders (updated_at);""" % rows)
     pg.run(sql="VACUUM ANALYZE mbench.orders")
     with tempfile.TemporaryDirectory(prefix="lakeforge-merge-bench-") as tmp:
-        run(pg, rows, os.path.join(tmp, "lake"))
+        local_runtime.use_scratch_dir(tmp)
+        try:
+            run(pg, rows, os.path.join(tmp, "lake"))
+        finally:
+            local_runtime.stop_spark()
     pg.run(sql="DROP SCHEMA mbench CASCADE")
 
 
