@@ -30,13 +30,15 @@ var AccessModelSteps = []string{
 // caller when a handler makes a call, beyond the call's own action. They
 // never appear as recorded SDK calls, so the IAM test adds them to a
 // function's golden actions:
-//   - RegisterResource with UseServiceLinkedRole creates Lake Formation's
-//     service-linked role on first use and adds the location to its inline
-//     policy (walkthrough step 2; RegisterResource API reference);
+//   - RegisterResource and UpdateResource with a RoleArn pass that role to
+//     Lake Formation: "The data lake administrator who registers the
+//     location must have the iam:PassRole permission on the role" (Lake
+//     Formation guide, "Requirements for roles used to register locations");
 //   - AddLFTagsToResource needs glue:GetDatabase on the database (Lake
 //     Formation guide, "Assigning LF-Tags to Data Catalog resources").
 var PermissionsOnBehalfOfCalls = map[string][]string{
-	"lakeformation:RegisterResource":    {"iam:CreateServiceLinkedRole", "iam:PutRolePolicy"},
+	"lakeformation:RegisterResource":    {"iam:PassRole"},
+	"lakeformation:UpdateResource":      {"iam:PassRole"},
 	"lakeformation:AddLFTagsToResource": {"glue:GetDatabase"},
 	// Tagging a new security group rule or VPC endpoint in the create call
 	// (TagSpecifications) is authorized as ec2:CreateTags (test-connection
@@ -46,15 +48,19 @@ var PermissionsOnBehalfOfCalls = map[string][]string{
 	"ec2:CreateVpcEndpoint":             {"ec2:CreateTags"},
 }
 
+// stepTimeout is the access-model functions' timeout: each retries
+// eventual-consistency conditions for up to 2 minutes
+// (awsretry.DefaultBudget), and the timeout leaves room for the calls.
+var stepTimeout = awscdk.Duration_Minutes(jsii.Number(4))
+
 // lfNoResourceLevel is the reason for the IAM5 suppression of the Lake
 // Formation statements.
-const lfNoResourceLevel = "Lake Formation actions have no resource-level permissions in IAM (the Service Authorization Reference lists no resource types for them): Lake Formation itself authorizes them, and the role is a data lake administrator only through the ConfigureLakeFormation step. Glue and IAM actions are scoped to the stack's catalog databases and Lake Formation's service-linked role."
+const lfNoResourceLevel = "Lake Formation actions have no resource-level permissions in IAM (the Service Authorization Reference lists no resource types for them): Lake Formation itself authorizes them, and the role is a data lake administrator only through the ConfigureLakeFormation step. Glue and IAM actions are scoped to the stack's catalog databases and its registration role."
 
 // addAccessModel deploys the six access-model step Lambdas, each with a
 // role that allows exactly the calls its handler makes.
 func (s *Stack) addAccessModel() {
 	cfg := s.Config
-	slr := lakeformation.ServiceLinkedRoleARN(*awscdk.Aws_PARTITION(), *awscdk.Aws_ACCOUNT_ID())
 	lfStatement := func(sid string, actions ...string) awsiam.PolicyStatement {
 		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String(sid), Actions: jsii.Strings(actions...), Resources: jsii.Strings("*"),
@@ -77,9 +83,7 @@ func (s *Stack) addAccessModel() {
 			Sid: jsii.String("AskIAMWhetherPrincipalsExist"), Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...),
 		})
 	}
-	// Each step retries eventual-consistency conditions for up to 2 minutes
-	// (awsretry.DefaultBudget); the timeout leaves room for the calls.
-	timeout := awscdk.Duration_Minutes(jsii.Number(4))
+	timeout := stepTimeout
 	workflowTag, analystTag := mustJSON(cfg.LFTags.Workflow), mustJSON(cfg.LFTags.Analyst)
 
 	configure := s.addStep(&StepFunctionProps{
@@ -110,23 +114,16 @@ func (s *Stack) addAccessModel() {
 		Description: "lakeforge: register the lake prefix and grant the workflow role data location access",
 		Environment: map[string]*string{
 			lakeformation.EnvLocationARN:     jsii.String(s.LakeLocationARN()),
-			lakeformation.EnvLocationRoleARN: jsii.String(slr),
+			lakeformation.EnvLocationRoleARN: s.RegistrationRole.RoleArn(),
 			lakeformation.EnvWorkflowRoleARN: s.WorkflowRole.RoleArn(),
 		},
 		Statements: []awsiam.PolicyStatement{
-			lfStatement("ConvergeLakeLocation", "lakeformation:DescribeResource", "lakeformation:RegisterResource", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
+			lfStatement("ConvergeLakeLocation", "lakeformation:DescribeResource", "lakeformation:RegisterResource", "lakeformation:UpdateResource", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
+			readPrincipals(false),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("CreateLakeFormationServiceLinkedRole"),
-				Actions:   jsii.Strings("iam:CreateServiceLinkedRole"),
-				Resources: jsii.Strings(slr),
-				Conditions: &map[string]any{
-					"StringEquals": map[string]any{"iam:AWSServiceName": "lakeformation.amazonaws.com"},
-				},
-			}),
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("AddLocationToServiceLinkedRolePolicy"),
-				Actions:   jsii.Strings("iam:PutRolePolicy"),
-				Resources: jsii.Strings(slr),
+				Sid:       jsii.String("PassRegistrationRoleToLakeFormation"),
+				Actions:   jsii.Strings("iam:PassRole"),
+				Resources: jsii.Strings(*s.RegistrationRole.RoleArn()),
 			}),
 		},
 		Timeout: timeout,
@@ -146,6 +143,10 @@ func (s *Stack) addAccessModel() {
 				Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/"+cfg.Database.Name)),
 			}),
 			lfStatement("TagLakeDatabase", "lakeformation:GetResourceLFTags", "lakeformation:AddLFTagsToResource"),
+			// TagOutput's role gets ALL with grant option on the database,
+			// which assigning an LF-tag to it requires.
+			lfStatement("GrantTaggerOnLakeDatabase", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
+			readPrincipals(false),
 		},
 		Timeout: timeout,
 	})
@@ -188,6 +189,13 @@ func (s *Stack) addAccessModel() {
 		Environment: map[string]*string{},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("CleanUpOnStackDelete", "lakeformation:GetDataLakeSettings", "lakeformation:PutDataLakeSettings", "lakeformation:ListPermissions", "lakeformation:RevokePermissions"),
+			// The grants on the lake database's tables are listed per table.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:     jsii.String("ListLakeTables"),
+				Actions: jsii.Strings("glue:GetTables"),
+				Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/"+cfg.Database.Name),
+					arn("glue", "table/"+cfg.Database.Name+"/*")),
+			}),
 		},
 		Timeout: timeout,
 	})
@@ -202,7 +210,13 @@ func (s *Stack) addAccessModel() {
 	tagPermissions := lakeformation.TagPermissionsFor(*s.Steps["ensure-database"].Role().RoleArn(), *s.Steps["tag-output"].Role().RoleArn(),
 		*s.Steps["grant-tag-permissions"].Role().RoleArn(), cfg.LFTags.Workflow, cfg.LFTags.Analyst)
 	ensureTags.Function().AddEnvironment(jsii.String(lakeformation.EnvTagPermissions), jsii.String(mustJSON(tagPermissions)), nil)
+	s.Steps["ensure-database"].Function().AddEnvironment(jsii.String(lakeformation.EnvTagOutputRoleARN), s.Steps["tag-output"].Role().RoleArn(), nil)
 	s.addLakeFormationCleanup()
+	cdknag.NagSuppressions_AddResourceSuppressions(s.Steps[CleanupFunction].Role().Node().Scope(), &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("glue:GetTables lists the tables of the one lake database, whose names the import job chooses at run time; read-only, to revoke the stack's roles' grants on them at stack deletion."),
+		AppliesTo: &[]any{"Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/" + cfg.Database.Name + "/*"},
+	}}, jsii.Bool(true))
 
 	// The suppressions go on the step's construct: its inline Policy is a
 	// sibling of its Role.
@@ -238,6 +252,11 @@ func (s *Stack) OwnAdminARNs() []string {
 // CleanupFunction is the stack-delete cleanup of Lake Formation.
 const CleanupFunction = stepcontract.CleanupLakeFormation
 
+// CleanupServiceTimeout bounds how long CloudFormation waits for the
+// cleanup's answer (1 to 3600 s; default 3600): longer than the function's
+// own timeout (stepTimeout), so a cleanup that runs answers in time.
+var CleanupServiceTimeout = awscdk.Duration_Minutes(jsii.Number(6))
+
 // addLakeFormationCleanup adds the custom resource whose deletion (with the
 // stack, before the roles it names: it refers to them) runs the cleanup.
 // The roles of the access model, the cleanup itself, the workflow role and
@@ -259,7 +278,12 @@ func (s *Stack) addLakeFormationCleanup() {
 		Properties: &map[string]any{
 			lakeformation.CleanupRoleARNsProperty: roles,
 			lakeformation.CleanupKeptProperty:     kept,
+			lakeformation.CleanupDatabaseProperty: cfg.Database.Name,
 		},
+		// A cleanup that crashed before answering would otherwise hold the
+		// stack's deletion for CloudFormation's default hour; the function
+		// itself times out well before this.
+		ServiceTimeout: CleanupServiceTimeout,
 	})
 	// Its function, role, policy and log group must outlive it: the policy
 	// is not referenced, so say so.

@@ -4,6 +4,9 @@ package stack
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -101,6 +104,11 @@ func TestAccessModelFunctionsAndEnvironment(t *testing.T) {
 		!strings.Contains(jsonOf(t, ed[lakeformation.EnvDatabaseLocation]), "/"+strings.TrimSuffix(cfg.Lake.Prefix, "/")) {
 		t.Errorf("ensure-database env = %v", ed)
 	}
+	// issue 17 item 4: it grants TagOutput's role ALL with grant option on
+	// the database, so it needs that role's ARN.
+	if got := jsonOf(t, ed[lakeformation.EnvTagOutputRoleARN]); !strings.Contains(got, `"`+roleRef("tag-output")+`"`) {
+		t.Errorf("ensure-database %s = %s; want TagOutput's role", lakeformation.EnvTagOutputRoleARN, got)
+	}
 	edRole := *st.Stack.GetLogicalId(st.Stack.Steps["ensure-database"].Role().Node().DefaultChild().(awscdk.CfnElement))
 	stmts := st.roleStatements(edRole)
 	for _, action := range []string{"glue:GetDatabase", "glue:CreateDatabase"} {
@@ -112,9 +120,73 @@ func TestAccessModelFunctionsAndEnvironment(t *testing.T) {
 			t.Errorf("%s of ensure-database is allowed on %d databases; want exactly the lake database: %s", action, n, resources)
 		}
 	}
-	rl, _ := json.Marshal(envOf("register-location"))
-	if !strings.Contains(string(rl), "AWSServiceRoleForLakeFormationDataAccess") || !strings.Contains(string(rl), "/"+strings.TrimSuffix(cfg.Lake.Prefix, "/")) {
-		t.Errorf("register-location env = %s", rl)
+	rl := envOf("register-location")
+	if !strings.Contains(jsonOf(t, rl[lakeformation.EnvLocationARN]), "/"+strings.TrimSuffix(cfg.Lake.Prefix, "/")) {
+		t.Errorf("register-location env = %v", rl)
+	}
+}
+
+// TestLakeLocationRegistrationRole: issue 17 item 3. The lake prefix is
+// registered with a role the stack makes (the Lake Formation guide requires
+// a user-defined registration role for EMR's full table access, which Glue
+// 5.0 shares): it trusts Lake Formation (and Glue, as the guide's trust
+// policy does) with sts:AssumeRole and sts:SetContext, reads and writes the
+// lake prefix only, and RegisterLocation gets its ARN and may pass it.
+func TestLakeLocationRegistrationRole(t *testing.T) {
+	cfg := shippedConfig(t)
+	st := synth(t, cfg)
+	id := *st.Stack.GetLogicalId(st.Stack.RegistrationRole.Node().DefaultChild().(awscdk.CfnElement))
+	role := st.resource(t, id)
+	trust := parseStatements(dig(role, "Properties", "AssumeRolePolicyDocument"))
+	for _, service := range []string{"lakeformation.amazonaws.com", "glue.amazonaws.com"} {
+		for _, action := range []string{"sts:AssumeRole", "sts:SetContext"} {
+			found := false
+			for _, s := range trust {
+				if s.Effect == "Allow" && slices.Contains(s.Actions, action) && strings.Contains(s.raw, `"`+service+`"`) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("the registration role's trust policy does not allow %s to %s: %+v", action, service, trust)
+			}
+		}
+	}
+	for _, s := range trust {
+		if strings.Contains(s.raw, `"AWS"`) {
+			t.Errorf("the registration role trusts an account or role: %s", s.raw)
+		}
+	}
+	stmts := st.roleStatements(id)
+	prefix := "/" + cfg.Lake.Prefix + `*"`
+	for _, action := range []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"} {
+		resources := strings.Join(resourcesFor(stmts, action), " ")
+		if !strings.Contains(resources, prefix) || strings.Count(resources, `*"`) != 1 {
+			t.Errorf("%s of the registration role is on %s; want exactly the objects under the lake prefix %s", action, resources, cfg.Lake.Prefix)
+		}
+	}
+	if r := resourcesFor(stmts, "s3:ListBucket"); len(r) != 1 {
+		t.Errorf("s3:ListBucket of the registration role on %v; want the lake bucket", r)
+	}
+	var actions []string
+	for _, s := range stmts {
+		actions = append(actions, s.Actions...)
+	}
+	slices.Sort(actions)
+	if want := []string{"s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}; !slices.Equal(slices.Compact(actions), want) {
+		t.Errorf("registration role actions %v; want %v", actions, want)
+	}
+
+	// RegisterLocation registers with it and may pass exactly it.
+	fn := st.Stack.Steps["register-location"]
+	fnID := *st.Stack.GetLogicalId(fn.Function().Node().DefaultChild().(awscdk.CfnElement))
+	env := dig(st.resource(t, fnID), "Properties", "Environment", "Variables").(map[string]any)
+	if got := jsonOf(t, env[lakeformation.EnvLocationRoleARN]); !strings.Contains(got, `"`+id+`"`) || strings.Contains(got, "AWSServiceRoleForLakeFormationDataAccess") {
+		t.Errorf("%s = %s; want the registration role %s", lakeformation.EnvLocationRoleARN, got, id)
+	}
+	fnRole := *st.Stack.GetLogicalId(fn.Role().Node().DefaultChild().(awscdk.CfnElement))
+	pass := resourcesFor(st.roleStatements(fnRole), "iam:PassRole")
+	if len(pass) != 1 || !strings.Contains(pass[0], `"`+id+`"`) {
+		t.Errorf("register-location may pass %v; want exactly the registration role", pass)
 	}
 }
 
@@ -182,6 +254,16 @@ func TestLakeFormationCleanupOnStackDelete(t *testing.T) {
 		if !strings.Contains(roles, `"`+id+`"`) {
 			t.Errorf("cleanup roles %s do not include %s", roles, id)
 		}
+	}
+	// issue 17 item 8: the lake database (its grants and its tables' are
+	// revoked) and a ServiceTimeout below CloudFormation's default hour,
+	// above the function's own timeout.
+	if props[lakeformation.CleanupDatabaseProperty] != shippedConfig(t).Database.Name {
+		t.Errorf("cleanup %s = %v", lakeformation.CleanupDatabaseProperty, props[lakeformation.CleanupDatabaseProperty])
+	}
+	fnTimeout := st.resource(t, fnID)["Properties"].(map[string]any)["Timeout"].(float64)
+	if timeout, err := strconv.Atoi(fmt.Sprint(props["ServiceTimeout"])); err != nil || timeout >= 3600 || float64(timeout) <= fnTimeout {
+		t.Errorf("cleanup ServiceTimeout %v; want more than the function's %v s and less than CloudFormation's default 3600 s", props["ServiceTimeout"], fnTimeout)
 	}
 	// The cleanup's own policy is not referenced by the custom resource:
 	// an explicit dependency keeps it until the cleanup has run.

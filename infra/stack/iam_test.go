@@ -19,9 +19,10 @@ import (
 // an action beyond the action itself. They never appear as recorded SDK
 // calls, so the test adds them to the recorded ones. Written here from the
 // documents, not read from the stack:
-//   - RegisterResource with UseServiceLinkedRole creates Lake Formation's
-//     service-linked role on first use and adds the location to its inline
-//     policy (RegisterResource API reference; walkthrough step 2);
+//   - RegisterResource and UpdateResource with a RoleArn need iam:PassRole
+//     on the role ("The data lake administrator who registers the location
+//     must have the iam:PassRole permission on the role": Lake Formation
+//     developer guide, "Requirements for roles used to register locations");
 //   - AddLFTagsToResource needs glue:GetDatabase on the database (Lake
 //     Formation developer guide, "Assigning LF-Tags to Data Catalog
 //     resources");
@@ -29,7 +30,8 @@ import (
 //     (TagSpecifications) is authorized as ec2:CreateTags (EC2 user guide,
 //     "Grant permission to tag resources during creation").
 var authorizedOnBehalfOf = map[string][]string{
-	"lakeformation:RegisterResource":    {"iam:CreateServiceLinkedRole", "iam:PutRolePolicy"},
+	"lakeformation:RegisterResource":    {"iam:PassRole"},
+	"lakeformation:UpdateResource":      {"iam:PassRole"},
 	"lakeformation:AddLFTagsToResource": {"glue:GetDatabase"},
 	"ec2:AuthorizeSecurityGroupIngress": {"ec2:CreateTags"},
 	"ec2:CreateVpcEndpoint":             {"ec2:CreateTags"},

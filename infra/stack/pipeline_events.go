@@ -118,13 +118,23 @@ func (s *Stack) addImportEvents(tokens awsdynamodb.Table) *ImportEvents {
 		Statements: []awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("ReadImportRun"),
-				Actions:   jsii.Strings("glue:GetWorkflowRun"),
+				Actions:   jsii.Strings("glue:GetWorkflowRun", "glue:GetWorkflowRuns"),
 				Resources: jsii.Strings(arn("glue", "workflow/"+names.Workflow)),
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("ReadAndForgetTaskTokens"),
 				Actions:   jsii.Strings("dynamodb:Scan", "dynamodb:DeleteItem"),
 				Resources: &[]*string{tokens.TableArn()},
+			}),
+			// The claim that a run is tagged (importrun.DynamoTokens.Claim):
+			// a PutItem of the key and the TTL only, never a token.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("ClaimTaggedRuns"),
+				Actions:   jsii.Strings("dynamodb:PutItem"),
+				Resources: &[]*string{tokens.TableArn()},
+				Conditions: &map[string]any{
+					"ForAllValues:StringEquals": map[string]any{"dynamodb:Attributes": []string{importrun.AttrRunID, importrun.AttrExecutionName, importrun.AttrExpiresAt}},
+				},
 			}),
 			// states:SendTask* take no resource-level permissions (the IAM
 			// console: "only support the all resources wildcard"; aws-cdk

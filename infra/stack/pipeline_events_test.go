@@ -95,10 +95,22 @@ func TestImportEventsTemplate(t *testing.T) {
 		}
 	}
 	sort.Strings(readers)
+	readers = slices.Compact(readers)
 	want := []string{s.Stack.logicalID(s.Stack.Steps["import-events"].Role()), s.Stack.logicalID(s.Stack.Steps["start-import"].Role())}
 	sort.Strings(want)
 	if !slices.Equal(readers, want) {
 		t.Fatalf("roles with DynamoDB access %v, want %v", readers, want)
+	}
+	// import-events writes only token-less claims (issue 17): its PutItem
+	// may carry the key and the TTL attributes, never a task token.
+	var puts []statement
+	for _, st := range s.roleStatements(s.Stack.logicalID(s.Stack.Steps["import-events"].Role())) {
+		if slices.Contains(st.Actions, "dynamodb:PutItem") {
+			puts = append(puts, st)
+		}
+	}
+	if len(puts) != 1 || !strings.Contains(puts[0].raw, `"ForAllValues:StringEquals":{"dynamodb:Attributes":["runId","executionName","expiresAt"]}`) {
+		t.Fatalf("import-events PutItem statements %+v; want one limited to the claim's attributes", puts)
 	}
 }
 

@@ -46,6 +46,8 @@ type Stack struct {
 	AccessLogsBucket awss3.Bucket
 	// WorkflowRole runs the Glue crawlers and the import job.
 	WorkflowRole awsiam.Role
+	// RegistrationRole is the role the lake location is registered with.
+	RegistrationRole awsiam.Role
 	// AdminRole and AnalystRole are nil when the config uses existing principals.
 	AdminRole   awsiam.Role
 	AnalystRole awsiam.Role
@@ -87,6 +89,7 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 	s.addStorage()
 	s.addAlerts()
 	s.addWorkflowRole()
+	s.addRegistrationRole()
 	s.addPersonas()
 	s.addConnection()
 	s.addAthena()

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/glue/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -40,10 +39,16 @@ var (
 // MaxCauseLength is the longest cause SendTaskFailure takes.
 const MaxCauseLength = 32768
 
-// WorkflowRunReader reads one workflow run.
+// WorkflowRunReader reads workflow runs.
 type WorkflowRunReader interface {
 	GetWorkflowRun(ctx context.Context, in *glue.GetWorkflowRunInput, opts ...func(*glue.Options)) (*glue.GetWorkflowRunOutput, error)
+	GetWorkflowRuns(ctx context.Context, in *glue.GetWorkflowRunsInput, opts ...func(*glue.Options)) (*glue.GetWorkflowRunsOutput, error)
 }
+
+// RecentRuns is how many of the workflow's latest runs an event of a run
+// no execution waits for is looked up in: the run just ended, so it is
+// among the latest.
+const RecentRuns = 10
 
 // TaskResponder ends a waiting Task state.
 type TaskResponder interface {
@@ -143,7 +148,7 @@ type Release struct {
 func (r *Releaser) Handle(ctx context.Context, raw json.RawMessage) (Outcome, error) {
 	var ev Event
 	if err := json.Unmarshal(raw, &ev); err != nil {
-		return Outcome{}, &steperr.InvalidInputError{Field: "(event)", Fix: "an EventBridge event object with source, detail-type and detail: " + err.Error()}
+		return Outcome{}, &steperr.InvalidInputError{Field: "(event)", Fix: "must be a JSON object, the EventBridge event with source, detail-type and detail (" + err.Error() + "); the function's rules deliver Glue state changes and the fallback schedule's ticks"}
 	}
 	switch {
 	case ev.Source == ScheduleSource && ev.DetailType == ScheduledEvent:
@@ -153,7 +158,13 @@ func (r *Releaser) Handle(ctx context.Context, raw json.RawMessage) (Outcome, er
 	}
 	var d GlueDetail
 	if len(ev.Detail) == 0 || json.Unmarshal(ev.Detail, &d) != nil {
-		return Outcome{}, &steperr.InvalidInputError{Field: "detail", Fix: "a Glue state-change event has a detail object with jobName/jobRunId or crawlerName, and state"}
+		return Outcome{}, &steperr.InvalidInputError{Field: "detail", Fix: "must be a JSON object: the detail of a Glue Job State Change names jobName, jobRunId and state, that of a Glue Crawler State Change crawlerName and state"}
+	}
+	if ev.DetailType != JobStateChange && ev.DetailType != CrawlerStateChange {
+		return Outcome{}, &steperr.InvalidInputError{Field: "detail-type", Fix: fmt.Sprintf("must be %q or %q (got %q)", JobStateChange, CrawlerStateChange, ev.DetailType)}
+	}
+	if d.State == "" {
+		return Outcome{}, &steperr.InvalidInputError{Field: "detail.state", Fix: "must name the state the job or crawler reached (a job: SUCCEEDED, FAILED, TIMEOUT or STOPPED; a crawler: Succeeded or Failed); Glue sends it in every state-change event"}
 	}
 	switch ev.DetailType {
 	case JobStateChange:
@@ -226,10 +237,15 @@ func (r *Releaser) onEvent(ctx context.Context, trigger string, d GlueDetail) (O
 		out.Ignored = "no waiting execution follows this run"
 	}
 	if !matched && r.endsWell(d) && r.Tag != nil {
-		// A run started outside the state machine (or whose wait already
-		// ended): it is tagged here; the state machine tags its own runs.
-		if err := r.tag(ctx); err != nil {
+		// A run no execution waits for: tagged here once, when it is a run
+		// of the workflow (a job run started on its own is not), and only
+		// for its first event (EventBridge may deliver one twice, and a run
+		// the state machine followed was tagged by it).
+		ignored, err := r.tagOnce(ctx, d)
+		if err != nil {
 			firstErr = cmp(firstErr, err)
+		} else if ignored != "" {
+			out.Ignored = ignored
 		} else {
 			out.Tagged = true
 		}
@@ -381,6 +397,13 @@ func (r *Releaser) release(ctx context.Context, p Pending, v Verdict) (Release, 
 		}
 		rel.Result = "gone"
 	}
+	if v.Failure == nil {
+		// The state machine tags this run: a later duplicate of its event
+		// finds it claimed and does not tag it again.
+		if _, cerr := r.Tokens.Claim(ctx, p.RunID); cerr != nil {
+			r.log().Warn("could not record that the state machine follows this run; a duplicate event may tag it once more (harmless)", "runId", p.RunID, "error", cerr.Error())
+		}
+	}
 	r.log().Info("released the wait for the import", "runId", p.RunID, "executionName", p.ExecutionName, "result", rel.Result, "releasedBy", v.Run.ReleasedBy)
 	return rel, r.Tokens.Delete(ctx, p)
 }
@@ -407,21 +430,6 @@ func taskClosed(err error) bool {
 	var invalid *sfntypes.InvalidToken
 	var missing *sfntypes.TaskDoesNotExist
 	return errors.As(err, &timedOut) || errors.As(err, &invalid) || errors.As(err, &missing)
-}
-
-func (r *Releaser) tag(ctx context.Context) error {
-	// TagOutput takes the state machine's input shape; it reads nothing.
-	payload, _ := json.Marshal(map[string]string{"trigger": "import-ended"})
-	_, err := r.Tag.Invoke(ctx, &lambda.InvokeInput{
-		FunctionName:   aws.String(r.TagFunction),
-		InvocationType: lambdatypes.InvocationTypeEvent,
-		Payload:        payload,
-	})
-	if err != nil {
-		return classify("lambda:InvokeFunction", r.Workflow, err)
-	}
-	r.log().Info("tagging the output of a run started outside the state machine", "function", r.TagFunction)
-	return nil
 }
 
 func cmp(first, err error) error {

@@ -21,4 +21,5 @@ const (
 	EnvWorkflowTag           = stepcontract.EnvWorkflowTag
 	EnvAnalystTag            = stepcontract.EnvAnalystTag
 	EnvAnalystARNs           = stepcontract.EnvAnalystARNs
+	EnvTagOutputRoleARN      = stepcontract.EnvTagOutputRoleARN
 )

@@ -20,9 +20,9 @@ type TagGrant struct {
 	ResourceType types.ResourceType
 	Tag          stepcontract.TagRef
 	Permissions  []types.Permission
-	// Setting is the configuration key the principal comes from, "" for
-	// the stack's own roles; errors about the principal name it.
-	Setting string
+	// Origin is where the principal comes from; errors about the
+	// principal name it.
+	Origin Origin
 }
 
 func (g TagGrant) String() string {
@@ -53,24 +53,33 @@ func (g TagGrant) listingType() types.DataLakeResourceType {
 // AnalystsSetting is the configuration key of the configured analysts.
 const AnalystsSetting = "personas.analysts.principalArns"
 
+// The stack resources of the stack's own roles that steps name in errors
+// (the construct ids of infra/stack).
+const (
+	WorkflowRoleResource     = "WorkflowRole (the Glue import workflow's role)"
+	AnalystRoleResource      = "AnalystRole (the stack's analyst role)"
+	RegistrationRoleResource = "LakeLocationRegistrationRole (the role Lake Formation reads and writes the lake with)"
+)
+
 // AccessGrants are the grants of the access model: the workflow role ALL on
 // databases and tables with the workflow tag; each analyst DESCRIBE on
 // databases and SELECT+DESCRIBE on tables with the analyst tag. analysts
 // are the stack's analyst role (when it creates one) and the configured
 // ones; configured marks the latter, for error messages.
 func AccessGrants(workflowRole string, workflowTag stepcontract.TagRef, analysts []string, analystTag stepcontract.TagRef, configured ...string) []TagGrant {
+	workflow := StackRole(WorkflowRoleResource)
 	grants := []TagGrant{
-		{Principal: workflowRole, ResourceType: types.ResourceTypeDatabase, Tag: workflowTag, Permissions: []types.Permission{types.PermissionAll}},
-		{Principal: workflowRole, ResourceType: types.ResourceTypeTable, Tag: workflowTag, Permissions: []types.Permission{types.PermissionAll}},
+		{Principal: workflowRole, ResourceType: types.ResourceTypeDatabase, Tag: workflowTag, Permissions: []types.Permission{types.PermissionAll}, Origin: workflow},
+		{Principal: workflowRole, ResourceType: types.ResourceTypeTable, Tag: workflowTag, Permissions: []types.Permission{types.PermissionAll}, Origin: workflow},
 	}
 	for _, a := range analysts {
-		setting := ""
+		origin := StackRole(AnalystRoleResource)
 		if slices.Contains(configured, a) {
-			setting = AnalystsSetting
+			origin = Configured(AnalystsSetting)
 		}
 		grants = append(grants,
-			TagGrant{Principal: a, ResourceType: types.ResourceTypeDatabase, Tag: analystTag, Permissions: []types.Permission{types.PermissionDescribe}, Setting: setting},
-			TagGrant{Principal: a, ResourceType: types.ResourceTypeTable, Tag: analystTag, Permissions: []types.Permission{types.PermissionSelect, types.PermissionDescribe}, Setting: setting},
+			TagGrant{Principal: a, ResourceType: types.ResourceTypeDatabase, Tag: analystTag, Permissions: []types.Permission{types.PermissionDescribe}, Origin: origin},
+			TagGrant{Principal: a, ResourceType: types.ResourceTypeTable, Tag: analystTag, Permissions: []types.Permission{types.PermissionSelect, types.PermissionDescribe}, Origin: origin},
 		)
 	}
 	return grants
@@ -119,7 +128,7 @@ func (g *GrantTagPermissions) Run(ctx context.Context) ([]string, error) {
 				Permissions: missing,
 			})
 			return err
-		}, principalCheck(g.Principals, map[string]string{grant.Principal: grant.Setting}))
+		}, principalCheck(g.Principals, map[string]Origin{grant.Principal: grant.Origin}))
 		if err != nil {
 			return changes, fail("lakeformation:GrantPermissions", grant.String(), err)
 		}

@@ -96,12 +96,12 @@ func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
 		return nil, &steperr.ConfigError{Field: "lakeFormation.accountSettings", Value: c.AccountSettings,
 			Fix: "the import job (Glue 5.0, full table access) needs the account's Lake Formation setting AllowFullTableExternalDataAccess, which is off: turn it on (Lake Formation console, Administration, Application integration settings, \"Allow external engines to access data in Amazon S3 locations with full table access\", or put-data-lake-settings) or set lakeFormation.accountSettings to \"manage\" and redeploy"}
 	}
-	want := map[string]string{} // administrator -> its configuration key ("" for Own)
+	want := map[string]Origin{} // administrator -> where it comes from
 	for _, arn := range c.Configured {
-		want[arn] = AdminsSetting
+		want[arn] = Configured(AdminsSetting)
 	}
 	for _, arn := range c.Own {
-		want[arn] = ""
+		want[arn] = StackRole("")
 	}
 	have := map[string]bool{}
 	for _, a := range settings.DataLakeAdmins {
@@ -198,7 +198,7 @@ func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
 
 // withoutMissing returns list without the principals IAM says no longer
 // exist, except those in keep, and the ARNs it dropped.
-func (c *ConfigureLakeFormation) withoutMissing(ctx context.Context, list []types.DataLakePrincipal, keep map[string]string) (kept []types.DataLakePrincipal, dropped []string) {
+func (c *ConfigureLakeFormation) withoutMissing(ctx context.Context, list []types.DataLakePrincipal, keep map[string]Origin) (kept []types.DataLakePrincipal, dropped []string) {
 	for _, p := range list {
 		arn := aws.ToString(p.DataLakePrincipalIdentifier)
 		if _, wanted := keep[arn]; !wanted && c.Principals.Missing(ctx, arn) {

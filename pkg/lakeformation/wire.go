@@ -1,7 +1,6 @@
 package lakeformation
 
 import (
-	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
@@ -75,6 +74,7 @@ func WireRegisterLocation(s *steprun.Step) (steprun.Handler, error) {
 	}
 	return steprun.Typed(s.Name, Handler(s.Name, &RegisterLocation{
 		LF:              lf.NewFromConfig(cfg),
+		Principals:      NewPrincipals(iam.NewFromConfig(cfg), workflowRole, role),
 		Retry:           awsretry.Default(),
 		LocationARN:     location,
 		RoleARN:         role,
@@ -86,6 +86,7 @@ func WireRegisterLocation(s *steprun.Step) (steprun.Handler, error) {
 func WireEnsureDatabase(s *steprun.Step) (steprun.Handler, error) {
 	name := s.Env.String(EnvDatabaseName)
 	location := s.Env.String(EnvDatabaseLocation)
+	tagger := s.Env.String(EnvTagOutputRoleARN)
 	var tag stepcontract.TagRef
 	s.Env.JSON(EnvWorkflowTag, &tag)
 	cfg, err := s.AWSConfig()
@@ -95,10 +96,12 @@ func WireEnsureDatabase(s *steprun.Step) (steprun.Handler, error) {
 	return steprun.Typed(s.Name, Handler(s.Name, &EnsureDatabase{
 		Glue:        glue.NewFromConfig(cfg),
 		LF:          lf.NewFromConfig(cfg),
+		Principals:  NewPrincipals(iam.NewFromConfig(cfg), tagger),
 		Retry:       awsretry.Default(),
 		Name:        name,
 		LocationURI: location,
 		Tag:         tag,
+		TaggerRole:  tagger,
 	}, s.Log)), nil
 }
 
@@ -141,13 +144,13 @@ func WireTagOutput(s *steprun.Step) (steprun.Handler, error) {
 }
 
 // WireCleanupLakeFormation wires cleanup-lake-formation, the handler of the
-// stack-delete custom resource: cfn.LambdaWrap answers CloudFormation at the
-// event's ResponseURL.
+// stack-delete custom resource: StackCleanup.Respond answers CloudFormation
+// at the event's ResponseURL.
 func WireCleanupLakeFormation(s *steprun.Step) (steprun.Handler, error) {
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err
 	}
-	cleanup := &StackCleanup{LF: lf.NewFromConfig(cfg), Retry: awsretry.Default(), Log: s.Log}
-	return steprun.Typed(s.Name, cfn.LambdaWrap(cleanup.Handler)), nil
+	cleanup := &StackCleanup{LF: lf.NewFromConfig(cfg), Glue: glue.NewFromConfig(cfg), Retry: awsretry.Default(), Log: s.Log}
+	return steprun.Typed(s.Name, cleanup.Respond), nil
 }

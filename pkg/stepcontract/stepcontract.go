@@ -60,8 +60,9 @@ const (
 	EnvTags = "LF_TAGS_JSON"
 	// EnvLocationARN is the S3 ARN of the lake prefix to register.
 	EnvLocationARN = "LAKE_LOCATION_ARN"
-	// EnvLocationRoleARN is the role the registration must use: Lake
-	// Formation's service-linked role in this account.
+	// EnvLocationRoleARN is the role the registration must use: the
+	// stack's user-defined registration role (Glue 5.0 full table access
+	// needs one; a registration with the service-linked role is moved to it).
 	EnvLocationRoleARN = "LAKE_LOCATION_ROLE_ARN"
 	// EnvWorkflowRoleARN is the Glue workflow role.
 	EnvWorkflowRoleARN = "WORKFLOW_ROLE_ARN"
@@ -74,6 +75,10 @@ const (
 	EnvAnalystTag  = "ANALYST_LF_TAG"
 	// EnvAnalystARNs is a JSON array of analyst principal ARNs (may be []).
 	EnvAnalystARNs = "ANALYST_ARNS"
+	// EnvTagOutputRoleARN is TagOutput's role, to which EnsureDatabase
+	// grants ALL with the grant option on the lake database (what
+	// assigning an LF-tag to a resource one did not create requires).
+	EnvTagOutputRoleARN = "TAG_OUTPUT_ROLE_ARN"
 
 	// EnvWorkflowName is the Glue import workflow StartImport starts and
 	// import-events follows.
