@@ -23,7 +23,7 @@ func TestAccessModelFunctionsAndEnvironment(t *testing.T) {
 	functions := st.resources("AWS::Lambda::Function")
 	envOf := func(name string) map[string]any {
 		t.Helper()
-		step, ok := st.Stack.Steps[name]
+		step, ok := st.Stack.Lake.Steps()[name]
 		if !ok {
 			t.Fatalf("no step %q", name)
 		}
@@ -43,9 +43,9 @@ func TestAccessModelFunctionsAndEnvironment(t *testing.T) {
 	cl := envOf("configure-lake-formation")
 	admins, _ := json.Marshal(cl[lakeformation.EnvOwnAdmins])
 	roleRef := func(name string) string {
-		return *st.Stack.GetLogicalId(st.Stack.Steps[name].Role().Node().DefaultChild().(awscdk.CfnElement))
+		return *st.Stack.GetLogicalId(st.Stack.Lake.Steps()[name].Role().Node().DefaultChild().(awscdk.CfnElement))
 	}
-	wantRefs := []string{*st.Stack.GetLogicalId(st.Stack.AdminRole.Node().DefaultChild().(awscdk.CfnElement))}
+	wantRefs := []string{*st.Stack.GetLogicalId(st.Stack.Lake.Personas.AdminRole.Node().DefaultChild().(awscdk.CfnElement))}
 	for _, name := range AccessModelSteps {
 		wantRefs = append(wantRefs, roleRef(name))
 	}
@@ -109,7 +109,7 @@ func TestAccessModelFunctionsAndEnvironment(t *testing.T) {
 	if got := jsonOf(t, ed[lakeformation.EnvTagOutputRoleARN]); !strings.Contains(got, `"`+roleRef("tag-output")+`"`) {
 		t.Errorf("ensure-database %s = %s; want TagOutput's role", lakeformation.EnvTagOutputRoleARN, got)
 	}
-	edRole := *st.Stack.GetLogicalId(st.Stack.Steps["ensure-database"].Role().Node().DefaultChild().(awscdk.CfnElement))
+	edRole := *st.Stack.GetLogicalId(st.Stack.Lake.Steps()["ensure-database"].Role().Node().DefaultChild().(awscdk.CfnElement))
 	stmts := st.roleStatements(edRole)
 	for _, action := range []string{"glue:GetDatabase", "glue:CreateDatabase"} {
 		resources := strings.Join(resourcesFor(stmts, action), " ")
@@ -135,7 +135,7 @@ func TestAccessModelFunctionsAndEnvironment(t *testing.T) {
 func TestLakeLocationRegistrationRole(t *testing.T) {
 	cfg := shippedConfig(t)
 	st := synth(t, cfg)
-	id := *st.Stack.GetLogicalId(st.Stack.RegistrationRole.Node().DefaultChild().(awscdk.CfnElement))
+	id := *st.Stack.GetLogicalId(st.Stack.Lake.AccessModel.RegistrationRole.Node().DefaultChild().(awscdk.CfnElement))
 	role := st.resource(t, id)
 	trust := parseStatements(dig(role, "Properties", "AssumeRolePolicyDocument"))
 	for _, service := range []string{"lakeformation.amazonaws.com", "glue.amazonaws.com"} {
@@ -177,7 +177,7 @@ func TestLakeLocationRegistrationRole(t *testing.T) {
 	}
 
 	// RegisterLocation registers with it and may pass exactly it.
-	fn := st.Stack.Steps["register-location"]
+	fn := st.Stack.Lake.Steps()["register-location"]
 	fnID := *st.Stack.GetLogicalId(fn.Function().Node().DefaultChild().(awscdk.CfnElement))
 	env := dig(st.resource(t, fnID), "Properties", "Environment", "Variables").(map[string]any)
 	if got := jsonOf(t, env[lakeformation.EnvLocationRoleARN]); !strings.Contains(got, `"`+id+`"`) || strings.Contains(got, "AWSServiceRoleForLakeFormationDataAccess") {
@@ -235,7 +235,7 @@ func TestLakeFormationCleanupOnStackDelete(t *testing.T) {
 		cr = r
 	}
 	props := cr["Properties"].(map[string]any)
-	fn := st.Stack.Steps[CleanupFunction]
+	fn := st.Stack.Lake.Steps()[CleanupFunction]
 	fnID := *st.Stack.GetLogicalId(fn.Function().Node().DefaultChild().(awscdk.CfnElement))
 	if token := jsonOf(t, props["ServiceToken"]); !strings.Contains(token, `"`+fnID+`"`) || !strings.Contains(token, "Fn::GetAtt") {
 		t.Errorf("ServiceToken %s is not the cleanup function %s", token, fnID)
@@ -243,12 +243,12 @@ func TestLakeFormationCleanupOnStackDelete(t *testing.T) {
 	roles := jsonOf(t, props[lakeformation.CleanupRoleARNsProperty])
 	ref := func(c awscdk.CfnElement) string { return *st.Stack.GetLogicalId(c) }
 	want := []string{
-		ref(st.Stack.AdminRole.Node().DefaultChild().(awscdk.CfnElement)),
-		ref(st.Stack.AnalystRole.Node().DefaultChild().(awscdk.CfnElement)),
-		ref(st.Stack.WorkflowRole.Node().DefaultChild().(awscdk.CfnElement)),
+		ref(st.Stack.Lake.Personas.AdminRole.Node().DefaultChild().(awscdk.CfnElement)),
+		ref(st.Stack.Lake.Personas.AnalystRole.Node().DefaultChild().(awscdk.CfnElement)),
+		ref(st.Stack.Lake.ImportWorkflow.Role.Node().DefaultChild().(awscdk.CfnElement)),
 	}
 	for _, name := range append(append([]string{}, AccessModelSteps...), CleanupFunction) {
-		want = append(want, ref(st.Stack.Steps[name].Role().Node().DefaultChild().(awscdk.CfnElement)))
+		want = append(want, ref(st.Stack.Lake.Steps()[name].Role().Node().DefaultChild().(awscdk.CfnElement)))
 	}
 	for _, id := range want {
 		if !strings.Contains(roles, `"`+id+`"`) {
@@ -282,7 +282,7 @@ func TestLakeFormationCleanupOnStackDelete(t *testing.T) {
 	}
 	// The cleanup revokes grants, which needs admin rights: it is one of
 	// the stack's own administrators.
-	cl := st.resource(t, *st.Stack.GetLogicalId(st.Stack.Steps["configure-lake-formation"].Function().Node().DefaultChild().(awscdk.CfnElement)))
+	cl := st.resource(t, *st.Stack.GetLogicalId(st.Stack.Lake.Steps()["configure-lake-formation"].Function().Node().DefaultChild().(awscdk.CfnElement)))
 	own := jsonOf(t, cl["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)[lakeformation.EnvOwnAdmins])
 	if !strings.Contains(own, `"`+ref(fn.Role().Node().DefaultChild().(awscdk.CfnElement))+`"`) {
 		t.Errorf("own admins %s do not include the cleanup role", own)

@@ -4,35 +4,67 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/preflight"
 )
 
-// ConnectionName is the Glue connection's name.
-func (s *Stack) ConnectionName() string { return s.Config.Names().Connection }
+// SourceProps configures Source.
+type SourceProps struct {
+	// ConnectionName names the Glue connection.
+	ConnectionName string
+	// Database is the source database and the secret with its credentials.
+	Database config.SourceConfig
+	// Network is where the connection's network interfaces go; with
+	// Manage the construct adds the pieces the import needs.
+	Network config.NetworkConfig
+	// TestConnection is the preflight step's configuration.
+	TestConnection TestConnectionProps
+	Steps          StepOptions
+}
 
-// addConnection makes the Glue JDBC connection to the source database, with
-// credentials from the Secrets Manager secret (never in the template), and,
-// when the config says the stack owns the network, the self-referencing
-// inbound rule and the endpoints of preflight.RequiredEndpoints (the S3
-// gateway endpoint the original build needed, and the interface endpoints
-// the job needs without a NAT route).
-func (s *Stack) addConnection() {
-	src, net := s.Config.Source, s.Config.Network
-	props := map[string]any{
-		"JDBC_CONNECTION_URL": src.JDBCURL(),
-		"SECRET_ID":           src.SecretARN,
-		"JDBC_ENFORCE_SSL":    boolString(src.RequireTLS),
-	}
-	s.Connection = awsglue.NewCfnConnection(s.Stack, jsii.String("SourceConnection"), &awsglue.CfnConnectionProps{
+// TestConnectionProps configures the test-connection step.
+type TestConnectionProps struct {
+	// StackName tags what repair mode creates (lakeforge:created-by).
+	StackName string
+	// RequiredFreeIPs is how many free addresses the subnet needs.
+	RequiredFreeIPs int
+	// Repair lets the step add a missing self-referencing rule and
+	// missing endpoints; its role may do that only then.
+	Repair bool
+}
+
+// Source is how the lake reaches the source database: the Glue JDBC
+// connection (credentials from the Secrets Manager secret, never in the
+// template), the network pieces the stack owns when network.manage is on,
+// and the test-connection step that checks them before each import.
+type Source struct {
+	constructs.Construct
+	Connection     awsglue.CfnConnection
+	ConnectionName string
+	TestConnection StepFunction
+}
+
+// NewSource makes the connection, the managed network pieces and the
+// test-connection step.
+func NewSource(scope constructs.Construct, id string, props *SourceProps) *Source {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	src, net := props.Database, props.Network
+	conn := awsglue.NewCfnConnection(c, jsii.String("SourceConnection"), &awsglue.CfnConnectionProps{
 		CatalogId: awscdk.Aws_ACCOUNT_ID(),
 		ConnectionInput: &awsglue.CfnConnection_ConnectionInputProperty{
-			Name:                 jsii.String(s.ConnectionName()),
-			Description:          jsii.String("lakeforge: " + src.Engine + " source " + src.Host),
-			ConnectionType:       jsii.String("JDBC"),
-			ConnectionProperties: props,
+			Name:           jsii.String(props.ConnectionName),
+			Description:    jsii.String("lakeforge: " + src.Engine + " source " + src.Host),
+			ConnectionType: jsii.String("JDBC"),
+			ConnectionProperties: map[string]any{
+				"JDBC_CONNECTION_URL": src.JDBCURL(),
+				"SECRET_ID":           src.SecretARN,
+				"JDBC_ENFORCE_SSL":    boolString(src.RequireTLS),
+			},
 			PhysicalConnectionRequirements: &awsglue.CfnConnection_PhysicalConnectionRequirementsProperty{
 				SubnetId:            jsii.String(net.SubnetID),
 				AvailabilityZone:    jsii.String(net.AvailabilityZone),
@@ -40,25 +72,27 @@ func (s *Stack) addConnection() {
 			},
 		},
 	})
-
 	// Glue needs the subnet's zone, and the stack does no lookups at synth,
 	// so the zone comes from the config: the one place a zone is written.
 	const why = "The Glue connection must name its subnet's availability zone; it comes from network.availabilityZone because the stack does no lookups at synth."
-	s.Connection.AddMetadata(jsii.String("cfn-lint"), map[string]any{
+	conn.AddMetadata(jsii.String("cfn-lint"), map[string]any{
 		"config": map[string]any{"ignore_checks": []string{"W3010"}},
 	})
-	awscdk.Validations_Of(s.Connection).Acknowledge(&awscdk.Acknowledgment{Id: jsii.String("CloudFormation-Validate::W3010"), Reason: jsii.String(why)})
+	awscdk.Validations_Of(conn).Acknowledge(&awscdk.Acknowledgment{Id: jsii.String("CloudFormation-Validate::W3010"), Reason: jsii.String(why)})
 
-	// The import job reads the secret as the workflow role.
-	if st := s.secretKeyDecrypt(); st != nil {
-		s.WorkflowRole.AddToPolicy(st)
+	if net.Manage {
+		addManagedNetwork(c, net)
 	}
+	return &Source{Construct: c, Connection: conn, ConnectionName: props.ConnectionName, TestConnection: newTestConnection(c, props)}
+}
 
-	if !net.Manage {
-		return
-	}
+// addManagedNetwork adds the self-referencing inbound rule and the
+// endpoints of preflight.RequiredEndpoints: the S3 gateway endpoint the
+// original build needed, and the interface endpoints the job needs
+// without a NAT route.
+func addManagedNetwork(scope constructs.Construct, net config.NetworkConfig) {
 	sg := net.SecurityGroupIDs[0]
-	awsec2.NewCfnSecurityGroupIngress(s.Stack, jsii.String("GlueSelfReferencingRule"), &awsec2.CfnSecurityGroupIngressProps{
+	awsec2.NewCfnSecurityGroupIngress(scope, jsii.String("GlueSelfReferencingRule"), &awsec2.CfnSecurityGroupIngressProps{
 		GroupId:               jsii.String(sg),
 		SourceSecurityGroupId: jsii.String(sg),
 		IpProtocol:            jsii.String("tcp"),
@@ -69,7 +103,7 @@ func (s *Stack) addConnection() {
 	for _, e := range preflight.RequiredEndpoints {
 		service := jsii.String(preflight.ServiceName(*awscdk.Aws_REGION(), e.Service))
 		if e.Type == ec2types.VpcEndpointTypeGateway {
-			awsec2.NewCfnVPCEndpoint(s.Stack, jsii.String("S3GatewayEndpoint"), &awsec2.CfnVPCEndpointProps{
+			awsec2.NewCfnVPCEndpoint(scope, jsii.String("S3GatewayEndpoint"), &awsec2.CfnVPCEndpointProps{
 				VpcId:           jsii.String(net.VPCID),
 				ServiceName:     service,
 				VpcEndpointType: jsii.String("Gateway"),
@@ -81,7 +115,7 @@ func (s *Stack) addConnection() {
 		// self-referencing all-TCP rule above admits HTTPS from the job's
 		// network interfaces. Private DNS makes the SDKs' default host
 		// names resolve to the endpoint.
-		awsec2.NewCfnVPCEndpoint(s.Stack, jsii.String("InterfaceEndpoint"+pascal(e.Service)), &awsec2.CfnVPCEndpointProps{
+		awsec2.NewCfnVPCEndpoint(scope, jsii.String("InterfaceEndpoint"+pascal(e.Service)), &awsec2.CfnVPCEndpointProps{
 			VpcId:             jsii.String(net.VPCID),
 			ServiceName:       service,
 			VpcEndpointType:   jsii.String("Interface"),
@@ -90,6 +124,23 @@ func (s *Stack) addConnection() {
 			PrivateDnsEnabled: jsii.Bool(true),
 		})
 	}
+}
+
+// secretKeyDecrypt allows kms:Decrypt on the source secret's customer
+// managed key through Secrets Manager only (kms:ViaService), for a role
+// that reads the secret; nil when the secret uses aws/secretsmanager.
+func secretKeyDecrypt(keyARN string) awsiam.PolicyStatement {
+	if keyARN == "" {
+		return nil
+	}
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("DecryptSourceSecret"),
+		Actions:   jsii.Strings("kms:Decrypt"),
+		Resources: jsii.Strings(keyARN),
+		Conditions: &map[string]any{"StringEquals": map[string]any{
+			"kms:ViaService": "secretsmanager." + *awscdk.Aws_REGION() + ".amazonaws.com",
+		}},
+	})
 }
 
 func boolString(b bool) string {

@@ -42,14 +42,15 @@ const (
 // event the pipeline sends must reach AWS (moto) past every check of
 // configuration and input.
 func TestTemplateIsTheStepContract(t *testing.T) {
-	st := synth(t, shippedConfig(t))
+	cfg := shippedConfig(t)
+	st := synth(t, cfg)
 	moto := startContractMoto(t)
 	checkStepContract(t, st)
 
 	// The LF-tags of the template's environment, created on moto, are the
 	// configured ones: the value's encoding is the one the step reads.
 	client := lf.NewFromConfig(aws.Config{Region: contractRegion, BaseEndpoint: aws.String(moto.URL), Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
-	for key, values := range st.Stack.Config.LFTags.Tags {
+	for key, values := range cfg.LFTags.Tags {
 		got, err := client.GetLFTag(context.Background(), &lf.GetLFTagInput{TagKey: aws.String(key)})
 		if err != nil {
 			t.Errorf("ensure-lf-tags with the template's environment did not create LF-tag %s: %v", key, err)
@@ -100,7 +101,7 @@ func startContractMoto(t *testing.T) *contracttest.Moto {
 
 func checkStepContract(t *testing.T, st synthesized) {
 	t.Helper()
-	if got, want := slices.Sorted(mapKeys(st.Stack.Steps)), slices.Sorted(slices.Values(stepcontract.Functions)); !slices.Equal(got, want) {
+	if got, want := slices.Sorted(mapKeys(st.Stack.Lake.Steps())), slices.Sorted(slices.Values(stepcontract.Functions)); !slices.Equal(got, want) {
 		t.Fatalf("the stack deploys %v, stepcontract.Functions lists %v", got, want)
 	}
 	resources := st.JSON["Resources"].(map[string]any)
@@ -117,7 +118,7 @@ func checkStepContract(t *testing.T, st synthesized) {
 			if !strings.Contains(string(main), w.MainCall) {
 				t.Fatalf("functions/%s/main.go does not run %s: the test would start other code than the Lambda", name, w.MainCall)
 			}
-			id := *st.Stack.GetLogicalId(st.Stack.Steps[name].Function().Node().DefaultChild().(awscdk.CfnElement))
+			id := *st.Stack.GetLogicalId(st.Stack.Lake.Steps()[name].Function().Node().DefaultChild().(awscdk.CfnElement))
 			vars, _ := dig(resources[id].(map[string]any), "Properties", "Environment", "Variables").(map[string]any)
 			env := map[string]string{}
 			for k, v := range vars {
@@ -163,7 +164,7 @@ func checkStepContract(t *testing.T, st synthesized) {
 				t.Error("no EventBridge rule targets import-events: a run's end would never be noticed")
 			}
 			if name == stepcontract.ImportEvents {
-				tagID := *st.Stack.GetLogicalId(st.Stack.Steps[stepcontract.TagOutput].Function().Node().DefaultChild().(awscdk.CfnElement))
+				tagID := *st.Stack.GetLogicalId(st.Stack.Lake.Steps()[stepcontract.TagOutput].Function().Node().DefaultChild().(awscdk.CfnElement))
 				if ref, _ := dig(vars, stepcontract.EnvTagFunction, "Ref").(string); ref != tagID {
 					t.Errorf("import-events invokes %v, not tag-output (%s): runs started outside the state machine would stay untagged", vars[stepcontract.EnvTagFunction], tagID)
 				}

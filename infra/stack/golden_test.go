@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -50,17 +51,22 @@ func goldenConfigs(t *testing.T) map[string]config.Config {
 // stack's shape: asset hashes (the Lambda binaries, the import script) and
 // the first run's digest of the definition and configuration.
 var (
-	assetHash      = regexp.MustCompile(`[0-9a-f]{64}`)
-	pipelineDigest = regexp.MustCompile(`"pipelineDigest\\":\\"[0-9a-f]{16}`)
+	assetHash             = regexp.MustCompile(`[0-9a-f]{64}`)
+	pipelineDigestPattern = regexp.MustCompile(`"pipelineDigest\\":\\"[0-9a-f]{16}`)
 )
 
 // normalizedTemplate is a template without what the construct tree's shape
-// alone decides (each resource's aws:cdk:path) and without build digests.
+// alone decides (each resource's aws:cdk:path, and the order of DependsOn,
+// which CDK sorts by construct path and CloudFormation reads as a set) and
+// without build digests.
 func normalizedTemplate(t *testing.T, doc map[string]any) map[string]any {
 	t.Helper()
 	resources, _ := doc["Resources"].(map[string]any)
 	for _, r := range resources {
 		res := r.(map[string]any)
+		if deps, ok := res["DependsOn"].([]any); ok {
+			slices.SortFunc(deps, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
+		}
 		if md, ok := res["Metadata"].(map[string]any); ok {
 			delete(md, "aws:cdk:path")
 			if len(md) == 0 {
@@ -73,7 +79,7 @@ func normalizedTemplate(t *testing.T, doc map[string]any) map[string]any {
 		t.Fatal(err)
 	}
 	raw = assetHash.ReplaceAll(raw, []byte("<asset-hash>"))
-	raw = pipelineDigest.ReplaceAll(raw, []byte(`"pipelineDigest\":\"<digest>`))
+	raw = pipelineDigestPattern.ReplaceAll(raw, []byte(`"pipelineDigest\":\"<digest>`))
 	var out map[string]any
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatal(err)
@@ -131,8 +137,12 @@ func TestTemplatesKeepEveryResource(t *testing.T) {
 }
 
 // compareTemplates lists the differences between two normalized templates:
-// each section but Resources as a whole, then resource by resource.
+// each section but Resources as a whole, then resource by resource. A
+// resource of a type in renameAllowed that is gone under one id and
+// identical under a new one counts as renamed, and references to it
+// (DependsOn, Ref) follow.
 func compareTemplates(want, got map[string]any) []string {
+	want = renameIn(want, renamed(want, got))
 	var problems []string
 	for _, section := range sortedKeys(want, got) {
 		if section == "Resources" {
@@ -154,7 +164,7 @@ func compareTemplates(want, got map[string]any) []string {
 		case !inWant:
 			added = append(added, id)
 		case !reflect.DeepEqual(w, g):
-			problems = append(problems, fmt.Sprintf("resource %s differs:\nwant %s\ngot  %s", id, jsonText(w), jsonText(g)))
+			problems = append(problems, fmt.Sprintf("resource %s differs%s", id, differingKeys(w, g)))
 		}
 	}
 	// A resource that left one id and arrived under another, identical.
@@ -174,6 +184,67 @@ func compareTemplates(want, got map[string]any) []string {
 		problems = append(problems, fmt.Sprintf("new resource %s (%s): %s", id, typeOf(gotRes[id]), jsonText(gotRes[id])))
 	}
 	return problems
+}
+
+// renamed pairs each resource of a renameAllowed type that is only in want
+// with a resource only in got that is the same but for the names of other
+// renamed resources it mentions.
+func renamed(want, got map[string]any) map[string]string {
+	wantRes, _ := want["Resources"].(map[string]any)
+	gotRes, _ := got["Resources"].(map[string]any)
+	out := map[string]string{}
+	for _, old := range sortedKeys(wantRes) {
+		if _, kept := gotRes[old]; kept {
+			continue
+		}
+		if _, ok := renameAllowed[typeOf(wantRes[old])]; !ok {
+			continue
+		}
+		for _, id := range sortedKeys(gotRes) {
+			if _, existed := wantRes[id]; existed || slices.Contains(slices.Collect(maps.Values(out)), id) {
+				continue
+			}
+			if reflect.DeepEqual(wantRes[old], gotRes[id]) {
+				out[old] = id
+				break
+			}
+		}
+	}
+	return out
+}
+
+// renameIn is doc with every renamed logical id replaced, wherever it is
+// written (as a key, a Ref, a Fn::GetAtt or a DependsOn entry).
+func renameIn(doc map[string]any, renames map[string]string) map[string]any {
+	if len(renames) == 0 {
+		return doc
+	}
+	raw, _ := json.Marshal(doc)
+	text := string(raw)
+	for old, id := range renames {
+		text = strings.ReplaceAll(text, `"`+old+`"`, `"`+id+`"`)
+	}
+	var out map[string]any
+	_ = json.Unmarshal([]byte(text), &out)
+	for _, r := range out["Resources"].(map[string]any) {
+		if deps, ok := r.(map[string]any)["DependsOn"].([]any); ok {
+			slices.SortFunc(deps, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
+		}
+	}
+	return out
+}
+
+// differingKeys shows the top-level keys of two resources that differ.
+func differingKeys(w, g any) string {
+	wm, _ := w.(map[string]any)
+	gm, _ := g.(map[string]any)
+	var b strings.Builder
+	for _, k := range sortedKeys(wm, gm) {
+		if !reflect.DeepEqual(wm[k], gm[k]) {
+			fmt.Fprintf(&b, "\n  %s: want %s\n  %s: got  %s", k, jsonText(wm[k]), k, jsonText(gm[k]))
+		}
+	}
+	return b.String()
 }
 
 func typeOf(r any) string {

@@ -45,7 +45,7 @@ func TestFreshnessAlarmDashboardAndFirstRun(t *testing.T) {
 	cfg := shippedConfig(t)
 	s := synth(t, cfg)
 	smID, _ := s.find(t, "AWS::StepFunctions::StateMachine", nil)
-	topic := s.Stack.logicalID(s.Stack.FailureTopic)
+	topic := logicalID(s.Stack.Lake.Alerts.FailureTopic)
 
 	t.Run("freshness alarm", func(t *testing.T) {
 		_, a := s.find(t, "AWS::CloudWatch::Alarm", func(p map[string]any) bool { return p["MetricName"] == "ExecutionsSucceeded" })
@@ -65,7 +65,7 @@ func TestFreshnessAlarmDashboardAndFirstRun(t *testing.T) {
 
 	t.Run("dashboard", func(t *testing.T) {
 		_, d := s.find(t, "AWS::CloudWatch::Dashboard", nil)
-		if d["DashboardName"] != s.Stack.DashboardName() {
+		if d["DashboardName"] != cfg.Names().Dashboard {
 			t.Fatalf("dashboard %v", d["DashboardName"])
 		}
 		body := jsonOf(t, d["DashboardBody"])
@@ -108,7 +108,7 @@ func TestFreshnessAlarmDashboardAndFirstRun(t *testing.T) {
 		var list []string
 		b, _ := json.Marshal(deps)
 		_ = json.Unmarshal(b, &list)
-		for _, want := range []string{smID, firstID(s, "ScheduleRole"), s.Stack.logicalID(s.Stack.Steps[ImportEventsFunction].Function()), s.Stack.logicalID(s.Stack.Steps["configure-lake-formation"].Function())} {
+		for _, want := range []string{smID, firstID(s, "ScheduleRole"), logicalID(s.Stack.Lake.Steps()[ImportEventsFunction].Function()), logicalID(s.Stack.Lake.Steps()["configure-lake-formation"].Function())} {
 			if !slices.Contains(list, want) {
 				t.Errorf("first run does not wait for %s (depends on %d resources)", want, len(list))
 			}

@@ -26,7 +26,7 @@ import (
 // inline policy (minus writing its own logs) and the statements by Sid.
 func preflightPolicyActions(t *testing.T, s synthesized) ([]string, map[string]map[string]any) {
 	t.Helper()
-	step, ok := s.Stack.Steps[PreflightFunction]
+	step, ok := s.Stack.Lake.Steps()[PreflightFunction]
 	if !ok {
 		t.Fatalf("step %s not registered", PreflightFunction)
 	}
@@ -147,7 +147,7 @@ func TestPreflightFunctionEnvironment(t *testing.T) {
 			t.Errorf("%s = %v, want %v (all: %v)", k, env[k], v, env)
 		}
 	}
-	if _, ok := s.Stack.Steps[PreflightFunction]; !ok {
+	if _, ok := s.Stack.Lake.Steps()[PreflightFunction]; !ok {
 		t.Errorf("step %s not registered", PreflightFunction)
 	}
 }
@@ -178,8 +178,8 @@ func TestSecretKMSKeyDecrypt(t *testing.T) {
 	cfg.Source.SecretKMSKeyARN = key
 	s := synth(t, cfg)
 	roles := map[string]string{
-		"workflow":        *s.Stack.GetLogicalId(s.Stack.WorkflowRole.Node().DefaultChild().(awscdk.CfnElement)),
-		"test-connection": *s.Stack.GetLogicalId(s.Stack.Steps[PreflightFunction].Role().Node().DefaultChild().(awscdk.CfnElement)),
+		"workflow":        *s.Stack.GetLogicalId(s.Stack.Lake.ImportWorkflow.Role.Node().DefaultChild().(awscdk.CfnElement)),
+		"test-connection": *s.Stack.GetLogicalId(s.Stack.Lake.Steps()[PreflightFunction].Role().Node().DefaultChild().(awscdk.CfnElement)),
 	}
 	for name, role := range roles {
 		found := false

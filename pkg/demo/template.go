@@ -48,7 +48,7 @@ func synthesize(root string, cfg config.Config, flags map[string]any) (*template
 		return nil, err
 	}
 	t := &template{resources: map[string]any{}, outputs: map[string]any{}, functions: map[string]string{}}
-	for name, step := range s.Steps {
+	for name, step := range s.Lake.Steps() {
 		t.functions[name] = *s.Stack.GetLogicalId(step.Function().Node().DefaultChild().(awscdk.CfnElement))
 	}
 	if r, ok := doc["Resources"].(map[string]any); ok {
