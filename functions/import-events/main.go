@@ -7,8 +7,7 @@ package main
 
 import (
 	"github.com/lakeforge/lakeforge/pkg/importrun"
-	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
-func main() { steprun.Main(stepcontract.ImportEvents, importrun.WireImportEvents) }
+func main() { steprun.Main(importrun.ImportEventsStep) }

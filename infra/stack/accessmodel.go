@@ -141,8 +141,8 @@ func NewAccessModel(scope constructs.Construct, id string, props *AccessModelPro
 		Name:        stepcontract.ConfigureLakeFormation,
 		Description: "lakeforge: data lake admins (stale ones dropped); with lakeFormation.accountSettings manage, empty default permissions and no CREATE_DATABASE for IAM_ALLOWED_PRINCIPALS",
 		Environment: map[string]*string{
-			lakeformation.EnvAdmins:          jsii.String(stepcontract.Encode(nonNil(props.Admins))),
-			lakeformation.EnvAccountSettings: jsii.String(props.AccountSettings),
+			stepcontract.EnvAdmins:          jsii.String(stepcontract.Encode(nonNil(props.Admins))),
+			stepcontract.EnvAccountSettings: jsii.String(props.AccountSettings),
 		},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("ConvergeDataLakeSettings", "lakeformation:GetDataLakeSettings", "lakeformation:PutDataLakeSettings", "lakeformation:ListPermissions", "lakeformation:RevokePermissions"),
@@ -153,7 +153,7 @@ func NewAccessModel(scope constructs.Construct, id string, props *AccessModelPro
 	ensureTags := step(&StepFunctionProps{
 		Name:        stepcontract.EnsureLFTags,
 		Description: "lakeforge: create missing LF-tag keys and values (never deletes); ASSOCIATE for the roles that assign them",
-		Environment: map[string]*string{lakeformation.EnvTags: jsii.String(stepcontract.Encode(props.LFTags.Tags))},
+		Environment: map[string]*string{stepcontract.EnvTags: jsii.String(stepcontract.Encode(props.LFTags.Tags))},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("ConvergeLFTags", "lakeformation:GetLFTag", "lakeformation:CreateLFTag", "lakeformation:UpdateLFTag", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
 			readPrincipals(false),
@@ -164,9 +164,9 @@ func NewAccessModel(scope constructs.Construct, id string, props *AccessModelPro
 		Name:        stepcontract.RegisterLocation,
 		Description: "lakeforge: register the lake prefix and grant the workflow role data location access",
 		Environment: map[string]*string{
-			lakeformation.EnvLocationARN:     jsii.String(lake.ARN(*awscdk.Aws_PARTITION())),
-			lakeformation.EnvLocationRoleARN: registration.RoleArn(),
-			lakeformation.EnvWorkflowRoleARN: props.WorkflowRole.RoleArn(),
+			stepcontract.EnvLocationARN:     jsii.String(lake.ARN(*awscdk.Aws_PARTITION())),
+			stepcontract.EnvLocationRoleARN: registration.RoleArn(),
+			stepcontract.EnvWorkflowRoleARN: props.WorkflowRole.RoleArn(),
 		},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("ConvergeLakeLocation", "lakeformation:DescribeResource", "lakeformation:RegisterResource", "lakeformation:UpdateResource", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
@@ -183,9 +183,9 @@ func NewAccessModel(scope constructs.Construct, id string, props *AccessModelPro
 		Name:        stepcontract.EnsureDatabase,
 		Description: "lakeforge: create the lake database at the lake prefix and tag it for the workflow role",
 		Environment: map[string]*string{
-			lakeformation.EnvDatabaseName:     jsii.String(db),
-			lakeformation.EnvDatabaseLocation: jsii.String(lake.URI()),
-			lakeformation.EnvWorkflowTag:      jsii.String(workflowTag),
+			stepcontract.EnvDatabaseName:     jsii.String(db),
+			stepcontract.EnvDatabaseLocation: jsii.String(lake.URI()),
+			stepcontract.EnvWorkflowTag:      jsii.String(workflowTag),
 		},
 		Statements: []awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -205,11 +205,11 @@ func NewAccessModel(scope constructs.Construct, id string, props *AccessModelPro
 		Name:        stepcontract.GrantTagPermissions,
 		Description: "lakeforge: LF-tag grants for the workflow role and the analysts",
 		Environment: map[string]*string{
-			lakeformation.EnvWorkflowRoleARN:       props.WorkflowRole.RoleArn(),
-			lakeformation.EnvAnalystARNs:           jsii.String(stepcontract.Encode(analysts)),
-			lakeformation.EnvConfiguredAnalystARNs: jsii.String(stepcontract.Encode(nonNil(props.Analysts))),
-			lakeformation.EnvWorkflowTag:           jsii.String(workflowTag),
-			lakeformation.EnvAnalystTag:            jsii.String(analystTag),
+			stepcontract.EnvWorkflowRoleARN:       props.WorkflowRole.RoleArn(),
+			stepcontract.EnvAnalystARNs:           jsii.String(stepcontract.Encode(analysts)),
+			stepcontract.EnvConfiguredAnalystARNs: jsii.String(stepcontract.Encode(nonNil(props.Analysts))),
+			stepcontract.EnvWorkflowTag:           jsii.String(workflowTag),
+			stepcontract.EnvAnalystTag:            jsii.String(analystTag),
 		},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("ConvergeTagGrants", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
@@ -221,8 +221,8 @@ func NewAccessModel(scope constructs.Construct, id string, props *AccessModelPro
 		Name:        stepcontract.TagOutput,
 		Description: "lakeforge: tag the output database for the analysts (state machine, and import-events for runs started outside it)",
 		Environment: map[string]*string{
-			lakeformation.EnvDatabaseName: jsii.String(db),
-			lakeformation.EnvAnalystTag:   jsii.String(analystTag),
+			stepcontract.EnvDatabaseName: jsii.String(db),
+			stepcontract.EnvAnalystTag:   jsii.String(analystTag),
 		},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("TagOutputDatabase", "lakeformation:GetResourceLFTags", "lakeformation:AddLFTagsToResource"),
@@ -255,13 +255,13 @@ func NewAccessModel(scope constructs.Construct, id string, props *AccessModelPro
 	// The stack's own roles are listed apart: never dropped, and removed
 	// from the administrators when the stack is deleted.
 	ownAdmins := a.ownAdminARNs(props.AdminRole)
-	configure.Function().AddEnvironment(jsii.String(lakeformation.EnvOwnAdmins), jsii.String(stepcontract.Encode(ownAdmins)), nil)
+	configure.Function().AddEnvironment(jsii.String(stepcontract.EnvOwnAdmins), jsii.String(stepcontract.Encode(ownAdmins)), nil)
 	// The tagging roles need ASSOCIATE on tags they did not create, the
 	// granting role GRANT_WITH_LF_TAG_EXPRESSION.
 	tagPermissions := lakeformation.TagPermissionsFor(*ensureDatabase.Role().RoleArn(), *tagOutput.Role().RoleArn(),
 		*grant.Role().RoleArn(), props.LFTags.Workflow, props.LFTags.Analyst)
-	ensureTags.Function().AddEnvironment(jsii.String(lakeformation.EnvTagPermissions), jsii.String(stepcontract.Encode(tagPermissions)), nil)
-	ensureDatabase.Function().AddEnvironment(jsii.String(lakeformation.EnvTagOutputRoleARN), tagOutput.Role().RoleArn(), nil)
+	ensureTags.Function().AddEnvironment(jsii.String(stepcontract.EnvTagPermissions), jsii.String(stepcontract.Encode(tagPermissions)), nil)
+	ensureDatabase.Function().AddEnvironment(jsii.String(stepcontract.EnvTagOutputRoleARN), tagOutput.Role().RoleArn(), nil)
 
 	roles := ownAdmins
 	for _, r := range props.OtherOwnRoles {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -18,10 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
-	"github.com/lakeforge/lakeforge/pkg/stepcontract/contracttest"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
+	"github.com/lakeforge/lakeforge/pkg/steps"
 )
 
 // Pseudo parameters and the account the contract test resolves the
@@ -33,7 +32,7 @@ const (
 
 // TestTemplateIsTheStepContract reads each step function's environment
 // from the synthesized template and starts the function's real wiring (the
-// Wiring its main.go passes to steprun.Main) with exactly that
+// registered Definition its main.go runs: pkg/steps) with exactly that
 // environment, plus the variables the Lambda runtime adds (region,
 // credentials; the endpoint points at moto). A variable a step reads and
 // the template does not set, one the template sets and no step reads, or a
@@ -83,9 +82,9 @@ func TestTemplateIsTheStepContractWithExistingPrincipals(t *testing.T) {
 
 // startContractMoto starts moto and sets the variables the Lambda runtime
 // gives every function (never the function's own), pointing the SDK at it.
-func startContractMoto(t *testing.T) *contracttest.Moto {
+func startContractMoto(t *testing.T) *motoserver.Server {
 	t.Helper()
-	moto, err := contracttest.StartMoto()
+	moto, err := motoserver.Start()
 	if err != nil {
 		t.Fatalf("the contract test runs the steps against moto: %v", err)
 	}
@@ -107,16 +106,9 @@ func checkStepContract(t *testing.T, st synthesized) {
 	resources := st.JSON["Resources"].(map[string]any)
 	for _, name := range stepcontract.Functions {
 		t.Run(name, func(t *testing.T) {
-			w, ok := contracttest.Wirings[name]
+			w, ok := steps.ByName(name)
 			if !ok {
-				t.Fatalf("no wiring for %s in contracttest.Wirings", name)
-			}
-			main, err := os.ReadFile(filepath.Join(repoRoot(t), "functions", name, "main.go"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !strings.Contains(string(main), w.MainCall) {
-				t.Fatalf("functions/%s/main.go does not run %s: the test would start other code than the Lambda", name, w.MainCall)
+				t.Fatalf("no step %s in pkg/steps", name)
 			}
 			id := *st.Stack.GetLogicalId(st.Stack.Lake.Steps()[name].Function().Node().DefaultChild().(awscdk.CfnElement))
 			vars, _ := dig(resources[id].(map[string]any), "Properties", "Environment", "Variables").(map[string]any)

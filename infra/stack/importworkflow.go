@@ -1,7 +1,6 @@
 package stack
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,23 +19,9 @@ import (
 	gluescript "github.com/lakeforge/lakeforge/infra/glue"
 	"github.com/lakeforge/lakeforge/pkg/awsarn"
 	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/verify"
 )
-
-// workerCores are the vCPUs of one Glue worker of each type.
-var workerCores = map[string]int{"G.1X": 4, "G.2X": 8, "G.4X": 16, "G.8X": 32}
-
-// ExecutorCores is the number of Spark task slots of an import run: every
-// worker but the driver's, times its cores. The job splits a table's read
-// into this many key ranges and imports at most this many tables at once
-// (capped at 16 concurrent tables, each holding a database connection).
-func ExecutorCores(cfg config.Config) int {
-	cores := workerCores[cfg.Import.WorkerType]
-	if cores == 0 {
-		cores = 4
-	}
-	return max(1, (cfg.Import.NumberOfWorkers-1)*cores)
-}
 
 // icebergConf is the job's --conf: the Iceberg catalog "glue_catalog" on the
 // Glue Data Catalog ("Using the Iceberg framework in AWS Glue"), with Lake
@@ -61,14 +46,6 @@ func icebergConf(lake awsarn.Lake) string {
 		"spark.sql.catalog.dropDirectoryBeforeTable.enabled=true",
 	}
 	return strings.Join(confs, " --conf ")
-}
-
-func jsonString(v any) string {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return string(raw)
 }
 
 // ImportWorkflowProps configures ImportWorkflow.
@@ -225,15 +202,15 @@ func NewImportWorkflow(scope constructs.Construct, id string, props *ImportWorkf
 			"--connection_name":         connection,
 			"--engine":                  job.Engine,
 			"--source_dbname":           job.SourceDatabase,
-			"--include_paths":           jsonString(job.IncludePaths),
+			"--include_paths":           stepcontract.Encode(job.IncludePaths),
 			"--require_tls":             boolString(job.RequireTLS),
 			"--lake_database":           job.LakeDatabase,
 			"--table_prefix":            job.TablePrefix,
 			"--lake_path":               lake.Dir(),
 			"--runs_path":               lake.Dir() + verify.RunsFolder + "/",
 			"--mode":                    job.Mode,
-			"--bookmark_keys":           jsonString(keys),
-			"--partitioning":            jsonString(partitioning),
+			"--bookmark_keys":           stepcontract.Encode(keys),
+			"--partitioning":            stepcontract.Encode(partitioning),
 			"--read_partitions":         strconv.Itoa(cores),
 			"--parallel_tables":         strconv.Itoa(min(cores, 16)),
 			"--snapshot_retention_days": strconv.Itoa(job.SnapshotRetentionDays),

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/verify"
 	"github.com/lakeforge/lakeforge/statemachine"
 )
@@ -74,7 +75,7 @@ func NewLake(scope constructs.Construct, id string, props *LakeProps) *Lake {
 		TestConnection: TestConnectionProps{
 			StackName: cfg.StackName, Repair: cfg.Preflight.Repair,
 			// One ENI per import worker plus one for the connection test.
-			RequiredFreeIPs: RequiredFreeIPs(cfg.Import.NumberOfWorkers),
+			RequiredFreeIPs: cfg.RequiredFreeIPs(),
 		},
 	})
 	l.ImportWorkflow = NewImportWorkflow(c, "ImportWorkflow", &ImportWorkflowProps{
@@ -84,7 +85,7 @@ func NewLake(scope constructs.Construct, id string, props *LakeProps) *Lake {
 		WorkflowName: names.Workflow, JobName: names.ImportJob, SecurityConfigurationName: names.GlueSecurityConfiguration,
 		Job: ImportJobProps{
 			WorkerType: cfg.Import.WorkerType, NumberOfWorkers: cfg.Import.NumberOfWorkers, ExecutionClass: cfg.Import.ExecutionClass,
-			TimeoutMinutes: cfg.Import.JobTimeoutMinutes, ExecutorCores: ExecutorCores(cfg),
+			TimeoutMinutes: cfg.Import.JobTimeoutMinutes, ExecutorCores: cfg.ExecutorCores(),
 			Engine: cfg.Source.Engine, SourceDatabase: cfg.Source.DatabaseName, IncludePaths: cfg.Source.EffectiveIncludePaths(),
 			RequireTLS: cfg.Source.RequireTLS, LakeDatabase: cfg.Database.Name, TablePrefix: cfg.Database.TablePrefix,
 			Mode: cfg.Import.Mode, BookmarkKeys: cfg.Import.BookmarkKeys, Partitioning: cfg.Import.Partitioning,
@@ -164,21 +165,21 @@ func pipelineDigest(cfg config.Config) string {
 func (l *Lake) outputs(cfg config.Config) []output {
 	names := cfg.Names()
 	outs := []output{
-		{"LakeBucketName", "Data lake bucket (kept on teardown)", l.Storage.LakeBucket.BucketName()},
-		{"AthenaResultsBucketName", "Athena query results bucket", l.Storage.ResultsBucket.BucketName()},
-		{"AthenaWorkgroup", "Athena workgroup for analysts", jsii.String(cfg.Athena.WorkgroupName)},
-		{"StateMachineArn", "The daily pipeline; start a run with: aws stepfunctions start-execution --state-machine-arn <this> --input '{}'", l.Pipeline.StateMachine.StateMachineArn()},
-		{"ImportWorkflowName", "Glue workflow that imports the source into the lake", jsii.String(names.Workflow)},
-		{"DashboardName", "CloudWatch dashboard of the pipeline: runs, duration, rows per table, verification, freshness", jsii.String(names.Dashboard)},
-		{"FailureTopicArn", "SNS topic for failed runs; subscribe to it", l.Alerts.FailureTopic.TopicArn()},
-		{"GlueConnectionName", "Glue JDBC connection to the source database", jsii.String(names.Connection)},
-		{"WorkflowRoleArn", "Role of the Glue crawlers and import job", l.ImportWorkflow.Role.RoleArn()},
+		{stepcontract.OutputLakeBucketName, "Data lake bucket (kept on teardown)", l.Storage.LakeBucket.BucketName()},
+		{stepcontract.OutputResultsBucketName, "Athena query results bucket", l.Storage.ResultsBucket.BucketName()},
+		{stepcontract.OutputWorkgroup, "Athena workgroup for analysts", jsii.String(cfg.Athena.WorkgroupName)},
+		{stepcontract.OutputStateMachineArn, "The daily pipeline; start a run with: aws stepfunctions start-execution --state-machine-arn <this> --input '{}'", l.Pipeline.StateMachine.StateMachineArn()},
+		{stepcontract.OutputWorkflowName, "Glue workflow that imports the source into the lake", jsii.String(names.Workflow)},
+		{stepcontract.OutputDashboardName, "CloudWatch dashboard of the pipeline: runs, duration, rows per table, verification, freshness", jsii.String(names.Dashboard)},
+		{stepcontract.OutputFailureTopicArn, "SNS topic for failed runs; subscribe to it", l.Alerts.FailureTopic.TopicArn()},
+		{stepcontract.OutputConnectionName, "Glue JDBC connection to the source database", jsii.String(names.Connection)},
+		{stepcontract.OutputWorkflowRoleArn, "Role of the Glue crawlers and import job", l.ImportWorkflow.Role.RoleArn()},
 	}
 	if r := l.Personas.AdminRole; r != nil {
-		outs = append(outs, output{"AdminRoleArn", "Data lake administrator role (members of the admins group may assume it)", r.RoleArn()})
+		outs = append(outs, output{stepcontract.OutputAdminRoleArn, "Data lake administrator role (members of the admins group may assume it)", r.RoleArn()})
 	}
 	if r := l.Personas.AnalystRole; r != nil {
-		outs = append(outs, output{"AnalystRoleArn", "Analyst role (members of the analysts group may assume it)", r.RoleArn()})
+		outs = append(outs, output{stepcontract.OutputAnalystRoleArn, "Analyst role (members of the analysts group may assume it)", r.RoleArn()})
 	}
 	return outs
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/lakeforge/lakeforge/pkg/importrun"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
@@ -93,8 +92,8 @@ func newStartImport(scope constructs.Construct, props *PipelineProps) StepFuncti
 		Name:        stepcontract.StartImport,
 		Description: "lakeforge StartImport: starts the Glue import workflow, or attaches to the run in progress, and keeps the task token",
 		Environment: map[string]*string{
-			importrun.EnvWorkflowName: jsii.String(props.WorkflowName),
-			importrun.EnvTokenTable:   props.TokenTable.TableName(),
+			stepcontract.EnvWorkflowName: jsii.String(props.WorkflowName),
+			stepcontract.EnvTokenTable:   props.TokenTable.TableName(),
 		},
 		Statements: []awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -56,14 +56,14 @@ func NewImportEvents(scope constructs.Construct, id string, props *ImportEventsP
 		Name:        ImportEventsFunction,
 		Description: "lakeforge import-events: releases the pipeline's wait when the import ends (Glue events, or the fallback check) and has runs outside the pipeline tagged",
 		Environment: map[string]*string{
-			importrun.EnvWorkflowName:   jsii.String(props.WorkflowName),
-			importrun.EnvTokenTable:     tokens.TableName(),
-			importrun.EnvTimeoutMinutes: jsii.String(strconv.Itoa(props.WaitTimeoutMinutes)),
-			importrun.EnvImportJob:      jsii.String(props.JobName),
+			stepcontract.EnvWorkflowName:       jsii.String(props.WorkflowName),
+			stepcontract.EnvTokenTable:         tokens.TableName(),
+			stepcontract.EnvWaitTimeoutMinutes: jsii.String(strconv.Itoa(props.WaitTimeoutMinutes)),
+			stepcontract.EnvImportJob:          jsii.String(props.JobName),
 			// The import job ends the import: the stack makes no crawler.
-			importrun.EnvEndCrawler:  jsii.String(""),
-			importrun.EnvCrawlers:    jsii.String(stepcontract.Encode([]string{})),
-			importrun.EnvTagFunction: props.TagOutput.FunctionName(),
+			stepcontract.EnvEndCrawler:  jsii.String(""),
+			stepcontract.EnvCrawlers:    jsii.String(stepcontract.Encode([]string{})),
+			stepcontract.EnvTagFunction: props.TagOutput.FunctionName(),
 		},
 		Statements: []awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lakeforge/lakeforge/pkg/importrun"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // The event-driven wait on the synthesized template: the rules match the
@@ -64,14 +64,14 @@ func TestImportEventsTemplate(t *testing.T) {
 	// The handler's environment, as the function reads it.
 	env := s.resource(t, fnID)["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
 	tableID, _ := s.find(t, "AWS::DynamoDB::Table", nil)
-	if env[importrun.EnvWorkflowName] != names.Workflow || env[importrun.EnvImportJob] != names.ImportJob ||
-		env[importrun.EnvTimeoutMinutes] != "360" || env[importrun.EnvEndCrawler] != endCrawler ||
-		env[importrun.EnvCrawlers] != jsonList(crawlers) || refID(env[importrun.EnvTokenTable]) != tableID ||
-		refID(env[importrun.EnvTagFunction]) != logicalID(s.Stack.Lake.Steps()["tag-output"].Function()) {
+	if env[stepcontract.EnvWorkflowName] != names.Workflow || env[stepcontract.EnvImportJob] != names.ImportJob ||
+		env[stepcontract.EnvWaitTimeoutMinutes] != "360" || env[stepcontract.EnvEndCrawler] != endCrawler ||
+		env[stepcontract.EnvCrawlers] != jsonList(crawlers) || refID(env[stepcontract.EnvTokenTable]) != tableID ||
+		refID(env[stepcontract.EnvTagFunction]) != logicalID(s.Stack.Lake.Steps()["tag-output"].Function()) {
 		t.Fatalf("import-events environment %v", env)
 	}
 	startEnv := s.resource(t, logicalID(s.Stack.Lake.Steps()["start-import"].Function()))["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
-	if refID(startEnv[importrun.EnvTokenTable]) != tableID || startEnv[importrun.EnvWorkflowName] != names.Workflow {
+	if refID(startEnv[stepcontract.EnvTokenTable]) != tableID || startEnv[stepcontract.EnvWorkflowName] != names.Workflow {
 		t.Fatalf("start-import environment %v", startEnv)
 	}
 

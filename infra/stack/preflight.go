@@ -116,10 +116,6 @@ func endpointServiceNames() []string {
 	return out
 }
 
-// RequiredFreeIPs is how many free addresses the connection's subnet needs:
-// one ENI per Glue worker plus one for the crawler or the connection test.
-func RequiredFreeIPs(workers int) int { return workers + 1 }
-
 // repairStatements allow adding the self-referencing rule to the
 // connection's own security groups, the endpoints of RequiredEndpoints in
 // its VPC (only when tagged as created by this stack), and the subnet's

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // RunStatus is one past run.
@@ -61,7 +63,7 @@ func statusCommand(ctx context.Context, g *globals, args []string, env Env) int 
 	if err != nil {
 		return fail(env, "status", err)
 	}
-	arn, err := stack.need(OutputStateMachineArn)
+	arn, err := stack.need(stepcontract.OutputStateMachineArn)
 	if err != nil {
 		return fail(env, "status", err)
 	}
@@ -128,7 +130,7 @@ func describeRun(ctx context.Context, c *Clients, stack Stack, execArn, prefix s
 	switch d.Status {
 	case sfntypes.ExecutionStatusSucceeded:
 		r.ImportRunID = importRunID(aws.ToString(d.Output))
-		r.Tables, r.TablesNote = readManifestTables(ctx, c.S3, stack.Outputs[OutputLakeBucketName], prefix, r.ImportRunID)
+		r.Tables, r.TablesNote = readManifestTables(ctx, c.S3, stack.Outputs[stepcontract.OutputLakeBucketName], prefix, r.ImportRunID)
 	case sfntypes.ExecutionStatusFailed:
 		f := parseFailure(aws.ToString(d.Error), aws.ToString(d.Cause))
 		r.Failure = &f

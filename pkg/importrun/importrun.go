@@ -16,19 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glue/types"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
-	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
-)
-
-// Environment of the import functions, defined once in pkg/stepcontract.
-const (
-	EnvWorkflowName   = stepcontract.EnvWorkflowName
-	EnvTokenTable     = stepcontract.EnvTokenTable
-	EnvTimeoutMinutes = stepcontract.EnvWaitTimeoutMinutes
-	EnvImportJob      = stepcontract.EnvImportJob
-	EnvEndCrawler     = stepcontract.EnvEndCrawler
-	EnvCrawlers       = stepcontract.EnvCrawlers
-	EnvTagFunction    = stepcontract.EnvTagFunction
 )
 
 // FallbackInterval is how often the fallback check reads the runs whose

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )

@@ -21,8 +21,8 @@ import (
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/internal/awscalls"
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 

@@ -1,8 +1,9 @@
-// Package stepcontract is the contract between the CDK stack and the step
-// Lambdas, defined once for both sides: the folder name of every step
+// Package stepcontract is the contract between the CDK stack and what runs
+// against it, defined once for every side: the folder name of every step
 // function, the name of every environment variable the stack sets and a
 // step reads, the one encoding of structured values in those variables,
-// and the ASL placeholder of each function's ARN.
+// the ASL placeholder of each function's ARN, and the keys of the stack's
+// outputs the CLI and the demo read.
 //
 // The template contract test (infra/stack) starts every step's real wiring
 // with exactly the environment of the synthesized template, so a name or
@@ -129,9 +130,26 @@ const (
 	EnvRowCountTolerance = "ROW_COUNT_TOLERANCE"
 )
 
+// Stack output keys: the stack exports each under its key (its logical
+// id, wherever the lake is); the CLI and the demo read them.
+const (
+	OutputLakeBucketName    = "LakeBucketName"
+	OutputResultsBucketName = "AthenaResultsBucketName"
+	OutputWorkgroup         = "AthenaWorkgroup"
+	OutputStateMachineArn   = "StateMachineArn"
+	OutputWorkflowName      = "ImportWorkflowName"
+	OutputDashboardName     = "DashboardName"
+	OutputFailureTopicArn   = "FailureTopicArn"
+	OutputConnectionName    = "GlueConnectionName"
+	OutputWorkflowRoleArn   = "WorkflowRoleArn"
+	OutputAdminRoleArn      = "AdminRoleArn"
+	OutputAnalystRoleArn    = "AnalystRoleArn"
+)
+
 // Encode is the one encoding of structured values (lists, objects) in a
-// step's environment: JSON. The stack writes with it; a step reads with
-// lambdaenv.Reader.JSON.
+// step's environment and in the import job's arguments: JSON. The stack
+// writes with it; a step reads with lambdaenv.Reader.JSON, the job with
+// json.loads.
 func Encode(v any) string {
 	raw, err := json.Marshal(v)
 	if err != nil {
