@@ -77,7 +77,10 @@ synth: build node_modules ## write the CloudFormation template to cdk.out/ (no A
 # lakeforge:deploy=true makes the app refuse the shipped example values and a
 # region (the AWS profile's, CDK_DEFAULT_REGION) other than the zone's and the
 # secret's, before anything is deployed.
+# lakeforge preflight --deploy first: a persona group that exists already
+# (the blog's manual build) would fail cdk deploy with EntityAlreadyExists.
 deploy: build node_modules ## deploy the stack to your AWS profile's region (CONFIG=file optional)
+	$(GO) run ./cmd/lakeforge preflight --deploy $(if $(CONFIG),--config $(abspath $(CONFIG)))
 	$(CDK) deploy --require-approval broadening -c lakeforge:deploy=true $(CDK_CONFIG)
 
 destroy: node_modules ## delete the stack; the lake bucket, its access logs and the KMS key are kept (CONFIG=file as for deploy)

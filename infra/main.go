@@ -50,6 +50,11 @@ func build(app awscdk.App, assetDir string) error {
 	if err != nil {
 		return err
 	}
+	// The CDK CLI sets CDK_DEFAULT_ACCOUNT when its credentials resolve
+	// (every deploy): then administrators of another account are refused.
+	if err := cfg.CheckAccount(os.Getenv("CDK_DEFAULT_ACCOUNT")); err != nil {
+		return err
+	}
 	if contextString(app, DeployContextKey) == "true" {
 		// The CDK CLI sets CDK_DEFAULT_REGION from the profile it deploys
 		// with; the stack is environment-agnostic and goes to that region.

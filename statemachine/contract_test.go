@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -307,5 +308,53 @@ func TestPlaceholdersMatchFunctionFolders(t *testing.T) {
 		if st.Type == "Task" && st.Resource != "arn:aws:states:::sns:publish" {
 			t.Errorf("%s: Task resource %q is neither a step function nor the SNS integration", name, st.Resource)
 		}
+	}
+}
+
+// notifyRetrier is the requirement on NotifyFailure's one retrier: the
+// failure notice is the only report of a failed run, so every error of the
+// SNS publish (a throttled topic, its KMS key throttled, a service error)
+// is retried (States.ALL), 3 times from 2 s doubling with full jitter and
+// at most 20 s apart; then the Catch ends the execution in Fail, so a
+// topic that stays down cannot hold the execution open.
+var notifyRetrier = retrier{
+	ErrorEquals:     []string{"States.ALL"},
+	IntervalSeconds: ptr(2.0), MaxAttempts: ptr(3), BackoffRate: ptr(2.0), MaxDelaySeconds: ptr(20.0),
+	JitterStrategy: "FULL",
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Every Retry of the definition is checked by value: the Lambda tasks' by
+// TestRetryPolicies, NotifyFailure's here against notifyRetrier. A state
+// with a Retry that no requirement covers fails, so a new retrier cannot
+// go unchecked.
+func TestEveryRetrierIsCheckedByValue(t *testing.T) {
+	checked := 0
+	for name, st := range states(t) {
+		if len(st.Retry) == 0 {
+			continue
+		}
+		if _, ok := st.lambdaPlaceholder(); ok {
+			checked++ // TestRetryPolicies checks these by value
+			continue
+		}
+		switch name {
+		case "NotifyFailure":
+			checked++
+			if len(st.Retry) != 1 || !reflect.DeepEqual(st.Retry[0], notifyRetrier) {
+				raw, _ := json.Marshal(st.Retry)
+				want, _ := json.Marshal([]retrier{notifyRetrier})
+				t.Errorf("NotifyFailure retries %s, want %s", raw, want)
+			}
+			if len(st.Catch) != 1 || !slices.Equal(st.Catch[0].ErrorEquals, []string{"States.ALL"}) || st.Catch[0].Next != "Fail" {
+				t.Errorf("NotifyFailure catches %+v, want States.ALL to Fail: a topic that stays down must still end the execution", st.Catch)
+			}
+		default:
+			t.Errorf("%s has a Retry no requirement checks: add its expected values here", name)
+		}
+	}
+	if checked != 10 {
+		t.Errorf("%d states with a Retry checked, want 10 (9 Lambda tasks and NotifyFailure)", checked)
 	}
 }

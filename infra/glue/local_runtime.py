@@ -22,6 +22,11 @@ What it replaces, and with what:
   EnsureDatabase         the pipeline step before the job: init() creates the
                          lake database (namespace) if missing.
   Job.init/commit        recorded, so a test sees whether the job committed.
+  the Glue catalog       for the adopt step (glue:GetTable, glue:UpdateTable):
+                         the moto server's, through boto3, when a catalog
+                         client is given; none otherwise. catalog_uri maps
+                         the local file:// paths back to the s3:// URIs
+                         Glue would hold.
 """
 
 import glob
@@ -143,7 +148,7 @@ def spark_session(arguments, warehouse_root):
 class LocalRuntime:
     """GlueRuntime's stand-in (see the module comment)."""
 
-    def __init__(self, arguments, warehouse_root, connection, secret):
+    def __init__(self, arguments, warehouse_root, connection, secret, catalog=None):
         import import_job
         self.arguments = dict(arguments)
         self.root = warehouse_root
@@ -153,6 +158,7 @@ class LocalRuntime:
         self.secret = secret          # {"username": ..., "password": ...}
         self.committed = False
         self.inited = None
+        self.catalog = import_job.GlueTables(catalog) if catalog is not None else None
 
     def init(self, args):
         self.inited = args["JOB_NAME"]
@@ -169,6 +175,13 @@ class LocalRuntime:
 
     def storage_uri(self, uri):
         return storage_uri(uri, self.root)
+
+    def catalog_uri(self, uri):
+        local = "file://" + os.path.join(self.root, "s3") + "/"
+        for prefix in (local, local[len("file://"):], "file:" + local[len("file://"):]):
+            if uri.startswith(prefix):
+                return "s3://" + uri[len(prefix):]
+        return uri
 
     def commit(self):
         self.committed = True

@@ -55,8 +55,8 @@ func TestAccessModelFunctionsAndEnvironment(t *testing.T) {
 			t.Errorf("LF admins %s do not include %s", admins, ref)
 		}
 	}
-	if cl[stepcontract.EnvAccountSettings] != "manage" {
-		t.Errorf("account settings env = %v; the shipped configuration manages them", cl[stepcontract.EnvAccountSettings])
+	if cl[stepcontract.EnvAccountSettings] != "import-only" {
+		t.Errorf("account settings env = %v; the shipped configuration changes only what the import needs account-wide (import-only)", cl[stepcontract.EnvAccountSettings])
 	}
 	// issue 8 defect 2: EnsureLFTags grants ASSOCIATE on the workflow tag
 	// to EnsureDatabase's role and on the analyst tag to TagOutput's, and

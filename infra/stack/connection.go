@@ -2,15 +2,12 @@ package stack
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lakeforge/lakeforge/pkg/config"
-	"github.com/lakeforge/lakeforge/pkg/preflight"
 )
 
 // SourceProps configures Source.
@@ -47,6 +44,10 @@ type Source struct {
 	Connection     awsglue.CfnConnection
 	ConnectionName string
 	TestConnection StepFunction
+	// ManageNetwork and ManagedNetwork are network.manage's handler and
+	// custom resource; nil unless the network is managed.
+	ManageNetwork  StepFunction
+	ManagedNetwork awscdk.CustomResource
 }
 
 // NewSource makes the connection, the managed network pieces and the
@@ -80,50 +81,12 @@ func NewSource(scope constructs.Construct, id string, props *SourceProps) *Sourc
 	})
 	awscdk.Validations_Of(conn).Acknowledge(&awscdk.Acknowledgment{Id: jsii.String("CloudFormation-Validate::W3010"), Reason: jsii.String(why)})
 
+	source := &Source{Construct: c, Connection: conn, ConnectionName: props.ConnectionName}
 	if net.Manage {
-		addManagedNetwork(c, net)
+		source.ManageNetwork, source.ManagedNetwork = newManagedNetwork(c, props)
 	}
-	return &Source{Construct: c, Connection: conn, ConnectionName: props.ConnectionName, TestConnection: newTestConnection(c, props)}
-}
-
-// addManagedNetwork adds the self-referencing inbound rule and the
-// endpoints of preflight.RequiredEndpoints: the S3 gateway endpoint the
-// original build needed, and the interface endpoints the job needs
-// without a NAT route.
-func addManagedNetwork(scope constructs.Construct, net config.NetworkConfig) {
-	sg := net.SecurityGroupIDs[0]
-	awsec2.NewCfnSecurityGroupIngress(scope, jsii.String("GlueSelfReferencingRule"), &awsec2.CfnSecurityGroupIngressProps{
-		GroupId:               jsii.String(sg),
-		SourceSecurityGroupId: jsii.String(sg),
-		IpProtocol:            jsii.String("tcp"),
-		FromPort:              jsii.Number(0),
-		ToPort:                jsii.Number(65535),
-		Description:           jsii.String("lakeforge: Glue network interfaces talk to each other (all TCP, self-referencing)"),
-	})
-	for _, e := range preflight.RequiredEndpoints {
-		service := jsii.String(preflight.ServiceName(*awscdk.Aws_REGION(), e.Service))
-		if e.Type == ec2types.VpcEndpointTypeGateway {
-			awsec2.NewCfnVPCEndpoint(scope, jsii.String("S3GatewayEndpoint"), &awsec2.CfnVPCEndpointProps{
-				VpcId:           jsii.String(net.VPCID),
-				ServiceName:     service,
-				VpcEndpointType: jsii.String("Gateway"),
-				RouteTableIds:   anySlice(net.RouteTableIDs),
-			})
-			continue
-		}
-		// In the connection's subnet, with its first security group: the
-		// self-referencing all-TCP rule above admits HTTPS from the job's
-		// network interfaces. Private DNS makes the SDKs' default host
-		// names resolve to the endpoint.
-		awsec2.NewCfnVPCEndpoint(scope, jsii.String("InterfaceEndpoint"+pascal(e.Service)), &awsec2.CfnVPCEndpointProps{
-			VpcId:             jsii.String(net.VPCID),
-			ServiceName:       service,
-			VpcEndpointType:   jsii.String("Interface"),
-			SubnetIds:         anySlice([]string{net.SubnetID}),
-			SecurityGroupIds:  anySlice([]string{sg}),
-			PrivateDnsEnabled: jsii.Bool(true),
-		})
-	}
+	source.TestConnection = newTestConnection(c, props)
+	return source
 }
 
 // secretKeyDecrypt allows kms:Decrypt on the source secret's customer
@@ -148,12 +111,4 @@ func boolString(b bool) string {
 		return "true"
 	}
 	return "false"
-}
-
-func anySlice(ss []string) *[]any {
-	out := make([]any, len(ss))
-	for i, v := range ss {
-		out[i] = v
-	}
-	return &out
 }

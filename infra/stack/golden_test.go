@@ -21,30 +21,40 @@ import (
 var updateGolden = flag.Bool("update", false, "rewrite infra/stack/testdata/templates from the current synthesis")
 
 // goldenConfigs are the configurations whose templates are kept in
-// testdata/templates: the shipped one, one where the stack owns every
-// optional piece, and one that adopts what exists.
+// testdata/templates: the shipped one; one where the stack owns every
+// optional piece; one that adopts what exists (a kept bucket, the blog's
+// group and Parquet prefixes); and one with existing principals only.
 func goldenConfigs(t *testing.T) map[string]config.Config {
 	shipped := shippedConfig(t)
 
 	owned := shippedConfig(t)
 	owned.Lake.BucketName = "kthr01-lake-example"
 	owned.Network.Manage = true
-	owned.Network.RouteTableIDs = []string{"rtb-0123456789abcdef0"}
 	owned.Preflight.Repair = true
 	owned.Source.SecretKMSKeyARN = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 	adopted := shippedConfig(t)
 	adopted.Lake.ExistingBucketName = "lakeforge-kept-lake"
-	adopted.Personas.Admins.CreateRole, adopted.Personas.Admins.GroupName = false, ""
-	adopted.Personas.Admins.PrincipalARNs = []string{"arn:aws:iam::123456789012:role/existing-admin"}
-	adopted.Personas.Analysts.CreateRole, adopted.Personas.Analysts.GroupName = false, ""
-	adopted.Personas.Analysts.PrincipalARNs = []string{"arn:aws:iam::123456789012:user/analyst", "arn:aws:iam::123456789012:role/existing-analyst"}
+	adopted.Personas.Analysts.AdoptGroup = true
+	adopted.Import.AdoptLocations = []string{"s3://blueprint-output/kthr01/"}
 	adopted.Schedule.Enabled = false
-	adopted.Schedule.RunAtDeploy = false
 	adopted.Import.Mode = config.ModeIncremental
 	adopted.Import.BookmarkKeys = map[string][]string{"products": {"id"}}
 
-	return map[string]config.Config{"shipped": shipped, "owned": owned, "adopted": adopted}
+	existing := shippedConfig(t)
+	existing.Personas.Admins.CreateRole, existing.Personas.Admins.GroupName = false, ""
+	existing.Personas.Admins.PrincipalARNs = []string{"arn:aws:iam::123456789012:role/existing-admin"}
+	existing.Personas.Analysts.CreateRole, existing.Personas.Analysts.GroupName = false, ""
+	existing.Personas.Analysts.PrincipalARNs = []string{"arn:aws:iam::123456789012:user/analyst", "arn:aws:iam::123456789012:role/existing-analyst"}
+	existing.Schedule.RunAtDeploy = false
+
+	configs := map[string]config.Config{"shipped": shipped, "owned": owned, "adopted": adopted, "existing": existing}
+	for name, cfg := range configs {
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("golden configuration %s: %v", name, err)
+		}
+	}
+	return configs
 }
 
 // Digests that change with every build or configuration edit, not with the

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	gluescript "github.com/lakeforge/lakeforge/infra/glue"
 	"github.com/lakeforge/lakeforge/pkg/config"
 )
 
@@ -134,5 +137,59 @@ func TestImportJobContract(t *testing.T) {
 	}
 	if err := os.WriteFile(out, raw, 0o644); err != nil {
 		t.Fatal(fmt.Errorf("writing the import contract: %w", err))
+	}
+}
+
+// glueJobParameters are the special parameters of "Using job parameters
+// in AWS Glue jobs" that the import job may set for Glue 5.0. Continuous
+// logging (--enable-continuous-cloudwatch-log) is not among them: "In AWS
+// Glue 4.0 and earlier versions, continuous logging was an available
+// feature. However, with the introduction of AWS Glue 5.0, all jobs have
+// real-time logging capability" (Enabling continuous logging for AWS Glue
+// 4.0 and earlier jobs).
+var glueJobParameters = []string{"--datalake-formats", "--conf", "--job-bookmark-option", "--enable-metrics", "--enable-glue-datacatalog"}
+
+// scriptArgs reads a list literal (REQUIRED_ARGS or OPTIONAL_ARGS) from the
+// job script the stack deploys.
+func scriptArgs(t *testing.T, list string) []string {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)\n` + list + ` = \[(.*?)\]`).FindSubmatch(gluescript.ImportJobScript)
+	if m == nil {
+		t.Fatalf("infra/glue/import_job.py has no %s list", list)
+	}
+	var out []string
+	for _, q := range regexp.MustCompile(`"([^"]+)"`).FindAllSubmatch(m[1], -1) {
+		out = append(out, string(q[1]))
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s is empty", list)
+	}
+	return out
+}
+
+// The job's DefaultArguments against the script itself, without the Python
+// tier: every argument the script requires is set (but JOB_NAME, which Glue
+// passes to every run: "Internal to AWS Glue. Do not set"), and every
+// argument set is one the script reads or a Glue job parameter that has an
+// effect on Glue 5.0.
+func TestJobArgumentsMatchTheScript(t *testing.T) {
+	s := synth(t, shippedConfig(t))
+	_, job := s.find(t, "AWS::Glue::Job", named(s.Config.Names().ImportJob))
+	args := job["DefaultArguments"].(map[string]any)
+	required, optional := scriptArgs(t, "REQUIRED_ARGS"), scriptArgs(t, "OPTIONAL_ARGS")
+	for _, name := range required {
+		if name == "JOB_NAME" {
+			continue
+		}
+		if _, ok := args["--"+name]; !ok {
+			t.Errorf("the script requires --%s and the job's DefaultArguments lack it: every run would stop in getResolvedOptions", name)
+		}
+	}
+	for key := range args {
+		name := strings.TrimPrefix(key, "--")
+		if slices.Contains(required, name) || slices.Contains(optional, name) || slices.Contains(glueJobParameters, key) {
+			continue
+		}
+		t.Errorf("DefaultArguments set %s, which the script does not read and which is no Glue 5.0 job parameter lakeforge uses (%v)", key, glueJobParameters)
 	}
 }

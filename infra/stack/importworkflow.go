@@ -3,6 +3,7 @@ package stack
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -94,6 +95,9 @@ type ImportJobProps struct {
 	BookmarkKeys          map[string][]string
 	Partitioning          map[string]config.PartitionConfig
 	SnapshotRetentionDays int
+	// AdoptLocations are S3 prefixes (s3://bucket/prefix/) of Parquet
+	// tables a blueprint wrote, which the job may read to convert them.
+	AdoptLocations []string
 }
 
 // ImportWorkflow is the Glue workflow that replaces the Lake Formation
@@ -218,10 +222,11 @@ func NewImportWorkflow(scope constructs.Construct, id string, props *ImportWorkf
 			"--conf":                    icebergConf(lake),
 			// Job bookmarks do not support Iceberg tables: the watermark
 			// is the lake table's own highest key.
-			"--job-bookmark-option":              "job-bookmark-disable",
-			"--enable-continuous-cloudwatch-log": "true",
-			"--enable-metrics":                   "true",
-			"--enable-glue-datacatalog":          "true",
+			"--job-bookmark-option": "job-bookmark-disable",
+			// No --enable-continuous-cloudwatch-log: Glue 5.0 logs in real
+			// time by itself; the flag is a Glue 4.0-and-earlier feature.
+			"--enable-metrics":          "true",
+			"--enable-glue-datacatalog": "true",
 		},
 	})
 	cfnJob.AddResourceDependency(sec, jsii.String("the job names the security configuration"))
@@ -275,6 +280,7 @@ func allowJobCalls(role awsiam.IRole, props *ImportWorkflowProps) {
 	} {
 		role.AddToPrincipalPolicy(st)
 	}
+	adoptObjects := allowAdoptLocationsRead(role, props.Job.AdoptLocations)
 	props.Key.GrantEncryptDecrypt(role)
 	// The security configuration encrypts the job's CloudWatch logs: Glue
 	// associates the key with the /aws-glue log groups it creates as the
@@ -306,4 +312,43 @@ func allowJobCalls(role awsiam.IRole, props *ImportWorkflowProps) {
 			},
 		},
 	}, jsii.Bool(true))
+	if len(adoptObjects) > 0 {
+		cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String("import.adoptLocations: read-only access to the Parquet files under the prefixes a Lake Formation blueprint wrote, which the import converts in place once (docs/migration.md)."),
+			AppliesTo: &adoptObjects,
+		}}, jsii.Bool(true))
+	}
+}
+
+// allowAdoptLocationsRead lets the import job read the Parquet tables a
+// blueprint wrote under locations (s3://bucket/prefix/, read only), and
+// returns the object ARNs for the nag suppression. A converted table's
+// files are read once; with full table access such a data source read
+// falls back to the job role's IAM permissions.
+func allowAdoptLocationsRead(role awsiam.IRole, locations []string) []any {
+	if len(locations) == 0 {
+		return nil
+	}
+	var objects, buckets []string
+	var suppress []any
+	for _, loc := range locations {
+		bucket, prefix, _ := strings.Cut(strings.TrimPrefix(loc, "s3://"), "/")
+		objects = append(objects, awsarn.S3(*awscdk.Aws_PARTITION(), bucket, prefix+"*"))
+		suppress = append(suppress, "Resource::arn:<AWS::Partition>:s3:::"+bucket+"/"+prefix+"*")
+		if b := awsarn.S3(*awscdk.Aws_PARTITION(), bucket, ""); !slices.Contains(buckets, b) {
+			buckets = append(buckets, b)
+		}
+	}
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadAdoptedParquet"),
+		Actions:   jsii.Strings("s3:GetObject"),
+		Resources: jsii.Strings(objects...),
+	}))
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ListAdoptedParquet"),
+		Actions:   jsii.Strings("s3:ListBucket", "s3:GetBucketLocation"),
+		Resources: jsii.Strings(buckets...),
+	}))
+	return suppress
 }

@@ -1,15 +1,19 @@
 package stack
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	gluescript "github.com/lakeforge/lakeforge/infra/glue"
 	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/verify"
@@ -89,7 +93,7 @@ func NewLake(scope constructs.Construct, id string, props *LakeProps) *Lake {
 			Engine: cfg.Source.Engine, SourceDatabase: cfg.Source.DatabaseName, IncludePaths: cfg.Source.EffectiveIncludePaths(),
 			RequireTLS: cfg.Source.RequireTLS, LakeDatabase: cfg.Database.Name, TablePrefix: cfg.Database.TablePrefix,
 			Mode: cfg.Import.Mode, BookmarkKeys: cfg.Import.BookmarkKeys, Partitioning: cfg.Import.Partitioning,
-			SnapshotRetentionDays: cfg.Import.SnapshotRetentionDays,
+			SnapshotRetentionDays: cfg.Import.SnapshotRetentionDays, AdoptLocations: cfg.Import.AdoptLocations,
 		},
 	})
 	// The stack-delete cleanup revokes the grants of the roles that go
@@ -127,12 +131,15 @@ func NewLake(scope constructs.Construct, id string, props *LakeProps) *Lake {
 	l.Personas.TrustAsAnalyst("VerifyQueryActsAsAnalyst", l.Pipeline.VerifyQuery.Role())
 	l.Monitoring = NewMonitoring(c, "Monitoring", &MonitoringProps{
 		StateMachine: l.Pipeline.StateMachine, FailureTopic: l.Alerts.FailureTopic,
-		StaleAfterHours: StaleAfterHours(cfg.Schedule.Expression, cfg.Schedule.Enabled), Schedule: schedule,
+		StaleAfterHours: cfg.Schedule.StaleAfterHours(), Schedule: schedule,
 		EventRules: l.ImportEvents.Rules(), EventFunction: l.ImportEvents.Function.Function(), TagOutput: l.AccessModel.TagOutput().Function(),
 		DashboardName: names.Dashboard, DatabaseName: cfg.Database.Name,
 	})
 	if cfg.Schedule.RunAtDeploy {
-		l.FirstRun = NewFirstRun(c, "FirstRun", &FirstRunProps{StateMachine: l.Pipeline.StateMachine, Digest: pipelineDigest(cfg), LogRetention: steps.LogRetention})
+		l.FirstRun = NewFirstRun(c, "FirstRun", &FirstRunProps{
+			Steps: steps, StateMachine: l.Pipeline.StateMachine,
+			Digest: lakeDigest(c, cfg, props.AssetDir, append(slices.Collect(maps.Keys(l.Steps())), FirstRunFunction)),
+		})
 	}
 	addOutputs(c, l.outputs(cfg))
 	return l
@@ -153,12 +160,20 @@ func verifyAnalystRole(scope constructs.Construct, personas *Personas, cfg confi
 	return nil
 }
 
-// pipelineDigest identifies the definition and the configuration a deploy
-// brings: the first run starts again only when it changes.
-func pipelineDigest(cfg config.Config) string {
+// lakeDigest is PipelineDigest of the lake: its definition, configuration,
+// the job script it uploads and the bootstrap of each of functions.
+func lakeDigest(scope constructs.Construct, cfg config.Config, assetDir string, functions []string) string {
 	raw, _ := json.Marshal(cfg)
-	digest := sha256.Sum256(append([]byte(statemachine.Pipeline), raw...))
-	return hex.EncodeToString(digest[:8])
+	code := map[string][]byte{}
+	for _, name := range functions {
+		b, err := os.ReadFile(filepath.Join(assetDir, name, "bootstrap"))
+		if err != nil {
+			awscdk.Annotations_Of(scope).AddError(jsii.String("the first run's digest needs every function's code: " + err.Error() + " (run `make build`)"))
+			continue
+		}
+		code[name] = b
+	}
+	return PipelineDigest(statemachine.Pipeline, raw, gluescript.ImportJobScript, code)
 }
 
 // outputs are what an operator needs after `make deploy`.
@@ -192,6 +207,12 @@ func (l *Lake) Steps() map[string]StepFunction {
 	}
 	for _, f := range []StepFunction{l.Source.TestConnection, l.ImportEvents.Function, l.Pipeline.StartImport, l.Pipeline.VerifyQuery} {
 		steps[f.Name()] = f
+	}
+	if f := l.Source.ManageNetwork; f != nil {
+		steps[f.Name()] = f
+	}
+	if l.FirstRun != nil {
+		steps[l.FirstRun.Function.Name()] = l.FirstRun.Function
 	}
 	return steps
 }

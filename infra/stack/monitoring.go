@@ -2,10 +2,7 @@ package stack
 
 import (
 	"fmt"
-	"math"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -17,16 +14,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
-
-// FreshnessAllowance is added to the longest gap between two scheduled
-// starts before data counts as stale: one run may take longer than the
-// one before it.
-const FreshnessAllowance = 2
-
-// maxAlarmHours is the longest window an alarm can evaluate: Period x
-// EvaluationPeriods is at most 604,800 s for periods of an hour or more
-// (PutMetricAlarm).
-const maxAlarmHours = 7 * 24
 
 // MonitoringProps configures Monitoring.
 type MonitoringProps struct {
@@ -100,127 +87,6 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 	m.FreshnessAlarm = newFreshnessAlarm(c, props)
 	m.Dashboard = newDashboard(c, props, m.FreshnessAlarm)
 	return m
-}
-
-// StaleAfterHours is how old the data may get before the freshness alarm
-// fires: the longest gap between two starts of the schedule plus
-// FreshnessAllowance (26 hours for a daily schedule). 0 when the schedule
-// is off or its gaps exceed what an alarm can watch (7 days).
-func StaleAfterHours(expression string, enabled bool) int {
-	if !enabled {
-		return 0
-	}
-	gap := scheduleGapHours(expression)
-	if gap <= 0 || gap+FreshnessAllowance > maxAlarmHours {
-		return 0
-	}
-	return gap + FreshnessAllowance
-}
-
-// scheduleGapHours is the longest gap, in whole hours (at least 1), between
-// two starts of an EventBridge Scheduler expression; 0 when unknown.
-func scheduleGapHours(expr string) int {
-	switch {
-	case strings.HasPrefix(expr, "rate(") && strings.HasSuffix(expr, ")"):
-		f := strings.Fields(strings.TrimSuffix(strings.TrimPrefix(expr, "rate("), ")"))
-		if len(f) != 2 {
-			return 0
-		}
-		n, err := strconv.Atoi(f[0])
-		if err != nil || n <= 0 {
-			return 0
-		}
-		switch strings.TrimSuffix(f[1], "s") {
-		case "minute":
-			return max(1, int(math.Ceil(float64(n)/60)))
-		case "hour":
-			return n
-		case "day":
-			return 24 * n
-		}
-		return 0
-	case strings.HasPrefix(expr, "cron(") && strings.HasSuffix(expr, ")"):
-		f := strings.Fields(strings.TrimSuffix(strings.TrimPrefix(expr, "cron("), ")"))
-		if len(f) != 6 {
-			return 0
-		}
-		hours, dom, month, dow := f[1], f[2], f[3], f[4]
-		if month != "*" || (dom != "*" && dom != "?") {
-			return 0 // monthly or rarer: longer than an alarm can watch
-		}
-		hourGap := cyclicGap(expand(hours, 0, 23), 24)
-		if hourGap == 0 {
-			return 0
-		}
-		if dow == "*" || dow == "?" {
-			return hourGap
-		}
-		days := expand(strings.NewReplacer("SUN", "1", "MON", "2", "TUE", "3", "WED", "4", "THU", "5", "FRI", "6", "SAT", "7").Replace(dow), 1, 7)
-		dayGap := cyclicGap(days, 7)
-		if dayGap == 0 {
-			return 0
-		}
-		// From the last start on one allowed day to the first on the next.
-		first, last := slices.Min(expand(hours, 0, 23)), slices.Max(expand(hours, 0, 23))
-		return max(hourGap, (dayGap-1)*24+24-last+first)
-	}
-	return 0
-}
-
-// expand turns a cron field ("*", "9", "1,13", "8-18", "0/6", "*/4") into
-// its sorted values between lo and hi; nil when it cannot.
-func expand(field string, lo, hi int) []int {
-	var out []int
-	for _, part := range strings.Split(field, ",") {
-		step := 1
-		if base, st, ok := strings.Cut(part, "/"); ok {
-			n, err := strconv.Atoi(st)
-			if err != nil || n <= 0 {
-				return nil
-			}
-			part, step = base, n
-		}
-		from, to := lo, hi
-		switch {
-		case part == "*":
-		case strings.Contains(part, "-"):
-			a, b, _ := strings.Cut(part, "-")
-			x, err1 := strconv.Atoi(a)
-			y, err2 := strconv.Atoi(b)
-			if err1 != nil || err2 != nil {
-				return nil
-			}
-			from, to = x, y
-		default:
-			x, err := strconv.Atoi(part)
-			if err != nil {
-				return nil
-			}
-			from = x
-			if step == 1 {
-				to = x
-			}
-		}
-		for v := from; v <= to && v <= hi; v += step {
-			if v >= lo {
-				out = append(out, v)
-			}
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-// cyclicGap is the longest distance between consecutive values on a cycle.
-func cyclicGap(values []int, cycle int) int {
-	if len(values) == 0 {
-		return 0
-	}
-	gap := values[0] + cycle - values[len(values)-1]
-	for i := 1; i < len(values); i++ {
-		gap = max(gap, values[i]-values[i-1])
-	}
-	return gap
 }
 
 // addFreshnessAlarm fires when no execution succeeded (the last state of a

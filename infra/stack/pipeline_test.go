@@ -172,7 +172,7 @@ func TestPipelineTemplate(t *testing.T) {
 			t.Fatalf("substitutions %v, placeholders %v", keys, want)
 		}
 		logging := sm["LoggingConfiguration"].(map[string]any)
-		if logging["Level"] != "ALL" || logging["IncludeExecutionData"] != true || jsonOf(t, sm["TracingConfiguration"]) != `{"Enabled":true}` {
+		if logging["Level"] != "ALL" || logging["IncludeExecutionData"] != false || jsonOf(t, sm["TracingConfiguration"]) != `{"Enabled":true}` {
 			t.Fatalf("logging %v tracing %v", logging, sm["TracingConfiguration"])
 		}
 		// The role invokes exactly the step functions of the definition.
@@ -234,7 +234,7 @@ func TestPipelineTemplate(t *testing.T) {
 	})
 
 	t.Run("no cdk-nag findings on the pipeline", func(t *testing.T) {
-		mine := []string{"/Pipeline", "/Schedule", "/DailySchedule", "/ImportJobEnded", "/ImportFallbackCheck", "/ImportTokens", "/FirstRun", "/AWS679f53fac002430cb0da5b7982bd2287", "/GlueSecurity", "/ImportJob", "/ImportWorkflow", "/Import", "/StepStartImport", "/StepImportEvents", "/StepVerifyQuery", "/WorkflowRole", "/DataFreshnessAlarm", "/PipelineDashboard"}
+		mine := []string{"/Pipeline", "/Schedule", "/DailySchedule", "/ImportJobEnded", "/ImportFallbackCheck", "/ImportTokens", "/FirstRunAtDeploy", "/StepFirstRun", "/GlueSecurity", "/ImportJob", "/ImportWorkflow", "/Import", "/StepStartImport", "/StepImportEvents", "/StepVerifyQuery", "/WorkflowRole", "/DataFreshnessAlarm", "/PipelineDashboard"}
 		for _, f := range nagFindings(t, s) {
 			for _, m := range mine {
 				if strings.Contains(f, "/"+cfg.StackName+m) {

@@ -35,8 +35,14 @@ func newTestConnection(scope constructs.Construct, props *SourceProps) StepFunct
 				"ec2:DescribeSecurityGroups",
 				"ec2:DescribeVpcEndpoints",
 				"ec2:DescribeVpcAttribute",
+				// The VPC's private hosted zones: a service domain one of
+				// them serves needs no endpoint. Route 53 checks
+				// ec2:DescribeVpcs on the caller's behalf.
+				"route53:ListHostedZonesByVPC",
+				"ec2:DescribeVpcs",
 			),
-			// EC2 Describe actions support no resource-level permissions.
+			// EC2 Describe and Route 53 list actions support no
+			// resource-level permissions.
 			Resources: jsii.Strings("*"),
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -53,6 +59,7 @@ func newTestConnection(scope constructs.Construct, props *SourceProps) StepFunct
 			),
 		}),
 	}
+	statements = append(statements, testConnectionNetworkInterfaceStatements(props.Network)...)
 	if st := secretKeyDecrypt(src.SecretKMSKeyARN); st != nil {
 		statements = append(statements, st)
 	}
@@ -78,8 +85,8 @@ func newTestConnection(scope constructs.Construct, props *SourceProps) StepFunct
 		// can take a few minutes.
 		Timeout: awscdk.Duration_Minutes(jsii.Number(5)),
 	})
-	reason := "EC2 Describe* actions have no resource-level permissions, so they need Resource \"*\"; they only read."
-	appliesTo := []any{"Resource::*"}
+	reason := "EC2 Describe* actions have no resource-level permissions, so they need Resource \"*\"; they only read. glue:TestConnection takes no role: Glue places the test's network interface in the connection's subnet as the caller, whose ids are not known before: ec2:CreateNetworkInterface, ec2:DeleteNetworkInterface and the tagging of Glue's aws-glue-service-resource key are allowed on network-interface/* only in the connection's subnet (ec2:Subnet) and for that tag key."
+	appliesTo := []any{"Resource::*", "Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*"}
 	if tc.Repair {
 		reason += " Repair mode creates a security group rule and VPC endpoints whose ids do not exist yet, and adds a route table to an existing S3 gateway endpoint whose id it learns at run time: those ARNs end in /* and are limited by conditions (the lakeforge:created-by request tag, the endpoint service names of RequiredEndpoints, the connection's VPC, tagging only on creation)."
 		appliesTo = append(appliesTo,
@@ -97,6 +104,59 @@ func newTestConnection(scope constructs.Construct, props *SourceProps) StepFunct
 		},
 	}, jsii.Bool(true))
 	return f
+}
+
+// GlueTestConnectionNetworkActions are the EC2 actions glue:TestConnection
+// needs of its caller: it takes no role, so Glue creates (and deletes) the
+// test's network interface in the connection's subnet with the caller's
+// permissions, tagged aws-glue-service-resource, as AWSGlueServiceRole
+// allows a Glue role (docs/aws-behaviour.md).
+var GlueTestConnectionNetworkActions = []string{"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:CreateTags"}
+
+// glueServiceResourceTag is the tag key Glue puts on the network
+// interfaces it creates.
+const glueServiceResourceTag = "aws-glue-service-resource"
+
+// testConnectionNetworkInterfaceStatements allow what Glue does as the
+// caller of glue:TestConnection, as tightly as EC2 allows: the interface
+// only in the connection's subnet with its security groups, deleted only
+// there, tagged only with Glue's own key. DescribeNetworkInterfaces has no
+// resource-level permissions.
+func testConnectionNetworkInterfaceStatements(net config.NetworkConfig) []awsiam.PolicyStatement {
+	subnet := arn("ec2", "subnet/"+net.SubnetID)
+	inSubnet := &map[string]any{"ArnEquals": map[string]any{"ec2:Subnet": subnet}}
+	groups := make([]string, len(net.SecurityGroupIDs))
+	for i, g := range net.SecurityGroupIDs {
+		groups[i] = arn("ec2", "security-group/"+g)
+	}
+	eni := arn("ec2", "network-interface/*")
+	return []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("GlueTestConnectionInterfaceInConnectionSubnet"),
+			Actions:   jsii.Strings("ec2:CreateNetworkInterface"),
+			Resources: jsii.Strings(append([]string{subnet}, groups...)...),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("GlueTestConnectionInterface"),
+			Actions:    jsii.Strings("ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"),
+			Resources:  jsii.Strings(eni),
+			Conditions: inSubnet,
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("GlueTestConnectionTagInterface"),
+			Actions:   jsii.Strings("ec2:CreateTags"),
+			Resources: jsii.Strings(eni),
+			Conditions: &map[string]any{
+				"ArnEquals":                 map[string]any{"ec2:Subnet": subnet},
+				"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": []string{glueServiceResourceTag}},
+			},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("GlueTestConnectionDescribeInterfaces"),
+			Actions:   jsii.Strings("ec2:DescribeNetworkInterfaces"),
+			Resources: jsii.Strings("*"),
+		}),
+	}
 }
 
 // PreflightRepairActions are the calls the test-connection handler makes

@@ -146,7 +146,7 @@ func newAdminRole(scope constructs.Construct, p config.PersonaConfig) awsiam.Rol
 			AppliesTo: &[]any{"Resource::*"},
 		},
 	}, jsii.Bool(true))
-	addGroup(scope, "AdminsGroup", p.GroupName, role)
+	addGroup(scope, "AdminsGroup", p, role)
 	return role
 }
 
@@ -170,7 +170,7 @@ func newAnalystRole(scope constructs.Construct, props *PersonasProps) awsiam.Rol
 			"Resource::" + nagBucketARN(props.ResultsBucket) + "/athena/*",
 		},
 	}}, jsii.Bool(true))
-	addGroup(scope, "AnalystsGroup", p.GroupName, role)
+	addGroup(scope, "AnalystsGroup", p, role)
 	return role
 }
 
@@ -234,17 +234,29 @@ func analystStatements(props *PersonasProps) []awsiam.PolicyStatement {
 }
 
 // addGroup makes an IAM group whose members may assume role. Lake Formation
-// itself never sees the group.
-func addGroup(scope constructs.Construct, id, name string, role awsiam.IRole) {
-	if name == "" {
+// itself never sees the group. With adoptGroup the group exists already
+// (the blog's manual build): the stack attaches the same statement to it
+// as an inline policy of its own (AWS::IAM::Policy with Groups), which a
+// stack delete removes again, and never creates or deletes the group.
+func addGroup(scope constructs.Construct, id string, p config.PersonaConfig, role awsiam.IRole) {
+	if p.GroupName == "" {
 		return
 	}
-	g := awsiam.NewGroup(scope, jsii.String(id), &awsiam.GroupProps{GroupName: jsii.String(name)})
-	g.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	assume := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("AssumePersonaRole"),
 		Actions:   jsii.Strings("sts:AssumeRole"),
 		Resources: jsii.Strings(*role.RoleArn()),
-	}))
+	})
+	if p.AdoptGroup {
+		existing := awsiam.Group_FromGroupName(scope, jsii.String(id), jsii.String(p.GroupName))
+		awsiam.NewPolicy(scope, jsii.String(id+"AssumeRolePolicy"), &awsiam.PolicyProps{
+			Groups:     &[]awsiam.IGroup{existing},
+			Statements: &[]awsiam.PolicyStatement{assume},
+		})
+		return
+	}
+	g := awsiam.NewGroup(scope, jsii.String(id), &awsiam.GroupProps{GroupName: jsii.String(p.GroupName)})
+	g.AddToPolicy(assume)
 }
 
 // newWorkgroup makes the analysts' workgroup. Its settings are enforced, so

@@ -86,10 +86,16 @@ func newStateMachine(scope constructs.Construct, props *PipelineProps, functions
 		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(statemachine.Pipeline)),
 		DefinitionSubstitutions: &subs,
 		Role:                    role,
+		// Every event type is logged (when each state started, retried,
+		// failed), but no execution data: StartImport's parameters hold
+		// the task token, a credential (SendTaskSuccess with it ends the
+		// import's wait), and states' inputs and outputs would carry it
+		// into the log group. The execution history keeps the data for
+		// those who may call states:GetExecutionHistory.
 		Logs: &awsstepfunctions.LogOptions{
 			Destination:          logs,
 			Level:                awsstepfunctions.LogLevel_ALL,
-			IncludeExecutionData: jsii.Bool(true),
+			IncludeExecutionData: jsii.Bool(false),
 		},
 		TracingEnabled: jsii.Bool(true),
 		Comment:        jsii.String("lakeforge daily pipeline"),

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/lakeforge/lakeforge/pkg/adopt"
 	"github.com/lakeforge/lakeforge/pkg/preflight"
 )
 
@@ -25,6 +26,11 @@ var (
 	_ IAMAPI           = (*iam.Client)(nil)
 	_ SchedulerAPI     = (*scheduler.Client)(nil)
 	_ NetworkAPI       = (*ec2.Client)(nil)
+
+	_ adopt.IAMAPI           = (*iam.Client)(nil)
+	_ adopt.StacksAPI        = (*cloudformation.Client)(nil)
+	_ adopt.GlueAPI          = (*glue.Client)(nil)
+	_ adopt.LakeFormationAPI = (*lf.Client)(nil)
 )
 
 // StacksAPI finds the stack's outputs.
@@ -90,6 +96,9 @@ type Clients struct {
 	IAM        IAMAPI
 	Scheduler  SchedulerAPI
 	Network    NetworkAPI
+	// Adopt are pkg/adopt's clients: the manual build's groups, catalog,
+	// blueprint workflow and Lake Formation state.
+	Adopt adopt.Clients
 	// The preflight checks' own interfaces (pkg/preflight).
 	PreflightEC2     preflight.EC2API
 	PreflightSecrets preflight.SecretsAPI

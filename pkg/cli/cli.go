@@ -1,5 +1,5 @@
 // Package cli is the logic of the lakeforge command-line tool
-// (cmd/lakeforge): run, status, doctor and preflight. It finds the stack's
+// (cmd/lakeforge): run, status, doctor, preflight and adopt. It finds the stack's
 // resources from the CloudFormation stack's outputs and talks to AWS only
 // through the small interfaces in api.go, so tests can point it at moto and
 // at a local Step Functions stand-in.
@@ -84,6 +84,8 @@ Commands:
   status [-n N]    the last N runs: start, duration, result, rows per table, data freshness
   doctor           check the account-level state a run depends on; exit 1 if anything is wrong
   preflight        check the source connection from this machine (replaces the old preflight binary)
+  adopt [--apply]  take over a lake built by hand (the blog's manual build): what lakeforge adopts,
+                   changes or leaves, and why; a dry run unless --apply (docs/migration.md)
 
 Global flags (accepted before or after the command):
   --profile NAME     AWS profile (default: AWS_PROFILE)
@@ -133,11 +135,13 @@ func Main(ctx context.Context, args []string, env Env) int {
 		cmd = doctorCommand
 	case "preflight":
 		cmd = preflightCommand
+	case "adopt":
+		cmd = adoptCommand
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return ExitOK
 	default:
-		fmt.Fprintf(env.Stderr, "lakeforge: unknown command %q. Fix: use one of run, status, doctor, preflight (lakeforge help)\n", name)
+		fmt.Fprintf(env.Stderr, "lakeforge: unknown command %q. Fix: use one of run, status, doctor, preflight, adopt (lakeforge help)\n", name)
 		return ExitUsage
 	}
 	return cmd(ctx, g, rest, env)

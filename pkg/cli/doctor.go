@@ -103,6 +103,9 @@ func Doctor(ctx context.Context, c *Clients, cfg config.Config, stackName string
 		rep.Findings = append(rep.Findings, grants(ctx, c, cfg, stack))
 		rep.Findings = append(rep.Findings, location(ctx, c, cfg, stack))
 		rep.Findings = append(rep.Findings, schedule(ctx, c, cfg))
+		if c.Adopt.Glue != nil {
+			rep.Findings = append(rep.Findings, blueprintSchedule(ctx, c, cfg, stack))
+		}
 		rep.Findings = append(rep.Findings, network(ctx, c, cfg)...)
 	}
 	rep.Healthy = true

@@ -85,17 +85,27 @@ func (c LFTagsConfig) Keys() []string {
 
 // Values of LakeFormationConfig.AccountSettings.
 const (
+	// AccountSettingsImportOnly, the default, changes only what the
+	// import needs account-wide: AllowFullTableExternalDataAccess.
+	AccountSettingsImportOnly = "import-only"
+	// AccountSettingsManage (opt-in) also empties the default permissions
+	// and revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE, every run.
 	AccountSettingsManage = "manage"
-	AccountSettingsLeave  = "leave"
+	// AccountSettingsLeave changes nothing account-wide.
+	AccountSettingsLeave = "leave"
 )
 
 // LakeFormationConfig is how far lakeforge reaches into the account's Lake
 // Formation settings.
 type LakeFormationConfig struct {
-	// AccountSettings "manage" makes every run empty the account-wide
+	// AccountSettings "import-only" (the default) turns on only what the
+	// import needs account-wide, AllowFullTableExternalDataAccess;
+	// "manage" (opt-in) also makes every run empty the account-wide
 	// default permissions for new databases and tables and revoke
 	// IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on the catalog (undoing anyone
-	// else's change, which the run reports); "leave" never touches them.
+	// else's change, which the run reports), which breaks other stacks of
+	// the account that create Glue databases with IAM permissions alone;
+	// "leave" never touches any of them.
 	AccountSettings string `json:"accountSettings"`
 }
 
@@ -106,6 +116,12 @@ type PersonaConfig struct {
 	CreateRole bool `json:"createRole"`
 	// GroupName of the IAM group created with the role; empty for none.
 	GroupName string `json:"groupName"`
+	// AdoptGroup says the group GroupName exists already (the blog's manual
+	// build made dl_admins and dl_users): the stack attaches the policy that
+	// lets its members assume the role to that group instead of creating
+	// it. IAM group names are unique in an account, so creating it again
+	// fails the deploy with EntityAlreadyExists.
+	AdoptGroup bool `json:"adoptGroup"`
 	// PrincipalARNs are existing IAM users or roles that get the persona's
 	// Lake Formation permissions too (or instead, with CreateRole false).
 	PrincipalARNs []string `json:"principalArns"`
@@ -174,12 +190,16 @@ type NetworkConfig struct {
 	SubnetID         string   `json:"subnetId"`
 	AvailabilityZone string   `json:"availabilityZone"`
 	SecurityGroupIDs []string `json:"securityGroupIds"`
-	// Manage says the stack owns the network: it adds the self-referencing
-	// inbound rule to the first security group and an S3 gateway endpoint on
-	// RouteTableIDs. Off by default: most accounts manage VPCs elsewhere.
+	// Manage says the stack owns the network: at deploy a custom resource
+	// creates what the preflight checks find missing (the self-referencing
+	// inbound rule on the first security group, the S3 route of the
+	// subnet's route table, the interface endpoints the job needs without
+	// a NAT route) and nothing that exists; it removes what it created when
+	// the stack is deleted. Off by default: most accounts manage VPCs
+	// elsewhere.
 	Manage bool `json:"manage"`
-	// RouteTableIDs get the S3 gateway endpoint when Manage is on. Needed
-	// because the stack does no lookups at synth.
+	// RouteTableIDs is no longer used: network.manage finds the subnet's
+	// route table at deploy. Synth warns when it is set.
 	RouteTableIDs []string `json:"routeTableIds"`
 }
 
@@ -215,6 +235,11 @@ type ImportConfig struct {
 	// RowCountTolerance is the fraction (0 to 1) by which Athena's count may
 	// differ from the count the import recorded before verification fails.
 	RowCountTolerance float64 `json:"rowCountTolerance"`
+	// AdoptLocations are S3 prefixes (s3://bucket/prefix/) the import job
+	// may read besides the lake: the Parquet files of the tables a Lake
+	// Formation blueprint wrote, which the import converts in place
+	// (docs/migration.md). Read only; empty for none.
+	AdoptLocations []string `json:"adoptLocations"`
 }
 
 // PartitionConfig splits one table's JDBC read into key ranges.
@@ -274,7 +299,7 @@ func Default() Config {
 			Admins:   PersonaConfig{CreateRole: true, GroupName: "dl_admins"},
 			Analysts: PersonaConfig{CreateRole: true, GroupName: "dl_users"},
 		},
-		LakeFormation: LakeFormationConfig{AccountSettings: AccountSettingsManage},
+		LakeFormation: LakeFormationConfig{AccountSettings: AccountSettingsImportOnly},
 		Source:        SourceConfig{Engine: EnginePostgreSQL, Port: 5432},
 		Import: ImportConfig{
 			Mode:                  ModeSnapshot,

@@ -94,7 +94,7 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"not cron or rate", set("schedule", "expression", "daily at 9"), "lakeforge.schedule.expression", "cron("},
 		{"unknown time zone", set("schedule", "timeZone", "Mars/Olympus_Mons"), "lakeforge.schedule.timeZone", "IANA"},
 		{"upper-case database", set("database", "name", "Kthr01"), "lakeforge.database.name", "lower-case"},
-		{"account settings neither manage nor leave", set("lakeFormation", "accountSettings", "yes"), "lakeforge.lakeFormation.accountSettings", `"leave"`},
+		{"account settings none of import-only, manage, leave", set("lakeFormation", "accountSettings", "yes"), "lakeforge.lakeFormation.accountSettings", `"import-only"`},
 		{"hyphen in database", set("database", "name", "kthr-01"), "lakeforge.database.name", "Athena"},
 		{"LF-tag key too long", func(c map[string]any) {
 			sub(c, "lfTags")["tags"] = map[string]any{"maintenance": []any{"crawler"}, "source": []any{"product"}, strings.Repeat("k", 129): []any{"v"}}
@@ -120,6 +120,11 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"analysts are only users", func(c map[string]any) {
 			sub(c, "personas")["analysts"] = map[string]any{"createRole": false, "groupName": "", "principalArns": []any{"arn:aws:iam::123456789012:user/datalake_user"}}
 		}, "lakeforge.personas.analysts.principalArns", "VerifyQuery assumes"},
+		{"adopt a group without a name", func(c map[string]any) {
+			sub(c, "personas")["admins"] = map[string]any{"createRole": true, "groupName": "", "adoptGroup": true, "principalArns": []any{}}
+		}, "lakeforge.personas.admins.adoptGroup", "groupName names the existing group"},
+		{"adopt location without a trailing slash", set("import", "adoptLocations", []any{"s3://blog-lake/kthr01"}), "lakeforge.import.adoptLocations[0]", "ending with '/'"},
+		{"adopt location with a wildcard", set("import", "adoptLocations", []any{"s3://blog-lake/kthr*/"}), "lakeforge.import.adoptLocations[0]", "without wildcards"},
 		{"unsupported engine", set("source", "engine", "oracle"), "lakeforge.source.engine", "postgresql, mysql, mariadb"},
 		{"port out of range", set("source", "port", 70000), "lakeforge.source.port", "1 to 65535"},
 		{"port zero", set("source", "port", 0), "lakeforge.source.port", "1 to 65535"},
@@ -128,7 +133,6 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"malformed subnet", set("network", "subnetId", "subnet-xyz"), "lakeforge.network.subnetId", "subnet-0123456789abcdef0"},
 		{"malformed security group", set("network", "securityGroupIds", []any{"sg-0123456789abcdef0", "default"}), "lakeforge.network.securityGroupIds[1]", "security group id"},
 		{"malformed vpc", set("network", "vpcId", "vpc-12"), "lakeforge.network.vpcId", "VPC id"},
-		{"managed network without route tables", set("network", "manage", true), "lakeforge.network.routeTableIds", "route table"},
 		{"S3 URI as prefix", set("lake", "prefix", "s3://bucket/lake/"), "lakeforge.lake.prefix", "without \"s3://\""},
 		{"prefix without slash", set("lake", "prefix", "lake"), "lakeforge.lake.prefix", "ending with '/'"},
 		{"prefix with double slash", set("lake", "prefix", "lake//raw/"), "lakeforge.lake.prefix", "single '/'"},

@@ -13,6 +13,17 @@ import (
 
 func (c Config) validateImport(v *validator) {
 	im := c.Import
+	for i, loc := range im.AdoptLocations {
+		bucket, prefix, ok := strings.Cut(strings.TrimPrefix(loc, "s3://"), "/")
+		switch {
+		case !strings.HasPrefix(loc, "s3://") || !ok || !strings.HasSuffix(loc, "/"):
+			v.add(fmt.Sprintf("import.adoptLocations[%d]", i), loc, "an S3 prefix s3://bucket/prefix/ ending with '/': the blueprint's target path")
+		case BucketNameProblem(bucket) != "":
+			v.add(fmt.Sprintf("import.adoptLocations[%d]", i), loc, "a valid bucket name: "+BucketNameProblem(bucket))
+		case strings.Contains(prefix, "*"):
+			v.add(fmt.Sprintf("import.adoptLocations[%d]", i), loc, "a prefix without wildcards")
+		}
+	}
 	switch im.Mode {
 	case ModeSnapshot:
 	case ModeIncremental:
@@ -72,12 +83,26 @@ func (c Config) validateImport(v *validator) {
 func (c Config) validateSchedule(v *validator) {
 	if err := ValidateScheduleExpression(c.Schedule.Expression); err != nil {
 		v.add("schedule.expression", c.Schedule.Expression, err.Error())
+	} else if gap, job := c.Schedule.ShortestGapMinutes(), c.Import.JobTimeoutMinutes; c.Schedule.Enabled && gap > 0 && c.importTimeoutsValid() && gap < job {
+		// An import can run import.jobTimeoutMinutes: a start before
+		// then finds the last one still running. (Inconsistent timeouts
+		// are reported by validateImport alone.)
+		v.add("schedule.expression", c.Schedule.Expression, fmt.Sprintf("a schedule whose starts are at least import.jobTimeoutMinutes (%d) apart, the longest an import may run (this one starts a run %d minutes after another); e.g. cron(45 9 * * ? *) for once a day, or lower import.jobTimeoutMinutes", job, gap))
 	}
 	if c.Schedule.TimeZone == "" || c.Schedule.TimeZone == "Local" {
 		v.add("schedule.timeZone", c.Schedule.TimeZone, "an IANA time zone name such as UTC or Asia/Tokyo")
 	} else if _, err := time.LoadLocation(c.Schedule.TimeZone); err != nil {
 		v.add("schedule.timeZone", c.Schedule.TimeZone, "an IANA time zone name such as UTC or Asia/Tokyo (this one is unknown)")
 	}
+}
+
+// importTimeoutsValid says whether import.jobTimeoutMinutes and
+// import.waitTimeoutMinutes are within their bounds and consistent.
+func (c Config) importTimeoutsValid() bool {
+	im := c.Import
+	return im.JobTimeoutMinutes >= 1 && im.JobTimeoutMinutes <= maxJobTimeoutMinutes &&
+		im.WaitTimeoutMinutes >= minWaitTimeoutMinutes && im.WaitTimeoutMinutes <= maxWaitTimeoutMinutes &&
+		im.WaitTimeoutMinutes >= im.JobTimeoutMinutes
 }
 
 func (c Config) validateAthena(v *validator) {

@@ -110,7 +110,4 @@ func (c Config) validateNetwork(v *validator) {
 			v.add(fmt.Sprintf("network.routeTableIds[%d]", i), rt, "a route table id such as rtb-0123456789abcdef0")
 		}
 	}
-	if n.Manage && len(n.RouteTableIDs) == 0 {
-		v.add("network.routeTableIds", "[]", "the route table(s) of the subnet when network.manage is true: the S3 gateway endpoint is attached to them")
-	}
 }

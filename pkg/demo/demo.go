@@ -66,6 +66,9 @@ type Options struct {
 	// certificate (scripts/test-databases.sh makes one per run).
 	CABundle string
 	Python   string
+	// Hooks act on the demo's account around the run (the migration test
+	// of docs/migration.md); nil for `make demo`.
+	Hooks *Hooks
 }
 
 type demo struct {
@@ -172,6 +175,12 @@ func (d *demo) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if h := d.opts.Hooks; h != nil && h.Config != nil {
+		h.Config(&cfg)
+		if err := cfg.Validate(); err != nil {
+			return fmt.Errorf("the hook's configuration: %w", err)
+		}
+	}
 	cfgFile := filepath.Join(work, "lakeforge.json")
 	if err := os.WriteFile(cfgFile, cfg.Marshal(), 0o600); err != nil {
 		return err
@@ -207,6 +216,13 @@ func (d *demo) run(ctx context.Context) error {
 			defer d.imports.Done()
 			d.importThenEvent(ctx, si, cfg, lake, runID, work, pg.User.Username(), pgPass)
 		}()
+	}
+
+	account := &Session{AWS: acfg, Config: cfg, ConfigFile: cfgFile, Warehouse: filepath.Join(work, "warehouse"), lake: lake, tpl: tpl, pg: pg}
+	if h := d.opts.Hooks; h != nil && h.BeforeRun != nil {
+		if err := h.BeforeRun(ctx, account); err != nil {
+			return fmt.Errorf("before the run: %w", err)
+		}
 	}
 
 	// 8. The state machine, and the CLI following it.
@@ -257,6 +273,11 @@ func (d *demo) run(ctx context.Context) error {
 		printTable(d.out, cols, rows)
 	}
 	fmt.Fprintln(d.out)
+	if h := d.opts.Hooks; h != nil && h.AfterRun != nil {
+		if err := h.AfterRun(ctx, account); err != nil {
+			return fmt.Errorf("after the run: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -114,7 +114,9 @@ func (d *demo) runImport(ctx context.Context, c aws.Config, tpl *template, cfg c
 	}
 	d.say("import job %s starting on local Spark for workflow run %s (the job's DefaultArguments from the template)", tpl.name(job), runID)
 	res, err := lake.call(map[string]any{"cmd": "import", "arguments": args, "connection": conn,
-		"secret": map[string]string{"username": user, "password": pass}, "warehouse": filepath.Join(work, "warehouse")})
+		"secret": map[string]string{"username": user, "password": pass}, "warehouse": filepath.Join(work, "warehouse"),
+		// The adopt step converts the tables a blueprint left in moto's Glue catalog.
+		"catalog": true})
 	if err != nil {
 		d.say("import job FAILED: %v", err)
 		return err

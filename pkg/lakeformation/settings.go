@@ -21,21 +21,33 @@ const IAMAllowedPrincipals = "IAM_ALLOWED_PRINCIPALS"
 // Values of ConfigureLakeFormation.AccountSettings (configuration key
 // lakeFormation.accountSettings).
 const (
-	// AccountSettingsManage empties both default-permission lists and
-	// revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on the catalog, every
-	// run: account-wide changes that Lake Formation's own permissions rely on.
+	// AccountSettingsImportOnly (the default) changes one account-wide
+	// setting, the one the import needs: it turns on
+	// AllowFullTableExternalDataAccess (Glue 5.0 full table access). The
+	// default permissions and IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE,
+	// which other stacks of the account rely on, are left as they are.
+	AccountSettingsImportOnly = "import-only"
+	// AccountSettingsManage (opt-in) also empties both default-permission
+	// lists and revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on the
+	// catalog, every run, so Lake Formation alone governs new databases
+	// and tables of the whole account.
 	AccountSettingsManage = "manage"
-	// AccountSettingsLeave never touches them: the operator owns them.
+	// AccountSettingsLeave never touches them: the operator owns them,
+	// and full table access must be on already.
 	AccountSettingsLeave = "leave"
 )
+
+// accountSettingsValues are the accepted values, for the error message.
+var accountSettingsValues = []string{AccountSettingsImportOnly, AccountSettingsManage, AccountSettingsLeave}
 
 // AdminsSetting is the configuration key of the configured administrators.
 const AdminsSetting = "personas.admins.principalArns"
 
 // ConfigureLakeFormation makes the pipeline's roles (Own) and the configured
 // principals (Configured) data lake administrators, drops administrators
-// that IAM says no longer exist (never a live one, never one of Own), and,
-// with AccountSettings "manage", empties both default-permission lists and
+// that IAM says no longer exist (never a live one, never one of Own), turns
+// on full table access ("import-only" and "manage"), and, with
+// AccountSettings "manage" only, empties both default-permission lists and
 // revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on the catalog.
 //
 // Bootstrap order: PutDataLakeSettings is authorized by IAM alone (the role
@@ -52,7 +64,8 @@ type ConfigureLakeFormation struct {
 	Own []string
 	// Configured are the administrators of personas.admins.principalArns.
 	Configured []string
-	// AccountSettings is AccountSettingsManage or AccountSettingsLeave.
+	// AccountSettings is AccountSettingsImportOnly, AccountSettingsManage
+	// or AccountSettingsLeave.
 	AccountSettings string
 	// Log receives a warning for every change that reverses someone's
 	// change since the last run; nil uses slog.Default().
@@ -60,9 +73,9 @@ type ConfigureLakeFormation struct {
 }
 
 func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
-	if c.AccountSettings != AccountSettingsManage && c.AccountSettings != AccountSettingsLeave {
+	if !slices.Contains(accountSettingsValues, c.AccountSettings) {
 		return nil, &steperr.ConfigError{Field: "lakeFormation.accountSettings", Value: c.AccountSettings,
-			Fix: "must be \"" + AccountSettingsManage + "\" or \"" + AccountSettingsLeave + "\": set it in cdk.json and redeploy"}
+			Fix: "must be \"" + strings.Join(accountSettingsValues, "\", \"") + "\": set it in cdk.json and redeploy"}
 	}
 	log := c.Log
 	if log == nil {
@@ -92,9 +105,9 @@ func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
 	// the account lets external engines have full table access. With
 	// "leave", say so before anything is written.
 	fullTableAccess := aws.ToBool(settings.AllowFullTableExternalDataAccess)
-	if !fullTableAccess && !manage {
+	if !fullTableAccess && c.AccountSettings == AccountSettingsLeave {
 		return nil, &steperr.ConfigError{Field: "lakeFormation.accountSettings", Value: c.AccountSettings,
-			Fix: "the import job (Glue 5.0, full table access) needs the account's Lake Formation setting AllowFullTableExternalDataAccess, which is off: turn it on (Lake Formation console, Administration, Application integration settings, \"Allow external engines to access data in Amazon S3 locations with full table access\", or put-data-lake-settings) or set lakeFormation.accountSettings to \"manage\" and redeploy"}
+			Fix: "the import job (Glue 5.0, full table access) needs the account's Lake Formation setting AllowFullTableExternalDataAccess, which is off: turn it on (Lake Formation console, Administration, Application integration settings, \"Allow external engines to access data in Amazon S3 locations with full table access\", or put-data-lake-settings) or set lakeFormation.accountSettings to \"" + AccountSettingsImportOnly + "\" (lakeforge turns on only that) and redeploy"}
 	}
 	want := map[string]Origin{} // administrator -> where it comes from
 	for _, arn := range c.Configured {
@@ -144,7 +157,7 @@ func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
 	settings.DataLakeAdmins = admins
 	if !fullTableAccess {
 		settings.AllowFullTableExternalDataAccess = aws.Bool(true)
-		change := "allowed external engines full table access (AllowFullTableExternalDataAccess), which the Glue 5.0 import job needs (lakeFormation.accountSettings is \"manage\")"
+		change := "allowed external engines full table access (AllowFullTableExternalDataAccess), which the Glue 5.0 import job needs (lakeFormation.accountSettings is \"" + c.AccountSettings + "\")"
 		if ranBefore {
 			reverted(change + ": someone turned it off since the last run")
 		} else {

@@ -9,4 +9,5 @@ import (
 // with steprun.Main; pkg/steps lists them for the tests and the demo.
 var (
 	TestConnectionStep = steprun.Definition{Name: stepcontract.TestConnection, Wire: WireTestConnection}
+	ManageNetworkStep  = steprun.Definition{Name: stepcontract.ManageNetwork, Wire: WireManageNetwork}
 )

@@ -30,12 +30,18 @@ const (
 	// CleanupLakeFormation is no pipeline step: the handler of the custom
 	// resource whose deletion, with the stack, cleans up Lake Formation.
 	CleanupLakeFormation = "cleanup-lake-formation"
+	// FirstRun is no pipeline step: the handler of the custom resource
+	// that starts the first execution at deploy (schedule.runAtDeploy).
+	FirstRun = "first-run"
+	// ManageNetwork is no pipeline step: the handler of network.manage's
+	// custom resource.
+	ManageNetwork = "manage-network"
 )
 
 // Functions lists every step function, in the order the pipeline runs them.
 var Functions = []string{
 	ConfigureLakeFormation, EnsureLFTags, RegisterLocation, EnsureDatabase, GrantTagPermissions,
-	TestConnection, StartImport, ImportEvents, TagOutput, VerifyQuery, CleanupLakeFormation,
+	TestConnection, StartImport, ImportEvents, TagOutput, VerifyQuery, CleanupLakeFormation, FirstRun, ManageNetwork,
 }
 
 // Environment variables. Structured values (lists, objects) are JSON
@@ -49,7 +55,8 @@ const (
 	// lake administrators (admin role, access-model roles, the cleanup's):
 	// never dropped; the stack-delete cleanup removes exactly them.
 	EnvOwnAdmins = "LF_OWN_ADMIN_ARNS"
-	// EnvAccountSettings is lakeFormation.accountSettings: "manage" or "leave".
+	// EnvAccountSettings is lakeFormation.accountSettings: "import-only",
+	// "manage" or "leave".
 	EnvAccountSettings = "LF_ACCOUNT_SETTINGS"
 	// EnvTagPermissions is the LF-tag permissions EnsureLFTags grants, as
 	// JSON [{"principal":..,"tag":{"key":..,"value":..},"permissions":[..]}].

@@ -6,6 +6,7 @@
 package steps
 
 import (
+	"github.com/lakeforge/lakeforge/pkg/firstrun"
 	"github.com/lakeforge/lakeforge/pkg/importrun"
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
 	"github.com/lakeforge/lakeforge/pkg/preflight"
@@ -27,6 +28,8 @@ var All = []steprun.Definition{
 	lakeformation.TagOutputStep,
 	verify.VerifyQueryStep,
 	lakeformation.CleanupLakeFormationStep,
+	firstrun.FirstRunStep,
+	preflight.ManageNetworkStep,
 }
 
 // ByName is the step Lambda of functions/<name>.
