@@ -83,22 +83,11 @@ func (c LFTagsConfig) Keys() []string {
 	return keys
 }
 
-// Values of LakeFormationConfig.AccountSettings.
-const (
-	// AccountSettingsImportOnly, the default, changes only what the
-	// import needs account-wide: AllowFullTableExternalDataAccess.
-	AccountSettingsImportOnly = "import-only"
-	// AccountSettingsManage (opt-in) also empties the default permissions
-	// and revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE, every run.
-	AccountSettingsManage = "manage"
-	// AccountSettingsLeave changes nothing account-wide.
-	AccountSettingsLeave = "leave"
-)
-
 // LakeFormationConfig is how far lakeforge reaches into the account's Lake
 // Formation settings.
 type LakeFormationConfig struct {
-	// AccountSettings "import-only" (the default) turns on only what the
+	// AccountSettings is one of stepcontract.AccountSettingsValues:
+	// "import-only" (the default) turns on only what the
 	// import needs account-wide, AllowFullTableExternalDataAccess;
 	// "manage" (opt-in) also makes every run empty the account-wide
 	// default permissions for new databases and tables and revoke
@@ -299,7 +288,7 @@ func Default() Config {
 			Admins:   PersonaConfig{CreateRole: true, GroupName: "dl_admins"},
 			Analysts: PersonaConfig{CreateRole: true, GroupName: "dl_users"},
 		},
-		LakeFormation: LakeFormationConfig{AccountSettings: AccountSettingsImportOnly},
+		LakeFormation: LakeFormationConfig{AccountSettings: stepcontract.AccountSettingsImportOnly},
 		Source:        SourceConfig{Engine: EnginePostgreSQL, Port: 5432},
 		Import: ImportConfig{
 			Mode:                  ModeSnapshot,

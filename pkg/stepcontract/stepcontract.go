@@ -137,6 +137,29 @@ const (
 	EnvRowCountTolerance = "ROW_COUNT_TOLERANCE"
 )
 
+// Values of lakeFormation.accountSettings, which ConfigureLakeFormation
+// reads from EnvAccountSettings: how far lakeforge reaches into the
+// account's Lake Formation settings.
+const (
+	// AccountSettingsImportOnly, the default, changes one account-wide
+	// setting, the one the import needs: it turns on
+	// AllowFullTableExternalDataAccess (Glue 5.0 full table access). The
+	// default permissions and IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE,
+	// which other stacks of the account rely on, are left as they are.
+	AccountSettingsImportOnly = "import-only"
+	// AccountSettingsManage (opt-in) also empties both default-permission
+	// lists and revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on the
+	// catalog, every run, so Lake Formation alone governs new databases
+	// and tables of the whole account.
+	AccountSettingsManage = "manage"
+	// AccountSettingsLeave never touches them: the operator owns them,
+	// and full table access must be on already.
+	AccountSettingsLeave = "leave"
+)
+
+// AccountSettingsValues are the accepted values of lakeFormation.accountSettings.
+var AccountSettingsValues = []string{AccountSettingsImportOnly, AccountSettingsManage, AccountSettingsLeave}
+
 // Stack output keys: the stack exports each under its key (its logical
 // id, wherever the lake is); the CLI and the demo read them.
 const (
