@@ -232,10 +232,9 @@ func ruleEvents(t *testing.T, resources map[string]any, fnID string) []string {
 // glueEventDetail is the detail of Glue's state-change events beyond the
 // fields a rule's pattern names (Glue developer guide, "Automating AWS
 // Glue with EventBridge": a job event carries jobName, severity, state,
-// jobRunId and message; a crawler event crawlerName, state and message).
+// jobRunId and message).
 var glueEventDetail = map[string]map[string]any{
-	"Glue Job State Change":     {"severity": "INFO", "jobRunId": "jr_contract", "message": "Job run succeeded"},
-	"Glue Crawler State Change": {"message": "Crawler Succeeded"},
+	"Glue Job State Change": {"severity": "INFO", "jobRunId": "jr_contract", "message": "Job run succeeded"},
 }
 
 // firstValues turns an event pattern into a matching event: every list of

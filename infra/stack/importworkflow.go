@@ -122,7 +122,7 @@ func NewImportWorkflow(scope constructs.Construct, id string, props *ImportWorkf
 	if role == nil {
 		role = awsiam.NewRole(c, jsii.String("WorkflowRole"), &awsiam.RoleProps{
 			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil),
-			Description: jsii.String("lakeforge: runs the Glue crawlers and the import job"),
+			Description: jsii.String("lakeforge: runs the Glue import job"),
 			ManagedPolicies: &[]awsiam.IManagedPolicy{
 				awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWSGlueServiceRole")),
 			},

@@ -188,7 +188,7 @@ func (l *Lake) outputs(cfg config.Config) []output {
 		{stepcontract.OutputDashboardName, "CloudWatch dashboard of the pipeline: runs, duration, rows per table, verification, freshness", jsii.String(names.Dashboard)},
 		{stepcontract.OutputFailureTopicArn, "SNS topic for failed runs; subscribe to it", l.Alerts.FailureTopic.TopicArn()},
 		{stepcontract.OutputConnectionName, "Glue JDBC connection to the source database", jsii.String(names.Connection)},
-		{stepcontract.OutputWorkflowRoleArn, "Role of the Glue crawlers and import job", l.ImportWorkflow.Role.RoleArn()},
+		{stepcontract.OutputWorkflowRoleArn, "Role of the Glue import job", l.ImportWorkflow.Role.RoleArn()},
 	}
 	if r := l.Personas.AdminRole; r != nil {
 		outs = append(outs, output{stepcontract.OutputAdminRoleArn, "Data lake administrator role (members of the admins group may assume it)", r.RoleArn()})

@@ -60,10 +60,7 @@ func NewImportEvents(scope constructs.Construct, id string, props *ImportEventsP
 			stepcontract.EnvTokenTable:         tokens.TableName(),
 			stepcontract.EnvWaitTimeoutMinutes: jsii.String(strconv.Itoa(props.WaitTimeoutMinutes)),
 			stepcontract.EnvImportJob:          jsii.String(props.JobName),
-			// The import job ends the import: the stack makes no crawler.
-			stepcontract.EnvEndCrawler:  jsii.String(""),
-			stepcontract.EnvCrawlers:    jsii.String(stepcontract.Encode([]string{})),
-			stepcontract.EnvTagFunction: props.TagOutput.FunctionName(),
+			stepcontract.EnvTagFunction:        props.TagOutput.FunctionName(),
 		},
 		Statements: []awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -11,9 +11,9 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
-// The event-driven wait on the synthesized template: the rules match the
-// documented Glue events exactly (job states upper case, crawler states
-// in their mixed case), the fallback runs every 10 minutes, the token
+// The event-driven wait on the synthesized template: the rule matches the
+// documented Glue job events exactly (states upper case), the fallback
+// runs every 10 minutes, the token
 // table is reachable only by the two import functions, and the handler's
 // environment names what it needs.
 func TestImportEventsTemplate(t *testing.T) {
@@ -41,7 +41,6 @@ func TestImportEventsTemplate(t *testing.T) {
 	}
 	// The import job ends the import: no crawler runs, and no rule
 	// listens for one.
-	endCrawler, crawlers := "", []string(nil)
 	if len(rules) != 2 {
 		t.Fatalf("import rules %v, want the job rule and the fallback", slices.Sorted(maps.Keys(rules)))
 	}
@@ -65,8 +64,7 @@ func TestImportEventsTemplate(t *testing.T) {
 	env := s.resource(t, fnID)["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
 	tableID, _ := s.find(t, "AWS::DynamoDB::Table", nil)
 	if env[stepcontract.EnvWorkflowName] != names.Workflow || env[stepcontract.EnvImportJob] != names.ImportJob ||
-		env[stepcontract.EnvWaitTimeoutMinutes] != "360" || env[stepcontract.EnvEndCrawler] != endCrawler ||
-		env[stepcontract.EnvCrawlers] != jsonList(crawlers) || refID(env[stepcontract.EnvTokenTable]) != tableID ||
+		env[stepcontract.EnvWaitTimeoutMinutes] != "360" || refID(env[stepcontract.EnvTokenTable]) != tableID ||
 		refID(env[stepcontract.EnvTagFunction]) != logicalID(s.Stack.Lake.Steps()["tag-output"].Function()) {
 		t.Fatalf("import-events environment %v", env)
 	}
@@ -135,14 +133,4 @@ func TestStartImportWaitsForTheToken(t *testing.T) {
 	if st.TimeoutSeconds <= 1440*60 || st.TimeoutSeconds >= 93600 {
 		t.Fatalf("StartImport TimeoutSeconds %d, want between import.waitTimeoutMinutes' maximum and the execution's timeout", st.TimeoutSeconds)
 	}
-}
-
-// jsonList is a crawler list as the step reads it: a JSON array, "[]" when
-// the workflow has none (the job ends the import).
-func jsonList(names []string) string {
-	if len(names) == 0 {
-		return "[]"
-	}
-	raw, _ := json.Marshal(names)
-	return string(raw)
 }

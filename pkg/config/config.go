@@ -140,8 +140,9 @@ type SourceConfig struct {
 	DatabaseName string `json:"databaseName"`
 	// SecretARN of a Secrets Manager secret with "username" and "password".
 	SecretARN string `json:"secretArn"`
-	// IncludePaths select the tables to import, in the JDBC crawler's
-	// include-path syntax, e.g. "kthr01/public/%". Empty means every table of
+	// IncludePaths select the tables to import, in Glue's JDBC include-path
+	// syntax (<database>/<schema>/<table>, % and _ as in SQL LIKE), e.g.
+	// "kthr01/public/%". Empty means every table of
 	// DatabaseName.
 	IncludePaths []string `json:"includePaths"`
 	// RequireTLS makes the Glue connection and the preflight handshake use TLS.

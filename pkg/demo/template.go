@@ -86,7 +86,7 @@ func (t *template) byType(typ string) []string {
 // nameProps are the properties that name a resource, by type.
 var nameProps = map[string]string{
 	"AWS::S3::Bucket": "BucketName", "AWS::IAM::Role": "RoleName", "AWS::Glue::Workflow": "Name",
-	"AWS::Glue::Job": "Name", "AWS::Glue::Crawler": "Name", "AWS::Glue::Trigger": "Name",
+	"AWS::Glue::Job": "Name", "AWS::Glue::Trigger": "Name",
 	"AWS::Athena::WorkGroup": "Name", "AWS::SNS::Topic": "TopicName", "AWS::StepFunctions::StateMachine": "StateMachineName",
 	"AWS::DynamoDB::Table": "TableName", "AWS::Lambda::Function": "FunctionName",
 }

@@ -234,7 +234,7 @@ func JudgeRun(workflow string, run *types.WorkflowRun, now time.Time, timeout ti
 			return fail("the run has no Statistics, so its success cannot be judged; look at the run in the Glue console")
 		}
 		if s.Failed+s.Errored+s.TimedOut+s.Stopped > 0 {
-			return fail(fmt.Sprintf("%d of %d actions succeeded; open the workflow run in the Glue console (Workflows > %s > History) to see which job or crawler failed, and its CloudWatch logs", s.Succeeded, s.Total, workflow))
+			return fail(fmt.Sprintf("%d of %d actions succeeded; open the workflow run in the Glue console (Workflows > %s > History) to see the import job's run, and its CloudWatch logs", s.Succeeded, s.Total, workflow))
 		}
 		if s.Total > 0 && s.Succeeded < s.Total {
 			return fail(fmt.Sprintf("only %d of %d actions ran: a trigger condition was not met; check the triggers of workflow %s", s.Succeeded, s.Total, workflow))

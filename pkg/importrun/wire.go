@@ -34,12 +34,10 @@ func WireImportEvents(s *steprun.Step) (steprun.Handler, error) {
 	r := &Releaser{
 		Workflow:    s.Env.String(stepcontract.EnvWorkflowName),
 		ImportJob:   s.Env.String(stepcontract.EnvImportJob),
-		EndCrawler:  s.Env.Optional(stepcontract.EnvEndCrawler, ""),
 		Timeout:     time.Duration(s.Env.Int(stepcontract.EnvWaitTimeoutMinutes)) * time.Minute,
 		TagFunction: s.Env.String(stepcontract.EnvTagFunction),
 		Log:         s.Log,
 	}
-	s.Env.JSON(stepcontract.EnvCrawlers, &r.Crawlers)
 	table := s.Env.String(stepcontract.EnvTokenTable)
 	cfg, err := s.AWSConfig()
 	if err != nil {

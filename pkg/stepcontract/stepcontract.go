@@ -98,12 +98,6 @@ const (
 	EnvTokenTable = "TOKEN_TABLE"
 	// EnvImportJob is the Glue import job whose state changes end the wait.
 	EnvImportJob = "IMPORT_JOB_NAME"
-	// EnvEndCrawler names the crawler whose success ends the import, when
-	// the workflow still ends with one; empty when the import job is last.
-	EnvEndCrawler = "END_CRAWLER_NAME"
-	// EnvCrawlers is a JSON array of the workflow's crawlers: their failure
-	// ends the import too.
-	EnvCrawlers = "CRAWLER_NAMES"
 	// EnvTagFunction is the TagOutput function invoked for runs that ended
 	// well outside the state machine.
 	EnvTagFunction = "TAG_OUTPUT_FUNCTION"
@@ -125,7 +119,8 @@ const (
 	EnvLakeBucket = "LAKE_BUCKET"
 	// EnvRunsPrefix is the key prefix of the import manifests.
 	EnvRunsPrefix = "RUNS_PREFIX"
-	// EnvTablePrefix is the output crawler's table prefix (may be empty).
+	// EnvTablePrefix is database.tablePrefix, the prefix of the lake
+	// tables' names (may be empty).
 	EnvTablePrefix = "TABLE_PREFIX"
 	// EnvWorkgroup is the Athena workgroup VerifyQuery queries in.
 	EnvWorkgroup = "WORKGROUP"
