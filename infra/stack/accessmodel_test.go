@@ -200,7 +200,7 @@ func TestAccessModelHasNoUnsuppressedNagFindings(t *testing.T) {
 	for _, m := range append(*ann.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))),
 		*ann.FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))...) {
 		for _, name := range AccessModelSteps {
-			if strings.Contains(*m.Id, "/Step"+pascal(name)+"/") {
+			if strings.Contains(*m.Id, "/Step"+stepcontract.Pascal(name)+"/") {
 				findings = append(findings, *m.Id+": "+stringOf(m.Entry.Data))
 			}
 		}

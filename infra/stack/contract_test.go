@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -16,7 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 
+	"github.com/lakeforge/lakeforge/internal/cfntemplate"
 	"github.com/lakeforge/lakeforge/internal/motoserver"
+	"github.com/lakeforge/lakeforge/pkg/importrun"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
@@ -107,10 +109,11 @@ func checkStepContract(t *testing.T, st synthesized) {
 			deployed = append(deployed, name)
 		}
 	}
-	if got, want := slices.Sorted(mapKeys(st.Stack.Lake.Steps())), slices.Sorted(slices.Values(deployed)); !slices.Equal(got, want) {
+	if got, want := slices.Sorted(maps.Keys(st.Stack.Lake.Steps())), slices.Sorted(slices.Values(deployed)); !slices.Equal(got, want) {
 		t.Fatalf("the stack deploys %v, stepcontract.Functions lists %v for this configuration", got, want)
 	}
 	resources := st.JSON["Resources"].(map[string]any)
+	tpl := cfntemplate.New(st.JSON, contractAccount, contractRegion)
 	for _, name := range deployed {
 		t.Run(name, func(t *testing.T) {
 			w, ok := steps.ByName(name)
@@ -121,7 +124,7 @@ func checkStepContract(t *testing.T, st synthesized) {
 			vars, _ := dig(resources[id].(map[string]any), "Properties", "Environment", "Variables").(map[string]any)
 			env := map[string]string{}
 			for k, v := range vars {
-				s, err := resolveIntrinsic(resources, v)
+				s, err := tpl.Resolve(v)
 				if err != nil {
 					t.Fatalf("%s: %v", k, err)
 				}
@@ -206,19 +209,14 @@ func ruleEvents(t *testing.T, resources map[string]any, fnID string) []string {
 			event["source"], event["detail-type"], event["detail"] = "aws.events", "Scheduled Event", map[string]any{}
 		}
 		matched := firstValues(t, pattern)
-		if dt, _ := matched["detail-type"].(string); glueEventDetail[dt] != nil {
-			// The fields every Glue event of this type carries besides
-			// those the pattern names.
-			detail := map[string]any{}
-			for k, v := range glueEventDetail[dt] {
-				detail[k] = v
-			}
-			if d, ok := matched["detail"].(map[string]any); ok {
-				for k, v := range d {
-					detail[k] = v
-				}
-			}
-			matched["detail"] = detail
+		if matched["detail-type"] == importrun.JobStateChange {
+			// The whole event Glue sends, with the job and state the
+			// pattern names.
+			detail, _ := matched["detail"].(map[string]any)
+			job, _ := detail["jobName"].(string)
+			state, _ := detail["state"].(string)
+			out = append(out, string(contractJobEvent(job, state)))
+			continue
 		}
 		for k, v := range matched {
 			event[k] = v
@@ -229,12 +227,10 @@ func ruleEvents(t *testing.T, resources map[string]any, fnID string) []string {
 	return out
 }
 
-// glueEventDetail is the detail of Glue's state-change events beyond the
-// fields a rule's pattern names (Glue developer guide, "Automating AWS
-// Glue with EventBridge": a job event carries jobName, severity, state,
-// jobRunId and message).
-var glueEventDetail = map[string]map[string]any{
-	"Glue Job State Change": {"severity": "INFO", "jobRunId": "jr_contract", "message": "Job run succeeded"},
+// contractJobEvent is the Glue Job State Change of job's run jr_contract.
+func contractJobEvent(job, state string) json.RawMessage {
+	return importrun.JobStateChangeEvent{ID: "contract-event", Account: contractAccount, Region: contractRegion,
+		Time: time.Date(2026, 1, 1, 9, 45, 0, 0, time.UTC), JobName: job, JobRunID: "jr_contract", State: state, Message: "Job run " + state}.JSON()
 }
 
 // firstValues turns an event pattern into a matching event: every list of
@@ -266,7 +262,7 @@ func pipelineEvent(name string, env map[string]string) string {
 	case stepcontract.StartImport:
 		return `{"executionName":"contract","taskToken":"AAAAKgAAAAIAAAAAAAAAAcontracttoken"}`
 	case stepcontract.ImportEvents:
-		return `{"version":"0","id":"e1","source":"aws.glue","detail-type":"Glue Job State Change","detail":{"jobName":"` + env[stepcontract.EnvImportJob] + `","jobRunId":"jr_contract","state":"SUCCEEDED","message":"Job run succeeded"}}`
+		return string(contractJobEvent(env[stepcontract.EnvImportJob], "SUCCEEDED"))
 	case stepcontract.VerifyQuery:
 		return `{"runId":"wr_contract"}`
 	}
@@ -285,77 +281,5 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 				return
 			}
 		}
-	}
-}
-
-// resolveIntrinsic renders a template value as CloudFormation would in the
-// contract account: pseudo parameters, Ref and Fn::GetAtt of the stack's
-// own resources (by type, with names made from the logical id) and
-// Fn::Join. Any other intrinsic fails, so none is silently mis-rendered.
-func resolveIntrinsic(resources map[string]any, v any) (string, error) {
-	switch x := v.(type) {
-	case string:
-		return x, nil
-	case map[string]any:
-		if ref, ok := x["Ref"].(string); ok {
-			return resolveRef(resources, ref)
-		}
-		if att, ok := x["Fn::GetAtt"].([]any); ok && len(att) == 2 {
-			return resolveAtt(resources, fmt.Sprint(att[0]), fmt.Sprint(att[1]))
-		}
-		if join, ok := x["Fn::Join"].([]any); ok && len(join) == 2 {
-			sep, _ := join[0].(string)
-			parts, _ := join[1].([]any)
-			var out []string
-			for _, p := range parts {
-				s, err := resolveIntrinsic(resources, p)
-				if err != nil {
-					return "", err
-				}
-				out = append(out, s)
-			}
-			return strings.Join(out, sep), nil
-		}
-	}
-	raw, _ := json.Marshal(v)
-	return "", fmt.Errorf("the contract test cannot resolve %s", raw)
-}
-
-func resourceType(resources map[string]any, id string) string {
-	r, _ := resources[id].(map[string]any)
-	t, _ := r["Type"].(string)
-	return t
-}
-
-func resolveRef(resources map[string]any, ref string) (string, error) {
-	switch ref {
-	case "AWS::AccountId":
-		return contractAccount, nil
-	case "AWS::Region":
-		return contractRegion, nil
-	case "AWS::Partition":
-		return "aws", nil
-	case "AWS::URLSuffix":
-		return "amazonaws.com", nil
-	}
-	if resourceType(resources, ref) == "" {
-		return "", fmt.Errorf("Ref to %s, which is no resource of the template", ref)
-	}
-	// Bucket, role and most other names: CloudFormation generates them
-	// from the logical id.
-	return strings.ToLower(ref), nil
-}
-
-func resolveAtt(resources map[string]any, id, att string) (string, error) {
-	name := strings.ToLower(id)
-	switch typ := resourceType(resources, id); {
-	case typ == "AWS::IAM::Role" && att == "Arn":
-		return "arn:aws:iam::" + contractAccount + ":role/" + name, nil
-	case typ == "AWS::S3::Bucket" && att == "Arn":
-		return "arn:aws:s3:::" + name, nil
-	case typ == "AWS::SNS::Topic" && att == "TopicArn":
-		return "arn:aws:sns:" + contractRegion + ":" + contractAccount + ":" + name, nil
-	default:
-		return "", fmt.Errorf("Fn::GetAtt %s.%s (%s) is not rendered by the contract test", id, att, typ)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/statemachine"
 )
 
@@ -23,7 +24,7 @@ import (
 func PipelineSubstitutions(functions []StepFunction, topic awssns.ITopic) (subs map[string]*string, named map[string]StepFunction, missing []string) {
 	byPlaceholder := map[string]StepFunction{}
 	for _, f := range functions {
-		byPlaceholder[PlaceholderName(f.Name())] = f
+		byPlaceholder[stepcontract.FunctionArnPlaceholder(f.Name())] = f
 	}
 	subs = map[string]*string{statemachine.TopicPlaceholder: topic.TopicArn()}
 	named = map[string]StepFunction{}

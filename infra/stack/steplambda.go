@@ -128,13 +128,5 @@ func NewStepFunction(scope constructs.Construct, id string, props *StepFunctionP
 // the construct id Step<Pascal name>.
 func newStep(scope constructs.Construct, opts StepOptions, props *StepFunctionProps) StepFunction {
 	props.StepOptions = opts
-	return NewStepFunction(scope, "Step"+pascal(props.Name), props)
+	return NewStepFunction(scope, "Step"+stepcontract.Pascal(props.Name), props)
 }
-
-// pascal turns "register-location" into "RegisterLocation", for construct
-// ids; the one definition is stepcontract.Pascal.
-func pascal(name string) string { return stepcontract.Pascal(name) }
-
-// PlaceholderName is the ASL placeholder of a function: ${<Pascal>FunctionArn}
-// (stepcontract.FunctionArnPlaceholder, shared with the state machine tests).
-func PlaceholderName(function string) string { return stepcontract.FunctionArnPlaceholder(function) }

@@ -193,7 +193,7 @@ func (d *demo) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.say("template: %d resources, %d step functions", len(tpl.resources), len(tpl.functions))
+	d.say("template: %d resources, %d step functions", len(tpl.Resources), len(tpl.functions))
 
 	// 6. CloudFormation's part, on moto.
 	if err := d.createResources(ctx, acfg, tpl, cfg); err != nil {
@@ -226,7 +226,7 @@ func (d *demo) run(ctx context.Context) error {
 	}
 
 	// 8. The state machine, and the CLI following it.
-	smArn, err := tpl.output(stepcontract.OutputStateMachineArn)
+	smArn, err := tpl.Output(stepcontract.OutputStateMachineArn)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,33 @@ const (
 // JobEndStates are the end states a job event carries.
 var JobEndStates = []string{"SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED"}
 
+// JobStateChangeEvent is a Glue Job State Change as EventBridge delivers
+// it to import-events, in the shape Glue documents ("Automating AWS Glue
+// with EventBridge"): the envelope and detail {jobName, severity, state,
+// jobRunId, message}. The demo sends it for the end of its local import,
+// the tests as the rule would; the handler reads it as Event.
+type JobStateChangeEvent struct {
+	ID, Account, Region string
+	Time                time.Time
+	JobName, JobRunID   string
+	State, Message      string
+}
+
+// JSON is the event's JSON. Its severity is INFO for SUCCEEDED, ERROR
+// otherwise (the handler does not read it).
+func (e JobStateChangeEvent) JSON() json.RawMessage {
+	severity := "INFO"
+	if e.State != "SUCCEEDED" {
+		severity = "ERROR"
+	}
+	raw, _ := json.Marshal(map[string]any{
+		"version": "0", "id": e.ID, "detail-type": JobStateChange, "source": GlueSource,
+		"account": e.Account, "time": e.Time.UTC().Format(time.RFC3339), "region": e.Region, "resources": []string{},
+		"detail": map[string]string{"jobName": e.JobName, "severity": severity, "state": e.State, "jobRunId": e.JobRunID, "message": e.Message},
+	})
+	return raw
+}
+
 // MaxCauseLength is the longest cause SendTaskFailure takes.
 const MaxCauseLength = 32768
 

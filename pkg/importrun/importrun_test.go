@@ -155,11 +155,8 @@ func withJobRun(r *types.WorkflowRun, jobRunID string, state types.JobRunState) 
 }
 
 func jobEvent(state, jobRunID, message string) json.RawMessage {
-	// The shape of the documented Glue Job State Change event.
-	b, _ := json.Marshal(map[string]any{"version": "0", "id": "e-1", "detail-type": "Glue Job State Change", "source": "aws.glue",
-		"account": "123456789012", "time": "2026-03-10T10:15:00Z", "region": "us-east-1", "resources": []string{},
-		"detail": map[string]string{"jobName": job, "severity": "INFO", "state": state, "jobRunId": jobRunID, "message": message}})
-	return b
+	return importrun.JobStateChangeEvent{ID: "e-1", Account: "123456789012", Region: "us-east-1", Time: time.Date(2026, 3, 10, 10, 15, 0, 0, time.UTC),
+		JobName: job, JobRunID: jobRunID, State: state, Message: message}.JSON()
 }
 
 func releaser(g *stubGlue, s *stubSFN, tokens *memTokens, now time.Time) (*importrun.Releaser, *stubInvoker) {
