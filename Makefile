@@ -108,7 +108,7 @@ test-unit: ## every test that needs no server, database, Spark or Node (about 20
 # it reads the job's arguments from the template that test-go wrote.
 export LAKEFORGE_IMPORT_CONTRACT := $(CURDIR)/.tmp/import-contract.json
 test-python: jars ## the import job's tests on local Spark (needs the servers of `make test`)
-	python3 -m py_compile infra/glue/import_job.py infra/glue/local_runtime.py
+	python3 -m py_compile infra/glue/import_job.py infra/glue/importjob_*.py infra/glue/local_runtime.py
 	$(LAKEFORGE_PYTHON) -m pytest -q -p no:cacheprovider infra/glue
 
 # staticcheck at a pinned version, built by the Go toolchain (no go.mod entry).
@@ -121,13 +121,15 @@ lint: ## gofmt, go vet, staticcheck, a go mod tidy check and cfn-lint on the syn
 	$(MAKE) synth
 	cfn-lint --regions us-east-1 ap-northeast-1 eu-west-1 --ignore-checks W3005 -- cdk.out/*.template.json  # W3005: see infra/stack/stack_test.go
 
-bench: build node_modules venv jars ## benchmarks: transitions and notice lag of one pipeline run (pipeline-bench lines), the import job against psql \copy, every other Go benchmark
+bench: build node_modules venv jars ## benchmarks: transitions and notice lag of one pipeline run (pipeline-bench lines), the import job against psql \copy, merge against snapshot (merge-bench), every other Go benchmark
 	@echo "One pipeline run per scenario (real ASL, simulated import and Glue events; goal: <= 12 transitions, notice_lag_s <= 60 with the event, <= 600 without):"
 	$(GO) test -run '^$$' -bench 'PipelineTransitions' -benchtime 1x ./statemachine/
 	@pkgs=$$( (grep -l '^func Benchmark' $$(git ls-files '*_test.go') || true) | xargs -r -n1 dirname | sort -u | (grep -v '^statemachine$$' || true) | sed 's|^|./|'); \
 	if [ -n "$$pkgs" ]; then $(GO) test -run '^$$' -bench . -benchmem $$pkgs; fi
 	@echo "Import job on local Spark: a 2,000,000-row PostgreSQL table, partitioned and single-stream reads, against psql \\copy:"
 	scripts/test-databases.sh run $(LAKEFORGE_PYTHON) infra/glue/import_bench.py
+	@echo "Merge mode on local Spark: the same table with 1% of its rows changed (updates and deletes), one merge run against one snapshot run (goal: ratio <= 0.3):"
+	scripts/test-databases.sh run $(LAKEFORGE_PYTHON) infra/glue/merge_bench.py
 
 preflight: ## lakeforge preflight: the source connection checks from this machine with your AWS credentials (CONFIG=file optional)
 	$(GO) run ./cmd/lakeforge preflight $(if $(CONFIG),--config $(abspath $(CONFIG))) $(ARGS)

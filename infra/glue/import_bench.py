@@ -32,14 +32,20 @@ def main():
                timestamp '2024-01-01' + g * interval '1 second' FROM generate_series(1, %d) g;""" % rows)
     pg.run(sql="VACUUM ANALYZE bench.big")
 
-    out = os.path.join(tempfile.mkdtemp(), "big.csv")
+    with tempfile.TemporaryDirectory(prefix="lakeforge-bench-") as tmp:
+        run(pg, rows, partitions, tmp)
+    pg.run(sql="DROP SCHEMA bench CASCADE")
+
+
+def run(pg, rows, partitions, tmp):
+    out = os.path.join(tmp, "big.csv")
     t = time.monotonic()
     pg.run(sql="\\copy (SELECT * FROM bench.big) TO '%s' WITH (FORMAT csv)" % out)
     copy_s = time.monotonic() - t
     os.remove(out)
 
     contract = conftest.template_contract()["postgresql"]
-    warehouse = tempfile.mkdtemp(prefix="lakeforge-bench-")
+    warehouse = os.path.join(tmp, "lake")
     base = {"--include_paths": '["lakeforge_test/bench/%"]', "--lake_database": "bench",
             "--read_partitions": str(partitions), "--snapshot_retention_days": "0"}
     # A first run starts Spark and creates the table: not measured.
@@ -57,7 +63,6 @@ def main():
     job, single, copy = rows / timings["job"], rows / timings["single"], rows / copy_s
     print("import-bench: rows=%d partitions=%d job_rows_per_s=%.0f single_rows_per_s=%.0f copy_rows_per_s=%.0f "
           "ratio_vs_copy=%.2f speedup_vs_single=%.2f" % (rows, used, job, single, copy, job / copy, job / single))
-    pg.run(sql="DROP SCHEMA bench CASCADE")
 
 
 if __name__ == "__main__":

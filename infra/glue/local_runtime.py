@@ -27,6 +27,8 @@ What it replaces, and with what:
                          client is given; none otherwise. catalog_uri maps
                          the local file:// paths back to the s3:// URIs
                          Glue would hold.
+  --extra-py-files       the importjob_*.py modules are imported from infra/glue
+                         (on sys.path) instead of the zip Glue downloads.
 """
 
 import glob
@@ -131,6 +133,8 @@ def spark_session(arguments, warehouse_root):
          .config("spark.jars", ",".join(jars(arguments.get("--datalake-formats"))))
          .config("spark.sql.shuffle.partitions", "2")
          .config("spark.ui.enabled", "false")
+         # No progress bars in test and benchmark output.
+         .config("spark.ui.showConsoleProgress", "false")
          .config("spark.driver.memory", "1g")
          .config("spark.sql.session.timeZone", "UTC")
          # Iceberg's vectorized Parquet reader allocates through its shaded

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lakeforge/lakeforge/pkg/access"
 	"github.com/lakeforge/lakeforge/pkg/awsarn"
 	"github.com/lakeforge/lakeforge/pkg/config"
 
@@ -65,8 +66,16 @@ type AccessModelProps struct {
 	DatabaseName string
 	// AccountSettings is lakeFormation.accountSettings.
 	AccountSettings string
-	// LFTags is the LF-tag ontology and the two tags the grants use.
-	LFTags config.LFTagsConfig
+	// LFTags is the configured LF-tag ontology and the two tags the grants
+	// use; TagOntology is every tag EnsureLFTags makes (the configured ones
+	// and, with governance, the column sensitivity tag).
+	LFTags      config.LFTagsConfig
+	TagOntology map[string][]string
+	// Governance is the column governance the grants and TagOutput apply.
+	Governance access.Governance
+	// RunsPrefix is where the import's manifests are (under LakeBucket):
+	// TagOutput writes each run's column probes beside them.
+	RunsPrefix string
 }
 
 // AccessModel is the Lake Formation side of the lake: the registration
@@ -135,6 +144,7 @@ func NewAccessModel(scope constructs.Construct, id string, props *AccessModelPro
 	}
 	timeout := stepTimeout
 	workflowTag, analystTag := stepcontract.Encode(props.LFTags.Workflow), stepcontract.Encode(props.LFTags.Analyst)
+	governance := stepcontract.Encode(props.Governance)
 	analysts := derefAll(principalARNs(props.AnalystRole, props.Analysts))
 
 	configure := step(&StepFunctionProps{
@@ -153,7 +163,7 @@ func NewAccessModel(scope constructs.Construct, id string, props *AccessModelPro
 	ensureTags := step(&StepFunctionProps{
 		Name:        stepcontract.EnsureLFTags,
 		Description: "lakeforge: create missing LF-tag keys and values (never deletes); ASSOCIATE for the roles that assign them",
-		Environment: map[string]*string{stepcontract.EnvTags: jsii.String(stepcontract.Encode(props.LFTags.Tags))},
+		Environment: map[string]*string{stepcontract.EnvTags: jsii.String(stepcontract.Encode(props.TagOntology))},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("ConvergeLFTags", "lakeformation:GetLFTag", "lakeformation:CreateLFTag", "lakeformation:UpdateLFTag", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
 			readPrincipals(false),
@@ -210,9 +220,12 @@ func NewAccessModel(scope constructs.Construct, id string, props *AccessModelPro
 			stepcontract.EnvConfiguredAnalystARNs: jsii.String(stepcontract.Encode(nonNil(props.Analysts))),
 			stepcontract.EnvWorkflowTag:           jsii.String(workflowTag),
 			stepcontract.EnvAnalystTag:            jsii.String(analystTag),
+			stepcontract.EnvGovernance:            jsii.String(governance),
 		},
 		Statements: []awsiam.PolicyStatement{
-			lfStatement("ConvergeTagGrants", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
+			// RevokePermissions: with governance, the analysts' grant on
+			// every column, superseded by the narrowed one.
+			lfStatement("ConvergeTagGrants", "lakeformation:ListPermissions", "lakeformation:GrantPermissions", "lakeformation:RevokePermissions"),
 			readPrincipals(true),
 		},
 		Timeout: timeout,
@@ -221,12 +234,36 @@ func NewAccessModel(scope constructs.Construct, id string, props *AccessModelPro
 		Name:        stepcontract.TagOutput,
 		Description: "lakeforge: tag the output database for the analysts (state machine, and import-events for runs started outside it)",
 		Environment: map[string]*string{
-			stepcontract.EnvDatabaseName: jsii.String(db),
-			stepcontract.EnvAnalystTag:   jsii.String(analystTag),
+			stepcontract.EnvDatabaseName:    jsii.String(db),
+			stepcontract.EnvAnalystTag:      jsii.String(analystTag),
+			stepcontract.EnvGovernance:      jsii.String(governance),
+			stepcontract.EnvMetricNamespace: jsii.String(MetricNamespace),
+			stepcontract.EnvLakeBucket:      props.LakeBucket.BucketName(),
+			stepcontract.EnvRunsPrefix:      jsii.String(props.RunsPrefix),
 		},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("TagOutputDatabase", "lakeformation:GetResourceLFTags", "lakeformation:AddLFTagsToResource"),
 			databaseRead,
+			// Governance: the lake's columns (Glue GetTables) and the
+			// number of unclassified ones (UnclassifiedColumns).
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("ListLakeTables"),
+				Actions:   jsii.Strings("glue:GetTables"),
+				Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/"+db), arn("glue", "table/"+db+"/*")),
+			}),
+			// Governance: the columns VerifyQuery probes, beside the
+			// run's manifest.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("RecordColumnProbes"),
+				Actions:   jsii.Strings("s3:PutObject"),
+				Resources: jsii.Strings(*props.LakeBucket.BucketArn() + "/" + props.RunsPrefix + "*"),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("PublishUnclassifiedColumns"),
+				Actions:    jsii.Strings("cloudwatch:PutMetricData"),
+				Resources:  jsii.Strings("*"),
+				Conditions: &map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": MetricNamespace}},
+			}),
 		},
 		Timeout: timeout,
 	})
@@ -260,6 +297,18 @@ func NewAccessModel(scope constructs.Construct, id string, props *AccessModelPro
 	// granting role GRANT_WITH_LF_TAG_EXPRESSION.
 	tagPermissions := lakeformation.TagPermissionsFor(*ensureDatabase.Role().RoleArn(), *tagOutput.Role().RoleArn(),
 		*grant.Role().RoleArn(), props.LFTags.Workflow, props.LFTags.Analyst)
+	tagPermissions = append(tagPermissions, lakeformation.GovernanceTagPermissions(*tagOutput.Role().RoleArn(), *grant.Role().RoleArn(), props.Governance)...)
+	// TagOutput's glue:GetTables on every table of the lake database and
+	// its column probes under the runs prefix.
+	cdknag.NagSuppressions_AddResourceSuppressions(tagOutput.Role().Node().Scope(), &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("glue:GetTables lists every table of the lake database (governance classifies each column): the import names the tables at run time from the source tables, so they are not known at synth. Read-only, and only in the one lake database."),
+		AppliesTo: &[]any{"Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/" + db + "/*"},
+	}, {
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("TagOutput writes one columns.json per workflow run under the runs prefix, beside the import's manifest; the run ids are Glue's, not known at synth."),
+		AppliesTo: &[]any{"Resource::" + nagBucketARN(props.LakeBucket) + "/" + props.RunsPrefix + "*"},
+	}}, jsii.Bool(true))
 	ensureTags.Function().AddEnvironment(jsii.String(stepcontract.EnvTagPermissions), jsii.String(stepcontract.Encode(tagPermissions)), nil)
 	ensureDatabase.Function().AddEnvironment(jsii.String(stepcontract.EnvTagOutputRoleARN), tagOutput.Role().RoleArn(), nil)
 

@@ -22,7 +22,7 @@ var updateGolden = flag.Bool("update", false, "rewrite infra/stack/testdata/temp
 
 // goldenConfigs are the configurations whose templates are kept in
 // testdata/templates: the shipped one; one where the stack owns every
-// optional piece; one that adopts what exists (a kept bucket, the blog's
+// optional piece (and governs columns); one that adopts what exists (a kept bucket, the blog's
 // group and Parquet prefixes); and one with existing principals only.
 func goldenConfigs(t *testing.T) map[string]config.Config {
 	shipped := shippedConfig(t)
@@ -32,6 +32,8 @@ func goldenConfigs(t *testing.T) map[string]config.Config {
 	owned.Network.Manage = true
 	owned.Preflight.Repair = true
 	owned.Source.SecretKMSKeyARN = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	owned.Governance.Enabled = true
+	owned.Governance.Columns = map[string][]string{"pii": {"%.email"}, "public": {"products.%"}}
 
 	adopted := shippedConfig(t)
 	adopted.Lake.ExistingBucketName = "lakeforge-kept-lake"

@@ -80,11 +80,16 @@ func TestImportJobContract(t *testing.T) {
 			"--engine": engine, "--source_dbname": cfg.Source.DatabaseName, "--require_tls": "true",
 			"--connection_name": names.Connection, "--lake_database": cfg.Database.Name,
 			"--lake_path": "s3://" + contractBucket + "/" + cfg.Lake.Prefix, "--datalake-formats": "iceberg",
+			"--mode": cfg.Import.Mode, "--tables": "{}", "--merge_overlap_minutes": strconv.Itoa(config.DefaultMergeOverlapMinutes),
+			"--orphan_file_age_hours": strconv.Itoa(config.DefaultOrphanFileAgeHours),
 		}
 		for k, v := range want {
 			if args[k] != v {
 				t.Errorf("%s: job argument %s = %q, want %q", engine, k, args[k], v)
 			}
+		}
+		if !strings.HasPrefix(args["--extra-py-files"], "s3://") || !strings.HasSuffix(args["--extra-py-files"], ".zip") {
+			t.Errorf("%s: --extra-py-files = %q, want the zip of the job's modules (infra/glue/importjob_*.py)", engine, args["--extra-py-files"])
 		}
 		for _, c := range []string{"glue_catalog.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog", "glue_catalog.glue.lakeformation-enabled=true",
 			"fs.s3.credentialsResolverClass=com.amazonaws.glue.accesscontrol.AWSLakeFormationCredentialResolver"} {
@@ -128,7 +133,10 @@ func TestImportJobContract(t *testing.T) {
 // feature. However, with the introduction of AWS Glue 5.0, all jobs have
 // real-time logging capability" (Enabling continuous logging for AWS Glue
 // 4.0 and earlier jobs).
-var glueJobParameters = []string{"--datalake-formats", "--conf", "--job-bookmark-option", "--enable-metrics", "--enable-glue-datacatalog"}
+// --extra-py-files puts the job's importjob_*.py modules on its Python path
+// (Glue's "Using job parameters in AWS Glue jobs": "The Amazon S3 paths to
+// additional Python modules that AWS Glue adds to the Python path").
+var glueJobParameters = []string{"--datalake-formats", "--conf", "--job-bookmark-option", "--enable-metrics", "--enable-glue-datacatalog", "--extra-py-files"}
 
 // scriptArgs reads a list literal (REQUIRED_ARGS or OPTIONAL_ARGS) from the
 // job script the stack deploys.

@@ -93,8 +93,12 @@ type ImportJobProps struct {
 	TablePrefix           string
 	Mode                  string
 	BookmarkKeys          map[string][]string
+	Tables                map[string]config.TableImportConfig
 	Partitioning          map[string]config.PartitionConfig
 	SnapshotRetentionDays int
+	// MergeOverlapMinutes and OrphanFileAgeHours are the merge mode's
+	// watermark overlap and the age of files orphan removal may delete.
+	MergeOverlapMinutes, OrphanFileAgeHours int
 	// AdoptLocations are S3 prefixes (s3://bucket/prefix/) of Parquet
 	// tables a blueprint wrote, which the job may read to convert them.
 	AdoptLocations []string
@@ -163,6 +167,19 @@ func NewImportWorkflow(scope constructs.Construct, id string, props *ImportWorkf
 		Path: jsii.String(filepath.Join(scriptDir, gluescript.ImportJobFile)),
 	})
 	script.GrantRead(role)
+	// The script's modules, zipped by the CDK (a directory asset), on the
+	// job's Python path through --extra-py-files.
+	modulesDir, err := os.MkdirTemp("", "lakeforge-glue-modules-")
+	if err != nil {
+		panic(err)
+	}
+	for name, raw := range gluescript.ImportJobModules() {
+		if err := os.WriteFile(filepath.Join(modulesDir, name), raw, 0o644); err != nil {
+			panic(err)
+		}
+	}
+	modules := awss3assets.NewAsset(c, jsii.String("ImportJobModules"), &awss3assets.AssetProps{Path: jsii.String(modulesDir)})
+	modules.GrantRead(role)
 	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("Reading the import job script: CDK's asset grant covers the bootstrap staging bucket's objects (s3:GetObject*, s3:List*, s3:GetBucket*) because asset keys are content hashes."),
@@ -177,6 +194,10 @@ func NewImportWorkflow(scope constructs.Construct, id string, props *ImportWorkf
 	keys := job.BookmarkKeys
 	if keys == nil {
 		keys = map[string][]string{}
+	}
+	tables := job.Tables
+	if tables == nil {
+		tables = map[string]config.TableImportConfig{}
 	}
 	partitioning := job.Partitioning
 	if partitioning == nil {
@@ -214,10 +235,14 @@ func NewImportWorkflow(scope constructs.Construct, id string, props *ImportWorkf
 			"--runs_path":               lake.Dir() + verify.RunsFolder + "/",
 			"--mode":                    job.Mode,
 			"--bookmark_keys":           stepcontract.Encode(keys),
+			"--tables":                  stepcontract.Encode(tables),
+			"--merge_overlap_minutes":   strconv.Itoa(job.MergeOverlapMinutes),
+			"--orphan_file_age_hours":   strconv.Itoa(job.OrphanFileAgeHours),
 			"--partitioning":            stepcontract.Encode(partitioning),
 			"--read_partitions":         strconv.Itoa(cores),
 			"--parallel_tables":         strconv.Itoa(min(cores, 16)),
 			"--snapshot_retention_days": strconv.Itoa(job.SnapshotRetentionDays),
+			"--extra-py-files":          modules.S3ObjectUrl(),
 			"--datalake-formats":        "iceberg",
 			"--conf":                    icebergConf(lake),
 			// Job bookmarks do not support Iceberg tables: the watermark

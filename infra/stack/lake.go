@@ -60,6 +60,8 @@ func NewLake(scope constructs.Construct, id string, props *LakeProps) *Lake {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	tagLakeforge(c, cfg.StackName)
 	steps := StepOptions{AssetDir: props.AssetDir, LogRetention: retention(cfg.LogRetentionDays)}
+	// The import's manifests, under the lake prefix.
+	runsPrefix := cfg.Lake.Prefix + verify.RunsFolder + "/"
 	l := &Lake{Construct: c}
 
 	lakeBucket := props.LakeBucket
@@ -92,7 +94,8 @@ func NewLake(scope constructs.Construct, id string, props *LakeProps) *Lake {
 			TimeoutMinutes: cfg.Import.JobTimeoutMinutes, ExecutorCores: cfg.ExecutorCores(),
 			Engine: cfg.Source.Engine, SourceDatabase: cfg.Source.DatabaseName, IncludePaths: cfg.Source.EffectiveIncludePaths(),
 			RequireTLS: cfg.Source.RequireTLS, LakeDatabase: cfg.Database.Name, TablePrefix: cfg.Database.TablePrefix,
-			Mode: cfg.Import.Mode, BookmarkKeys: cfg.Import.BookmarkKeys, Partitioning: cfg.Import.Partitioning,
+			Mode: cfg.Import.Mode, BookmarkKeys: cfg.Import.BookmarkKeys, Tables: cfg.Import.Tables, Partitioning: cfg.Import.Partitioning,
+			MergeOverlapMinutes: cfg.Import.MergeOverlapMinutes, OrphanFileAgeHours: cfg.Import.OrphanFileAgeHours,
 			SnapshotRetentionDays: cfg.Import.SnapshotRetentionDays, AdoptLocations: cfg.Import.AdoptLocations,
 		},
 	})
@@ -110,6 +113,7 @@ func NewLake(scope constructs.Construct, id string, props *LakeProps) *Lake {
 		AdminRole: l.Personas.AdminRole, AnalystRole: l.Personas.AnalystRole,
 		Admins: cfg.Personas.Admins.PrincipalARNs, Analysts: cfg.Personas.Analysts.PrincipalARNs, OtherOwnRoles: ownRoles,
 		DatabaseName: cfg.Database.Name, AccountSettings: cfg.LakeFormation.AccountSettings, LFTags: cfg.LFTags,
+		TagOntology: cfg.LFTagOntology(), Governance: cfg.GovernanceModel(), RunsPrefix: runsPrefix,
 	})
 	l.ImportEvents = NewImportEvents(c, "ImportEvents", &ImportEventsProps{
 		Steps: steps, WorkflowName: names.Workflow, JobName: names.ImportJob,
@@ -122,7 +126,7 @@ func NewLake(scope constructs.Construct, id string, props *LakeProps) *Lake {
 		StateMachineName: names.StateMachine, LogGroupName: names.StateMachineLogGroup,
 		WorkflowName: names.Workflow, TokenTable: l.ImportEvents.TokenTable,
 		VerifyQuery: VerifyQueryProps{
-			LakeBucket: lake.LakeBucket, RunsPrefix: cfg.Lake.Prefix + verify.RunsFolder + "/",
+			LakeBucket: lake.LakeBucket, RunsPrefix: runsPrefix, Governance: cfg.GovernanceModel(),
 			DatabaseName: cfg.Database.Name, TablePrefix: cfg.Database.TablePrefix, WorkgroupName: cfg.Athena.WorkgroupName,
 			AnalystRole: verifyAnalystRole(c, l.Personas, cfg), RowCountTolerance: cfg.Import.RowCountTolerance,
 		},
@@ -133,7 +137,7 @@ func NewLake(scope constructs.Construct, id string, props *LakeProps) *Lake {
 		StateMachine: l.Pipeline.StateMachine, FailureTopic: l.Alerts.FailureTopic,
 		StaleAfterHours: cfg.Schedule.StaleAfterHours(), Schedule: schedule,
 		EventRules: l.ImportEvents.Rules(), EventFunction: l.ImportEvents.Function.Function(), TagOutput: l.AccessModel.TagOutput().Function(),
-		DashboardName: names.Dashboard, DatabaseName: cfg.Database.Name,
+		DashboardName: names.Dashboard, DatabaseName: cfg.Database.Name, Governance: cfg.Governance.Enabled,
 	})
 	if cfg.Schedule.RunAtDeploy {
 		l.FirstRun = NewFirstRun(c, "FirstRun", &FirstRunProps{

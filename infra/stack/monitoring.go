@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lakeforge/lakeforge/pkg/lakeformation"
 )
 
 // MonitoringProps configures Monitoring.
@@ -34,6 +36,9 @@ type MonitoringProps struct {
 	EventFunction, TagOutput awslambda.IFunction
 	// DashboardName names the dashboard of DatabaseName's pipeline.
 	DashboardName, DatabaseName string
+	// Governance raises an alarm when TagOutput reports lake columns no
+	// rule classifies.
+	Governance bool
 }
 
 // Monitoring alarms on failed, timed-out and aborted executions, on stale
@@ -82,6 +87,19 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 	}
 	alarm("ImportEventsDroppedAlarm", "lakeforge: import-events failed on every retry; its log group says why", props.EventFunction.Metric(jsii.String("AsyncEventsDropped"), period))
 	alarm("PostImportTaggingDroppedAlarm", "lakeforge: TagOutput failed on every retry after an import that ended outside the pipeline; the lake database may lack the analyst tag until the next daily run", props.TagOutput.Metric(jsii.String("AsyncEventsDropped"), period))
+
+	if props.Governance {
+		// Columns no rule classifies are hidden from every persona until
+		// one does: the run's TagOutput output and `lakeforge status` name
+		// each column with the line that classifies it.
+		alarm("UnclassifiedColumnsAlarm", "lakeforge: the lake has columns no governance rule classifies; they are hidden from every persona until classified: run `lakeforge status` for each column and the configuration line that classifies it", awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:     jsii.String(MetricNamespace),
+			MetricName:    jsii.String(lakeformation.UnclassifiedColumnsMetric),
+			DimensionsMap: &map[string]*string{"Database": jsii.String(props.DatabaseName)},
+			Statistic:     jsii.String("Maximum"),
+			Period:        awscdk.Duration_Hours(jsii.Number(1)),
+		}))
+	}
 
 	m := &Monitoring{Construct: c}
 	m.FreshnessAlarm = newFreshnessAlarm(c, props)

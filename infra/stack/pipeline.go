@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lakeforge/lakeforge/pkg/access"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
@@ -54,6 +55,8 @@ type VerifyQueryProps struct {
 	AnalystRole awsiam.IRole
 	// RowCountTolerance is the fraction by which counts may differ.
 	RowCountTolerance float64
+	// Governance: VerifyQuery also proves the column security.
+	Governance access.Governance
 }
 
 // ScheduleProps configures the daily start.
@@ -149,6 +152,7 @@ func newVerifyQuery(scope constructs.Construct, opts StepOptions, props *VerifyQ
 			stepcontract.EnvAnalystRoleARN:    jsii.String(analyst),
 			stepcontract.EnvMetricNamespace:   jsii.String(MetricNamespace),
 			stepcontract.EnvRowCountTolerance: jsii.String(strconv.FormatFloat(props.RowCountTolerance, 'g', -1, 64)),
+			stepcontract.EnvGovernance:        jsii.String(stepcontract.Encode(props.Governance)),
 		},
 		Statements: statements,
 		Timeout:    awscdk.Duration_Minutes(jsii.Number(10)),

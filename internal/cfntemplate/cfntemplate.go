@@ -2,7 +2,8 @@
 // template as CloudFormation would in one account and region: pseudo
 // parameters, Ref and Fn::GetAtt of the template's own resources (physical
 // names from their name property, or made from the logical id where the
-// template sets none) and Fn::Join. Any other intrinsic is an error, never
+// template sets none), Fn::Join, and Fn::Sub of pseudo parameters (asset
+// locations). Any other intrinsic is an error, never
 // a guess. The demo and the template contract tests resolve through it.
 package cfntemplate
 
@@ -106,6 +107,15 @@ func (t *Template) Resolve(v any) (string, error) {
 		if att, ok := x["Fn::GetAtt"].([]any); ok && len(att) == 2 {
 			return t.attr(fmt.Sprint(att[0]), fmt.Sprint(att[1]))
 		}
+		if sub, ok := x["Fn::Sub"].(string); ok {
+			// Asset locations: the bootstrap bucket named by pseudo parameters.
+			out := strings.NewReplacer("${AWS::AccountId}", t.Account, "${AWS::Region}", t.Region,
+				"${AWS::Partition}", "aws", "${AWS::URLSuffix}", "amazonaws.com").Replace(sub)
+			if strings.Contains(out, "${") {
+				return "", fmt.Errorf("Fn::Sub %q names more than pseudo parameters", sub)
+			}
+			return out, nil
+		}
 		if join, ok := x["Fn::Join"].([]any); ok && len(join) == 2 {
 			sep, _ := join[0].(string)
 			parts, _ := join[1].([]any)
@@ -121,7 +131,7 @@ func (t *Template) Resolve(v any) (string, error) {
 		}
 	}
 	raw, _ := json.Marshal(v)
-	return "", fmt.Errorf("template value %s is not rendered (only pseudo parameters, Ref, Fn::GetAtt and Fn::Join are)", raw)
+	return "", fmt.Errorf("template value %s is not rendered (only pseudo parameters, Ref, Fn::GetAtt, Fn::Join and Fn::Sub of pseudo parameters are)", raw)
 }
 
 func (t *Template) ref(ref string) (string, error) {

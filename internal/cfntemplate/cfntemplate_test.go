@@ -28,6 +28,7 @@ func TestResolveRendersAsCloudFormation(t *testing.T) {
 		{map[string]any{"Fn::GetAtt": []any{"Role1", "Arn"}}, "arn:aws:iam::123456789012:role/role1"},
 		{map[string]any{"Ref": "Topic1"}, "arn:aws:sns:us-east-1:123456789012:topic1"},
 		{map[string]any{"Ref": "Machine1"}, "arn:aws:states:us-east-1:123456789012:stateMachine:lakeforge-pipeline"},
+		{map[string]any{"Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"}, "cdk-hnb659fds-assets-123456789012-us-east-1"},
 		{map[string]any{"Fn::Join": []any{"", []any{"arn:", map[string]any{"Ref": "AWS::Partition"}, ":s3:::", map[string]any{"Ref": "Named"}, "/lake"}}}, "arn:aws:s3:::kept-lake/lake"},
 	} {
 		if got, err := tpl.Resolve(c.value); err != nil || got != c.want {
@@ -44,7 +45,7 @@ func TestResolveRendersAsCloudFormation(t *testing.T) {
 	for _, v := range []any{
 		map[string]any{"Ref": "Missing"},
 		map[string]any{"Ref": "AWS::StackName"},
-		map[string]any{"Fn::Sub": "x"},
+		map[string]any{"Fn::Sub": "${Bucket1}"},
 		map[string]any{"Fn::GetAtt": []any{"Bucket1", "DomainName"}},
 	} {
 		if _, err := tpl.Resolve(v); err == nil || !strings.Contains(err.Error(), "") {

@@ -51,6 +51,8 @@ type WorkflowAPI interface {
 	GetWorkflowRuns(context.Context, *glue.GetWorkflowRunsInput, ...func(*glue.Options)) (*glue.GetWorkflowRunsOutput, error)
 	GetWorkflowRun(context.Context, *glue.GetWorkflowRunInput, ...func(*glue.Options)) (*glue.GetWorkflowRunOutput, error)
 	GetDatabase(context.Context, *glue.GetDatabaseInput, ...func(*glue.Options)) (*glue.GetDatabaseOutput, error)
+	// GetTables lists the lake's tables and columns (access, status).
+	GetTables(context.Context, *glue.GetTablesInput, ...func(*glue.Options)) (*glue.GetTablesOutput, error)
 }
 
 // ObjectsAPI reads the import's run manifests from the lake bucket.
@@ -65,6 +67,8 @@ type LakeFormationAPI interface {
 	GetLFTag(context.Context, *lf.GetLFTagInput, ...func(*lf.Options)) (*lf.GetLFTagOutput, error)
 	GetResourceLFTags(context.Context, *lf.GetResourceLFTagsInput, ...func(*lf.Options)) (*lf.GetResourceLFTagsOutput, error)
 	ListResources(context.Context, *lf.ListResourcesInput, ...func(*lf.Options)) (*lf.ListResourcesOutput, error)
+	// DescribeResource is RegisterLocation's read (access --plan).
+	DescribeResource(context.Context, *lf.DescribeResourceInput, ...func(*lf.Options)) (*lf.DescribeResourceOutput, error)
 }
 
 // IAMAPI asks whether a principal exists.

@@ -86,6 +86,9 @@ Commands:
   preflight        check the source connection from this machine (replaces the old preflight binary)
   adopt [--apply]  take over a lake built by hand (the blog's manual build): what lakeforge adopts,
                    changes or leaves, and why; a dry run unless --apply (docs/migration.md)
+  access [--principal ARN] [--table T] [--column C]
+                   who reads which tables and columns of the lake, and why (grant, tag expression, tags)
+  access --plan    what the next run would change in the access model, changing nothing
 
 Global flags (accepted before or after the command):
   --profile NAME     AWS profile (default: AWS_PROFILE)
@@ -137,11 +140,13 @@ func Main(ctx context.Context, args []string, env Env) int {
 		cmd = preflightCommand
 	case "adopt":
 		cmd = adoptCommand
+	case "access":
+		cmd = accessCommand
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return ExitOK
 	default:
-		fmt.Fprintf(env.Stderr, "lakeforge: unknown command %q. Fix: use one of run, status, doctor, preflight, adopt (lakeforge help)\n", name)
+		fmt.Fprintf(env.Stderr, "lakeforge: unknown command %q. Fix: use one of run, status, doctor, preflight, adopt, access (lakeforge help)\n", name)
 		return ExitUsage
 	}
 	return cmd(ctx, g, rest, env)

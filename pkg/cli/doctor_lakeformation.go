@@ -153,7 +153,7 @@ func grants(ctx context.Context, c *Clients, cfg config.Config, stack Stack) Fin
 	if workflowRole == "" {
 		return Finding{Check: CheckGrants, Summary: "the stack has no WorkflowRoleArn output", Fix: "redeploy with `make deploy`"}
 	}
-	want := lakeformation.AccessGrants(workflowRole, cfg.LFTags.Workflow, analystPrincipals(cfg, stack), cfg.LFTags.Analyst)
+	want, _ := lakeformation.GovernedGrants(lakeformation.AccessGrants(workflowRole, cfg.LFTags.Workflow, analystPrincipals(cfg, stack), cfg.LFTags.Analyst), cfg.LFTags.Analyst, cfg.GovernanceModel())
 	var missing []string
 	for _, g := range want {
 		perms, err := listGrant(ctx, c.LF, g)
@@ -175,8 +175,7 @@ func listGrant(ctx context.Context, api LakeFormationAPI, g lakeformation.TagGra
 	var out []lftypes.PrincipalResourcePermissions
 	in := &lf.ListPermissionsInput{
 		Principal: &lftypes.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(g.Principal)},
-		Resource: &lftypes.Resource{LFTagPolicy: &lftypes.LFTagPolicyResource{ResourceType: g.ResourceType,
-			Expression: []lftypes.LFTag{{TagKey: aws.String(g.Tag.Key), TagValues: []string{g.Tag.Value}}}}},
+		Resource:  g.Resource(),
 	}
 	for page := 0; page < 50; page++ {
 		res, err := api.ListPermissions(ctx, in)
@@ -195,15 +194,7 @@ func listGrant(ctx context.Context, api LakeFormationAPI, g lakeformation.TagGra
 func granted(perms []lftypes.PrincipalResourcePermissions, g lakeformation.TagGrant) bool {
 	var have []lftypes.Permission
 	for _, p := range perms {
-		if p.Principal == nil || aws.ToString(p.Principal.DataLakePrincipalIdentifier) != g.Principal || p.Resource == nil || p.Resource.LFTagPolicy == nil {
-			continue
-		}
-		pol := p.Resource.LFTagPolicy
-		if pol.ResourceType != g.ResourceType || len(pol.Expression) != 1 {
-			continue
-		}
-		e := pol.Expression[0]
-		if aws.ToString(e.TagKey) == g.Tag.Key && len(e.TagValues) == 1 && e.TagValues[0] == g.Tag.Value {
+		if g.Matches(p) {
 			have = append(have, p.Permissions...)
 		}
 	}

@@ -151,18 +151,27 @@ func (f *fixture) deployStack() {
 
 // putManifest writes the import job's manifest for a run (pkg/verify's
 // layout: <prefix>_lakeforge_runs/<runId>/manifest.json).
+// testChecksum is the proof checksum of every table in putManifest's manifests.
+const testChecksum = "2149056871854709602"
+
 func (f *fixture) putManifest(runID string, tables map[string][2]int64) {
 	f.t.Helper()
 	type tbl struct {
-		Name        string `json:"name"`
-		SourceTable string `json:"sourceTable"`
-		Path        string `json:"path"`
-		RowsWritten int64  `json:"rowsWritten"`
-		RowsTotal   int64  `json:"rowsTotal"`
+		Name        string         `json:"name"`
+		SourceTable string         `json:"sourceTable"`
+		Path        string         `json:"path"`
+		Mode        string         `json:"mode"`
+		RowsWritten int64          `json:"rowsWritten"`
+		RowsTotal   int64          `json:"rowsTotal"`
+		Proof       map[string]any `json:"proof"`
 	}
 	var list []tbl
 	for name, rows := range tables {
-		list = append(list, tbl{Name: name, SourceTable: "public." + name, Path: "s3://" + testBucket + "/lake/" + name + "/", RowsWritten: rows[0], RowsTotal: rows[1]})
+		// The job's proof before publish, as infra/glue/import_job.py writes it.
+		proof := map[string]any{"scope": "every row", "columns": []string{"id"}, "sourceRows": rows[1], "sourceChecksum": testChecksum,
+			"lakeRows": rows[1], "lakeChecksum": testChecksum}
+		list = append(list, tbl{Name: name, SourceTable: "public." + name, Path: "s3://" + testBucket + "/lake/" + name + "/", Mode: "snapshot",
+			RowsWritten: rows[0], RowsTotal: rows[1], Proof: proof})
 	}
 	body, _ := json.Marshal(map[string]any{"workflowName": testWorkflow, "runId": runID, "mode": "snapshot", "tables": list})
 	s3c := s3.NewFromConfig(f.moto.Config(), func(o *s3.Options) { o.UsePathStyle = true })

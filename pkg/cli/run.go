@@ -117,6 +117,20 @@ type TableRows struct {
 	Table       string `json:"table"`
 	RowsWritten int64  `json:"rowsWritten"`
 	RowsTotal   int64  `json:"rowsTotal"`
+	// Mode and the proof the job made before publishing (rows and checksum
+	// equal at the source and in the staged table).
+	Mode       string `json:"mode,omitempty"`
+	ProofScope string `json:"proofScope,omitempty"`
+	ProvenRows int64  `json:"provenRows,omitempty"`
+	Checksum   string `json:"checksum,omitempty"`
+}
+
+// proofLine is the proof of a table for people, "" when it has none.
+func (t TableRows) proofLine() string {
+	if t.Checksum == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s: proof over %s: %d rows, checksum %s at the source and in the lake", t.Mode, t.ProofScope, t.ProvenRows, t.Checksum)
 }
 
 // RunSummary is the end of a followed run.
@@ -143,6 +157,9 @@ func (s RunSummary) print(w io.Writer) {
 		fmt.Fprintf(w, "  rows per table (import run %s):\n", s.ImportRunID)
 		for _, t := range s.Tables {
 			fmt.Fprintf(w, "    %-40s %10d written, %10d in the lake\n", t.Table, t.RowsWritten, t.RowsTotal)
+			if p := t.proofLine(); p != "" {
+				fmt.Fprintf(w, "      %s\n", p)
+			}
 		}
 	} else if s.TablesNote != "" {
 		fmt.Fprintf(w, "  rows per table: %s\n", s.TablesNote)
@@ -420,7 +437,11 @@ func readManifestTables(ctx context.Context, api ObjectsAPI, bucket, prefix, run
 	}
 	rows := make([]TableRows, 0, len(m.Tables))
 	for _, t := range m.Tables {
-		rows = append(rows, TableRows{Table: t.Name, RowsWritten: t.RowsWritten, RowsTotal: t.RowsTotal})
+		r := TableRows{Table: t.Name, RowsWritten: t.RowsWritten, RowsTotal: t.RowsTotal, Mode: t.Mode}
+		if t.Proof != nil {
+			r.ProofScope, r.ProvenRows, r.Checksum = t.Proof.Scope, t.Proof.LakeRows, t.Proof.LakeChecksum
+		}
+		rows = append(rows, r)
 	}
 	return rows, ""
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/lakeforge/lakeforge/pkg/lakeformation"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
@@ -35,6 +36,11 @@ type StatusReport struct {
 	// is how long ago that was (nil when no run succeeded).
 	LastGoodImport *time.Time `json:"lastGoodImport,omitempty"`
 	FreshnessHours *float64   `json:"freshnessHours,omitempty"`
+	// Unclassified are, with governance, the columns hidden until a rule
+	// classifies them (status_governance.go); UnclassifiedNote says why
+	// they could not be read.
+	Unclassified     []lakeformation.UnclassifiedColumn `json:"unclassified,omitempty"`
+	UnclassifiedNote string                             `json:"unclassifiedNote,omitempty"`
 }
 
 // freshnessLookback bounds how many executions status reads to find the
@@ -70,6 +76,9 @@ func statusCommand(ctx context.Context, g *globals, args []string, env Env) int 
 	rep, err := status(ctx, clients, stack, arn, runsPrefix(lc), *n, env.Now())
 	if err != nil {
 		return fail(env, "status", err)
+	}
+	if lc.present && lc.cfg.Governance.Enabled {
+		rep.Unclassified, rep.UnclassifiedNote = hiddenColumns(ctx, clients, lc.cfg)
 	}
 	if g.output == "json" {
 		writeJSON(env.Stdout, rep)
@@ -148,6 +157,7 @@ func (r StatusReport) print(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "data freshness: no run has succeeded yet")
 	}
+	r.printUnclassified(w)
 	if len(r.Runs) == 0 {
 		fmt.Fprintf(w, "no runs of stack %s yet; start one with `lakeforge run --follow`\n", r.Stack)
 		return
@@ -160,6 +170,9 @@ func (r StatusReport) print(w io.Writer) {
 		fmt.Fprintf(w, "\n%s  %-9s %-10s %s\n", run.Start.UTC().Format("2006-01-02 15:04:05Z"), run.Result, dur, run.Name)
 		for _, t := range run.Tables {
 			fmt.Fprintf(w, "    %-40s %10d rows (%d written)\n", t.Table, t.RowsTotal, t.RowsWritten)
+			if p := t.proofLine(); p != "" {
+				fmt.Fprintf(w, "      %s\n", p)
+			}
 		}
 		if run.TablesNote != "" && run.Result == string(sfntypes.ExecutionStatusSucceeded) {
 			fmt.Fprintf(w, "    rows per table: %s\n", run.TablesNote)

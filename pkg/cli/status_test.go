@@ -57,7 +57,7 @@ func TestStatusListsRunsWithRowsFailureAndFreshness(t *testing.T) {
 		!strings.Contains(bad.Failure.Message, "subnet subnet-1 does not exist") || !strings.Contains(bad.Failure.Fix, "lakeforge preflight") {
 		t.Errorf("failed run %+v", bad.Failure)
 	}
-	if good.Result != "SUCCEEDED" || len(good.Tables) != 1 || good.Tables[0] != (TableRows{Table: "products", RowsWritten: 7, RowsTotal: 7}) || good.DurationSeconds == nil {
+	if good.Result != "SUCCEEDED" || len(good.Tables) != 1 || good.Tables[0] != (TableRows{Table: "products", RowsWritten: 7, RowsTotal: 7, Mode: "snapshot", ProofScope: "every row", ProvenRows: 7, Checksum: testChecksum}) || good.DurationSeconds == nil {
 		t.Errorf("good run %+v", good)
 	}
 	if rep.FreshnessHours == nil || *rep.FreshnessHours < 0 || *rep.FreshnessHours > time.Since(goodEnd).Hours()+1.0/3600 {
@@ -67,6 +67,7 @@ func TestStatusListsRunsWithRowsFailureAndFreshness(t *testing.T) {
 	// The text form says the same for people.
 	text, _, _ := f.cli("status", "-n", "2")
 	for _, want := range []string{"data freshness: 0.0 hours since the last good import", "SUCCEEDED", "products", "7 rows",
+		"snapshot: proof over every row: 7 rows, checksum " + testChecksum + " at the source and in the lake",
 		"failed state: TestConnection", "error: PreflightError", "fix: apply the fix listed under each failed check"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("status text lacks %q:\n%s", want, text)

@@ -31,6 +31,8 @@ type Config struct {
 	Athena        AthenaConfig        `json:"athena"`
 	Notifications NotificationsConfig `json:"notifications"`
 	Preflight     PreflightConfig     `json:"preflight"`
+	// Governance is column-level sensitivity (governance.go).
+	Governance GovernanceConfig `json:"governance"`
 }
 
 // LakeConfig is where the imported data lives.
@@ -197,11 +199,36 @@ type NetworkConfig struct {
 const (
 	ModeSnapshot    = "snapshot"
 	ModeIncremental = "incremental"
+	ModeMerge       = "merge"
 )
+
+// DefaultMergeOverlapMinutes is how far below its watermark a merge run
+// re-reads a date or timestamp change column, for transactions that commit
+// after the run that read past them.
+const DefaultMergeOverlapMinutes = 5
+
+// DefaultOrphanFileAgeHours is the age a file under a lake table's location
+// must reach, unreferenced, before the import removes it (Iceberg's own
+// default for remove_orphan_files, and the Glue optimizer's, is 3 days).
+const DefaultOrphanFileAgeHours = 72
 
 // ImportConfig shapes the Glue import workflow.
 type ImportConfig struct {
+	// Mode is the whole lake's default: snapshot, incremental or merge.
 	Mode string `json:"mode"`
+	// Tables sets single tables (by lake table name: the source table's
+	// name in lower case) apart from Mode, with merge mode's key and
+	// change column.
+	Tables map[string]TableImportConfig `json:"tables"`
+	// MergeOverlapMinutes is how far below the watermark a merge run
+	// re-reads a date or timestamp change column, so a transaction that
+	// commits after a run with an older change value is not lost.
+	MergeOverlapMinutes int `json:"mergeOverlapMinutes"`
+	// OrphanFileAgeHours: files under a table's location that no snapshot
+	// references (left by failed or killed runs) are removed once this old.
+	// It must exceed the longest job run, or a running write could lose
+	// files it has not committed yet.
+	OrphanFileAgeHours int `json:"orphanFileAgeHours"`
 	// BookmarkKeys maps a source table name to its monotonic key column
 	// (one), required for every table in incremental mode: the import reads
 	// the rows above the highest key already in the lake table.
@@ -230,6 +257,32 @@ type ImportConfig struct {
 	// Formation blueprint wrote, which the import converts in place
 	// (docs/migration.md). Read only; empty for none.
 	AdoptLocations []string `json:"adoptLocations"`
+}
+
+// TableImportConfig is one table's import setting.
+type TableImportConfig struct {
+	// Mode is snapshot, incremental or merge; empty takes import.mode.
+	Mode string `json:"mode"`
+	// Key is merge mode's row identity; empty takes the source table's
+	// primary key.
+	Key []string `json:"key"`
+	// ChangeColumn is the column the application sets on every insert and
+	// update (a timestamp such as updated_at, or a number from a
+	// sequence): merge mode reads the rows whose value is at or above the
+	// lake's watermark less the overlap.
+	ChangeColumn string `json:"changeColumn"`
+	// OverlapValues is the overlap for a numeric change column, in the
+	// column's own units (import.mergeOverlapMinutes applies to date and
+	// timestamp columns).
+	OverlapValues int64 `json:"overlapValues"`
+}
+
+// EffectiveMode is the mode of the lake table name: its own, else import.mode.
+func (im ImportConfig) EffectiveMode(table string) string {
+	if t, ok := im.Tables[table]; ok && t.Mode != "" {
+		return t.Mode
+	}
+	return im.Mode
 }
 
 // PartitionConfig splits one table's JDBC read into key ranges.
@@ -293,6 +346,8 @@ func Default() Config {
 		Source:        SourceConfig{Engine: EnginePostgreSQL, Port: 5432},
 		Import: ImportConfig{
 			Mode:                  ModeSnapshot,
+			MergeOverlapMinutes:   DefaultMergeOverlapMinutes,
+			OrphanFileAgeHours:    DefaultOrphanFileAgeHours,
 			SnapshotRetentionDays: 7,
 			WorkerType:            "G.1X",
 			NumberOfWorkers:       2,
@@ -306,6 +361,7 @@ func Default() Config {
 			WorkgroupName:              "lakeforge",
 			BytesScannedCutoffPerQuery: 10 * 1024 * 1024 * 1024,
 		},
+		Governance: DefaultGovernance(),
 	}
 }
 

@@ -132,6 +132,25 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"unknown import mode", set("import", "mode", "full"), "lakeforge.import.mode", "snapshot"},
 		{"incremental without keys", set("import", "mode", "incremental"), "lakeforge.import.bookmarkKeys", "monotonic key"},
 		{"bad execution class", set("import", "executionClass", "SPOT"), "lakeforge.import.executionClass", "FLEX"},
+		{"merge table without change column", set("import", "tables", map[string]any{"orders": map[string]any{"mode": "merge", "key": []any{"id"}}}), "lakeforge.import.tables.orders.changeColumn", "merge mode needs the column the application sets"},
+		{"merge by default, named table without change column", func(c map[string]any) {
+			set("import", "mode", "merge")(c)
+			set("import", "tables", map[string]any{"orders": map[string]any{"key": []any{"id"}}})(c)
+		}, "lakeforge.import.tables.orders.changeColumn", "set import.tables.orders.mode to snapshot"},
+		{"unknown table mode", set("import", "tables", map[string]any{"orders": map[string]any{"mode": "cdc"}}), "lakeforge.import.tables.orders.mode", "merge"},
+		{"change column on a snapshot table", set("import", "tables", map[string]any{"orders": map[string]any{"changeColumn": "updated_at"}}), "lakeforge.import.tables.orders", "merge mode only"},
+		{"change column not a column name", set("import", "tables", map[string]any{"orders": map[string]any{"mode": "merge", "changeColumn": "updated at"}}), "lakeforge.import.tables.orders.changeColumn", "column name"},
+		{"incremental table without bookmark key", set("import", "tables", map[string]any{"orders": map[string]any{"mode": "incremental"}}), "lakeforge.import.bookmarkKeys.orders", "monotonic key"},
+		{"table name not a lake name", set("import", "tables", map[string]any{"Orders": map[string]any{"mode": "snapshot"}}), "lakeforge.import.tables.Orders", "lower case"},
+		{"split reads on MariaDB", func(c map[string]any) {
+			set("source", "engine", "mariadb")(c)
+			set("source", "port", 3306)(c)
+			set("import", "partitioning", map[string]any{"orders": map[string]any{"column": "id", "partitions": 4}})(c)
+		}, "lakeforge.import.partitioning.orders.partitions", "one statement"},
+		{"negative overlap", set("import", "mergeOverlapMinutes", -1), "lakeforge.import.mergeOverlapMinutes", "0 to 1440"},
+		{"orphan age shorter than a day", set("import", "orphanFileAgeHours", 1), "lakeforge.import.orphanFileAgeHours", "24 to"},
+		{"misspelt table setting", set("import", "tables", map[string]any{"orders": map[string]any{"mode": "merge", "changeColum": "x"}}), "lakeforge.import.tables.orders.changeColum", `did you mean "changeColumn"`},
+
 		{"bad log retention", func(c map[string]any) { c["logRetentionDays"] = 10 }, "lakeforge.logRetentionDays", "retention"},
 		{"bad e-mail", set("notifications", "emails", []any{"not an address"}), "lakeforge.notifications.emails[0]", "e-mail"},
 		{"misspelt key", func(c map[string]any) { c["databse"] = map[string]any{} }, "lakeforge.databse", `did you mean "database"`},

@@ -120,6 +120,7 @@ func (c Config) Validate() error {
 	c.validateImport(v)
 	c.validateSchedule(v)
 	c.validateAthena(v)
+	c.validateGovernance(v)
 	for i, e := range c.Notifications.Emails {
 		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
 			v.add(fmt.Sprintf("notifications.emails[%d]", i), e, "a plain e-mail address such as data-team@example.com")

@@ -52,6 +52,7 @@ const StandIns = `What runs for real, and what stands in for AWS:
             glue:GetWorkflowRun reports the job's real result with the run's graph (moto's runs never end and have no graph)
   stand-in  S3 for the lake data: the job writes Iceberg tables to a local directory; its run manifest is copied to moto's S3 for VerifyQuery
   stand-in  Athena: VerifyQuery's and the analyst's SQL run as Spark SQL on that local lake
+  stand-in  Lake Formation enforcement: none here; lakeforge access shows what the grants give, Lake Formation enforces it on AWS
 `
 
 // Options configure a demo run.
@@ -271,6 +272,10 @@ func (d *demo) run(ctx context.Context) error {
 			return fmt.Errorf("the analyst's query failed: %w", err)
 		}
 		printTable(d.out, cols, rows)
+	}
+	// 10. What the grants give the analyst, and who enforces it (access.go).
+	if err := d.showAccess(ctx, acfg, cfg, lake, cfgFile); err != nil {
+		return fmt.Errorf("lakeforge access: %w", err)
 	}
 	fmt.Fprintln(d.out)
 	if h := d.opts.Hooks; h != nil && h.AfterRun != nil {

@@ -110,6 +110,16 @@ func TestDemoRunsTheDailyPipelineEndToEnd(t *testing.T) {
 	if strings.Join(ids, " ") != strings.Join(latest, " ") {
 		t.Errorf("the latest ten products are %v, the source's are %v", ids, latest)
 	}
+	// What the grants give the analyst (lakeforge access), and who enforces
+	// it: without governance the analyst tag gives every column of products.
+	acc := strings.Index(text, "$ lakeforge access --principal ")
+	if acc < 0 || !strings.Contains(text[acc:], EnforcementNote) {
+		t.Fatalf("no lakeforge access for the analyst with the enforcement note:\n%s", text[max(0, acc):])
+	}
+	if !regexp.MustCompile(`table workflow_kthr01_products: DESCRIBE, SELECT; reads (\d+) of (\d+) columns`).MatchString(text[acc:]) ||
+		!strings.Contains(text[acc:], "read    SELECT+DESCRIBE on TABLEs with source=product: source=product (inherited from the database)") {
+		t.Errorf("lakeforge access does not show the analyst reading products through source=product:\n%s", text[acc:])
+	}
 	// Torn down: the demo's files are gone, and it says what stood in.
 	if m := regexp.MustCompile(`written to (\S+)/lakeforge\.json`).FindStringSubmatch(text); m == nil {
 		t.Errorf("the output does not name the demo's directory")

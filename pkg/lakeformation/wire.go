@@ -1,10 +1,13 @@
 package lakeformation
 
 import (
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/lakeforge/lakeforge/pkg/access"
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
@@ -114,15 +117,21 @@ func WireGrantTagPermissions(s *steprun.Step) (steprun.Handler, error) {
 	var workflowTag, analystTag stepcontract.TagRef
 	s.Env.JSON(stepcontract.EnvWorkflowTag, &workflowTag)
 	s.Env.JSON(stepcontract.EnvAnalystTag, &analystTag)
+	var gov access.Governance
+	s.Env.JSON(stepcontract.EnvGovernance, &gov)
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err
 	}
+	client := lf.NewFromConfig(cfg)
+	grants, superseded := GovernedGrants(AccessGrants(workflowRole, workflowTag, analysts, analystTag, configured...), analystTag, gov)
 	return steprun.Typed(s.Name, Handler(s.Name, &GrantTagPermissions{
-		LF:         lf.NewFromConfig(cfg),
+		LF:         client,
 		Principals: NewPrincipals(iam.NewFromConfig(cfg), workflowRole),
 		Retry:      awsretry.Default(),
-		Grants:     AccessGrants(workflowRole, workflowTag, analysts, analystTag, configured...),
+		Grants:     grants,
+		Superseded: superseded,
+		Revoke:     client,
 	}, s.Log)), nil
 }
 
@@ -131,16 +140,27 @@ func WireTagOutput(s *steprun.Step) (steprun.Handler, error) {
 	database := s.Env.String(stepcontract.EnvDatabaseName)
 	var tag stepcontract.TagRef
 	s.Env.JSON(stepcontract.EnvAnalystTag, &tag)
+	var gov access.Governance
+	s.Env.JSON(stepcontract.EnvGovernance, &gov)
+	namespace := s.Env.String(stepcontract.EnvMetricNamespace)
+	bucket, runsPrefix := s.Env.String(stepcontract.EnvLakeBucket), s.Env.String(stepcontract.EnvRunsPrefix)
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err
 	}
-	return steprun.Typed(s.Name, Handler(s.Name, &TagOutput{
+	step := &TagOutput{
 		LF:       lf.NewFromConfig(cfg),
 		Retry:    awsretry.Default(),
 		Database: database,
 		Tag:      tag,
-	}, s.Log)), nil
+	}
+	if gov.Enabled {
+		step.Columns = &ColumnTagging{Glue: glue.NewFromConfig(cfg), LF: step.LF, Retry: step.Retry, Database: database, Sensitivity: gov.Sensitivity}
+		step.Metrics = &UnclassifiedMetric{CloudWatch: cloudwatch.NewFromConfig(cfg), Namespace: namespace}
+		step.Probes = &ProbeRecorder{S3: s3.NewFromConfig(cfg), Bucket: bucket, RunsPrefix: runsPrefix, AnalystValues: gov.AnalystValues,
+			Grant: access.Expression{{Key: tag.Key, Values: []string{tag.Value}}, {Key: gov.Sensitivity.Key, Values: gov.AnalystValues}}.String()}
+	}
+	return steprun.Typed(s.Name, TagOutputHandler(s.Name, step, s.Log)), nil
 }
 
 // WireCleanupLakeFormation wires cleanup-lake-formation, the handler of the

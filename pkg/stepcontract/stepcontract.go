@@ -83,6 +83,10 @@ const (
 	EnvAnalystTag  = "ANALYST_LF_TAG"
 	// EnvAnalystARNs is a JSON array of analyst principal ARNs (may be []).
 	EnvAnalystARNs = "ANALYST_ARNS"
+	// EnvGovernance is the governance configuration as JSON (access.Governance:
+	// column sensitivity rules, analyst values, readers); {"enabled":false}
+	// without it. GrantTagPermissions and TagOutput read it.
+	EnvGovernance = "LF_GOVERNANCE_JSON"
 	// EnvTagOutputRoleARN is TagOutput's role, to which EnsureDatabase
 	// grants ALL with the grant option on the lake database (what
 	// assigning an LF-tag to a resource one did not create requires).

@@ -45,7 +45,37 @@ type ManifestTable struct {
 	// holds after the run (the same in snapshot mode).
 	RowsWritten int64 `json:"rowsWritten"`
 	RowsTotal   int64 `json:"rowsTotal"`
+	// Mode is the table's import mode (snapshot, incremental or merge).
+	Mode string `json:"mode,omitempty"`
+	// Proof is what the job proved before it published the table (absent in
+	// manifests of jobs older than the proof).
+	Proof *Proof `json:"proof,omitempty"`
+	// RowsDeleted and Watermark are merge mode's: the rows the run deleted
+	// and the change column's value it read up to.
+	RowsDeleted int64  `json:"rowsDeleted,omitempty"`
+	Watermark   string `json:"watermark,omitempty"`
 }
+
+// Proof is the job's proof that the staged table held the source's rows:
+// the row count and checksum the source database computed, and the same
+// two figures computed by Spark on the staged table (infra/glue/
+// importjob_proof.py says how). The job publishes a table only when they
+// are equal.
+type Proof struct {
+	// Scope is "every row", or "rows added" for an incremental run.
+	Scope          string   `json:"scope"`
+	Columns        []string `json:"columns"`
+	SourceRows     int64    `json:"sourceRows"`
+	SourceChecksum string   `json:"sourceChecksum"`
+	LakeRows       int64    `json:"lakeRows"`
+	LakeChecksum   string   `json:"lakeChecksum"`
+	// LakeBasis says how Spark computed the lake's figures: over every row
+	// of the staged table, or (merge runs) from the last proven figures and
+	// the changed keys' rows before and after the merge.
+	LakeBasis string `json:"lakeBasis,omitempty"`
+}
+
+var checksumPattern = regexp.MustCompile(`^[0-9]{1,40}$`)
 
 var tableNamePattern = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
 
@@ -73,6 +103,16 @@ func ParseManifest(raw []byte, runID string) (Manifest, error) {
 		seen[t.Name] = true
 		if t.RowsTotal < 0 || t.RowsWritten < 0 {
 			probs = append(probs, fmt.Sprintf("tables[%d] has a negative row count", i))
+		}
+		if p := t.Proof; p != nil {
+			switch {
+			case !checksumPattern.MatchString(p.SourceChecksum) || !checksumPattern.MatchString(p.LakeChecksum):
+				probs = append(probs, fmt.Sprintf("tables[%d].proof: checksums %q and %q are not decimal numbers", i, p.SourceChecksum, p.LakeChecksum))
+			case p.SourceRows != p.LakeRows || p.SourceChecksum != p.LakeChecksum:
+				probs = append(probs, fmt.Sprintf("tables[%d].proof: the source has %d rows, checksum %s, the lake %d rows, checksum %s; the job publishes only equal figures, so this manifest does not describe a published run", i, p.SourceRows, p.SourceChecksum, p.LakeRows, p.LakeChecksum))
+			case p.Scope == "every row" && p.LakeRows != t.RowsTotal:
+				probs = append(probs, fmt.Sprintf("tables[%d].proof covers %d rows, rowsTotal is %d", i, p.LakeRows, t.RowsTotal))
+			}
 		}
 	}
 	if len(probs) > 0 {

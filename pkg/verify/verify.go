@@ -61,6 +61,11 @@ type Verifier struct {
 	Concurrency int
 	// PollEvery is the first delay between query status reads (default 250ms).
 	PollEvery time.Duration
+	// ColumnSecurity (governance) also proves, as the analyst, the
+	// column probes TagOutput recorded (columns.go); SensitivityKey names
+	// the tag in messages.
+	ColumnSecurity bool
+	SensitivityKey string
 	// SettleFor is how long a count that fails as a table tagged moments
 	// ago does ("table not found", insufficient Lake Formation
 	// permission) is retried before it is a problem (default
@@ -83,6 +88,13 @@ type TableResult struct {
 	Imported int64  `json:"imported"`
 	Queried  int64  `json:"queried"`
 	OK       bool   `json:"ok"`
+	// Mode, ProvenRows and Checksum are the job's proof from the manifest:
+	// the rows and the checksum the source and the staged table agreed on
+	// (over every row, or the rows added by an incremental run).
+	Mode       string `json:"mode,omitempty"`
+	ProofScope string `json:"proofScope,omitempty"`
+	ProvenRows int64  `json:"provenRows,omitempty"`
+	Checksum   string `json:"checksum,omitempty"`
 }
 
 // Output is kept by the state machine ($.verification).
@@ -138,7 +150,10 @@ func (v *Verifier) Verify(ctx context.Context, in Input) (Output, error) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			table := v.TablePrefix + t.Name
-			results[i] = TableResult{Table: table, Imported: t.RowsTotal, Queried: -1}
+			results[i] = TableResult{Table: table, Imported: t.RowsTotal, Queried: -1, Mode: t.Mode}
+			if t.Proof != nil {
+				results[i].ProofScope, results[i].ProvenRows, results[i].Checksum = t.Proof.Scope, t.Proof.LakeRows, t.Proof.LakeChecksum
+			}
 			n, err := v.settledCount(ctx, table)
 			if err != nil {
 				var te *steperr.TransientError
@@ -164,6 +179,15 @@ func (v *Verifier) Verify(ctx context.Context, in Input) (Output, error) {
 			out.Verified++
 		}
 	}
+	if v.ColumnSecurity {
+		// Governance: the column probes TagOutput recorded (columns.go),
+		// judged with the counts.
+		more, err := v.columnSecurity(ctx, in.RunID)
+		if err != nil {
+			transient = append(transient, err)
+		}
+		problems = append(problems, more...)
+	}
 	verdict := judge(transient, problems)
 	if err := v.publish(ctx, results); err != nil {
 		out.MetricsError = err.Error()
@@ -171,6 +195,11 @@ func (v *Verifier) Verify(ctx context.Context, in Input) (Output, error) {
 	}
 	if verdict != nil {
 		return out, verdict
+	}
+	for _, r := range results {
+		if r.Checksum != "" {
+			v.log().Info("proof before publish", "table", r.Table, "mode", r.Mode, "scope", r.ProofScope, "rows", r.ProvenRows, "checksum", r.Checksum)
+		}
 	}
 	v.log().Info("verified every imported table", "runId", in.RunID, "tables", len(results))
 	return out, nil

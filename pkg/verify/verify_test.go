@@ -37,12 +37,11 @@ func (s stubS3) GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Optio
 }
 
 type stubAthena struct {
+	count    string // the COUNT(*) a SUCCEEDED query returns ("" returns no row)
 	startErr error
 	state    athenatypes.QueryExecutionState
 	reason   string
 	athErr   *athenatypes.AthenaError
-	// count is the COUNT(*) a SUCCEEDED query returns ("" returns no row).
-	count string
 }
 
 func (a stubAthena) StartQueryExecution(context.Context, *athena.StartQueryExecutionInput, ...func(*athena.Options)) (*athena.StartQueryExecutionOutput, error) {
@@ -364,5 +363,34 @@ func TestVerifyQueryErrorTypes(t *testing.T) {
 				t.Fatalf("error type %s (%v); want %s", got, err, c.want)
 			}
 		})
+	}
+}
+
+// The proof the job recorded (issue 19) reaches VerifyQuery's output; a
+// manifest whose figures disagree was never published by the job.
+func TestProofFiguresFromTheManifest(t *testing.T) {
+	const proven = `{"runId":"wr_1","mode":"merge","tables":[{"name":"orders","mode":"merge","rowsWritten":2,"rowsTotal":3,
+		"proof":{"scope":"every row","columns":["id","amount"],"sourceRows":3,"sourceChecksum":"2149056871854709602","lakeRows":3,"lakeChecksum":"2149056871854709602"}}]}`
+	puts := 0
+	a := stubAthena{state: athenatypes.QueryExecutionStateSucceeded, count: "3"}
+	out, err := verifier(a, proven, &puts).Verify(context.Background(), verify.Input{RunID: "wr_1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.Tables[0]
+	if !got.OK || got.Mode != "merge" || got.ProofScope != "every row" || got.ProvenRows != 3 || got.Checksum != "2149056871854709602" {
+		t.Fatalf("%+v", got)
+	}
+	for body, want := range map[string]string{
+		strings.Replace(proven, `"lakeChecksum":"2149056871854709602"`, `"lakeChecksum":"2149056871854709603"`, 1): "tables[0].proof: the source has 3 rows, checksum 2149056871854709602, the lake 3 rows, checksum 2149056871854709603",
+		strings.Replace(proven, `"lakeRows":3`, `"lakeRows":4`, 1):                                                 "the lake 4 rows",
+		strings.Replace(proven, `"rowsTotal":3`, `"rowsTotal":5`, 1):                                               "tables[0].proof covers 3 rows, rowsTotal is 5",
+		strings.ReplaceAll(proven, `2149056871854709602`, `x1`):                                                    "not decimal numbers",
+	} {
+		_, err := verifier(a, body, &puts).Verify(context.Background(), verify.Input{RunID: "wr_1"})
+		var ve *steperr.VerificationError
+		if !errors.As(err, &ve) || !strings.Contains(err.Error(), want) {
+			t.Errorf("want VerificationError with %q, got %v", want, err)
+		}
 	}
 }
