@@ -106,6 +106,15 @@ func secretKeyDecrypt(keyARN string) awsiam.PolicyStatement {
 	})
 }
 
+// securityGroupARNs are the ARNs of the connection's security groups.
+func securityGroupARNs(net config.NetworkConfig) []string {
+	groups := make([]string, len(net.SecurityGroupIDs))
+	for i, g := range net.SecurityGroupIDs {
+		groups[i] = arn("ec2", "security-group/"+g)
+	}
+	return groups
+}
+
 func boolString(b bool) string {
 	if b {
 		return "true"

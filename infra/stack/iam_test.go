@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
-	"github.com/lakeforge/lakeforge/pkg/iamactions"
+	"github.com/lakeforge/lakeforge/internal/iamactions"
 )
 
 // authorizedOnBehalfOf are the IAM permissions AWS checks on the caller of

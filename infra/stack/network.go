@@ -29,10 +29,7 @@ func newManagedNetwork(scope constructs.Construct, props *SourceProps) (StepFunc
 		awscdk.Annotations_Of(scope).AddWarningV2(jsii.String("lakeforge:network.routeTableIds"),
 			jsii.String("network.routeTableIds is no longer used: network.manage finds the subnet's route table at deploy; remove the setting"), nil)
 	}
-	groups := make([]string, len(net.SecurityGroupIDs))
-	for i, g := range net.SecurityGroupIDs {
-		groups[i] = arn("ec2", "security-group/"+g)
-	}
+	groups := securityGroupARNs(net)
 	ownTags := map[string]any{
 		"aws:ResourceTag/" + preflight.CreatedByTag: stackName,
 		"aws:ResourceTag/" + preflight.ManagedByTag: preflight.ManagedByValue,

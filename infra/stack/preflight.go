@@ -125,10 +125,7 @@ const glueServiceResourceTag = "aws-glue-service-resource"
 func testConnectionNetworkInterfaceStatements(net config.NetworkConfig) []awsiam.PolicyStatement {
 	subnet := arn("ec2", "subnet/"+net.SubnetID)
 	inSubnet := &map[string]any{"ArnEquals": map[string]any{"ec2:Subnet": subnet}}
-	groups := make([]string, len(net.SecurityGroupIDs))
-	for i, g := range net.SecurityGroupIDs {
-		groups[i] = arn("ec2", "security-group/"+g)
-	}
+	groups := securityGroupARNs(net)
 	eni := arn("ec2", "network-interface/*")
 	return []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -181,10 +178,7 @@ func endpointServiceNames() []string {
 // its VPC (only when tagged as created by this stack), and the subnet's
 // route table to an existing S3 gateway endpoint.
 func repairStatements(net config.NetworkConfig, stackName string) []awsiam.PolicyStatement {
-	groups := make([]string, len(net.SecurityGroupIDs))
-	for i, g := range net.SecurityGroupIDs {
-		groups[i] = arn("ec2", "security-group/"+g)
-	}
+	groups := securityGroupARNs(net)
 	vpcARN := arn("ec2", "vpc/"+net.VPCID)
 	createdBy := map[string]any{"aws:RequestTag/" + preflight.CreatedByTag: stackName}
 	return []awsiam.PolicyStatement{

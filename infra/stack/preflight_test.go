@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lakeforge/lakeforge/internal/iamactions"
 	"github.com/lakeforge/lakeforge/pkg/config"
-	"github.com/lakeforge/lakeforge/pkg/iamactions"
 )
 
 // preflightPolicyActions returns the actions of the test-connection role's

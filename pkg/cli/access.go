@@ -29,16 +29,13 @@ func accessCommand(ctx context.Context, g *globals, args []string, env Env) int 
 	if ok, code := parse(fs, g, args, env); !ok {
 		return code
 	}
-	lc, err := loadConfig(g, false)
+	sess, err := openSession(ctx, g, env, false)
 	if err != nil {
 		return fail(env, "access", err)
 	}
-	clients, err := env.Clients(ctx, g.AWSOptions)
-	if err != nil {
-		return fail(env, "access", err)
-	}
+	lc, clients := sess.lc, sess.clients
 	if *plan {
-		stack, err := findStack(ctx, clients.Stacks, g.stackNameOf(lc), clients.Region)
+		stack, err := sess.stack(ctx)
 		if err != nil {
 			return fail(env, "access", err)
 		}

@@ -19,15 +19,11 @@ func adoptCommand(ctx context.Context, g *globals, args []string, env Env) int {
 	if ok, code := parse(fs, g, args, env); !ok {
 		return code
 	}
-	lc, err := loadConfig(g, false)
+	sess, err := openSession(ctx, g, env, false)
 	if err != nil {
 		return fail(env, "adopt", err)
 	}
-	clients, err := env.Clients(ctx, g.AWSOptions)
-	if err != nil {
-		return fail(env, "adopt", err)
-	}
-	stackName := g.stackNameOf(lc)
+	lc, clients, stackName := sess.lc, sess.clients, sess.stackName
 	target, err := AdoptTarget(ctx, clients, lc.cfg, stackName)
 	if err != nil {
 		return fail(env, "adopt", err)

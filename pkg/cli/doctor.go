@@ -57,15 +57,11 @@ func doctorCommand(ctx context.Context, g *globals, args []string, env Env) int 
 	if ok, code := parse(fs, g, args, env); !ok {
 		return code
 	}
-	lc, err := loadConfig(g, false)
+	sess, err := openSession(ctx, g, env, false)
 	if err != nil {
 		return fail(env, "doctor", err)
 	}
-	clients, err := env.Clients(ctx, g.AWSOptions)
-	if err != nil {
-		return fail(env, "doctor", err)
-	}
-	rep, err := Doctor(ctx, clients, lc.cfg, g.stackNameOf(lc))
+	rep, err := Doctor(ctx, sess.clients, sess.lc.cfg, sess.stackName)
 	if err != nil {
 		return fail(env, "doctor", err)
 	}

@@ -33,15 +33,12 @@ func runCommand(ctx context.Context, g *globals, args []string, env Env) int {
 	if ok, code := parse(fs, g, args, env); !ok {
 		return code
 	}
-	lc, err := loadConfig(g, true)
+	sess, err := openSession(ctx, g, env, true)
 	if err != nil {
 		return fail(env, "run", err)
 	}
-	clients, err := env.Clients(ctx, g.AWSOptions)
-	if err != nil {
-		return fail(env, "run", err)
-	}
-	stack, err := findStack(ctx, clients.Stacks, g.stackNameOf(lc), clients.Region)
+	lc, clients := sess.lc, sess.clients
+	stack, err := sess.stack(ctx)
 	if err != nil {
 		return fail(env, "run", err)
 	}

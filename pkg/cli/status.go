@@ -57,15 +57,12 @@ func statusCommand(ctx context.Context, g *globals, args []string, env Env) int 
 		fmt.Fprintf(env.Stderr, "lakeforge status: -n %d: Fix: use a number from 1 to 100\n", *n)
 		return ExitUsage
 	}
-	lc, err := loadConfig(g, true)
+	sess, err := openSession(ctx, g, env, true)
 	if err != nil {
 		return fail(env, "status", err)
 	}
-	clients, err := env.Clients(ctx, g.AWSOptions)
-	if err != nil {
-		return fail(env, "status", err)
-	}
-	stack, err := findStack(ctx, clients.Stacks, g.stackNameOf(lc), clients.Region)
+	lc, clients := sess.lc, sess.clients
+	stack, err := sess.stack(ctx)
 	if err != nil {
 		return fail(env, "status", err)
 	}
