@@ -273,13 +273,3 @@ func isType[T error](err error) bool {
 	var target T
 	return err != nil && errors.As(err, &target) && reflect.TypeOf(err) == reflect.TypeOf(target)
 }
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}

@@ -145,7 +145,7 @@ func (t *Template) ref(ref string) (string, error) {
 	case "AWS::URLSuffix":
 		return "amazonaws.com", nil
 	case "AWS::StackName", "AWS::StackId":
-		return "", fmt.Errorf("Ref %s is not rendered: no stack is deployed", ref)
+		return "", fmt.Errorf("pseudo parameter %s is not rendered: no stack is deployed", ref)
 	}
 	switch t.Type(ref) {
 	case "":
