@@ -98,9 +98,9 @@ test-go: ## the Go tests of every tier (needs the servers of `make test`); fails
 
 # The unit tier: LAKEFORGE_TEST_TIER=unit makes each test that needs the moto
 # server, Node or a database skip itself (internal/testtier). The CDK app
-# (infra/, infra/stack: Node through jsii) and the Node-driven
+# (infra/, infra/stack, examples/: Node through jsii) and the Node-driven
 # pkg/internal/localsfn are left out as packages.
-UNIT_PKGS = $(shell $(GO) list ./... 2>/dev/null | grep -v -e '/infra$$' -e '/infra/' -e '/pkg/internal/localsfn$$')
+UNIT_PKGS = $(shell $(GO) list ./... 2>/dev/null | grep -v -e '/infra$$' -e '/infra/' -e '/examples/' -e '/pkg/internal/localsfn$$')
 test-unit: ## every test that needs no server, database, Spark or Node (about 20 s warm)
 	LAKEFORGE_TEST_TIER=unit $(GO) test -count=1 -vet=off $(UNIT_PKGS)
 

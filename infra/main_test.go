@@ -49,17 +49,15 @@ func TestBadConfigurationStopsSynthBeforeAnyConstruct(t *testing.T) {
 // shippedLakeforge is the "lakeforge" object of the repository's cdk.json.
 func shippedLakeforge(t *testing.T) map[string]any {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "cdk.json"))
+	ctx, err := config.CDKJSONContext(filepath.Join("..", "cdk.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Context map[string]any `json:"context"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
+	var lakeforge map[string]any
+	if err := json.Unmarshal(ctx[config.ContextKey], &lakeforge); err != nil {
 		t.Fatal(err)
 	}
-	return doc.Context[config.ContextKey].(map[string]any)
+	return lakeforge
 }
 
 // withRealValues replaces the example values as a user would.

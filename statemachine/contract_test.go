@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
@@ -265,15 +266,6 @@ func TestOneCatchPerTask(t *testing.T) {
 	}
 }
 
-// pascal mirrors infra/stack.PlaceholderName without importing the CDK.
-func pascal(name string) string {
-	var b strings.Builder
-	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '-' || r == '_' }) {
-		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-	}
-	return b.String()
-}
-
 func TestPlaceholdersMatchFunctionFolders(t *testing.T) {
 	dirs, err := os.ReadDir(filepath.Join(repoRoot(), "functions"))
 	if err != nil {
@@ -282,7 +274,7 @@ func TestPlaceholdersMatchFunctionFolders(t *testing.T) {
 	byPlaceholder := map[string]string{}
 	for _, d := range dirs {
 		if d.IsDir() {
-			byPlaceholder[pascal(d.Name())+"FunctionArn"] = d.Name()
+			byPlaceholder[stepcontract.FunctionArnPlaceholder(d.Name())] = d.Name()
 		}
 	}
 	for _, p := range Placeholders(Pipeline) {

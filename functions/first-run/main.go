@@ -7,10 +7,7 @@ package main
 
 import (
 	"github.com/lakeforge/lakeforge/pkg/firstrun"
-	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
-func main() {
-	steprun.Main(stepcontract.FirstRun, firstrun.WireFirstRun)
-}
+func main() { steprun.Main(firstrun.FirstRunStep) }

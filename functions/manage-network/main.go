@@ -7,10 +7,7 @@ package main
 
 import (
 	"github.com/lakeforge/lakeforge/pkg/preflight"
-	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
-func main() {
-	steprun.Main(stepcontract.ManageNetwork, preflight.WireManageNetwork)
-}
+func main() { steprun.Main(preflight.ManageNetworkStep) }

@@ -102,7 +102,7 @@ func TestFirstRunTriggerCoversTheScriptAndTheFunctions(t *testing.T) {
 func TestFirstRunIsServedByItsFunction(t *testing.T) {
 	s := synth(t, shippedConfig(t))
 	id, props := firstRunResource(t, s)
-	fnID := s.Stack.logicalID(s.Stack.Steps[FirstRunFunction].Function())
+	fnID := logicalID(s.Stack.Lake.Steps()[FirstRunFunction].Function())
 	if !strings.Contains(jsonOf(t, props["ServiceToken"]), fnID) {
 		t.Fatalf("%s is served by %v, not the first-run function %s", id, props["ServiceToken"], fnID)
 	}
@@ -110,7 +110,7 @@ func TestFirstRunIsServedByItsFunction(t *testing.T) {
 		t.Errorf("%s has no ServiceTimeout: a crashed handler would hold the deploy for an hour", id)
 	}
 	smID, _ := s.find(t, "AWS::StepFunctions::StateMachine", nil)
-	roleID := s.Stack.logicalID(s.Stack.Steps[FirstRunFunction].Role())
+	roleID := logicalID(s.Stack.Lake.Steps()[FirstRunFunction].Role())
 	for _, st := range s.roleStatements(roleID) {
 		switch {
 		case slices.Contains(st.Actions, "cloudformation:DescribeStacks"):

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lakeforge/lakeforge/pkg/access"
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // With governance on, the template hands the steps the governance model,
@@ -24,13 +25,13 @@ func TestGovernanceInTheTemplate(t *testing.T) {
 	functions := st.resources("AWS::Lambda::Function")
 	envOf := func(name string) map[string]any {
 		t.Helper()
-		id := *st.Stack.GetLogicalId(st.Stack.Steps[name].Function().Node().DefaultChild().(awscdk.CfnElement))
+		id := *st.Stack.GetLogicalId(st.Stack.Lake.Steps()[name].Function().Node().DefaultChild().(awscdk.CfnElement))
 		return functions[id]["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
 	}
 	for _, name := range []string{"tag-output", "grant-tag-permissions"} {
-		raw, ok := envOf(name)[lakeformation.EnvGovernance].(string)
+		raw, ok := envOf(name)[stepcontract.EnvGovernance].(string)
 		if !ok {
-			t.Fatalf("%s: no %s", name, lakeformation.EnvGovernance)
+			t.Fatalf("%s: no %s", name, stepcontract.EnvGovernance)
 		}
 		var gov access.Governance
 		if err := json.Unmarshal([]byte(raw), &gov); err != nil {
@@ -41,11 +42,11 @@ func TestGovernanceInTheTemplate(t *testing.T) {
 			t.Fatalf("%s: governance %+v", name, gov)
 		}
 	}
-	tags := envOf("ensure-lf-tags")[lakeformation.EnvTags].(string)
+	tags := envOf("ensure-lf-tags")[stepcontract.EnvTags].(string)
 	if !strings.Contains(tags, `"sensitivity":["public","internal","pii","unclassified"]`) {
 		t.Fatalf("LF-tags %s lack the sensitivity key", tags)
 	}
-	perms := jsonOf(t, envOf("ensure-lf-tags")[lakeformation.EnvTagPermissions])
+	perms := jsonOf(t, envOf("ensure-lf-tags")[stepcontract.EnvTagPermissions])
 	for _, want := range []string{`\"key\":\"sensitivity\",\"value\":\"pii\"},\"permissions\":[\"ASSOCIATE\"`, `\"key\":\"sensitivity\",\"value\":\"pii\"},\"permissions\":[\"DESCRIBE\",\"GRANT_WITH_LF_TAG_EXPRESSION\"`} {
 		if !strings.Contains(perms, want) {
 			t.Fatalf("tag permissions lack %s: %s", want, perms)

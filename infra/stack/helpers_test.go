@@ -36,17 +36,11 @@ func repoRoot(t testing.TB) string {
 // feature flags and the "lakeforge" configuration.
 func shippedContext(t testing.TB) map[string]json.RawMessage {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "cdk.json"))
+	ctx, err := config.CDKJSONContext(filepath.Join(repoRoot(t), "cdk.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Context map[string]json.RawMessage `json:"context"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc.Context
+	return ctx
 }
 
 // shippedConfig is the configuration in the repository's cdk.json.
@@ -61,7 +55,9 @@ func shippedConfig(t testing.TB) config.Config {
 
 // synthesized is one synthesized stack with cdk-nag applied.
 type synthesized struct {
-	Stack    *Stack
+	Stack *Stack
+	// Config is the configuration the stack was built from.
+	Config   config.Config
 	Template assertions.Template
 	// JSON is the template as a generic document, for checks the
 	// assertions library cannot express.
@@ -104,7 +100,7 @@ func synth(t testing.TB, cfg config.Config) synthesized {
 	if err := json.Unmarshal(e.raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	return synthesized{Stack: e.stack, Template: e.tpl, JSON: doc}
+	return synthesized{Stack: e.stack, Config: cfg, Template: e.tpl, JSON: doc}
 }
 
 // synthNew builds a new CDK app from cfg and synthesizes its stack.
@@ -120,16 +116,9 @@ func synthNewFrom(t testing.TB, cfg config.Config, dist string) *synthEntry {
 		t.Fatalf("no %s: run `make build` first (make test does)", dist)
 	}
 	// The app gets cdk.json's feature flags, as under `cdk synth`.
-	flags := map[string]any{}
-	for k, v := range shippedContext(t) {
-		if k == config.ContextKey {
-			continue
-		}
-		var val any
-		if err := json.Unmarshal(v, &val); err != nil {
-			t.Fatal(err)
-		}
-		flags[k] = val
+	flags, err := config.FeatureFlags(shippedContext(t))
+	if err != nil {
+		t.Fatal(err)
 	}
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &flags})
 	s := New(app, cfg.StackName, &Props{Config: cfg, AssetDir: dist})

@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
-	"github.com/lakeforge/lakeforge/pkg/iamactions"
+	"github.com/lakeforge/lakeforge/internal/iamactions"
 )
 
 // authorizedOnBehalfOf are the IAM permissions AWS checks on the caller of
@@ -72,11 +72,11 @@ func TestStepRolesAllowExactlyTheCalledActions(t *testing.T) {
 }
 
 func checkStepRoles(t *testing.T, st synthesized, repair bool) {
-	if len(st.Stack.Steps) == 0 {
+	if len(st.Stack.Lake.Steps()) == 0 {
 		t.Fatal("the stack has no step functions")
 	}
 	policies := st.resources("AWS::IAM::Policy")
-	for name, step := range st.Stack.Steps {
+	for name, step := range st.Stack.Lake.Steps() {
 		t.Run(name, func(t *testing.T) {
 			golden, err := iamactions.Read(filepath.Join(repoRoot(t), iamactions.Path(name)))
 			if err != nil {
@@ -134,7 +134,7 @@ func TestGoldenFilesBelongToSteps(t *testing.T) {
 	}
 	for _, f := range files {
 		name := filepath.Base(filepath.Dir(filepath.Dir(f)))
-		if _, ok := st.Stack.Steps[name]; !ok {
+		if _, ok := st.Stack.Lake.Steps()[name]; !ok {
 			if _, err := os.Stat(filepath.Join(repoRoot(t), "functions", name, "main.go")); err == nil {
 				t.Errorf("functions/%s has a golden IAM file but the stack deploys no step %q", name, name)
 			}
@@ -188,8 +188,8 @@ func diff(a, b map[string]bool) []string {
 // prefix.
 func TestAnalystMayWriteAthenaResults(t *testing.T) {
 	st := synth(t, shippedConfig(t))
-	stmts := st.roleStatements(st.Stack.logicalID(st.Stack.AnalystRole))
-	bucket := st.Stack.logicalID(st.Stack.ResultsBucket)
+	stmts := st.roleStatements(logicalID(st.Stack.Lake.Personas.AnalystRole))
+	bucket := logicalID(st.Stack.Lake.Storage.ResultsBucket)
 	for _, a := range []string{"s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"} {
 		got := resourcesFor(stmts, a)
 		if len(got) != 1 || got[0] != `{"Fn::GetAtt":["`+bucket+`","Arn"]}` {
@@ -229,13 +229,13 @@ func TestPersonaRolesTrustOnlyGroupMembersAndConfiguredPrincipals(t *testing.T) 
 	st := synth(t, cfg)
 	users := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::",{"Ref":"AWS::AccountId"},":user/*"]]}`
 	root := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::",{"Ref":"AWS::AccountId"},":root"]]}`
-	verifyRole := `{"Fn::GetAtt":["` + st.Stack.logicalID(st.Stack.Steps["verify-query"].Role()) + `","Arn"]}`
+	verifyRole := `{"Fn::GetAtt":["` + logicalID(st.Stack.Lake.Steps()["verify-query"].Role()) + `","Arn"]}`
 	for role, want := range map[string]struct {
 		allowed []string
 		extra   []string // principals trusted by ARN
 	}{
-		st.Stack.logicalID(st.Stack.AdminRole):   {allowed: []string{users}},
-		st.Stack.logicalID(st.Stack.AnalystRole): {allowed: []string{users, `"` + cfg.Personas.Analysts.PrincipalARNs[0] + `"`}, extra: []string{verifyRole}},
+		logicalID(st.Stack.Lake.Personas.AdminRole):   {allowed: []string{users}},
+		logicalID(st.Stack.Lake.Personas.AnalystRole): {allowed: []string{users, `"` + cfg.Personas.Analysts.PrincipalARNs[0] + `"`}, extra: []string{verifyRole}},
 	} {
 		var byARN []string
 		accountTrusted := false
@@ -309,8 +309,8 @@ func TestAdoptedGroupsGetTheAssumeRolePolicyAndAreNotCreated(t *testing.T) {
 		t.Fatalf("the template creates %d IAM groups; adopted groups exist already", len(groups))
 	}
 	for group, role := range map[string]string{
-		cfg.Personas.Admins.GroupName:   st.Stack.logicalID(st.Stack.AdminRole),
-		cfg.Personas.Analysts.GroupName: st.Stack.logicalID(st.Stack.AnalystRole),
+		cfg.Personas.Admins.GroupName:   logicalID(st.Stack.Lake.Personas.AdminRole),
+		cfg.Personas.Analysts.GroupName: logicalID(st.Stack.Lake.Personas.AnalystRole),
 	} {
 		found := false
 		for id, p := range st.resources("AWS::IAM::Policy") {
@@ -351,7 +351,9 @@ func TestGroupsAreCreatedByDefault(t *testing.T) {
 // read (only read) those prefixes, and nothing more by default.
 func TestWorkflowRoleReadsTheAdoptLocationsOnly(t *testing.T) {
 	cfg := shippedConfig(t)
-	role := func(st synthesized) []statement { return st.roleStatements(st.Stack.logicalID(st.Stack.WorkflowRole)) }
+	role := func(st synthesized) []statement {
+		return st.roleStatements(logicalID(st.Stack.Lake.ImportWorkflow.Role))
+	}
 	for _, s := range role(synth(t, cfg)) {
 		if s.Sid == "ReadAdoptedParquet" || s.Sid == "ListAdoptedParquet" {
 			t.Fatalf("without import.adoptLocations the workflow role has %s", s.raw)

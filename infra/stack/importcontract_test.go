@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	gluescript "github.com/lakeforge/lakeforge/infra/glue"
+	"github.com/lakeforge/lakeforge/internal/cfntemplate"
 	"github.com/lakeforge/lakeforge/pkg/config"
 )
 
@@ -25,43 +26,19 @@ import (
 // contractBucket stands in for the lake bucket's generated name.
 const contractBucket = "lakeforge-contract-lake"
 
-// resolve renders the template intrinsics the job's arguments use.
+// resolve renders a template value with the contract's stand-ins: every
+// bucket is contractBucket.
 func resolve(t *testing.T, s synthesized, v any) string {
 	t.Helper()
-	switch x := v.(type) {
-	case string:
-		return x
-	case map[string]any:
-		if ref, ok := x["Ref"].(string); ok {
-			switch ref {
-			case "AWS::AccountId":
-				return "123456789012"
-			case "AWS::Region":
-				return "us-east-1"
-			case "AWS::Partition":
-				return "aws"
-			case "AWS::URLSuffix":
-				return "amazonaws.com"
-			}
-			if r := s.resource(t, ref); r["Type"] == "AWS::S3::Bucket" {
-				return contractBucket
-			}
-			t.Fatalf("argument refers to %s: no stand-in for it", ref)
-		}
-		if sub, ok := x["Fn::Sub"].(string); ok {
-			return strings.NewReplacer("${AWS::AccountId}", "123456789012", "${AWS::Region}", "us-east-1",
-				"${AWS::Partition}", "aws", "${AWS::URLSuffix}", "amazonaws.com").Replace(sub)
-		}
-		if join, ok := x["Fn::Join"].([]any); ok {
-			var parts []string
-			for _, p := range join[1].([]any) {
-				parts = append(parts, resolve(t, s, p))
-			}
-			return strings.Join(parts, join[0].(string))
-		}
+	tpl := cfntemplate.New(s.JSON, contractAccount, contractRegion)
+	for _, id := range tpl.ByType("AWS::S3::Bucket") {
+		tpl.Names[id] = contractBucket
 	}
-	t.Fatalf("cannot resolve %v", v)
-	return ""
+	out, err := tpl.Resolve(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // contractConfig is the shipped configuration with the source pointed at a
@@ -186,7 +163,7 @@ func scriptArgs(t *testing.T, list string) []string {
 // effect on Glue 5.0.
 func TestJobArgumentsMatchTheScript(t *testing.T) {
 	s := synth(t, shippedConfig(t))
-	_, job := s.find(t, "AWS::Glue::Job", named(s.Stack.Config.Names().ImportJob))
+	_, job := s.find(t, "AWS::Glue::Job", named(s.Config.Names().ImportJob))
 	args := job["DefaultArguments"].(map[string]any)
 	required, optional := scriptArgs(t, "REQUIRED_ARGS"), scriptArgs(t, "OPTIONAL_ARGS")
 	for _, name := range required {

@@ -3,6 +3,7 @@ package stack
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
@@ -13,7 +14,7 @@ import (
 // ManageNetworkFunction is the folder of network.manage's handler.
 const ManageNetworkFunction = stepcontract.ManageNetwork
 
-// addManagedNetwork is network.manage: a custom resource whose handler
+// newManagedNetwork is network.manage: a custom resource whose handler
 // (pkg/preflight, NetworkManager) runs the preflight network checks at
 // deploy and creates only what they find missing: the self-referencing
 // rule, the S3 route of the subnet's route table (a new gateway endpoint,
@@ -22,19 +23,15 @@ const ManageNetworkFunction = stepcontract.ManageNetwork
 // VPC does not already serve. CloudFormation itself creates no rule and no
 // endpoint: EC2 refuses duplicates of what a manual build made. Deleting
 // the stack (or turning network.manage off) removes what it created.
-func (s *Stack) addManagedNetwork() {
-	cfg := s.Config
-	net := cfg.Network
+func newManagedNetwork(scope constructs.Construct, props *SourceProps) (StepFunction, awscdk.CustomResource) {
+	net, stackName := props.Network, props.TestConnection.StackName
 	if len(net.RouteTableIDs) > 0 {
-		awscdk.Annotations_Of(s.Stack).AddWarningV2(jsii.String("lakeforge:network.routeTableIds"),
+		awscdk.Annotations_Of(scope).AddWarningV2(jsii.String("lakeforge:network.routeTableIds"),
 			jsii.String("network.routeTableIds is no longer used: network.manage finds the subnet's route table at deploy; remove the setting"), nil)
 	}
-	groups := make([]string, len(net.SecurityGroupIDs))
-	for i, g := range net.SecurityGroupIDs {
-		groups[i] = arn("ec2", "security-group/"+g)
-	}
+	groups := securityGroupARNs(net)
 	ownTags := map[string]any{
-		"aws:ResourceTag/" + preflight.CreatedByTag: cfg.StackName,
+		"aws:ResourceTag/" + preflight.CreatedByTag: stackName,
 		"aws:ResourceTag/" + preflight.ManagedByTag: preflight.ManagedByValue,
 	}
 	statements := append([]awsiam.PolicyStatement{
@@ -58,15 +55,15 @@ func (s *Stack) addManagedNetwork() {
 			Actions:   jsii.Strings("ec2:RevokeSecurityGroupIngress"),
 			Resources: jsii.Strings(groups...),
 		}),
-	}, s.preflightRepairStatements()...)
-	fn := s.addStep(&StepFunctionProps{
+	}, repairStatements(net, stackName)...)
+	fn := newStep(scope, props.Steps, &StepFunctionProps{
 		Name:        ManageNetworkFunction,
 		Description: "lakeforge network.manage: at deploy, create what the Glue connection's network lacks (and nothing that exists); on delete, remove what it created",
-		Environment: map[string]*string{stepcontract.EnvStackName: jsii.String(cfg.StackName)},
+		Environment: map[string]*string{stepcontract.EnvStackName: jsii.String(stackName)},
 		Statements:  statements,
 		Timeout:     awscdk.Duration_Minutes(jsii.Number(2)),
 	})
-	cr := awscdk.NewCustomResource(s.Stack, jsii.String("ManagedNetwork"), &awscdk.CustomResourceProps{
+	cr := awscdk.NewCustomResource(scope, jsii.String("ManagedNetwork"), &awscdk.CustomResourceProps{
 		ServiceToken: fn.Function().FunctionArn(),
 		ResourceType: jsii.String("Custom::LakeforgeNetwork"),
 		Properties: &map[string]any{
@@ -89,4 +86,5 @@ func (s *Stack) addManagedNetwork() {
 			"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:route-table/*",
 		},
 	}}, jsii.Bool(true))
+	return fn, cr
 }

@@ -3,20 +3,17 @@ package stack
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	gluescript "github.com/lakeforge/lakeforge/infra/glue"
 	"github.com/lakeforge/lakeforge/pkg/firstrun"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
-	"github.com/lakeforge/lakeforge/statemachine"
 )
 
 // FirstRunFunction is the folder of the first-run custom resource's handler.
@@ -58,37 +55,35 @@ func PipelineDigest(definition string, cfg []byte, jobScript []byte, functions m
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// pipelineDigest is PipelineDigest of this stack: its definition,
-// configuration, the job script it uploads and the bootstrap of every
-// step function it deploys.
-func (s *Stack) pipelineDigest() string {
-	cfg, _ := json.Marshal(s.Config)
-	functions := map[string][]byte{}
-	for name := range s.Steps {
-		code, err := os.ReadFile(filepath.Join(s.asset(name), "bootstrap"))
-		if err != nil {
-			awscdk.Annotations_Of(s.Stack).AddError(jsii.String("the first run's digest needs every function's code: " + err.Error() + " (run `make build`)"))
-			continue
-		}
-		functions[name] = code
-	}
-	return PipelineDigest(statemachine.Pipeline, cfg, gluescript.ImportJobScript, functions)
+// FirstRunProps configures FirstRun.
+type FirstRunProps struct {
+	Steps StepOptions
+	// StateMachine is the pipeline to start.
+	StateMachine awsstepfunctions.IStateMachine
+	// Digest identifies everything a run depends on (PipelineDigest): a
+	// deploy that brings the digest of the last one starts nothing.
+	Digest string
 }
 
-// addFirstRun starts one execution right after a deploy that created or
+// FirstRun starts one execution right after a deploy that created or
 // changed the pipeline (schedule.runAtDeploy), so `make deploy` leaves a
 // working lake instead of waiting for the next scheduled start. The
-// custom resource depends on every other resource of the stack, so
-// CloudFormation creates and updates it last; its input carries the digest
-// of the definition, the configuration, the job script and the functions'
-// code, so a deploy that changes none of them starts nothing. Its handler
-// (pkg/firstrun) starts nothing during a rollback, which sends the
-// previous properties as another Update.
-func (s *Stack) addFirstRun(sm awsstepfunctions.StateMachine) {
-	if !s.Config.Schedule.RunAtDeploy {
-		return
-	}
-	fn := s.addStep(&StepFunctionProps{
+// custom resource depends on every other resource of the stack made
+// before it, so CloudFormation creates and updates it last; its input
+// carries props.Digest, so a deploy that changes nothing it covers starts
+// nothing. Its handler (pkg/firstrun) starts nothing during a rollback,
+// which sends the previous properties as another Update.
+type FirstRun struct {
+	constructs.Construct
+	Function StepFunction
+	Run      awscdk.CustomResource
+}
+
+// NewFirstRun makes the first run's handler and custom resource.
+func NewFirstRun(scope constructs.Construct, id string, props *FirstRunProps) *FirstRun {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	sm := props.StateMachine
+	fn := newStep(c, props.Steps, &StepFunctionProps{
 		Name:        FirstRunFunction,
 		Description: "lakeforge: at deploy, start one pipeline execution when the deploy created or changed the pipeline; none during a rollback",
 		Environment: map[string]*string{},
@@ -107,21 +102,34 @@ func (s *Stack) addFirstRun(sm awsstepfunctions.StateMachine) {
 		},
 		Timeout: awscdk.Duration_Minutes(jsii.Number(1)),
 	})
-	run := awscdk.NewCustomResource(s.Stack, jsii.String(firstRunID), &awscdk.CustomResourceProps{
+	run := awscdk.NewCustomResource(c, jsii.String(firstRunID), &awscdk.CustomResourceProps{
 		ServiceToken: fn.Function().FunctionArn(),
 		ResourceType: jsii.String("Custom::LakeforgeFirstRun"),
 		Properties: &map[string]any{
 			firstrun.StateMachineProperty: sm.StateMachineArn(),
-			firstrun.InputProperty:        FirstRunInput(s.pipelineDigest()),
+			firstrun.InputProperty:        FirstRunInput(props.Digest),
 		},
 		// The handler answers within its 1-minute timeout; a crashed one
 		// must not hold the deploy for CloudFormation's default hour.
 		ServiceTimeout: awscdk.Duration_Minutes(jsii.Number(5)),
 	})
 	// Last: after every other resource of the stack exists.
-	for _, c := range *s.Stack.Node().Children() {
-		if *c.Node().Id() != firstRunID {
-			run.Node().AddDependency(c)
+	dependOnAllBut(run, awscdk.Stack_Of(c), run)
+	return &FirstRun{Construct: c, Function: fn, Run: run}
+}
+
+// dependOnAllBut makes run depend on every construct under root except
+// own, descending into the constructs that hold own.
+func dependOnAllBut(run constructs.IConstruct, root, own constructs.IConstruct) {
+	ownPath := *own.Node().Path()
+	for _, child := range *root.Node().Children() {
+		path := *child.Node().Path()
+		switch {
+		case path == ownPath:
+		case strings.HasPrefix(ownPath, path+"/"):
+			dependOnAllBut(run, child, own)
+		default:
+			run.Node().AddDependency(child)
 		}
 	}
 }

@@ -152,7 +152,7 @@ func TestPipelineTemplate(t *testing.T) {
 		if job["MaxRetries"] != 0.0 {
 			t.Fatalf("job MaxRetries %v: a retried job would make a FAILED event not the end", job["MaxRetries"])
 		}
-		if job["SecurityConfiguration"] == nil || jsonOf(t, job["Connections"]) != `{"Connections":["`+s.Stack.ConnectionName()+`"]}` {
+		if job["SecurityConfiguration"] == nil || jsonOf(t, job["Connections"]) != `{"Connections":["`+s.Stack.Lake.Source.ConnectionName+`"]}` {
 			t.Fatalf("job %v", job)
 		}
 	})

@@ -18,15 +18,15 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lakeforge/lakeforge/internal/iamactions"
 	"github.com/lakeforge/lakeforge/pkg/config"
-	"github.com/lakeforge/lakeforge/pkg/iamactions"
 )
 
 // preflightPolicyActions returns the actions of the test-connection role's
 // inline policy (minus writing its own logs) and the statements by Sid.
 func preflightPolicyActions(t *testing.T, s synthesized) ([]string, map[string]map[string]any) {
 	t.Helper()
-	step, ok := s.Stack.Steps[PreflightFunction]
+	step, ok := s.Stack.Lake.Steps()[PreflightFunction]
 	if !ok {
 		t.Fatalf("step %s not registered", PreflightFunction)
 	}
@@ -216,7 +216,7 @@ func TestPreflightFunctionEnvironment(t *testing.T) {
 			t.Errorf("%s = %v, want %v (all: %v)", k, env[k], v, env)
 		}
 	}
-	if _, ok := s.Stack.Steps[PreflightFunction]; !ok {
+	if _, ok := s.Stack.Lake.Steps()[PreflightFunction]; !ok {
 		t.Errorf("step %s not registered", PreflightFunction)
 	}
 }
@@ -247,8 +247,8 @@ func TestSecretKMSKeyDecrypt(t *testing.T) {
 	cfg.Source.SecretKMSKeyARN = key
 	s := synth(t, cfg)
 	roles := map[string]string{
-		"workflow":        *s.Stack.GetLogicalId(s.Stack.WorkflowRole.Node().DefaultChild().(awscdk.CfnElement)),
-		"test-connection": *s.Stack.GetLogicalId(s.Stack.Steps[PreflightFunction].Role().Node().DefaultChild().(awscdk.CfnElement)),
+		"workflow":        *s.Stack.GetLogicalId(s.Stack.Lake.ImportWorkflow.Role.Node().DefaultChild().(awscdk.CfnElement)),
+		"test-connection": *s.Stack.GetLogicalId(s.Stack.Lake.Steps()[PreflightFunction].Role().Node().DefaultChild().(awscdk.CfnElement)),
 	}
 	for name, role := range roles {
 		found := false
@@ -324,15 +324,15 @@ func TestManagedNetworkCreatesTheJobsEndpoints(t *testing.T) {
 	if len(res) != 1 {
 		t.Fatalf("%d Custom::LakeforgeNetwork resources, want 1", len(res))
 	}
-	fn := s.Stack.Steps[ManageNetworkFunction]
+	fn := s.Stack.Lake.Steps()[ManageNetworkFunction]
 	for _, r := range res {
 		props := r["Properties"].(map[string]any)
-		if !strings.Contains(jsonOf(t, props["ServiceToken"]), s.Stack.logicalID(fn.Function())) ||
+		if !strings.Contains(jsonOf(t, props["ServiceToken"]), logicalID(fn.Function())) ||
 			props["SubnetId"] != cfg.Network.SubnetID || fmt.Sprint(props["SecurityGroupIds"]) != fmt.Sprint(cfg.Network.SecurityGroupIDs) || props["ServiceTimeout"] == nil {
 			t.Errorf("network resource %v", props)
 		}
 	}
-	stmts := s.roleStatements(s.Stack.logicalID(fn.Role()))
+	stmts := s.roleStatements(logicalID(fn.Role()))
 	var create string
 	for _, st := range stmts {
 		if slices.Contains(st.Actions, "ec2:CreateVpcEndpoint") {

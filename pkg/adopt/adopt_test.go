@@ -13,9 +13,9 @@ import (
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 	lftypes "github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 	"github.com/lakeforge/lakeforge/internal/testtier"
 	"github.com/lakeforge/lakeforge/pkg/adopt/manualbuild"
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
 )
 
 const (

@@ -11,8 +11,8 @@ import (
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 	"github.com/lakeforge/lakeforge/internal/testtier"
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
 )
 
 func TestMain(m *testing.M) { motoserver.Main(m) }

@@ -13,6 +13,7 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // accessCommand is `lakeforge access`: who reads which tables and columns
@@ -28,16 +29,13 @@ func accessCommand(ctx context.Context, g *globals, args []string, env Env) int 
 	if ok, code := parse(fs, g, args, env); !ok {
 		return code
 	}
-	lc, err := loadConfig(g, false)
+	sess, err := openSession(ctx, g, env, false)
 	if err != nil {
 		return fail(env, "access", err)
 	}
-	clients, err := env.Clients(ctx, g.AWSOptions)
-	if err != nil {
-		return fail(env, "access", err)
-	}
+	lc, clients := sess.lc, sess.clients
 	if *plan {
-		stack, err := findStack(ctx, clients.Stacks, g.stackNameOf(lc), clients.Region)
+		stack, err := sess.stack(ctx)
 		if err != nil {
 			return fail(env, "access", err)
 		}
@@ -138,9 +136,9 @@ func (p AccessPlan) Failed() bool {
 func planAccess(ctx context.Context, c *Clients, cfg config.Config, stack Stack) AccessPlan {
 	dry := &lakeformation.DryRun{LF: c.LF, Glue: c.Glue}
 	retry := awsretry.Default()
-	workflowRole := stack.Outputs[OutputWorkflowRoleArn]
+	workflowRole := stack.Outputs[stepcontract.OutputWorkflowRoleArn]
 	var own []string
-	if a := stack.Outputs[OutputAdminRoleArn]; a != "" {
+	if a := stack.Outputs[stepcontract.OutputAdminRoleArn]; a != "" {
 		own = append(own, a)
 	}
 	lake := lakeOf(stack, cfg)
@@ -215,7 +213,7 @@ func (p AccessPlan) print(w io.Writer) {
 
 // lakeOf is the lake location of the deployed stack.
 func lakeOf(stack Stack, cfg config.Config) awsarn.Lake {
-	return awsarn.Lake{Bucket: stack.Outputs[OutputLakeBucketName], Prefix: cfg.Lake.Prefix}
+	return awsarn.Lake{Bucket: stack.Outputs[stepcontract.OutputLakeBucketName], Prefix: cfg.Lake.Prefix}
 }
 
 // quietLogger drops the steps' warnings: the plan prints their changes.

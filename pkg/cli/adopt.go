@@ -8,6 +8,7 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/adopt"
 	"github.com/lakeforge/lakeforge/pkg/awsarn"
 	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // adoptCommand is `lakeforge adopt`: the inventory of a lake built by hand
@@ -18,15 +19,11 @@ func adoptCommand(ctx context.Context, g *globals, args []string, env Env) int {
 	if ok, code := parse(fs, g, args, env); !ok {
 		return code
 	}
-	lc, err := loadConfig(g, false)
+	sess, err := openSession(ctx, g, env, false)
 	if err != nil {
 		return fail(env, "adopt", err)
 	}
-	clients, err := env.Clients(ctx, g.AWSOptions)
-	if err != nil {
-		return fail(env, "adopt", err)
-	}
-	stackName := g.stackNameOf(lc)
+	lc, clients, stackName := sess.lc, sess.clients, sess.stackName
 	target, err := AdoptTarget(ctx, clients, lc.cfg, stackName)
 	if err != nil {
 		return fail(env, "adopt", err)
@@ -79,19 +76,19 @@ func AdoptTarget(ctx context.Context, c *Clients, cfg config.Config, stackName s
 	case err != nil:
 		return t, err
 	}
-	if b := stack.Outputs[OutputLakeBucketName]; b != "" {
+	if b := stack.Outputs[stepcontract.OutputLakeBucketName]; b != "" {
 		t.LakeLocation = awsarn.Lake{Bucket: b, Prefix: cfg.Lake.Prefix}.URI()
 	}
-	if s := stack.Outputs[OutputWorkflowName]; s != "" {
+	if s := stack.Outputs[stepcontract.OutputWorkflowName]; s != "" {
 		t.OwnWorkflow = s
 	}
-	if s := stack.Outputs[OutputConnectionName]; s != "" {
+	if s := stack.Outputs[stepcontract.OutputConnectionName]; s != "" {
 		t.OwnConnection = s
 	}
-	if a := stack.Outputs[OutputAnalystRoleArn]; a != "" {
+	if a := stack.Outputs[stepcontract.OutputAnalystRoleArn]; a != "" {
 		t.AnalystRoles = append([]string{a}, t.AnalystRoles...)
 	}
-	for _, k := range []string{OutputAdminRoleArn, OutputAnalystRoleArn, OutputWorkflowRoleArn} {
+	for _, k := range []string{stepcontract.OutputAdminRoleArn, stepcontract.OutputAnalystRoleArn, stepcontract.OutputWorkflowRoleArn} {
 		if a := stack.Outputs[k]; a != "" {
 			t.OwnPrincipals = append(t.OwnPrincipals, a)
 		}

@@ -11,10 +11,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 	"github.com/lakeforge/lakeforge/internal/testtier"
 	"github.com/lakeforge/lakeforge/pkg/adopt"
 	"github.com/lakeforge/lakeforge/pkg/adopt/manualbuild"
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
 )
 
 // seedContext bounds the manual build's fifty-odd requests, more than the

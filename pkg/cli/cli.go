@@ -229,6 +229,33 @@ func loadConfig(g *globals, optional bool) (loadedConfig, error) {
 	return loadedConfig{cfg: cfg, present: true}, nil
 }
 
+// session is what a command that reads the account starts from: the
+// configuration, the AWS clients and the stack's name.
+type session struct {
+	lc        loadedConfig
+	clients   *Clients
+	stackName string
+}
+
+// openSession loads the configuration (optional: a missing cdk.json is no
+// error) and makes the clients; its error is the command's to fail with.
+func openSession(ctx context.Context, g *globals, env Env, optional bool) (session, error) {
+	lc, err := loadConfig(g, optional)
+	if err != nil {
+		return session{}, err
+	}
+	clients, err := env.Clients(ctx, g.AWSOptions)
+	if err != nil {
+		return session{}, err
+	}
+	return session{lc: lc, clients: clients, stackName: g.stackNameOf(lc)}, nil
+}
+
+// stack reads the deployed stack and its outputs.
+func (s session) stack(ctx context.Context) (Stack, error) {
+	return findStack(ctx, s.clients.Stacks, s.stackName, s.clients.Region)
+}
+
 // stackNameOf is --stack-name, else the configuration's, else the default.
 func (g *globals) stackNameOf(lc loadedConfig) string {
 	switch {

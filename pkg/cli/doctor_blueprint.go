@@ -8,6 +8,7 @@ import (
 
 	"github.com/lakeforge/lakeforge/pkg/adopt"
 	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // CheckBlueprint is the doctor check of a taken-over manual build: the
@@ -17,7 +18,7 @@ import (
 const CheckBlueprint = "blueprint-schedule"
 
 func blueprintSchedule(ctx context.Context, c *Clients, cfg config.Config, stack Stack) Finding {
-	own := stack.Outputs[OutputWorkflowName]
+	own := stack.Outputs[stepcontract.OutputWorkflowName]
 	if own == "" {
 		own = cfg.Names().Workflow
 	}

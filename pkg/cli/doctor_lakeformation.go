@@ -18,6 +18,7 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // principalExists asks IAM whether a role or user ARN still exists.
@@ -135,7 +136,7 @@ func databaseTags(ctx context.Context, c *Clients, cfg config.Config) Finding {
 // analystPrincipals are the principals the access model grants to.
 func analystPrincipals(cfg config.Config, stack Stack) []string {
 	var out []string
-	if a := stack.Outputs[OutputAnalystRoleArn]; a != "" {
+	if a := stack.Outputs[stepcontract.OutputAnalystRoleArn]; a != "" {
 		out = append(out, a)
 	}
 	return append(out, cfg.Personas.Analysts.PrincipalARNs...)
@@ -148,7 +149,7 @@ func analystPrincipals(cfg config.Config, stack Stack) []string {
 // resource type and expression in code, because the answer may include
 // grants on other expressions.
 func grants(ctx context.Context, c *Clients, cfg config.Config, stack Stack) Finding {
-	workflowRole := stack.Outputs[OutputWorkflowRoleArn]
+	workflowRole := stack.Outputs[stepcontract.OutputWorkflowRoleArn]
 	if workflowRole == "" {
 		return Finding{Check: CheckGrants, Summary: "the stack has no WorkflowRoleArn output", Fix: "redeploy with `make deploy`"}
 	}

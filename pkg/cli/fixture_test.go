@@ -22,8 +22,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/internal/localsfn"
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/statemachine"
 )
 
@@ -127,9 +128,9 @@ func (f *fixture) deployStack() {
 	f.t.Helper()
 	outputs := map[string]any{}
 	for k, v := range map[string]string{
-		OutputStateMachineArn: testStateMachine, OutputLakeBucketName: testBucket, OutputWorkflowName: testWorkflow,
-		OutputConnectionName: "lakeforge-source", OutputWorkflowRoleArn: testWorkflowRole,
-		OutputAnalystRoleArn: testAnalystRole, OutputAdminRoleArn: testAdminRole,
+		stepcontract.OutputStateMachineArn: testStateMachine, stepcontract.OutputLakeBucketName: testBucket, stepcontract.OutputWorkflowName: testWorkflow,
+		stepcontract.OutputConnectionName: "lakeforge-source", stepcontract.OutputWorkflowRoleArn: testWorkflowRole,
+		stepcontract.OutputAnalystRoleArn: testAnalystRole, stepcontract.OutputAdminRoleArn: testAdminRole,
 	} {
 		outputs[k] = map[string]any{"Value": v}
 	}

@@ -56,7 +56,7 @@ func preflightCommand(ctx context.Context, g *globals, args []string, env Env) i
 		Region:          clients.Region,
 		StackName:       g.stackNameOf(lc),
 		Repair:          cfg.Preflight.Repair,
-		RequiredFreeIPs: cfg.Import.NumberOfWorkers + 1,
+		RequiredFreeIPs: cfg.RequiredFreeIPs(),
 		SecretKMSKeyARN: cfg.Source.SecretKMSKeyARN,
 	}
 	target := PreflightTarget(cfg)

@@ -17,6 +17,7 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/verify"
 )
 
@@ -32,19 +33,16 @@ func runCommand(ctx context.Context, g *globals, args []string, env Env) int {
 	if ok, code := parse(fs, g, args, env); !ok {
 		return code
 	}
-	lc, err := loadConfig(g, true)
+	sess, err := openSession(ctx, g, env, true)
 	if err != nil {
 		return fail(env, "run", err)
 	}
-	clients, err := env.Clients(ctx, g.AWSOptions)
+	lc, clients := sess.lc, sess.clients
+	stack, err := sess.stack(ctx)
 	if err != nil {
 		return fail(env, "run", err)
 	}
-	stack, err := findStack(ctx, clients.Stacks, g.stackNameOf(lc), clients.Region)
-	if err != nil {
-		return fail(env, "run", err)
-	}
-	arn, err := stack.need(OutputStateMachineArn)
+	arn, err := stack.need(stepcontract.OutputStateMachineArn)
 	if err != nil {
 		return fail(env, "run", err)
 	}
@@ -76,7 +74,7 @@ func runCommand(ctx context.Context, g *globals, args []string, env Env) int {
 	}
 	f := &follower{
 		exec: clients.Executions, glue: clients.Glue, s3: clients.S3,
-		workflow: stack.Outputs[OutputWorkflowName], bucket: stack.Outputs[OutputLakeBucketName],
+		workflow: stack.Outputs[stepcontract.OutputWorkflowName], bucket: stack.Outputs[stepcontract.OutputLakeBucketName],
 		runsPrefix: runsPrefix(lc), display: disp, now: env.Now, interval: *poll,
 	}
 	sum, err := f.follow(ctx, execArn)

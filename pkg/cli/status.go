@@ -12,6 +12,7 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // RunStatus is one past run.
@@ -56,19 +57,16 @@ func statusCommand(ctx context.Context, g *globals, args []string, env Env) int 
 		fmt.Fprintf(env.Stderr, "lakeforge status: -n %d: Fix: use a number from 1 to 100\n", *n)
 		return ExitUsage
 	}
-	lc, err := loadConfig(g, true)
+	sess, err := openSession(ctx, g, env, true)
 	if err != nil {
 		return fail(env, "status", err)
 	}
-	clients, err := env.Clients(ctx, g.AWSOptions)
+	lc, clients := sess.lc, sess.clients
+	stack, err := sess.stack(ctx)
 	if err != nil {
 		return fail(env, "status", err)
 	}
-	stack, err := findStack(ctx, clients.Stacks, g.stackNameOf(lc), clients.Region)
-	if err != nil {
-		return fail(env, "status", err)
-	}
-	arn, err := stack.need(OutputStateMachineArn)
+	arn, err := stack.need(stepcontract.OutputStateMachineArn)
 	if err != nil {
 		return fail(env, "status", err)
 	}
@@ -138,7 +136,7 @@ func describeRun(ctx context.Context, c *Clients, stack Stack, execArn, prefix s
 	switch d.Status {
 	case sfntypes.ExecutionStatusSucceeded:
 		r.ImportRunID = importRunID(aws.ToString(d.Output))
-		r.Tables, r.TablesNote = readManifestTables(ctx, c.S3, stack.Outputs[OutputLakeBucketName], prefix, r.ImportRunID)
+		r.Tables, r.TablesNote = readManifestTables(ctx, c.S3, stack.Outputs[stepcontract.OutputLakeBucketName], prefix, r.ImportRunID)
 	case sfntypes.ExecutionStatusFailed:
 		f := parseFailure(aws.ToString(d.Error), aws.ToString(d.Cause))
 		r.Failure = &f

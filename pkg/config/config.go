@@ -85,22 +85,11 @@ func (c LFTagsConfig) Keys() []string {
 	return keys
 }
 
-// Values of LakeFormationConfig.AccountSettings.
-const (
-	// AccountSettingsImportOnly, the default, changes only what the
-	// import needs account-wide: AllowFullTableExternalDataAccess.
-	AccountSettingsImportOnly = "import-only"
-	// AccountSettingsManage (opt-in) also empties the default permissions
-	// and revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE, every run.
-	AccountSettingsManage = "manage"
-	// AccountSettingsLeave changes nothing account-wide.
-	AccountSettingsLeave = "leave"
-)
-
 // LakeFormationConfig is how far lakeforge reaches into the account's Lake
 // Formation settings.
 type LakeFormationConfig struct {
-	// AccountSettings "import-only" (the default) turns on only what the
+	// AccountSettings is one of stepcontract.AccountSettingsValues:
+	// "import-only" (the default) turns on only what the
 	// import needs account-wide, AllowFullTableExternalDataAccess;
 	// "manage" (opt-in) also makes every run empty the account-wide
 	// default permissions for new databases and tables and revoke
@@ -153,8 +142,9 @@ type SourceConfig struct {
 	DatabaseName string `json:"databaseName"`
 	// SecretARN of a Secrets Manager secret with "username" and "password".
 	SecretARN string `json:"secretArn"`
-	// IncludePaths select the tables to import, in the JDBC crawler's
-	// include-path syntax, e.g. "kthr01/public/%". Empty means every table of
+	// IncludePaths select the tables to import, in Glue's JDBC include-path
+	// syntax (<database>/<schema>/<table>, % and _ as in SQL LIKE), e.g.
+	// "kthr01/public/%". Empty means every table of
 	// DatabaseName.
 	IncludePaths []string `json:"includePaths"`
 	// RequireTLS makes the Glue connection and the preflight handshake use TLS.
@@ -352,7 +342,7 @@ func Default() Config {
 			Admins:   PersonaConfig{CreateRole: true, GroupName: "dl_admins"},
 			Analysts: PersonaConfig{CreateRole: true, GroupName: "dl_users"},
 		},
-		LakeFormation: LakeFormationConfig{AccountSettings: AccountSettingsImportOnly},
+		LakeFormation: LakeFormationConfig{AccountSettings: stepcontract.AccountSettingsImportOnly},
 		Source:        SourceConfig{Engine: EnginePostgreSQL, Port: 5432},
 		Import: ImportConfig{
 			Mode:                  ModeSnapshot,

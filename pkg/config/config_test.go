@@ -3,7 +3,6 @@ package config
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,21 +12,15 @@ import (
 // so the example users start from is itself proven valid.
 func shippedContext(t *testing.T) map[string]any {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "cdk.json"))
+	ctx, err := CDKJSONContext(filepath.Join("..", "..", "cdk.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Context map[string]json.RawMessage `json:"context"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
+	var lakeforge map[string]any
+	if err := json.Unmarshal(ctx[ContextKey], &lakeforge); err != nil {
 		t.Fatal(err)
 	}
-	var ctx map[string]any
-	if err := json.Unmarshal(doc.Context[ContextKey], &ctx); err != nil {
-		t.Fatal(err)
-	}
-	return ctx
+	return lakeforge
 }
 
 func TestShippedCDKJSONIsValid(t *testing.T) {

@@ -154,7 +154,45 @@ func (f cronField) checkValue(s string) error {
 // of the schedule's expression; 0 when it cannot be told from the fields
 // alone (L, W or # days, a restricted month or year), or the expression
 // is invalid.
-func (s ScheduleConfig) ShortestGapMinutes() int {
+func (s ScheduleConfig) ShortestGapMinutes() int { return s.gapMinutes(false) }
+
+// LongestGapMinutes is the longest time, in minutes, between two starts
+// of the schedule's expression; 0 when it cannot be told from the fields
+// alone (L, W or # days, days of the month, a restricted month), or the
+// expression is invalid.
+func (s ScheduleConfig) LongestGapMinutes() int { return s.gapMinutes(true) }
+
+// FreshnessAllowanceHours is added to the longest gap between two
+// scheduled starts before data counts as stale: one run may take longer
+// than the one before it.
+const FreshnessAllowanceHours = 2
+
+// maxAlarmHours is the longest window an alarm can evaluate: Period x
+// EvaluationPeriods is at most 604,800 s for periods of an hour or more
+// (CloudWatch PutMetricAlarm).
+const maxAlarmHours = 7 * 24
+
+// StaleAfterHours is how old the data may get before the freshness alarm
+// fires: the longest gap between two starts in whole hours plus
+// FreshnessAllowanceHours (26 hours for a daily schedule). 0 when the
+// schedule is off or its gaps exceed what an alarm can watch (7 days).
+func (s ScheduleConfig) StaleAfterHours() int {
+	if !s.Enabled {
+		return 0
+	}
+	gap := s.LongestGapMinutes()
+	if gap <= 0 {
+		return 0
+	}
+	hours := (gap+59)/60 + FreshnessAllowanceHours
+	if hours > maxAlarmHours {
+		return 0
+	}
+	return hours
+}
+
+// gapMinutes is the shortest or the longest time between two starts.
+func (s ScheduleConfig) gapMinutes(longest bool) int {
 	expr := s.Expression
 	if ValidateScheduleExpression(expr) != nil {
 		return 0
@@ -172,7 +210,12 @@ func (s ScheduleConfig) ShortestGapMinutes() int {
 	}
 	f := strings.Fields(cronExpr.FindStringSubmatch(expr)[1])
 	minutes, hours, dom, month, dow, year := f[0], f[1], f[2], f[3], f[4], f[5]
-	if month != "*" || year != "*" || strings.ContainsAny(dom, "LW") || strings.ContainsAny(dow, "L#") {
+	if month != "*" || strings.ContainsAny(dom, "LW") || strings.ContainsAny(dow, "L#") {
+		return 0
+	}
+	if (!longest && year != "*") || (longest && dom != "*" && dom != "?") {
+		// The shortest gap of a few years, or the longest of a monthly
+		// or rarer schedule: nothing an alarm or a check can use.
 		return 0
 	}
 	ms, hs := cronValues(minutes, 0, 59, nil), cronValues(hours, 0, 23, nil)
@@ -185,9 +228,10 @@ func (s ScheduleConfig) ShortestGapMinutes() int {
 			day = append(day, h*60+m)
 		}
 	}
+	better := func(d, best int) bool { return best == 0 || (longest && d > best) || (!longest && d < best) }
 	gap := 0
 	for i := 1; i < len(day); i++ {
-		if d := day[i] - day[i-1]; gap == 0 || d < gap {
+		if d := day[i] - day[i-1]; better(d, gap) {
 			gap = d
 		}
 	}
@@ -201,7 +245,7 @@ func (s ScheduleConfig) ShortestGapMinutes() int {
 		if days == nil {
 			return 0
 		}
-		dayGap = cyclicDistance(days, 7)
+		dayGap = cyclicDistance(days, 7, longest)
 	default:
 		days := cronValues(dom, 1, 31, nil)
 		if days == nil {
@@ -209,10 +253,9 @@ func (s ScheduleConfig) ShortestGapMinutes() int {
 		}
 		// Across the end of a month, the shortest month (28 days) gives
 		// the shortest distance.
-		dayGap = cyclicDistance(days, 28)
+		dayGap = cyclicDistance(days, 28, longest)
 	}
-	across := dayGap*24*60 - day[len(day)-1] + day[0]
-	if gap == 0 || across < gap {
+	if across := dayGap*24*60 - day[len(day)-1] + day[0]; better(across, gap) {
 		gap = across
 	}
 	return gap
@@ -275,12 +318,13 @@ func cronValues(field string, lo, hi int, names []string) []int {
 	return out
 }
 
-// cyclicDistance is the shortest distance between two of days on a cycle
-// of length period (a single day: the whole period).
-func cyclicDistance(days []int, period int) int {
+// cyclicDistance is the shortest (or the longest) distance between two
+// consecutive days on a cycle of length period (a single day: the whole
+// period).
+func cyclicDistance(days []int, period int, longest bool) int {
 	best := period - days[len(days)-1] + days[0]
 	for i := 1; i < len(days); i++ {
-		if d := days[i] - days[i-1]; d < best {
+		if d := days[i] - days[i-1]; (longest && d > best) || (!longest && d < best) {
 			best = d
 		}
 	}

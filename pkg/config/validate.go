@@ -9,6 +9,8 @@ import (
 	"strings"
 	_ "time/tzdata" // time zones must validate the same on every machine and in Lambda
 	"unicode/utf8"
+
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // Problem is one invalid setting.
@@ -110,7 +112,7 @@ func (c Config) Validate() error {
 	c.validateLFTags(v)
 	c.validatePersonas(v)
 	c.validatePrincipalsOnce(v)
-	if s := c.LakeFormation.AccountSettings; s != AccountSettingsImportOnly && s != AccountSettingsManage && s != AccountSettingsLeave {
+	if s := c.LakeFormation.AccountSettings; !slices.Contains(stepcontract.AccountSettingsValues, s) {
 		v.add("lakeFormation.accountSettings", s, `"import-only" (the default: lakeforge turns on only full table access, AllowFullTableExternalDataAccess, which the import needs), "manage" (also empties the account-wide default permissions and revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE, for the whole account) or "leave" (you own every account-wide setting; full table access must be on)`)
 	}
 	c.validateSource(v)

@@ -34,7 +34,7 @@ func (c Config) validateSource(v *validator) {
 	}
 	for i, p := range s.IncludePaths {
 		if p == "" || strings.HasPrefix(p, "/") {
-			v.add(fmt.Sprintf("source.includePaths[%d]", i), p, "a JDBC crawler include path such as <database>/<schema>/% (PostgreSQL) or <database>/% (MySQL)")
+			v.add(fmt.Sprintf("source.includePaths[%d]", i), p, "an include path such as <database>/<schema>/% (PostgreSQL) or <database>/% (MySQL)")
 		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/lakeforge/lakeforge/pkg/cli"
 	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // EnforcementNote is what the demo says after `lakeforge access`.
@@ -57,7 +58,7 @@ func (d *demo) showAccess(ctx context.Context, c aws.Config, cfg config.Config, 
 		}
 	}
 	d.say("stand-in Glue Data Catalog tables: the %d lake table(s) registered in moto's Glue with their columns, as Iceberg's Glue catalog does on AWS", len(tables))
-	analyst, err := d.tpl.output(cli.OutputAnalystRoleArn)
+	analyst, err := d.tpl.Output(stepcontract.OutputAnalystRoleArn)
 	if err != nil {
 		return err
 	}

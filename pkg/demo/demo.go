@@ -26,11 +26,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/cli"
 	"github.com/lakeforge/lakeforge/pkg/internal/localsfn"
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
-	"github.com/lakeforge/lakeforge/pkg/stepcontract/contracttest"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
+	"github.com/lakeforge/lakeforge/pkg/steps"
 )
 
 // StandIns is what the demo says, first and last, about what is real.
@@ -193,7 +194,7 @@ func (d *demo) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.say("template: %d resources, %d step functions", len(tpl.resources), len(tpl.functions))
+	d.say("template: %d resources, %d step functions", len(tpl.Resources), len(tpl.functions))
 
 	// 6. CloudFormation's part, on moto.
 	if err := d.createResources(ctx, acfg, tpl, cfg); err != nil {
@@ -226,7 +227,7 @@ func (d *demo) run(ctx context.Context) error {
 	}
 
 	// 8. The state machine, and the CLI following it.
-	smArn, err := tpl.output("StateMachineArn")
+	smArn, err := tpl.Output(stepcontract.OutputStateMachineArn)
 	if err != nil {
 		return err
 	}
@@ -345,7 +346,7 @@ func (d *demo) invoke(ctx context.Context, fn string, payload json.RawMessage) (
 			d.wirMu.Unlock()
 			return nil, fmt.Errorf("%s environment: %w", fn, err)
 		}
-		w, found := contracttest.Wirings[fn]
+		w, found := steps.ByName(fn)
 		if !found {
 			d.wirMu.Unlock()
 			return nil, fmt.Errorf("no wiring for %s", fn)

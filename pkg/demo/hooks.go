@@ -46,7 +46,7 @@ type Session struct {
 func (a *Session) SQL(sql string) ([]string, [][]string, error) { return a.lake.SQL(sql) }
 
 // Output is one of the template's outputs (for example AnalystRoleArn).
-func (a *Session) Output(name string) (string, error) { return a.tpl.output(name) }
+func (a *Session) Output(name string) (string, error) { return a.tpl.Output(name) }
 
 // CLI runs the lakeforge CLI with the demo's configuration file.
 func (a *Session) CLI(ctx context.Context, args ...string) (string, int) {
@@ -78,9 +78,9 @@ func (a *Session) WriteBlueprintParquet(tables []BlueprintTable) (map[string][]B
 		return nil, nil, err
 	}
 	args := map[string]string{}
-	da, _ := a.tpl.props(job)["DefaultArguments"].(map[string]any)
+	da, _ := a.tpl.Props(job)["DefaultArguments"].(map[string]any)
 	for k, v := range da {
-		if args[k], err = a.tpl.resolve(v); err != nil {
+		if args[k], err = a.tpl.Resolve(v); err != nil {
 			return nil, nil, err
 		}
 	}

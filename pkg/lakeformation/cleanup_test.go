@@ -18,8 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
@@ -47,7 +48,7 @@ func convergedAccount(t *testing.T, a *account) {
 	setAdmins(t, a, existingAdmin)
 	setFullTableAccess(t, a, true) // "leave" below expects it on
 	for _, step := range []Runner{
-		&ConfigureLakeFormation{LF: seed, Retry: fastRetry(), Own: []string{stepRole, databaseStepRole, tagOutputStepRole, grantStepRole}, Configured: []string{configuredAdmin}, AccountSettings: AccountSettingsLeave, Log: quietLog},
+		&ConfigureLakeFormation{LF: seed, Retry: fastRetry(), Own: []string{stepRole, databaseStepRole, tagOutputStepRole, grantStepRole}, Configured: []string{configuredAdmin}, AccountSettings: stepcontract.AccountSettingsLeave, Log: quietLog},
 		&EnsureLFTags{LF: seed, Retry: fastRetry(), Tags: map[string][]string{"maintenance": {"crawler", "manual"}, "source": {"product"}},
 			Permissions: TagPermissionsFor(databaseStepRole, tagOutputStepRole, grantStepRole, workflowTag, analystTag)},
 		&RegisterLocation{LF: seed, Retry: fastRetry(), LocationARN: locationARN, RoleARN: registrationRole, WorkflowRoleARN: workflowRole},

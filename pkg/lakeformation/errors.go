@@ -18,11 +18,12 @@ func fail(op, what string, err error) error {
 		return nil
 	}
 	// A step error (a missing principal's ConfigError or PermanentError
-	// included) keeps its type: classifying it as an AWS answer would make
-	// an error without an API code a TransientError, which the state
-	// machine retries.
+	// included) keeps its type and its context: classifying it as an AWS
+	// answer would make an error without an API code a TransientError,
+	// which the state machine retries. The Lambda boundary
+	// (steprun.Boundary) unwraps it, once.
 	if isStepError(err) {
-		return steperr.Normalize(op, err)
+		return err
 	}
 	if awsretry.Transient(err) {
 		return &steperr.TransientError{Op: op, Err: err}

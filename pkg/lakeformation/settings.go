@@ -12,33 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
 // IAMAllowedPrincipals is Lake Formation's stand-in for "whatever IAM allows".
 const IAMAllowedPrincipals = "IAM_ALLOWED_PRINCIPALS"
-
-// Values of ConfigureLakeFormation.AccountSettings (configuration key
-// lakeFormation.accountSettings).
-const (
-	// AccountSettingsImportOnly (the default) changes one account-wide
-	// setting, the one the import needs: it turns on
-	// AllowFullTableExternalDataAccess (Glue 5.0 full table access). The
-	// default permissions and IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE,
-	// which other stacks of the account rely on, are left as they are.
-	AccountSettingsImportOnly = "import-only"
-	// AccountSettingsManage (opt-in) also empties both default-permission
-	// lists and revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on the
-	// catalog, every run, so Lake Formation alone governs new databases
-	// and tables of the whole account.
-	AccountSettingsManage = "manage"
-	// AccountSettingsLeave never touches them: the operator owns them,
-	// and full table access must be on already.
-	AccountSettingsLeave = "leave"
-)
-
-// accountSettingsValues are the accepted values, for the error message.
-var accountSettingsValues = []string{AccountSettingsImportOnly, AccountSettingsManage, AccountSettingsLeave}
 
 // AdminsSetting is the configuration key of the configured administrators.
 const AdminsSetting = "personas.admins.principalArns"
@@ -64,8 +43,7 @@ type ConfigureLakeFormation struct {
 	Own []string
 	// Configured are the administrators of personas.admins.principalArns.
 	Configured []string
-	// AccountSettings is AccountSettingsImportOnly, AccountSettingsManage
-	// or AccountSettingsLeave.
+	// AccountSettings is one of stepcontract.AccountSettingsValues.
 	AccountSettings string
 	// Log receives a warning for every change that reverses someone's
 	// change since the last run; nil uses slog.Default().
@@ -73,9 +51,9 @@ type ConfigureLakeFormation struct {
 }
 
 func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
-	if !slices.Contains(accountSettingsValues, c.AccountSettings) {
+	if !slices.Contains(stepcontract.AccountSettingsValues, c.AccountSettings) {
 		return nil, &steperr.ConfigError{Field: "lakeFormation.accountSettings", Value: c.AccountSettings,
-			Fix: "must be \"" + strings.Join(accountSettingsValues, "\", \"") + "\": set it in cdk.json and redeploy"}
+			Fix: "must be \"" + strings.Join(stepcontract.AccountSettingsValues, "\", \"") + "\": set it in cdk.json and redeploy"}
 	}
 	log := c.Log
 	if log == nil {
@@ -99,15 +77,15 @@ func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
 	// PutDataLakeSettings replaces the whole object: change only the fields
 	// lakeforge owns and send every other field back as read.
 	settings := *got.DataLakeSettings
-	manage := c.AccountSettings == AccountSettingsManage
+	manage := c.AccountSettings == stepcontract.AccountSettingsManage
 	// The import job reads and writes its Lake Formation tables in Glue
 	// 5.0's full-table-access mode, which Lake Formation serves only when
 	// the account lets external engines have full table access. With
 	// "leave", say so before anything is written.
 	fullTableAccess := aws.ToBool(settings.AllowFullTableExternalDataAccess)
-	if !fullTableAccess && c.AccountSettings == AccountSettingsLeave {
+	if !fullTableAccess && c.AccountSettings == stepcontract.AccountSettingsLeave {
 		return nil, &steperr.ConfigError{Field: "lakeFormation.accountSettings", Value: c.AccountSettings,
-			Fix: "the import job (Glue 5.0, full table access) needs the account's Lake Formation setting AllowFullTableExternalDataAccess, which is off: turn it on (Lake Formation console, Administration, Application integration settings, \"Allow external engines to access data in Amazon S3 locations with full table access\", or put-data-lake-settings) or set lakeFormation.accountSettings to \"" + AccountSettingsImportOnly + "\" (lakeforge turns on only that) and redeploy"}
+			Fix: "the import job (Glue 5.0, full table access) needs the account's Lake Formation setting AllowFullTableExternalDataAccess, which is off: turn it on (Lake Formation console, Administration, Application integration settings, \"Allow external engines to access data in Amazon S3 locations with full table access\", or put-data-lake-settings) or set lakeFormation.accountSettings to \"" + stepcontract.AccountSettingsImportOnly + "\" (lakeforge turns on only that) and redeploy"}
 	}
 	want := map[string]Origin{} // administrator -> where it comes from
 	for _, arn := range c.Configured {

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
+
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 func TestConfigureLakeFormationImportOnly(t *testing.T) {
@@ -22,7 +24,7 @@ func TestConfigureLakeFormationImportOnly(t *testing.T) {
 		seedSettings(t, a) // a fresh account: ALL to IAM_ALLOWED_PRINCIPALS, CREATE_DATABASE granted
 		before := settingsNow(t, a)
 		step := configureStep(a)
-		step.AccountSettings = AccountSettingsImportOnly
+		step.AccountSettings = stepcontract.AccountSettingsImportOnly
 		changes := mustRun(t, step)
 		want := []string{"added data lake administrator " + stepRole, "added data lake administrator " + configuredAdmin}
 		if len(changes) != 3 || !slices.Equal(changes[:2], want) || !strings.Contains(changes[2], "AllowFullTableExternalDataAccess") || !strings.Contains(changes[2], `"import-only"`) {
@@ -55,7 +57,7 @@ func TestConfigureLakeFormationImportOnly(t *testing.T) {
 		a := newAccount(t)
 		seedSettings(t, a)
 		step := configureStep(a)
-		step.AccountSettings = AccountSettingsImportOnly
+		step.AccountSettings = stepcontract.AccountSettingsImportOnly
 		mustRun(t, step)
 		s := settingsNow(t, a)
 		s.AllowFullTableExternalDataAccess = aws.Bool(false)

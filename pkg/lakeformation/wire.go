@@ -22,15 +22,15 @@ import (
 // WireConfigureLakeFormation wires configure-lake-formation.
 func WireConfigureLakeFormation(s *steprun.Step) (steprun.Handler, error) {
 	var own, configured []string
-	s.Env.JSON(EnvOwnAdmins, &own)
-	s.Env.JSON(EnvAdmins, &configured)
-	accountSettings := s.Env.String(EnvAccountSettings)
+	s.Env.JSON(stepcontract.EnvOwnAdmins, &own)
+	s.Env.JSON(stepcontract.EnvAdmins, &configured)
+	accountSettings := s.Env.String(stepcontract.EnvAccountSettings)
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err
 	}
 	if len(own) == 0 {
-		return nil, &steperr.ConfigError{Field: EnvOwnAdmins, Fix: "lists no administrator; the stack always sets the pipeline's own roles: redeploy with `make deploy`"}
+		return nil, &steperr.ConfigError{Field: stepcontract.EnvOwnAdmins, Fix: "lists no administrator; the stack always sets the pipeline's own roles: redeploy with `make deploy`"}
 	}
 	return steprun.Typed(s.Name, Handler(s.Name, &ConfigureLakeFormation{
 		LF:              lf.NewFromConfig(cfg),
@@ -47,8 +47,8 @@ func WireConfigureLakeFormation(s *steprun.Step) (steprun.Handler, error) {
 func WireEnsureLFTags(s *steprun.Step) (steprun.Handler, error) {
 	var tags map[string][]string
 	var permissions []TagPermission
-	s.Env.JSON(EnvTags, &tags)
-	s.Env.JSON(EnvTagPermissions, &permissions)
+	s.Env.JSON(stepcontract.EnvTags, &tags)
+	s.Env.JSON(stepcontract.EnvTagPermissions, &permissions)
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err
@@ -68,9 +68,9 @@ func WireEnsureLFTags(s *steprun.Step) (steprun.Handler, error) {
 
 // WireRegisterLocation wires register-location.
 func WireRegisterLocation(s *steprun.Step) (steprun.Handler, error) {
-	location := s.Env.String(EnvLocationARN)
-	role := s.Env.String(EnvLocationRoleARN)
-	workflowRole := s.Env.String(EnvWorkflowRoleARN)
+	location := s.Env.String(stepcontract.EnvLocationARN)
+	role := s.Env.String(stepcontract.EnvLocationRoleARN)
+	workflowRole := s.Env.String(stepcontract.EnvWorkflowRoleARN)
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err
@@ -87,11 +87,11 @@ func WireRegisterLocation(s *steprun.Step) (steprun.Handler, error) {
 
 // WireEnsureDatabase wires ensure-database.
 func WireEnsureDatabase(s *steprun.Step) (steprun.Handler, error) {
-	name := s.Env.String(EnvDatabaseName)
-	location := s.Env.String(EnvDatabaseLocation)
-	tagger := s.Env.String(EnvTagOutputRoleARN)
+	name := s.Env.String(stepcontract.EnvDatabaseName)
+	location := s.Env.String(stepcontract.EnvDatabaseLocation)
+	tagger := s.Env.String(stepcontract.EnvTagOutputRoleARN)
 	var tag stepcontract.TagRef
-	s.Env.JSON(EnvWorkflowTag, &tag)
+	s.Env.JSON(stepcontract.EnvWorkflowTag, &tag)
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err
@@ -110,15 +110,15 @@ func WireEnsureDatabase(s *steprun.Step) (steprun.Handler, error) {
 
 // WireGrantTagPermissions wires grant-tag-permissions.
 func WireGrantTagPermissions(s *steprun.Step) (steprun.Handler, error) {
-	workflowRole := s.Env.String(EnvWorkflowRoleARN)
+	workflowRole := s.Env.String(stepcontract.EnvWorkflowRoleARN)
 	var analysts, configured []string
-	s.Env.JSON(EnvAnalystARNs, &analysts)
-	s.Env.JSON(EnvConfiguredAnalystARNs, &configured)
+	s.Env.JSON(stepcontract.EnvAnalystARNs, &analysts)
+	s.Env.JSON(stepcontract.EnvConfiguredAnalystARNs, &configured)
 	var workflowTag, analystTag stepcontract.TagRef
-	s.Env.JSON(EnvWorkflowTag, &workflowTag)
-	s.Env.JSON(EnvAnalystTag, &analystTag)
+	s.Env.JSON(stepcontract.EnvWorkflowTag, &workflowTag)
+	s.Env.JSON(stepcontract.EnvAnalystTag, &analystTag)
 	var gov access.Governance
-	s.Env.JSON(EnvGovernance, &gov)
+	s.Env.JSON(stepcontract.EnvGovernance, &gov)
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err
@@ -137,11 +137,11 @@ func WireGrantTagPermissions(s *steprun.Step) (steprun.Handler, error) {
 
 // WireTagOutput wires tag-output.
 func WireTagOutput(s *steprun.Step) (steprun.Handler, error) {
-	database := s.Env.String(EnvDatabaseName)
+	database := s.Env.String(stepcontract.EnvDatabaseName)
 	var tag stepcontract.TagRef
-	s.Env.JSON(EnvAnalystTag, &tag)
+	s.Env.JSON(stepcontract.EnvAnalystTag, &tag)
 	var gov access.Governance
-	s.Env.JSON(EnvGovernance, &gov)
+	s.Env.JSON(stepcontract.EnvGovernance, &gov)
 	namespace := s.Env.String(stepcontract.EnvMetricNamespace)
 	bucket, runsPrefix := s.Env.String(stepcontract.EnvLakeBucket), s.Env.String(stepcontract.EnvRunsPrefix)
 	cfg, err := s.AWSConfig()

@@ -42,7 +42,7 @@ type GlueAPI interface {
 const CreatedByTag = "lakeforge:created-by"
 
 // DefaultRequiredFreeIPs is used when Checker.RequiredFreeIPs is 0: the
-// default two import workers plus one for a crawler or test ENI.
+// default two import workers plus one for the connection test's ENI.
 const DefaultRequiredFreeIPs = 3
 
 // Checker runs the checks. Build it once per process.
@@ -67,8 +67,8 @@ type Checker struct {
 	// (network.manage marks its own).
 	Tags []ec2types.Tag
 	// RequiredFreeIPs is how many free addresses the subnet needs: one per
-	// Glue worker ENI (import.numberOfWorkers) plus one for the crawler's
-	// or the connection test's ENI.
+	// Glue worker ENI (import.numberOfWorkers) plus one for the connection
+	// test's ENI (config.Config.RequiredFreeIPs).
 	RequiredFreeIPs int
 	Log             *slog.Logger
 }

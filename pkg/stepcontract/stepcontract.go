@@ -1,8 +1,9 @@
-// Package stepcontract is the contract between the CDK stack and the step
-// Lambdas, defined once for both sides: the folder name of every step
+// Package stepcontract is the contract between the CDK stack and what runs
+// against it, defined once for every side: the folder name of every step
 // function, the name of every environment variable the stack sets and a
 // step reads, the one encoding of structured values in those variables,
-// and the ASL placeholder of each function's ARN.
+// the ASL placeholder of each function's ARN, and the keys of the stack's
+// outputs the CLI and the demo read.
 //
 // The template contract test (infra/stack) starts every step's real wiring
 // with exactly the environment of the synthesized template, so a name or
@@ -101,12 +102,6 @@ const (
 	EnvTokenTable = "TOKEN_TABLE"
 	// EnvImportJob is the Glue import job whose state changes end the wait.
 	EnvImportJob = "IMPORT_JOB_NAME"
-	// EnvEndCrawler names the crawler whose success ends the import, when
-	// the workflow still ends with one; empty when the import job is last.
-	EnvEndCrawler = "END_CRAWLER_NAME"
-	// EnvCrawlers is a JSON array of the workflow's crawlers: their failure
-	// ends the import too.
-	EnvCrawlers = "CRAWLER_NAMES"
 	// EnvTagFunction is the TagOutput function invoked for runs that ended
 	// well outside the state machine.
 	EnvTagFunction = "TAG_OUTPUT_FUNCTION"
@@ -128,7 +123,8 @@ const (
 	EnvLakeBucket = "LAKE_BUCKET"
 	// EnvRunsPrefix is the key prefix of the import manifests.
 	EnvRunsPrefix = "RUNS_PREFIX"
-	// EnvTablePrefix is the output crawler's table prefix (may be empty).
+	// EnvTablePrefix is database.tablePrefix, the prefix of the lake
+	// tables' names (may be empty).
 	EnvTablePrefix = "TABLE_PREFIX"
 	// EnvWorkgroup is the Athena workgroup VerifyQuery queries in.
 	EnvWorkgroup = "WORKGROUP"
@@ -140,9 +136,49 @@ const (
 	EnvRowCountTolerance = "ROW_COUNT_TOLERANCE"
 )
 
+// Values of lakeFormation.accountSettings, which ConfigureLakeFormation
+// reads from EnvAccountSettings: how far lakeforge reaches into the
+// account's Lake Formation settings.
+const (
+	// AccountSettingsImportOnly, the default, changes one account-wide
+	// setting, the one the import needs: it turns on
+	// AllowFullTableExternalDataAccess (Glue 5.0 full table access). The
+	// default permissions and IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE,
+	// which other stacks of the account rely on, are left as they are.
+	AccountSettingsImportOnly = "import-only"
+	// AccountSettingsManage (opt-in) also empties both default-permission
+	// lists and revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on the
+	// catalog, every run, so Lake Formation alone governs new databases
+	// and tables of the whole account.
+	AccountSettingsManage = "manage"
+	// AccountSettingsLeave never touches them: the operator owns them,
+	// and full table access must be on already.
+	AccountSettingsLeave = "leave"
+)
+
+// AccountSettingsValues are the accepted values of lakeFormation.accountSettings.
+var AccountSettingsValues = []string{AccountSettingsImportOnly, AccountSettingsManage, AccountSettingsLeave}
+
+// Stack output keys: the stack exports each under its key (its logical
+// id, wherever the lake is); the CLI and the demo read them.
+const (
+	OutputLakeBucketName    = "LakeBucketName"
+	OutputResultsBucketName = "AthenaResultsBucketName"
+	OutputWorkgroup         = "AthenaWorkgroup"
+	OutputStateMachineArn   = "StateMachineArn"
+	OutputWorkflowName      = "ImportWorkflowName"
+	OutputDashboardName     = "DashboardName"
+	OutputFailureTopicArn   = "FailureTopicArn"
+	OutputConnectionName    = "GlueConnectionName"
+	OutputWorkflowRoleArn   = "WorkflowRoleArn"
+	OutputAdminRoleArn      = "AdminRoleArn"
+	OutputAnalystRoleArn    = "AnalystRoleArn"
+)
+
 // Encode is the one encoding of structured values (lists, objects) in a
-// step's environment: JSON. The stack writes with it; a step reads with
-// lambdaenv.Reader.JSON.
+// step's environment and in the import job's arguments: JSON. The stack
+// writes with it; a step reads with lambdaenv.Reader.JSON, the job with
+// json.loads.
 func Encode(v any) string {
 	raw, err := json.Marshal(v)
 	if err != nil {

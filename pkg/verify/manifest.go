@@ -12,7 +12,8 @@ import (
 
 // RunsFolder is the folder under the lake prefix where the import job
 // writes one manifest per workflow run: <prefix>_lakeforge_runs/<runId>/manifest.json.
-// The output crawler excludes it, so manifests never become tables.
+// The import job registers only the tables it imports, so manifests never
+// become tables.
 const RunsFolder = "_lakeforge_runs"
 
 // ManifestName is the manifest's file name in its run folder.
@@ -36,7 +37,7 @@ type Manifest struct {
 // ManifestTable is one imported table.
 type ManifestTable struct {
 	// Name is the lake folder and, with the configured table prefix, the
-	// name of the table the output crawler creates.
+	// name of the table the import job registers.
 	Name        string `json:"name"`
 	SourceTable string `json:"sourceTable"`
 	Path        string `json:"path"`
@@ -89,7 +90,7 @@ func ParseManifest(raw []byte, runID string) (Manifest, error) {
 		probs = append(probs, fmt.Sprintf("runId is %q, want %q", m.RunID, runID))
 	}
 	if len(m.Tables) == 0 {
-		probs = append(probs, "tables is empty: the job imported no table (does the source crawler's include path match any table?)")
+		probs = append(probs, "tables is empty: the job imported no table (does source.includePaths match any table?)")
 	}
 	seen := map[string]bool{}
 	for i, t := range m.Tables {

@@ -51,7 +51,7 @@ type Verifier struct {
 	Bucket      string // lake bucket
 	RunsPrefix  string // e.g. "lake/_lakeforge_runs/"
 	Database    string // output database
-	TablePrefix string // the output crawler's table prefix
+	TablePrefix string // database.tablePrefix, the prefix of the lake tables' names
 	Workgroup   string
 	AnalystRole string // for messages only: the Athena client already assumes it
 	Namespace   string // CloudWatch namespace
@@ -330,7 +330,7 @@ func hint(reason string) string {
 	case strings.Contains(r, "lake formation") || strings.Contains(r, "permission"):
 		return ". Fix: the analyst needs SELECT through the analyst LF-tag: check that TagOutput tagged the database and that GrantTagPermissions granted the analyst role"
 	case strings.Contains(r, "not found") || strings.Contains(r, "does not exist"):
-		return ". Fix: the output crawler did not create this table; look at the crawler's last run in the Glue console"
+		return ". Fix: the import job did not register this table in the lake database; look at the import job's last run (its CloudWatch logs) in the Glue console"
 	}
 	return ""
 }

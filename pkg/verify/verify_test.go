@@ -187,7 +187,7 @@ func TestAnalystCannotQuery(t *testing.T) {
 		want string
 	}{
 		{"no Lake Formation grant", stubAthena{state: athenatypes.QueryExecutionStateFailed, reason: "Insufficient Lake Formation permission(s) on workflow_kthr01_products", athErr: &athenatypes.AthenaError{ErrorCategory: aws.Int32(2)}}, "TagOutput"},
-		{"table missing", stubAthena{state: athenatypes.QueryExecutionStateFailed, reason: "TABLE_NOT_FOUND: line 1:22: Table 'awsdatacatalog.kthr01.workflow_kthr01_products' does not exist", athErr: &athenatypes.AthenaError{ErrorCategory: aws.Int32(2)}}, "output crawler"},
+		{"table missing", stubAthena{state: athenatypes.QueryExecutionStateFailed, reason: "TABLE_NOT_FOUND: line 1:22: Table 'awsdatacatalog.kthr01.workflow_kthr01_products' does not exist", athErr: &athenatypes.AthenaError{ErrorCategory: aws.Int32(2)}}, "import job did not register"},
 		{"workgroup denied", stubAthena{startErr: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform athena:StartQueryExecution"}}, "trust policy"},
 	}
 	for _, c := range cases {
@@ -230,7 +230,7 @@ func TestBadManifestAndInput(t *testing.T) {
 	puts := 0
 	for body, want := range map[string]string{
 		`{"runId":"wr_9","tables":[{"name":"a","rowsTotal":1}]}`: `runId is "wr_9"`,
-		`{"runId":"wr_1","tables":[]}`:                           "source crawler",
+		`{"runId":"wr_1","tables":[]}`:                           "source.includePaths",
 		`{"runId":"wr_1","tables":[{"name":"Bad Name"}]}`:        "lower-case",
 		`not json`: "not valid JSON",
 	} {
