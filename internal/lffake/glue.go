@@ -1,0 +1,194 @@
+package lffake
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
+	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
+)
+
+const glueService = "Glue"
+
+// Glue is a Glue Data Catalog client of the account: databases and tables.
+type Glue struct {
+	a      *Account
+	onCall OnCall
+}
+
+// Glue returns a client; onCall (may be nil) hears every call.
+func (a *Account) Glue(onCall OnCall) *Glue { return &Glue{a: a, onCall: onCall} }
+
+func (c *Glue) called(op string, in any) {
+	if c.onCall != nil {
+		c.onCall(glueService, op, in)
+	}
+}
+
+func (c *Glue) notFound(op, msg string) error {
+	return apiError(glueService, op, 400, &gluetypes.EntityNotFoundException{Message: aws.String(msg)})
+}
+
+func (c *Glue) exists(op, msg string) error {
+	return apiError(glueService, op, 400, &gluetypes.AlreadyExistsException{Message: aws.String(msg)})
+}
+
+// CreateDatabase creates a database. Without CreateTableDefaultPermissions
+// the database gets the account's default for new tables (the data lake
+// settings' CreateTableDefaultPermissions); an empty list stays empty.
+func (c *Glue) CreateDatabase(_ context.Context, in *glue.CreateDatabaseInput, _ ...func(*glue.Options)) (*glue.CreateDatabaseOutput, error) {
+	const op = "CreateDatabase"
+	c.called(op, in)
+	if in.DatabaseInput == nil || in.DatabaseInput.Name == nil {
+		return nil, missingParam(glueService, op, "CreateDatabaseInput", "DatabaseInput.Name")
+	}
+	c.a.mu.Lock()
+	defer c.a.mu.Unlock()
+	name := aws.ToString(in.DatabaseInput.Name)
+	if _, ok := c.a.databases[name]; ok {
+		return nil, c.exists(op, "Database already exists.")
+	}
+	d := in.DatabaseInput
+	db := gluetypes.Database{Name: aws.String(name), CatalogId: aws.String(c.a.id), LocationUri: d.LocationUri, Description: d.Description,
+		Parameters: d.Parameters, CreateTableDefaultPermissions: clone(d.CreateTableDefaultPermissions)}
+	if d.CreateTableDefaultPermissions == nil {
+		for _, p := range c.a.settings.CreateTableDefaultPermissions {
+			gp := gluetypes.PrincipalPermissions{Principal: &gluetypes.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(principalOf(p.Principal))}}
+			for _, perm := range p.Permissions {
+				gp.Permissions = append(gp.Permissions, gluetypes.Permission(perm))
+			}
+			db.CreateTableDefaultPermissions = append(db.CreateTableDefaultPermissions, gp)
+		}
+	}
+	c.a.databases[name] = &database{db: db, tags: tagSet{}, tables: map[string]*table{}}
+	return &glue.CreateDatabaseOutput{}, nil
+}
+
+func (c *Glue) GetDatabase(_ context.Context, in *glue.GetDatabaseInput, _ ...func(*glue.Options)) (*glue.GetDatabaseOutput, error) {
+	const op = "GetDatabase"
+	c.called(op, in)
+	c.a.mu.Lock()
+	defer c.a.mu.Unlock()
+	db, ok := c.a.databases[aws.ToString(in.Name)]
+	if !ok {
+		return nil, c.notFound(op, "Database "+aws.ToString(in.Name)+" not found.")
+	}
+	out := clone(db.db)
+	return &glue.GetDatabaseOutput{Database: &out}, nil
+}
+
+// GetDatabases answers every database, by name.
+func (c *Glue) GetDatabases(_ context.Context, in *glue.GetDatabasesInput, _ ...func(*glue.Options)) (*glue.GetDatabasesOutput, error) {
+	c.called("GetDatabases", in)
+	c.a.mu.Lock()
+	defer c.a.mu.Unlock()
+	names := make([]string, 0, len(c.a.databases))
+	for n := range c.a.databases {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := &glue.GetDatabasesOutput{DatabaseList: []gluetypes.Database{}}
+	for _, n := range names {
+		out.DatabaseList = append(out.DatabaseList, clone(c.a.databases[n].db))
+	}
+	return out, nil
+}
+
+// tableOf turns a TableInput into the Table Glue stores (the members share
+// their names).
+func (c *Glue) tableOf(dbName string, in *gluetypes.TableInput) gluetypes.Table {
+	raw, err := json.Marshal(in)
+	if err != nil {
+		panic(err)
+	}
+	var t gluetypes.Table
+	if err := json.Unmarshal(raw, &t); err != nil {
+		panic(err)
+	}
+	t.DatabaseName, t.CatalogId = aws.String(dbName), aws.String(c.a.id)
+	return t
+}
+
+func (c *Glue) CreateTable(_ context.Context, in *glue.CreateTableInput, _ ...func(*glue.Options)) (*glue.CreateTableOutput, error) {
+	const op = "CreateTable"
+	c.called(op, in)
+	if in.TableInput == nil || in.TableInput.Name == nil {
+		return nil, missingParam(glueService, op, "CreateTableInput", "TableInput.Name")
+	}
+	c.a.mu.Lock()
+	defer c.a.mu.Unlock()
+	dbName := aws.ToString(in.DatabaseName)
+	db, ok := c.a.databases[dbName]
+	if !ok {
+		return nil, c.notFound(op, "Database "+dbName+" not found.")
+	}
+	name := aws.ToString(in.TableInput.Name)
+	if _, ok := db.tables[name]; ok {
+		return nil, c.exists(op, "Table already exists.")
+	}
+	db.tables[name] = &table{t: c.tableOf(dbName, in.TableInput), tags: tagSet{}, columns: map[string]tagSet{}}
+	return &glue.CreateTableOutput{}, nil
+}
+
+// UpdateTable replaces a table's definition; its LF-tags stay.
+func (c *Glue) UpdateTable(_ context.Context, in *glue.UpdateTableInput, _ ...func(*glue.Options)) (*glue.UpdateTableOutput, error) {
+	const op = "UpdateTable"
+	c.called(op, in)
+	if in.TableInput == nil || in.TableInput.Name == nil {
+		return nil, missingParam(glueService, op, "UpdateTableInput", "TableInput.Name")
+	}
+	c.a.mu.Lock()
+	defer c.a.mu.Unlock()
+	dbName := aws.ToString(in.DatabaseName)
+	db, ok := c.a.databases[dbName]
+	if !ok {
+		return nil, c.notFound(op, "Database "+dbName+" not found.")
+	}
+	t, ok := db.tables[aws.ToString(in.TableInput.Name)]
+	if !ok {
+		return nil, c.notFound(op, "Table "+aws.ToString(in.TableInput.Name)+" not found.")
+	}
+	t.t = c.tableOf(dbName, in.TableInput)
+	return &glue.UpdateTableOutput{}, nil
+}
+
+func (c *Glue) GetTable(_ context.Context, in *glue.GetTableInput, _ ...func(*glue.Options)) (*glue.GetTableOutput, error) {
+	const op = "GetTable"
+	c.called(op, in)
+	c.a.mu.Lock()
+	defer c.a.mu.Unlock()
+	db, ok := c.a.databases[aws.ToString(in.DatabaseName)]
+	if !ok {
+		return nil, c.notFound(op, "Database "+aws.ToString(in.DatabaseName)+" not found.")
+	}
+	t, ok := db.tables[aws.ToString(in.Name)]
+	if !ok {
+		return nil, c.notFound(op, "Table "+aws.ToString(in.Name)+" not found.")
+	}
+	out := clone(t.t)
+	return &glue.GetTableOutput{Table: &out}, nil
+}
+
+// GetTables answers every table of a database, by name.
+func (c *Glue) GetTables(_ context.Context, in *glue.GetTablesInput, _ ...func(*glue.Options)) (*glue.GetTablesOutput, error) {
+	const op = "GetTables"
+	c.called(op, in)
+	c.a.mu.Lock()
+	defer c.a.mu.Unlock()
+	db, ok := c.a.databases[aws.ToString(in.DatabaseName)]
+	if !ok {
+		return nil, c.notFound(op, "Database "+aws.ToString(in.DatabaseName)+" not found.")
+	}
+	names := make([]string, 0, len(db.tables))
+	for n := range db.tables {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := &glue.GetTablesOutput{TableList: []gluetypes.Table{}}
+	for _, n := range names {
+		out.TableList = append(out.TableList, clone(db.tables[n].t))
+	}
+	return out, nil
+}
