@@ -180,8 +180,10 @@ func (c *LakeFormation) RegisterResource(_ context.Context, in *lf.RegisterResou
 	if _, ok := c.a.resources[arn]; ok {
 		return nil, apiError(lfService, op, 400, &types.AlreadyExistsException{Message: aws.String("Resource is already registered")})
 	}
+	// The flags are answered as they were set: the API reference marks
+	// them optional in ResourceInfo.
 	c.a.resources[arn] = &types.ResourceInfo{ResourceArn: aws.String(arn), RoleArn: aws.String(role),
-		HybridAccessEnabled: aws.Bool(aws.ToBool(in.HybridAccessEnabled)), WithFederation: aws.Bool(aws.ToBool(in.WithFederation))}
+		HybridAccessEnabled: clone(in.HybridAccessEnabled), WithFederation: clone(in.WithFederation)}
 	return &lf.RegisterResourceOutput{}, nil
 }
 
@@ -200,8 +202,7 @@ func (c *LakeFormation) UpdateResource(_ context.Context, in *lf.UpdateResourceI
 		return nil, c.notFound(op, "Entity not found")
 	}
 	r.RoleArn = aws.String(aws.ToString(in.RoleArn))
-	r.HybridAccessEnabled = aws.Bool(aws.ToBool(in.HybridAccessEnabled))
-	r.WithFederation = aws.Bool(aws.ToBool(in.WithFederation))
+	r.HybridAccessEnabled, r.WithFederation = clone(in.HybridAccessEnabled), clone(in.WithFederation)
 	return &lf.UpdateResourceOutput{}, nil
 }
 

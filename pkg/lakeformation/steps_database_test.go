@@ -20,10 +20,18 @@ import (
 
 // ---- EnsureDatabase ----
 
+// createTag creates an LF-tag (unrecorded), in calls of at most 50 values
+// as Lake Formation requires.
 func createTag(t *testing.T, a *account, key string, values ...string) {
 	t.Helper()
-	if _, err := a.SeedLF.CreateLFTag(ctx(), &lf.CreateLFTagInput{TagKey: aws.String(key), TagValues: values}); err != nil {
+	first := values[:min(len(values), 50)]
+	if _, err := a.SeedLF.CreateLFTag(ctx(), &lf.CreateLFTagInput{TagKey: aws.String(key), TagValues: first}); err != nil {
 		t.Fatal(err)
+	}
+	for rest := values[len(first):]; len(rest) > 0; rest = rest[min(len(rest), 50):] {
+		if _, err := a.SeedLF.UpdateLFTag(ctx(), &lf.UpdateLFTagInput{TagKey: aws.String(key), TagValuesToAdd: rest[:min(len(rest), 50)]}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

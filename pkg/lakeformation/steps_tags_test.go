@@ -193,7 +193,7 @@ var tagScenarios = []scenario{
 func TestMotoRejectsListPermissionsByLFTagResourceType(t *testing.T) {
 	a := newAccount(t)
 	for _, rt := range lfTagResourceTypes {
-		_, err := a.SeedLF.ListPermissions(ctx(), &lf.ListPermissionsInput{ResourceType: rt})
+		_, err := a.motoLF.ListPermissions(ctx(), &lf.ListPermissionsInput{ResourceType: rt})
 		if err == nil || !strings.Contains(err.Error(), "not a valid RessourceType") && !strings.Contains(err.Error(), "500") {
 			t.Errorf("moto answered ListPermissions{ResourceType: %s} with %v; want its rejection", rt, err)
 		}
@@ -204,7 +204,7 @@ func TestMotoRejectsListPermissionsByLFTagResourceType(t *testing.T) {
 		"principal and LF-tag policy": {Principal: &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(analystRole)}, Resource: TagGrant{ResourceType: types.ResourceTypeTable, Tag: analystTag}.resource()},
 		"principal without resource":  {Principal: &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(analystRole)}, ResourceType: types.DataLakeResourceTypeLfTagPolicyTable},
 	} {
-		if _, err := a.SeedLF.ListPermissions(ctx(), in); err == nil || !strings.Contains(err.Error(), "InvalidInputException") {
+		if _, err := a.motoLF.ListPermissions(ctx(), in); err == nil || !strings.Contains(err.Error(), "InvalidInputException") {
 			t.Errorf("%s: moto answered %v; want InvalidInputException", name, err)
 		}
 	}

@@ -1,7 +1,9 @@
 package lakeformation
 
-// The emulator tier: every step runs against the moto server through the
-// real SDK clients, twice, to prove it converges. Faults are injected in
+// The scenario tables: every step runs against a fresh account, twice, to
+// prove it converges: on the in-memory fake (internal/lffake, the unit
+// tier) and on the moto server through the real SDK clients (the emulator
+// tier), and the outcomes of the two are compared (parity_test.go). Faults are injected in
 // front of the real clients (faultyLF, faultyGlue) for the retry and error
 // paths. Where moto differs from Lake Formation, the test says so:
 //   - GetLFTag answers an empty value list for a missing key instead of
@@ -70,6 +72,11 @@ type scenario struct {
 	run  func(t *testing.T, a *account)
 }
 
+// motoOnly names the scenarios that cannot run on the fake, and why.
+var motoOnly = map[string]string{
+	"governance: the columns VerifyQuery probes are written beside the run's manifest": "it writes the probes to S3, which only moto has",
+}
+
 // steps lists, per function, every path its tests exercise; the golden IAM
 // action file of the function is the union of the calls of all of them.
 var steps = map[string][]scenario{
@@ -82,11 +89,30 @@ var steps = map[string][]scenario{
 	"cleanup-lake-formation":   cleanupScenarios,
 }
 
+// runScenarios runs each scenario of function on the fake and on moto (the
+// moto subtest skips itself in the unit tier), and when both passed
+// compares their outcomes (parity_test.go).
 func runScenarios(t *testing.T, function string) {
 	for _, sc := range steps[function] {
 		t.Run(sc.name, func(t *testing.T) {
-			a := newAccount(t)
-			sc.run(t, a)
+			outcomes := map[backend]outcome{}
+			for _, b := range []backend{fakeBackend, motoBackend} {
+				if b == fakeBackend && motoOnly[sc.name] != "" {
+					continue
+				}
+				t.Run(string(b), func(t *testing.T) {
+					a := newAccountOn(t, b)
+					sc.run(t, a)
+					if !t.Failed() {
+						outcomes[b] = outcome{calls: a.Sent.all(), state: snapshot(t, a)}
+					}
+				})
+			}
+			fake, okFake := outcomes[fakeBackend]
+			moto, okMoto := outcomes[motoBackend]
+			if okFake && okMoto {
+				t.Run("parity", func(t *testing.T) { checkParity(t, function+"/"+sc.name, fake, moto) })
+			}
 		})
 	}
 }

@@ -46,6 +46,14 @@ func (r *Recorder) Attach(cfg aws.Config) aws.Config {
 	return cfg
 }
 
+// Add records a call made through a client that has no middleware stack
+// (an in-memory fake): the SDK's service ID and operation name.
+func (r *Recorder) Add(serviceID, operation string) {
+	r.mu.Lock()
+	r.calls = append(r.calls, Action(serviceID, operation))
+	r.mu.Unlock()
+}
+
 // Calls returns every recorded action in call order.
 func (r *Recorder) Calls() []string {
 	r.mu.Lock()
