@@ -11,6 +11,7 @@ package lakeformation
 // is listed in parityExclusions with its reason.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -285,10 +286,19 @@ func normalizedCalls(calls []string) []string {
 // checkParity compares the outcome of one scenario on the fake and on moto.
 func checkParity(t *testing.T, key string, fake, moto outcome) {
 	t.Helper()
+	for _, p := range parityProblems(key, fake, moto) {
+		t.Error(p)
+	}
+}
+
+// parityProblems says how the two outcomes of scenario key differ, beyond
+// its exclusions, and which exclusions no longer hold.
+func parityProblems(key string, fake, moto outcome) []string {
+	var problems []string
 	exclusions := parityExclusions[key]
 	callsExcluded := slices.ContainsFunc(exclusions, func(e exclusion) bool { return e.prefix == "calls" })
 	if f, m := normalizedCalls(fake.calls), normalizedCalls(moto.calls); !callsExcluded && !slices.Equal(f, m) {
-		t.Errorf("the calls differ between the fake and moto:\n%s", lineDiff(f, m))
+		problems = append(problems, "the calls differ between the fake and moto:\n"+lineDiff(f, m))
 	}
 	f, m := fake.lines(), moto.lines()
 	for _, ex := range exclusions {
@@ -298,13 +308,14 @@ func checkParity(t *testing.T, key string, fake, moto outcome) {
 		excluded := func(l string) bool { return strings.HasPrefix(l, ex.prefix) }
 		fx, mx := slices.DeleteFunc(slices.Clone(f), func(l string) bool { return !excluded(l) }), slices.DeleteFunc(slices.Clone(m), func(l string) bool { return !excluded(l) })
 		if slices.Equal(fx, mx) {
-			t.Errorf("the fake and moto agree on %q now: drop the exclusion (%s)", ex.prefix, ex.reason)
+			problems = append(problems, fmt.Sprintf("the fake and moto agree on %q now: drop the exclusion (%s)", ex.prefix, ex.reason))
 		}
 		f, m = slices.DeleteFunc(f, excluded), slices.DeleteFunc(m, excluded)
 	}
 	if !slices.Equal(f, m) {
-		t.Errorf("the state differs between the fake and moto:\n%s", lineDiff(f, m))
+		problems = append(problems, "the state differs between the fake and moto:\n"+lineDiff(f, m))
 	}
+	return problems
 }
 
 // lineDiff shows the lines only one side has.
@@ -324,4 +335,42 @@ func lineDiff(fake, moto []string) string {
 		b.WriteString("  the same lines in another order:\n    fake: " + strings.Join(fake, "\n          ") + "\n    moto: " + strings.Join(moto, "\n          ") + "\n")
 	}
 	return b.String()
+}
+
+// descriptionlessGlue is a fake that drifted: its CreateDatabase forgets
+// the description.
+type descriptionlessGlue struct{ glueAPI }
+
+func (g descriptionlessGlue) CreateDatabase(ctx context.Context, in *glue.CreateDatabaseInput, o ...func(*glue.Options)) (*glue.CreateDatabaseOutput, error) {
+	d := *in.DatabaseInput
+	d.Description = nil
+	return g.glueAPI.CreateDatabase(ctx, &glue.CreateDatabaseInput{DatabaseInput: &d}, o...)
+}
+
+// TestParityCatchesADriftingFake: the parity check finds nothing between
+// two runs of a scenario on the fake, and finds a fake whose Glue
+// CreateDatabase drifted (the state differs) and one whose step sent
+// another request (the calls differ). It needs no server.
+func TestParityCatchesADriftingFake(t *testing.T) {
+	const key = "ensure-database/fresh then converged"
+	run := func(drift func(a *account)) outcome {
+		a := newAccountOn(t, fakeBackend)
+		if drift != nil {
+			drift(a)
+		}
+		databaseScenarios[0].run(t, a)
+		return outcome{calls: a.Sent.all(), state: snapshot(t, a)}
+	}
+	want := run(nil)
+	if p := parityProblems(key, want, run(nil)); len(p) != 0 {
+		t.Fatalf("two runs on the fake differ: %v", p)
+	}
+	drifted := run(func(a *account) { a.Glue.glueAPI = descriptionlessGlue{a.Glue.glueAPI} })
+	if p := parityProblems(key, drifted, want); len(p) != 1 || !strings.Contains(p[0], "the state differs") || !strings.Contains(p[0], "description") {
+		t.Fatalf("parity problems %q; want the database's description", p)
+	}
+	other := run(func(a *account) { a.Sent.add("GetDatabase", &glue.GetDatabaseInput{Name: aws.String("elsewhere")}) })
+	if p := parityProblems(key, other, want); len(p) != 1 || !strings.Contains(p[0], "the calls differ") {
+		t.Fatalf("parity problems %q; want the extra call", p)
+	}
 }
