@@ -258,42 +258,44 @@ var cleanupScenarios = []scenario{
 // answer as CloudFormation receives it (a PUT to the event's ResponseURL):
 // a cleanup with a failure answers SUCCESS, with the failure in Reason.
 func TestStackCleanupAnswersSuccessWithTheFailures(t *testing.T) {
-	a := newAccount(t)
-	convergedAccount(t, a)
-	a.LF.inject("GetDataLakeSettings", apiErr("AccessDeniedException", "settings refused"), 1)
-	var got cfn.Response
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPut {
-			t.Errorf("method %s", r.Method)
+	onEachBackend(t, func(t *testing.T, a *account) {
+		convergedAccount(t, a)
+		a.LF.inject("GetDataLakeSettings", apiErr("AccessDeniedException", "settings refused"), 1)
+		var got cfn.Response
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPut {
+				t.Errorf("method %s", r.Method)
+			}
+			if err := json.NewDecoder(r.Body).Decode(&got); err != nil {
+				t.Error(err)
+			}
+		}))
+		defer srv.Close()
+		ev := cleanupEvent(cfn.RequestDelete, stackRoles...)
+		ev.ResponseURL, ev.StackID, ev.RequestID, ev.LogicalResourceID = srv.URL, "stack", "req", "LakeFormationCleanup"
+		if _, err := cleanupStep(a).Respond(ctx(), ev); err != nil {
+			t.Fatal(err)
 		}
-		if err := json.NewDecoder(r.Body).Decode(&got); err != nil {
-			t.Error(err)
+		if got.Status != cfn.StatusSuccess || !strings.Contains(got.Reason, "GetDataLakeSettings") || !strings.Contains(got.Reason, "settings refused") || got.PhysicalResourceID != CleanupPhysicalID {
+			t.Fatalf("response %+v; want SUCCESS naming the failure", got)
 		}
-	}))
-	defer srv.Close()
-	ev := cleanupEvent(cfn.RequestDelete, stackRoles...)
-	ev.ResponseURL, ev.StackID, ev.RequestID, ev.LogicalResourceID = srv.URL, "stack", "req", "LakeFormationCleanup"
-	if _, err := cleanupStep(a).Respond(ctx(), ev); err != nil {
-		t.Fatal(err)
-	}
-	if got.Status != cfn.StatusSuccess || !strings.Contains(got.Reason, "GetDataLakeSettings") || !strings.Contains(got.Reason, "settings refused") || got.PhysicalResourceID != CleanupPhysicalID {
-		t.Fatalf("response %+v; want SUCCESS naming the failure", got)
-	}
+	})
 }
 
 // The revoke on a grant that is already gone answers "Grantee has no
 // permissions" on Lake Formation (moto never does): done, not an error.
 func TestStackCleanupRevokeAlreadyGone(t *testing.T) {
-	a := newAccount(t)
-	convergedAccount(t, a)
-	a.LF.inject("RevokePermissions", apiErr("InvalidInputException", "No permissions revoked. Grantee has no permissions and no grantable permissions on resource"), 1)
-	changes, failures := cleanupStep(a).Remove(ctx(), stackRoles, database)
-	if len(failures) > 0 {
-		t.Fatal(failures)
-	}
-	if got := adminsNow(t, a); !slices.Equal(got, []string{existingAdmin, configuredAdmin}) || len(changes) == 0 {
-		t.Fatalf("admins %v, changes %q", got, changes)
-	}
+	onEachBackend(t, func(t *testing.T, a *account) {
+		convergedAccount(t, a)
+		a.LF.inject("RevokePermissions", apiErr("InvalidInputException", "No permissions revoked. Grantee has no permissions and no grantable permissions on resource"), 1)
+		changes, failures := cleanupStep(a).Remove(ctx(), stackRoles, database)
+		if len(failures) > 0 {
+			t.Fatal(failures)
+		}
+		if got := adminsNow(t, a); !slices.Equal(got, []string{existingAdmin, configuredAdmin}) || len(changes) == 0 {
+			t.Fatalf("admins %v, changes %q", got, changes)
+		}
+	})
 }
 
 // grantOptionOnlyLF lists, besides moto's rows, one grant of a stack role
@@ -320,11 +322,12 @@ func (c *grantOptionOnlyLF) ListPermissions(ctx context.Context, in *lf.ListPerm
 // RevokePermissions requires Permissions: the real SDK client refuses a
 // nil list before sending, so a grant-option-only row is revoked with [].
 func TestStackCleanupRevokesGrantOptionOnlyRows(t *testing.T) {
-	a := newAccount(t)
-	convergedAccount(t, a)
-	step := cleanupStep(a)
-	step.LF = &grantOptionOnlyLF{faultyLF: a.LF, role: stackRoles[0]}
-	if _, failures := step.Remove(ctx(), stackRoles, database); len(failures) > 0 {
-		t.Fatalf("cleanup with a grant-option-only row: %v", failures)
-	}
+	onEachBackend(t, func(t *testing.T, a *account) {
+		convergedAccount(t, a)
+		step := cleanupStep(a)
+		step.LF = &grantOptionOnlyLF{faultyLF: a.LF, role: stackRoles[0]}
+		if _, failures := step.Remove(ctx(), stackRoles, database); len(failures) > 0 {
+			t.Fatalf("cleanup with a grant-option-only row: %v", failures)
+		}
+	})
 }

@@ -33,22 +33,23 @@ func TestCallCounts(t *testing.T) {
 		}, func(a *account) Runner { return tagOutputStep(a) }},
 	} {
 		t.Run(s.name, func(t *testing.T) {
-			a := newAccount(t)
-			s.seed(t, a)
-			a.markCalls()
-			if _, err := s.build(a).Run(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			fresh, freshMut := len(a.since()), len(a.mutatingSince())
-			a.markCalls()
-			if _, err := s.build(a).Run(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			conv, convMut := len(a.since()), len(a.mutatingSince())
-			if convMut != 0 || freshMut == 0 {
-				t.Fatalf("mutating calls: fresh %d, converged %d", freshMut, convMut)
-			}
-			t.Logf("%-34s fresh: %d calls (%d mutating); converged: %d calls (0 mutating)", s.name, fresh, freshMut, conv)
+			onEachBackend(t, func(t *testing.T, a *account) {
+				s.seed(t, a)
+				a.markCalls()
+				if _, err := s.build(a).Run(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				fresh, freshMut := len(a.since()), len(a.mutatingSince())
+				a.markCalls()
+				if _, err := s.build(a).Run(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				conv, convMut := len(a.since()), len(a.mutatingSince())
+				if convMut != 0 || freshMut == 0 {
+					t.Fatalf("mutating calls: fresh %d, converged %d", freshMut, convMut)
+				}
+				t.Logf("%-34s fresh: %d calls (%d mutating); converged: %d calls (0 mutating)", s.name, fresh, freshMut, conv)
+			})
 		})
 	}
 }

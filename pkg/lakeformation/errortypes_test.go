@@ -143,17 +143,18 @@ func TestStepErrorTypes(t *testing.T) {
 	for step, cases := range errorTypeCases {
 		for _, c := range cases {
 			t.Run(step+"/"+c.name, func(t *testing.T) {
-				a := newAccount(t)
-				runner := c.setup(t, a)
-				_, err := Handler(step, runner, quietLog)(ctx(), StepInput{})
-				if got, want := fmt.Sprintf("%T", err), fmt.Sprintf("%T", c.want); got != want {
-					t.Fatalf("error type %s; want %s (the name Step Functions matches): %v", got, want, err)
-				}
-				for _, w := range c.words {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error %q does not name %q", err.Error(), w)
+				onEachBackend(t, func(t *testing.T, a *account) {
+					runner := c.setup(t, a)
+					_, err := Handler(step, runner, quietLog)(ctx(), StepInput{})
+					if got, want := fmt.Sprintf("%T", err), fmt.Sprintf("%T", c.want); got != want {
+						t.Fatalf("error type %s; want %s (the name Step Functions matches): %v", got, want, err)
 					}
-				}
+					for _, w := range c.words {
+						if !strings.Contains(err.Error(), w) {
+							t.Errorf("error %q does not name %q", err.Error(), w)
+						}
+					}
+				})
 			})
 		}
 	}

@@ -376,42 +376,43 @@ func TestSchemaChangesOnTheImportTier(t *testing.T) {
 		"type widened":              {nil, []string{"nickname", "loyalty_tier"}},
 		"type changed incompatibly": {nil, []string{"nickname", "loyalty_tier"}},
 	}
-	a := newAccount(t)
-	seedOutputDatabase(t, a, true)
-	createTag(t, a, "sensitivity", "public", "internal", "pii", "unclassified")
-	step := governedTagOutput(a, governance(
-		access.Rule{Value: "pii", Pattern: "%.email", Field: "governance.columns.pii[0]"},
-		access.Rule{Value: "pii", Pattern: "%phone%", Field: "governance.columns.pii[1]"},
-		access.Rule{Value: "public", Pattern: "customers.id", Field: "governance.columns.public[0]"},
-	))
-	for i, s := range fx.Steps {
-		w, ok := want[s.Change]
-		if !ok {
-			t.Fatalf("schema_changes.json has a change %q this test does not know", s.Change)
+	onEachBackend(t, func(t *testing.T, a *account) {
+		seedOutputDatabase(t, a, true)
+		createTag(t, a, "sensitivity", "public", "internal", "pii", "unclassified")
+		step := governedTagOutput(a, governance(
+			access.Rule{Value: "pii", Pattern: "%.email", Field: "governance.columns.pii[0]"},
+			access.Rule{Value: "pii", Pattern: "%phone%", Field: "governance.columns.pii[1]"},
+			access.Rule{Value: "public", Pattern: "customers.id", Field: "governance.columns.public[0]"},
+		))
+		for i, s := range fx.Steps {
+			w, ok := want[s.Change]
+			if !ok {
+				t.Fatalf("schema_changes.json has a change %q this test does not know", s.Change)
+			}
+			var cols []string
+			for _, c := range s.Columns {
+				cols = append(cols, c[0])
+			}
+			putTable(t, a, fx.Table, cols...)
+			res, err := step.Converge(ctx())
+			if err != nil {
+				t.Fatalf("%s: %v", s.Change, err)
+			}
+			if i == 0 {
+				res.Changes = res.Changes[1:] // the database's analyst tag
+			}
+			if !slices.Equal(res.Changes, w.changes) && !(len(res.Changes) == 0 && len(w.changes) == 0) {
+				t.Fatalf("%s: changes %q, want %q", s.Change, res.Changes, w.changes)
+			}
+			var un []string
+			for _, u := range res.Unclassified {
+				un = append(un, u.Column)
+			}
+			if !slices.Equal(un, w.unclassified) {
+				t.Fatalf("%s: unclassified %v, want %v", s.Change, un, w.unclassified)
+			}
 		}
-		var cols []string
-		for _, c := range s.Columns {
-			cols = append(cols, c[0])
-		}
-		putTable(t, a, fx.Table, cols...)
-		res, err := step.Converge(ctx())
-		if err != nil {
-			t.Fatalf("%s: %v", s.Change, err)
-		}
-		if i == 0 {
-			res.Changes = res.Changes[1:] // the database's analyst tag
-		}
-		if !slices.Equal(res.Changes, w.changes) && !(len(res.Changes) == 0 && len(w.changes) == 0) {
-			t.Fatalf("%s: changes %q, want %q", s.Change, res.Changes, w.changes)
-		}
-		var un []string
-		for _, u := range res.Unclassified {
-			un = append(un, u.Column)
-		}
-		if !slices.Equal(un, w.unclassified) {
-			t.Fatalf("%s: unclassified %v, want %v", s.Change, un, w.unclassified)
-		}
-	}
-	wantTags(t, columnTags(t, a, fx.Table, "phone_number", "mobile_phone", "nickname", "id"),
-		map[string]string{"phone_number": "pii", "mobile_phone": "pii", "nickname": "unclassified", "id": "public"})
+		wantTags(t, columnTags(t, a, fx.Table, "phone_number", "mobile_phone", "nickname", "id"),
+			map[string]string{"phone_number": "pii", "mobile_phone": "pii", "nickname": "unclassified", "id": "public"})
+	})
 }

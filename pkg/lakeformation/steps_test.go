@@ -181,3 +181,11 @@ func wantErr[T error](t *testing.T, err error, contains ...string) T {
 }
 
 func ctx() context.Context { return context.Background() }
+
+// onEachBackend runs test on a fresh account on the fake and on moto (the
+// moto subtest skips itself in the unit tier).
+func onEachBackend(t *testing.T, test func(t *testing.T, a *account)) {
+	for _, b := range []backend{fakeBackend, motoBackend} {
+		t.Run(string(b), func(t *testing.T) { test(t, newAccountOn(t, b)) })
+	}
+}
