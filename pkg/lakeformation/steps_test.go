@@ -12,7 +12,7 @@ package lakeformation
 //   - ListPermissions rejects the resource types LF_TAG,
 //     LF_TAG_POLICY_DATABASE and LF_TAG_POLICY_TABLE ("is not a valid
 //     RessourceType", HTTP 500), the one request EnsureLFTags and
-//     GrantTagPermissions send to read LF-tag grants: faultyLF answers
+//     GrantTagPermissions send to read LF-tag grants: motoGapsLF answers
 //     exactly that request as the API reference documents it, from moto's
 //     grants (listByLFTagResourceType), and the tests check the request
 //     sent; TestMotoRejectsListPermissionsByLFTagResourceType fails when
@@ -25,12 +25,13 @@ package lakeformation
 //     Formation names the service-linked role); the step accepts a missing
 //     RoleArn as the service-linked role, and a test answers with the named
 //     role (serviceLinkedNamingLF);
-//   - UpdateResource does not exist: faultyLF applies it to moto's
+//   - UpdateResource does not exist: motoGapsLF applies it to moto's
 //     registration as documented (TestMotoHasNoUpdateResource);
 //   - AddLFTagsToResource replaces every LF-tag of the resource instead of
 //     adding to them, and GetResourceLFTags fails (HTTP 500) on a database
-//     that never had an LF-tag; so the tag-output test does not check that
-//     other tags survive (the request it sends names only its own tag), and
+//     that never had an LF-tag; so the tag-output test checks that other
+//     tags survive on the fake only (the request it sends names only its
+//     own tag; parityExclusions lists the difference), and
 //     the ensure-database test of an untagged lake database (a manual build) answers
 //     that read as Lake Formation does (untaggedReadsLF).
 
