@@ -95,13 +95,13 @@ func registerWithServiceLinkedRole(t *testing.T, a *account) {
 }
 
 // TestMotoHasNoUpdateResource: moto 5.2.5 does not implement UpdateResource,
-// so faultyLF applies it; when this fails, moto does, and the stand-in can go.
+// so motoGapsLF applies it; when this fails, moto does, and the stand-in can go.
 func TestMotoHasNoUpdateResource(t *testing.T) {
 	a := newAccount(t)
 	registerWithServiceLinkedRole(t, a)
 	_, err := a.motoLF.UpdateResource(ctx(), &lf.UpdateResourceInput{ResourceArn: aws.String(locationARN), RoleArn: aws.String(registrationRole)})
 	if err == nil {
-		t.Fatal("moto answers UpdateResource now: call it directly and drop faultyLF.UpdateResource")
+		t.Fatal("moto answers UpdateResource now: call it directly and drop motoGapsLF.UpdateResource")
 	}
 }
 

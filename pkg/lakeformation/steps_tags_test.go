@@ -189,7 +189,7 @@ var tagScenarios = []scenario{
 // TestMotoRejectsListPermissionsByLFTagResourceType sends moto the exact
 // requests EnsureLFTags and GrantTagPermissions send to read LF-tag grants,
 // and expects moto 5.2.5's rejection. When it fails, moto has learnt them:
-// drop faultyLF.listByLFTagResourceType and let the requests reach moto.
+// drop motoGapsLF.listByLFTagResourceType and let the requests reach moto.
 func TestMotoRejectsListPermissionsByLFTagResourceType(t *testing.T) {
 	a := newAccount(t)
 	for _, rt := range lfTagResourceTypes {
