@@ -19,7 +19,7 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/config"
 )
 
-// Exit codes, documented in README.md ("Command-line tool").
+// Exit codes, documented in docs/cli.md ("Exit status").
 const (
 	// ExitOK: the command did what was asked and found nothing wrong.
 	ExitOK = 0

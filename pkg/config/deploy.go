@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// The example values shipped in cdk.json (and the README). They pass
+// The example values shipped in cdk.json (and docs/operations.md). They pass
 // Validate, so `make synth`, the tests and the demo can use them, but a
 // deployment with them would point Glue at nothing: CheckDeploy refuses them.
 const (

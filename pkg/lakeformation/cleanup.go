@@ -70,7 +70,7 @@ func (c *StackCleanup) Handler(ctx context.Context, ev cfn.Event) (string, map[s
 	changes, err := c.Remove(ctx, roles)
 	kept, _ := ev.ResourceProperties[CleanupKeptProperty].(string)
 	if err != nil {
-		c.Log.ErrorContext(ctx, "stack-delete cleanup incomplete: remove the rest by hand (README, Teardown)", "error", err.Error(), "changes", changes, "kept", kept)
+		c.Log.ErrorContext(ctx, "stack-delete cleanup incomplete: remove the rest by hand (docs/operations.md, Teardown)", "error", err.Error(), "changes", changes, "kept", kept)
 	} else {
 		c.Log.InfoContext(ctx, "stack-delete cleanup done", "changes", changes, "kept", kept)
 	}
