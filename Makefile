@@ -25,7 +25,7 @@ VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(NODE22_DIR)/node_modules/node/bin:$(PATH)
 export LAKEFORGE_PYTHON := $(VENV)/bin/python
 
-.PHONY: help venv jars node_modules build synth deploy destroy test test-unit test-go test-python lint bench preflight demo clean
+.PHONY: help venv jars node_modules build synth deploy deploy-check destroy test test-unit test-go test-python lint bench preflight demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -74,11 +74,20 @@ CDK_CONFIG := $(if $(CONFIG),-c lakeforge:configFile=$(abspath $(CONFIG)))
 synth: build node_modules ## write the CloudFormation template to cdk.out/ (no AWS credentials needed; CONFIG=file optional)
 	$(CDK) synth --quiet $(CDK_CONFIG)
 
-# lakeforge:deploy=true makes the app refuse the shipped example values and a
-# region (the AWS profile's, CDK_DEFAULT_REGION) other than the zone's and the
-# secret's, before anything is deployed.
-deploy: build node_modules ## deploy the stack to your AWS profile's region (CONFIG=file optional)
+# The lakeforge CLI, built and run (`go run` would turn every failing exit
+# status into 1; docs/cli.md documents the CLI's own).
+LAKEFORGE := $(GO) build -o .tmp/bin/lakeforge ./cmd/lakeforge && .tmp/bin/lakeforge
+CLI_CONFIG := $(if $(CONFIG),--config $(abspath $(CONFIG)))
+
+# deploy-check runs first: the AWS credentials and region, then the
+# configuration, before anything is built. lakeforge:deploy=true makes the
+# app itself refuse the shipped example values and a region (the AWS
+# profile's, CDK_DEFAULT_REGION) other than the zone's and the secret's too.
+deploy: deploy-check build node_modules ## deploy the stack to your AWS profile's region (CONFIG=file optional)
 	$(CDK) deploy --require-approval broadening -c lakeforge:deploy=true $(CDK_CONFIG)
+
+deploy-check: ## what make deploy checks first: AWS credentials and region, then the configuration (CONFIG=file optional)
+	@$(LAKEFORGE) deploy-check $(CLI_CONFIG)
 
 destroy: node_modules ## delete the stack; the lake bucket, its access logs and the KMS key are kept (CONFIG=file as for deploy)
 	$(CDK) destroy $(CDK_CONFIG)
@@ -127,7 +136,7 @@ bench: build node_modules venv jars ## benchmarks: transitions and notice lag of
 	scripts/test-databases.sh run $(LAKEFORGE_PYTHON) infra/glue/import_bench.py
 
 preflight: ## lakeforge preflight: the source connection checks from this machine with your AWS credentials (CONFIG=file optional)
-	$(GO) run ./cmd/lakeforge preflight $(if $(CONFIG),--config $(abspath $(CONFIG))) $(ARGS)
+	@$(LAKEFORGE) preflight $(CLI_CONFIG) $(ARGS)
 
 demo: build node_modules venv jars ## the whole daily run on this machine, no AWS account: moto, the real ASL, handlers, Spark import, the analyst's queries
 	scripts/test-databases.sh run $(GO) run ./cmd/lakeforge-demo

@@ -84,6 +84,7 @@ Commands:
   status [-n N]    the last N runs: start, duration, result, rows per table, data freshness
   doctor           check the account-level state a run depends on; exit 1 if anything is wrong
   preflight        check the source connection from this machine (replaces the old preflight binary)
+  deploy-check     what make deploy checks first: AWS credentials and region, then the configuration
 
 Global flags (accepted before or after the command):
   --profile NAME     AWS profile (default: AWS_PROFILE)
@@ -133,11 +134,13 @@ func Main(ctx context.Context, args []string, env Env) int {
 		cmd = doctorCommand
 	case "preflight":
 		cmd = preflightCommand
+	case "deploy-check":
+		cmd = deployCheckCommand
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return ExitOK
 	default:
-		fmt.Fprintf(env.Stderr, "lakeforge: unknown command %q. Fix: use one of run, status, doctor, preflight (lakeforge help)\n", name)
+		fmt.Fprintf(env.Stderr, "lakeforge: unknown command %q. Fix: use one of run, status, doctor, preflight, deploy-check (lakeforge help)\n", name)
 		return ExitUsage
 	}
 	return cmd(ctx, g, rest, env)
