@@ -43,6 +43,8 @@ $(LAKEFORGE_NODE22): scripts/node22/package.json scripts/node22/package-lock.jso
 # The import job's local Spark tier needs what Glue 5.0 ships: its JDBC drivers
 # (PostgreSQL 42.7.3, MySQL Connector/J 8.0.33, which Glue also uses for
 # MariaDB) and Iceberg 1.7.1, from Maven Central into .tmp/jars/ (gitignored).
+# Maven quietly, without progress; Debian's Maven 3.8 still writes colour
+# resets (ESC[0m) in batch mode, which the sed drops from logs.
 JARS_DIR := $(CURDIR)/.tmp/jars
 export LAKEFORGE_JARS := $(JARS_DIR)
 IMPORT_JARS := org.postgresql:postgresql:42.7.3 com.mysql:mysql-connector-j:8.0.33 \
@@ -51,13 +53,18 @@ jars: $(JARS_DIR)/.installed ## fetch the import job's JDBC drivers and Iceberg 
 $(JARS_DIR)/.installed: Makefile
 	@mkdir -p $(JARS_DIR)
 	@for a in $(IMPORT_JARS); do \
-	  mvn -q -B dependency:copy -Dartifact=$$a -DoutputDirectory=$(JARS_DIR) -Dtransitive=false; \
+	  mvn --batch-mode --no-transfer-progress -q dependency:copy -Dartifact=$$a -DoutputDirectory=$(JARS_DIR) -Dtransitive=false 2>&1 | sed 's/\x1b\[[0-9;]*m//g'; \
 	done
 	@touch $@
 
-node_modules: package.json package-lock.json $(LAKEFORGE_NODE22) ## install the pinned npm tools (CDK CLI, ASL validator, local Step Functions) on Node 22
+# npm writes node_modules/.package-lock.json on every install: it is the
+# stamp, so `npm ci` (10 s and more) runs again only when package.json, the
+# lock file or Node changed, not on every demo, synth, deploy, lint or bench.
+NPM_STAMP := node_modules/.package-lock.json
+node_modules: $(NPM_STAMP) ## install the pinned npm tools (CDK CLI, ASL validator, local Step Functions) on Node 22, when the lock files changed
+$(NPM_STAMP): package.json package-lock.json $(LAKEFORGE_NODE22)
 	npm ci --no-audit --no-fund
-	@touch node_modules
+	@touch $@
 
 build: $(addprefix build-,$(FUNCTIONS)) ## build every functions/<name> into dist/<name>/bootstrap (linux/arm64, static)
 

@@ -126,6 +126,9 @@ def spark_session(arguments, warehouse_root):
          .config("spark.jars", ",".join(jars(arguments.get("--datalake-formats"))))
          .config("spark.sql.shuffle.partitions", "2")
          .config("spark.ui.enabled", "false")
+         # PySpark starts as a shell, where Spark draws stage progress bars
+         # on stderr; they would mix into test and `make bench` output.
+         .config("spark.ui.showConsoleProgress", "false")
          .config("spark.driver.memory", "1g")
          .config("spark.sql.session.timeZone", "UTC")
          # Iceberg's vectorized Parquet reader allocates through its shaded

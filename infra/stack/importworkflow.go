@@ -2,8 +2,6 @@ package stack
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -104,15 +102,12 @@ func (s *Stack) addImportWorkflow() *ImportWorkflow {
 	})
 
 	// The script as an S3 asset, from the bytes the Python test checks.
-	scriptDir, err := os.MkdirTemp("", "lakeforge-glue-")
+	scriptFile, err := gluescript.ScriptFile()
 	if err != nil {
 		panic(err)
 	}
-	if err := os.WriteFile(filepath.Join(scriptDir, gluescript.ImportJobFile), gluescript.ImportJobScript, 0o644); err != nil {
-		panic(err)
-	}
 	script := awss3assets.NewAsset(s.Stack, jsii.String("ImportJobScript"), &awss3assets.AssetProps{
-		Path: jsii.String(filepath.Join(scriptDir, gluescript.ImportJobFile)),
+		Path: jsii.String(scriptFile),
 	})
 	script.GrantRead(s.WorkflowRole)
 	cdknag.NagSuppressions_AddResourceSuppressions(s.WorkflowRole, &[]*cdknag.NagPackSuppression{{
