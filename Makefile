@@ -145,8 +145,8 @@ bench: build node_modules venv jars ## benchmarks: transitions and notice lag of
 preflight: ## lakeforge preflight: the source connection checks from this machine with your AWS credentials (CONFIG=file optional)
 	@$(LAKEFORGE) preflight $(CLI_CONFIG) $(ARGS)
 
-demo: build node_modules venv jars ## the whole daily run on this machine, no AWS account: moto, the real ASL, handlers, Spark import, the analyst's queries
-	scripts/test-databases.sh run $(GO) run ./cmd/lakeforge-demo
+demo: build node_modules venv jars ## the whole daily run on this machine, no AWS account: moto, the real ASL, handlers, Spark import, the analyst's queries (ARGS=--verbose)
+	scripts/test-databases.sh run $(GO) run ./cmd/lakeforge-demo $(ARGS)
 
 clean: ## remove build outputs
 	rm -rf dist cdk.out
