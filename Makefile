@@ -58,7 +58,7 @@ $(JARS_DIR)/.installed: Makefile
 	@touch $@
 
 # npm writes node_modules/.package-lock.json on every install: it is the
-# stamp, so `npm ci` (10 s and more) runs again only when package.json, the
+# stamp, so `npm ci` runs again only when package.json, the
 # lock file or Node changed, not on every demo, synth, deploy, lint or bench.
 NPM_STAMP := node_modules/.package-lock.json
 node_modules: $(NPM_STAMP) ## install the pinned npm tools (CDK CLI, ASL validator, local Step Functions) on Node 22, when the lock files changed
@@ -100,13 +100,27 @@ destroy: node_modules ## delete the stack; the lake bucket, its access logs and 
 	$(CDK) destroy $(CDK_CONFIG)
 
 test: build node_modules venv jars ## every test tier, with throwaway database servers on free loopback ports
-	scripts/test-databases.sh run $(MAKE) test-go test-python
+	scripts/test-databases.sh run $(MAKE) -j1 test-go test-python
+
+# The tests compile without inlining: on a fresh machine compiling the AWS
+# SDK and the CDK bindings is most of `make test`'s CPU, and -l cuts it by
+# 40% (the EC2 client: 112 s -> 68 s; docs/development.md, Timings); the
+# code behaves the same. Every go command under these targets inherits
+# GOFLAGS (the test binaries, the function and CLI binaries some tests
+# build, conftest's go test), so they reuse one set of compiled packages.
+# Under `make test` the Lambda binaries in dist/ are built so too (the tests
+# only check and hash them); `make build`, `synth` and `deploy` always
+# rebuild them with the default optimizations.
+TEST_GOFLAGS := $(if $(findstring -gcflags=all=-l,$(GOFLAGS)),$(GOFLAGS),$(strip $(GOFLAGS) -gcflags=all=-l))
+test test-go test-unit test-python: export GOFLAGS := $(TEST_GOFLAGS)
 
 # The Go tests of every tier, verbose into .tmp/test-go.log, shown without
 # the RUN and PASS lines. No test may skip: a skipped test fails the run.
+# -vet=off: vetting in go test computes facts for every dependency (10% of
+# a cold test compile); `make lint` runs go vet.
 test-go: ## the Go tests of every tier (needs the servers of `make test`); fails if any test skipped
 	@mkdir -p .tmp
-	LAKEFORGE_TEST_TIER= $(GO) test -count=1 -v ./... 2>&1 | tee .tmp/test-go.log | grep -Ev '^ *(=== (RUN|PAUSE|CONT|NAME)|--- PASS)'
+	LAKEFORGE_TEST_TIER= $(GO) test -count=1 -vet=off -v ./... 2>&1 | tee .tmp/test-go.log | grep -Ev '^ *(=== (RUN|PAUSE|CONT|NAME)|--- PASS)'
 	@! grep -E '^ *--- SKIP' .tmp/test-go.log || { echo "test-go: the tests above were skipped; make test runs every test"; exit 1; }
 
 # The unit tier: LAKEFORGE_TEST_TIER=unit makes each test that needs the moto
@@ -114,7 +128,7 @@ test-go: ## the Go tests of every tier (needs the servers of `make test`); fails
 # (infra/, infra/stack: Node through jsii) and the Node-driven
 # pkg/internal/localsfn are left out as packages.
 UNIT_PKGS = $(shell $(GO) list ./... 2>/dev/null | grep -v -e '/infra$$' -e '/infra/' -e '/pkg/internal/localsfn$$')
-test-unit: ## every test that needs no server, database, Spark or Node (about 20 s warm)
+test-unit: ## every test that needs no server, database, Spark or Node (timings: docs/development.md)
 	LAKEFORGE_TEST_TIER=unit $(GO) test -count=1 -vet=off $(UNIT_PKGS)
 
 # The import job on local Spark against the servers of test-databases.sh;
