@@ -87,10 +87,13 @@ LAKEFORGE := $(GO) build -o .tmp/bin/lakeforge ./cmd/lakeforge && .tmp/bin/lakef
 CLI_CONFIG := $(if $(CONFIG),--config $(abspath $(CONFIG)))
 
 # deploy-check runs first: the AWS credentials and region, then the
-# configuration, before anything is built. lakeforge:deploy=true makes the
-# app itself refuse the shipped example values and a region (the AWS
-# profile's, CDK_DEFAULT_REGION) other than the zone's and the secret's too.
+# configuration, before anything is built. lakeforge preflight --deploy then
+# checks the account: a persona group that exists already (the blog's manual
+# build) would fail cdk deploy with EntityAlreadyExists. lakeforge:deploy=true
+# makes the app itself refuse the shipped example values and a region (the
+# AWS profile's, CDK_DEFAULT_REGION) other than the zone's and the secret's.
 deploy: deploy-check build node_modules ## deploy the stack to your AWS profile's region (CONFIG=file optional)
+	@$(LAKEFORGE) preflight --deploy $(CLI_CONFIG)
 	$(CDK) deploy --require-approval broadening -c lakeforge:deploy=true $(CDK_CONFIG)
 
 deploy-check: ## what make deploy checks first: AWS credentials and region, then the configuration (CONFIG=file optional)
@@ -125,9 +128,9 @@ test-go: ## the Go tests of every tier (needs the servers of `make test`); fails
 
 # The unit tier: LAKEFORGE_TEST_TIER=unit makes each test that needs the moto
 # server, Node or a database skip itself (internal/testtier). The CDK app
-# (infra/, infra/stack: Node through jsii) and the Node-driven
+# (infra/, infra/stack, examples/: Node through jsii) and the Node-driven
 # pkg/internal/localsfn are left out as packages.
-UNIT_PKGS = $(shell $(GO) list ./... 2>/dev/null | grep -v -e '/infra$$' -e '/infra/' -e '/pkg/internal/localsfn$$')
+UNIT_PKGS = $(shell $(GO) list ./... 2>/dev/null | grep -v -e '/infra$$' -e '/infra/' -e '/examples/' -e '/pkg/internal/localsfn$$')
 test-unit: ## every test that needs no server, database, Spark or Node (timings: docs/development.md)
 	LAKEFORGE_TEST_TIER=unit $(GO) test -count=1 -vet=off $(UNIT_PKGS)
 
@@ -135,7 +138,7 @@ test-unit: ## every test that needs no server, database, Spark or Node (timings:
 # it reads the job's arguments from the template that test-go wrote.
 export LAKEFORGE_IMPORT_CONTRACT := $(CURDIR)/.tmp/import-contract.json
 test-python: jars ## the import job's tests on local Spark (needs the servers of `make test`)
-	python3 -m py_compile infra/glue/import_job.py infra/glue/local_runtime.py
+	python3 -m py_compile infra/glue/import_job.py infra/glue/importjob_*.py infra/glue/local_runtime.py
 	$(LAKEFORGE_PYTHON) -m pytest -q -p no:cacheprovider infra/glue
 
 # staticcheck at a pinned version, built by the Go toolchain (no go.mod entry).
@@ -148,13 +151,15 @@ lint: ## gofmt, go vet, staticcheck, a go mod tidy check and cfn-lint on the syn
 	$(MAKE) synth
 	cfn-lint --regions us-east-1 ap-northeast-1 eu-west-1 --ignore-checks W3005 -- cdk.out/*.template.json  # W3005: see infra/stack/stack_test.go
 
-bench: build node_modules venv jars ## benchmarks: transitions and notice lag of one pipeline run (pipeline-bench lines), the import job against psql \copy, every other Go benchmark
+bench: build node_modules venv jars ## benchmarks: transitions and notice lag of one pipeline run (pipeline-bench lines), the import job against psql \copy, merge against snapshot (merge-bench), every other Go benchmark
 	@echo "One pipeline run per scenario (real ASL, simulated import and Glue events; goal: <= 12 transitions, notice_lag_s <= 60 with the event, <= 600 without):"
 	$(GO) test -run '^$$' -bench 'PipelineTransitions' -benchtime 1x ./statemachine/
 	@pkgs=$$( (grep -l '^func Benchmark' $$(git ls-files '*_test.go') || true) | xargs -r -n1 dirname | sort -u | (grep -v '^statemachine$$' || true) | sed 's|^|./|'); \
 	if [ -n "$$pkgs" ]; then $(GO) test -run '^$$' -bench . -benchmem $$pkgs; fi
 	@echo "Import job on local Spark: a 2,000,000-row PostgreSQL table, partitioned and single-stream reads, against psql \\copy:"
 	scripts/test-databases.sh run $(LAKEFORGE_PYTHON) infra/glue/import_bench.py
+	@echo "Merge mode on local Spark: the same table with 1% of its rows changed (updates and deletes), one merge run against one snapshot run (goal: ratio <= 0.3):"
+	scripts/test-databases.sh run $(LAKEFORGE_PYTHON) infra/glue/merge_bench.py
 
 preflight: ## lakeforge preflight: the source connection checks from this machine with your AWS credentials (CONFIG=file optional)
 	@$(LAKEFORGE) preflight $(CLI_CONFIG) $(ARGS)

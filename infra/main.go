@@ -50,6 +50,11 @@ func build(app awscdk.App, assetDir string) error {
 	if err != nil {
 		return err
 	}
+	// The CDK CLI sets CDK_DEFAULT_ACCOUNT when its credentials resolve
+	// (every deploy): then administrators of another account are refused.
+	if err := cfg.CheckAccount(os.Getenv("CDK_DEFAULT_ACCOUNT")); err != nil {
+		return err
+	}
 	if contextString(app, DeployContextKey) == "true" {
 		// The CDK CLI sets CDK_DEFAULT_REGION from the profile it deploys
 		// with; the stack is environment-agnostic and goes to that region.
@@ -84,14 +89,12 @@ func loadConfig(app awscdk.App) (config.Config, error) {
 // sameAsCDKJSON says whether value is the "lakeforge" object of the
 // cdk.json at path.
 func sameAsCDKJSON(value any, path string) bool {
-	raw, err := os.ReadFile(path)
+	ctx, err := config.CDKJSONContext(path)
 	if err != nil {
 		return false
 	}
-	var doc struct {
-		Context map[string]any `json:"context"`
-	}
-	if json.Unmarshal(raw, &doc) != nil {
+	var shipped any
+	if json.Unmarshal(ctx[config.ContextKey], &shipped) != nil {
 		return false
 	}
 	got, err := json.Marshal(value)
@@ -102,7 +105,7 @@ func sameAsCDKJSON(value any, path string) bool {
 	if json.Unmarshal(got, &normalized) != nil {
 		return false
 	}
-	return reflect.DeepEqual(normalized, doc.Context[config.ContextKey])
+	return reflect.DeepEqual(normalized, shipped)
 }
 
 func contextString(app awscdk.App, key string) string {

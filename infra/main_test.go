@@ -51,17 +51,15 @@ func TestBadConfigurationStopsSynthBeforeAnyConstruct(t *testing.T) {
 // shippedLakeforge is the "lakeforge" object of the repository's cdk.json.
 func shippedLakeforge(t *testing.T) map[string]any {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "cdk.json"))
+	ctx, err := config.CDKJSONContext(filepath.Join("..", "cdk.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Context map[string]any `json:"context"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
+	var lakeforge map[string]any
+	if err := json.Unmarshal(ctx[config.ContextKey], &lakeforge); err != nil {
 		t.Fatal(err)
 	}
-	return doc.Context[config.ContextKey].(map[string]any)
+	return lakeforge
 }
 
 // withRealValues replaces the example values as a user would.
@@ -121,6 +119,21 @@ func TestDeployRefusesARegionMismatch(t *testing.T) {
 	}
 }
 
+// When the CDK CLI knows the account (CDK_DEFAULT_ACCOUNT), a configured
+// administrator of another account stops synth, naming the entry.
+func TestSynthRefusesAnAdministratorOfAnotherAccount(t *testing.T) {
+	lf := shippedLakeforge(t)
+	lf["personas"].(map[string]any)["admins"] = map[string]any{"createRole": true, "groupName": "dl_admins",
+		"principalArns": []any{"arn:aws:iam::111122223333:role/partner-admin"}}
+	t.Setenv("CDK_DEFAULT_ACCOUNT", "210987654321")
+	probs := buildFails(t, map[string]any{config.ContextKey: lf})
+	if got := strings.Join(probs.Paths(), " "); got != "lakeforge.personas.admins.principalArns[0]" || !strings.Contains(probs.Error(), "210987654321") {
+		t.Fatalf("problems %v", probs)
+	}
+	// Without a known account (CDK_DEFAULT_ACCOUNT empty) nothing is
+	// refused: pkg/config's TestAdministratorsOfAnotherAccountAreRefused.
+}
+
 // `make deploy CONFIG=file` is validated like cdk.json, duplicate keys
 // included, and the message names the file.
 func TestConfigFileIsValidatedLikeCDKJSON(t *testing.T) {
@@ -178,6 +191,12 @@ func TestMakefilePassesTheDeployFlagAndConfig(t *testing.T) {
 		if !strings.Contains(deploy, want) {
 			t.Errorf("make deploy runs no %q:\n%s", want, deploy)
 		}
+	}
+	// Issue 17 item 1: the account checks (existing persona groups, a
+	// blueprint schedule still on) run on the same configuration first.
+	check := "lakeforge preflight --deploy --config " + abs
+	if i, j := strings.Index(deploy, check), strings.Index(deploy, "cdk --no-notices deploy"); i < 0 || i > j {
+		t.Errorf("make deploy does not run %q before cdk deploy:\n%s", check, deploy)
 	}
 	for _, target := range []string{"synth", "destroy"} {
 		out := dry(target, "CONFIG=conf/prod.json")

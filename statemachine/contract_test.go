@@ -8,10 +8,12 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
@@ -264,15 +266,6 @@ func TestOneCatchPerTask(t *testing.T) {
 	}
 }
 
-// pascal mirrors infra/stack.PlaceholderName without importing the CDK.
-func pascal(name string) string {
-	var b strings.Builder
-	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '-' || r == '_' }) {
-		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-	}
-	return b.String()
-}
-
 func TestPlaceholdersMatchFunctionFolders(t *testing.T) {
 	dirs, err := os.ReadDir(filepath.Join(repoRoot(), "functions"))
 	if err != nil {
@@ -281,7 +274,7 @@ func TestPlaceholdersMatchFunctionFolders(t *testing.T) {
 	byPlaceholder := map[string]string{}
 	for _, d := range dirs {
 		if d.IsDir() {
-			byPlaceholder[pascal(d.Name())+"FunctionArn"] = d.Name()
+			byPlaceholder[stepcontract.FunctionArnPlaceholder(d.Name())] = d.Name()
 		}
 	}
 	for _, p := range Placeholders(Pipeline) {
@@ -307,5 +300,53 @@ func TestPlaceholdersMatchFunctionFolders(t *testing.T) {
 		if st.Type == "Task" && st.Resource != "arn:aws:states:::sns:publish" {
 			t.Errorf("%s: Task resource %q is neither a step function nor the SNS integration", name, st.Resource)
 		}
+	}
+}
+
+// notifyRetrier is the requirement on NotifyFailure's one retrier: the
+// failure notice is the only report of a failed run, so every error of the
+// SNS publish (a throttled topic, its KMS key throttled, a service error)
+// is retried (States.ALL), 3 times from 2 s doubling with full jitter and
+// at most 20 s apart; then the Catch ends the execution in Fail, so a
+// topic that stays down cannot hold the execution open.
+var notifyRetrier = retrier{
+	ErrorEquals:     []string{"States.ALL"},
+	IntervalSeconds: ptr(2.0), MaxAttempts: ptr(3), BackoffRate: ptr(2.0), MaxDelaySeconds: ptr(20.0),
+	JitterStrategy: "FULL",
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Every Retry of the definition is checked by value: the Lambda tasks' by
+// TestRetryPolicies, NotifyFailure's here against notifyRetrier. A state
+// with a Retry that no requirement covers fails, so a new retrier cannot
+// go unchecked.
+func TestEveryRetrierIsCheckedByValue(t *testing.T) {
+	checked := 0
+	for name, st := range states(t) {
+		if len(st.Retry) == 0 {
+			continue
+		}
+		if _, ok := st.lambdaPlaceholder(); ok {
+			checked++ // TestRetryPolicies checks these by value
+			continue
+		}
+		switch name {
+		case "NotifyFailure":
+			checked++
+			if len(st.Retry) != 1 || !reflect.DeepEqual(st.Retry[0], notifyRetrier) {
+				raw, _ := json.Marshal(st.Retry)
+				want, _ := json.Marshal([]retrier{notifyRetrier})
+				t.Errorf("NotifyFailure retries %s, want %s", raw, want)
+			}
+			if len(st.Catch) != 1 || !slices.Equal(st.Catch[0].ErrorEquals, []string{"States.ALL"}) || st.Catch[0].Next != "Fail" {
+				t.Errorf("NotifyFailure catches %+v, want States.ALL to Fail: a topic that stays down must still end the execution", st.Catch)
+			}
+		default:
+			t.Errorf("%s has a Retry no requirement checks: add its expected values here", name)
+		}
+	}
+	if checked != 10 {
+		t.Errorf("%d states with a Retry checked, want 10 (9 Lambda tasks and NotifyFailure)", checked)
 	}
 }

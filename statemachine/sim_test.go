@@ -150,8 +150,31 @@ func (g *simGlue) GetWorkflowRun(_ context.Context, in *glue.GetWorkflowRunInput
 	return nil, &types.EntityNotFoundException{Message: aws.String("run not found")}
 }
 
+func (g *simGlue) GetWorkflowRuns(_ context.Context, in *glue.GetWorkflowRunsInput, _ ...func(*glue.Options)) (*glue.GetWorkflowRunsOutput, error) {
+	out := &glue.GetWorkflowRunsOutput{}
+	// Newest first, as Glue lists them.
+	for i := len(g.runs) - 1; i >= 0 && len(out.Runs) < int(aws.ToInt32(in.MaxResults)); i-- {
+		out.Runs = append(out.Runs, *g.view(g.runs[i], aws.ToBool(in.IncludeGraph)))
+	}
+	return out, nil
+}
+
 // memTokens is the token table in memory.
-type memTokens struct{ items map[string]importrun.Pending }
+type memTokens struct {
+	items   map[string]importrun.Pending
+	claimed map[string]bool
+}
+
+func (m *memTokens) Claim(_ context.Context, runID string) (bool, error) {
+	if m.claimed == nil {
+		m.claimed = map[string]bool{}
+	}
+	if m.claimed[runID] {
+		return false, nil
+	}
+	m.claimed[runID] = true
+	return true, nil
+}
 
 func (m *memTokens) key(p importrun.Pending) string { return p.RunID + "/" + p.ExecutionName }
 func (m *memTokens) Put(_ context.Context, p importrun.Pending) error {

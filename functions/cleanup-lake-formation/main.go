@@ -7,10 +7,7 @@ package main
 
 import (
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
-	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
-func main() {
-	steprun.Main(stepcontract.CleanupLakeFormation, lakeformation.WireCleanupLakeFormation)
-}
+func main() { steprun.Main(lakeformation.CleanupLakeFormationStep) }

@@ -5,10 +5,7 @@ package main
 
 import (
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
-	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
-func main() {
-	steprun.Main(stepcontract.ConfigureLakeFormation, lakeformation.WireConfigureLakeFormation)
-}
+func main() { steprun.Main(lakeformation.ConfigureLakeFormationStep) }

@@ -1,5 +1,5 @@
 // Command import-events ends the pipeline's wait for the import: on the
-// Glue job and crawler state-change events, and on the fallback schedule,
+// import job's state-change events, and on the fallback schedule,
 // it releases the task token StartImport kept, and has runs that ended
 // outside the state machine tagged by TagOutput. See pkg/importrun; it
 // only wires (the template contract test starts the same wiring).
@@ -7,8 +7,7 @@ package main
 
 import (
 	"github.com/lakeforge/lakeforge/pkg/importrun"
-	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
-func main() { steprun.Main(stepcontract.ImportEvents, importrun.WireImportEvents) }
+func main() { steprun.Main(importrun.ImportEventsStep) }

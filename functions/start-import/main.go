@@ -5,8 +5,7 @@ package main
 
 import (
 	"github.com/lakeforge/lakeforge/pkg/importrun"
-	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
-func main() { steprun.Main(stepcontract.StartImport, importrun.WireStartImport) }
+func main() { steprun.Main(importrun.StartImportStep) }

@@ -5,8 +5,7 @@ package main
 
 import (
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
-	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
-func main() { steprun.Main(stepcontract.TagOutput, lakeformation.WireTagOutput) }
+func main() { steprun.Main(lakeformation.TagOutputStep) }

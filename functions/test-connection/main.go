@@ -5,8 +5,7 @@ package main
 
 import (
 	"github.com/lakeforge/lakeforge/pkg/preflight"
-	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
-func main() { steprun.Main(stepcontract.TestConnection, preflight.WireTestConnection) }
+func main() { steprun.Main(preflight.TestConnectionStep) }

@@ -4,9 +4,8 @@
 package main
 
 import (
-	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 	"github.com/lakeforge/lakeforge/pkg/verify"
 )
 
-func main() { steprun.Main(stepcontract.VerifyQuery, verify.WireVerifyQuery) }
+func main() { steprun.Main(verify.VerifyQueryStep) }

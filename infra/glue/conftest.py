@@ -103,6 +103,60 @@ class MariaDB:
         return "jdbc:mysql://%s:%d/%s" % (self.host, self.port, self.db)
 
 
+class HeldTransaction:
+    """A transaction another client holds open (uncommitted) until commit():
+    the late-committing writer of the merge and consistency tests."""
+
+    def __init__(self, src, sql):
+        self.src = src
+        pg = src.engine == "postgresql"
+        if pg:
+            cmd, env = src._cmd(), dict(os.environ, PGPASSWORD=src.password)
+        else:
+            cmd = src._cmd("--unbuffered", "--batch", "--skip-column-names", src.db)
+            env = dict(os.environ, MYSQL_PWD=src.password)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, env=env)
+        self.proc.stdin.write("BEGIN;\n%s;\nSELECT 'held';\n" % sql)
+        self.proc.stdin.flush()
+        if pg:
+            # psql buffers its output to a pipe: ask the server instead.
+            probe = ("SELECT COUNT(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
+                     "AND datname = current_database() AND pid <> pg_backend_pid()")
+            deadline = time.time() + 60
+            while int(src.rows(probe)[0][0]) < 1:
+                if self.proc.poll() is not None or time.time() > deadline:
+                    raise AssertionError("the held transaction did not start: %s" % self.proc.stderr.read())
+                time.sleep(0.2)
+        elif self.proc.stdout.readline().strip() != "held":
+            raise AssertionError("the held transaction did not start: %s" % self.proc.stderr.read())
+
+    def commit(self):
+        out, err = self.proc.communicate("COMMIT;\n", timeout=60)
+        if self.proc.returncode != 0:
+            raise AssertionError("the held transaction failed: %s" % err)
+
+    def close(self):
+        """Ends the client (its transaction rolls back) if still running."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def hold():
+    """hold(src, sql) -> HeldTransaction; any left open is rolled back at the
+    end of the test, so a failing test never blocks the next one's DDL."""
+    held = []
+
+    def start(src, sql):
+        held.append(HeldTransaction(src, sql))
+        return held[-1]
+    yield start
+    for h in held:
+        h.close()
+
+
 def _csv_with_quotes(text):
     """CSV records as [(value, was_quoted)], so NULL and '' differ."""
     records, fields, buf, quoted, i, inq = [], [], [], False, 0, False

@@ -4,33 +4,34 @@ Run by the Glue workflow (on-demand trigger -> this job). It needs no AWS API
 to find its work, so a subnet with only an S3 gateway endpoint reaches the
 source and the lake:
 
+0. Recover: a publish an earlier attempt left half done is completed (or
+   rolled back) first (importjob_publish).
 1. Discover: the source's tables, columns and primary keys come from the
    database itself (information_schema over JDBC), filtered by the include
    paths of config source.includePaths (the crawler's syntax, % wildcards).
-2. Stage: every table is read with partitioned JDBC reads (key ranges of a
-   numeric primary key, or the column of config import.partitioning), several
-   tables at a time, and written as a new snapshot on a staging branch of its
-   Apache Iceberg table. The analyst reads the main branch, which staging
+2. Stage: in one consistent picture of the source (importjob_source: one
+   exported snapshot per run on PostgreSQL, one statement per table on
+   MySQL/MariaDB), every table is read (partitioned JDBC reads on
+   PostgreSQL) several tables at a time, and written to a staging branch of
+   its Apache Iceberg table as its mode says (importjob_stage: snapshot,
+   incremental or merge). The analyst reads the main branch, which staging
    never changes.
-3. Publish: only when every table is staged, each table's main branch is
-   fast-forwarded to its staged snapshot (a metadata commit), the staging
-   branches are dropped, snapshots older than the retention are expired, and
-   the row counts go to <runs_path><run id>/manifest.json for VerifyQuery.
+3. Prove: the source database and Spark compute each table's row count and
+   checksum; a mismatch fails the run (importjob_proof).
+4. Publish: only when every table is staged and proven, each table's main
+   branch is fast-forwarded to its staged snapshot under a journal that the
+   next attempt completes if the job dies midway; the manifest (counts and
+   proof figures) goes to <runs_path><run id>/manifest.json for VerifyQuery.
+5. Maintain: compaction, snapshot expiry, orphan-file removal.
 
-A failed, killed or timed-out run therefore leaves the analyst yesterday's
-tables, complete; the previous snapshots stay for time travel and rollback.
-
-Modes:
-  snapshot     each run replaces every table's rows.
-  incremental  each run appends the rows whose key (config
-               import.bookmarkKeys) is above the highest key already in the
-               lake table's main branch: the watermark lives in the published
-               data, so a failed run moves no watermark.
+A failed, killed or timed-out run therefore leaves the analyst the previous
+run's tables, complete; the previous snapshots stay for time travel.
 
 Only what exists solely inside Glue sits behind GlueRuntime (arguments,
 GlueContext, connection-to-JDBC resolution, job commit); local_runtime.py is
-the stand-in the tests and the benchmark use. Everything else here is the
-code Glue runs.
+the stand-in the tests and the benchmark use. Everything else here and in
+the importjob_*.py modules (shipped with --extra-py-files) is the code Glue
+runs.
 """
 
 import json
@@ -39,35 +40,31 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-# The Spark catalog the job's --conf configures (Glue Data Catalog in Glue).
-CATALOG = "glue_catalog"
+from importjob_lake import CATALOG, STAGE_BRANCH_PREFIX
+from importjob_source import (  # noqa: F401 - the tests use these names here
+    INTEGER_TYPES, ImportError_, Source, jdbc_url, like_to_regex, matches, range_predicates, sql_literal)
+import importjob_lake as lake
+from importjob_adopt import (  # noqa: F401 - the tests use these names here
+    CONVERT_PARAM, CONVERT_REQUESTED, CONVERTED_FROM_PARAM, GlueTables, adopt_tables, column_mapping,
+    convert_table, mangled, table_format, tables_to_adopt)
+import importjob_proof as proof
+import importjob_publish as publisher
+import importjob_stage as stager
 
 REQUIRED_ARGS = [
     "JOB_NAME", "connection_name", "engine", "source_dbname", "include_paths", "require_tls",
     "lake_database", "table_prefix", "lake_path", "runs_path", "mode", "bookmark_keys",
     "partitioning", "read_partitions", "parallel_tables", "snapshot_retention_days",
+    "tables", "merge_overlap_minutes", "orphan_file_age_hours",
 ]
 # Glue adds these when a workflow trigger starts the job; a job started by
 # hand has no workflow run and records its manifest under its job run id.
 OPTIONAL_ARGS = ["WORKFLOW_NAME", "WORKFLOW_RUN_ID", "JOB_RUN_ID"]
 
-MODES = ("snapshot", "incremental")
+MODES = ("snapshot", "incremental", "merge")
 ENGINES = ("postgresql", "mysql", "mariadb")
-# JDBC driver classes: the ones Glue 5.0 ships (PostgreSQL 42.7.3, MySQL
-# Connector/J 8.0.33). Glue's driver for MariaDB is the MySQL one.
-DRIVERS = {
-    "postgresql": "org.postgresql.Driver",
-    "mysql": "com.mysql.cj.jdbc.Driver",
-    "mariadb": "com.mysql.cj.jdbc.Driver",
-}
-INTEGER_TYPES = {"smallint", "integer", "int", "bigint", "mediumint", "tinyint", "int2", "int4", "int8"}
-# A range holds at least this many keys before the read is split further.
-MIN_KEYS_PER_PARTITION = 10000
-STAGE_BRANCH_PREFIX = "lakeforge_stage_"
-
-
-class ImportError_(Exception):
-    """A problem the operator must fix; the message says how."""
+TABLE_SETTINGS = {"mode": str, "key": list, "changeColumn": str, "overlapValues": int}
+COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
 # ---------------------------------------------------------------- arguments
@@ -98,9 +95,32 @@ def _int_arg(args, key, low, config_key):
     return value
 
 
+def _tables_arg(args):
+    """--tables: {lake table: {mode, key, changeColumn, overlapValues}}."""
+    tables = {}
+    for name, spec in _json_arg(args, "tables", dict, "import.tables").items():
+        where = "--tables.%s (config import.tables.%s)" % (name, name)
+        if not isinstance(spec, dict):
+            raise ImportError_("%s is %r: an object of mode, key, changeColumn, overlapValues" % (where, spec))
+        for k, v in spec.items():
+            if k not in TABLE_SETTINGS:
+                raise ImportError_("%s has %r: the settings are %s" % (where, k, ", ".join(TABLE_SETTINGS)))
+            if v is not None and not isinstance(v, TABLE_SETTINGS[k]):
+                raise ImportError_("%s.%s is %r: a JSON %s" % (where, k, v, TABLE_SETTINGS[k].__name__))
+        if spec.get("mode") and spec["mode"] not in MODES:
+            raise ImportError_("%s.mode is %r: snapshot, incremental or merge" % (where, spec["mode"]))
+        for col in (spec.get("key") or []) + ([spec["changeColumn"]] if spec.get("changeColumn") else []):
+            if not isinstance(col, str) or not COLUMN.fullmatch(col):
+                raise ImportError_("%s: %r is not a column name" % (where, col))
+        tables[name.lower()] = {"mode": spec.get("mode") or None, "key": spec.get("key") or [],
+                                "changeColumn": spec.get("changeColumn") or None,
+                                "overlapValues": int(spec.get("overlapValues") or 0)}
+    return tables
+
+
 def check_args(args):
     if args["mode"] not in MODES:
-        raise ImportError_("--mode is %r: use snapshot or incremental (config import.mode)" % args["mode"])
+        raise ImportError_("--mode is %r: use snapshot, incremental or merge (config import.mode)" % args["mode"])
     if args["engine"] not in ENGINES:
         raise ImportError_("--engine is %r: one of %s (config source.engine)" % (args["engine"], ", ".join(ENGINES)))
     for key in ("lake_path", "runs_path"):
@@ -126,9 +146,12 @@ def check_args(args):
                 "--partitioning.%s is %r: {\"column\": <numeric column>, \"partitions\": <n >= 1>} (config import.partitioning)"
                 % (table, spec))
     args["partitioning"] = {t.lower(): s for t, s in parts.items()}
+    args["tables"] = _tables_arg(args)
     args["read_partitions"] = _int_arg(args, "read_partitions", 1, "import.numberOfWorkers")
     args["parallel_tables"] = _int_arg(args, "parallel_tables", 1, "import.numberOfWorkers")
     args["snapshot_retention_days"] = _int_arg(args, "snapshot_retention_days", 0, "import.snapshotRetentionDays")
+    args["merge_overlap_minutes"] = _int_arg(args, "merge_overlap_minutes", 0, "import.mergeOverlapMinutes")
+    args["orphan_file_age_hours"] = _int_arg(args, "orphan_file_age_hours", 1, "import.orphanFileAgeHours")
     if not re.fullmatch(r"[a-z0-9_]{1,255}", args["lake_database"]):
         raise ImportError_("--lake_database is %r: a lower-case Glue database name (config database.name)" % args["lake_database"])
     return args
@@ -142,169 +165,46 @@ def run_id(args):
     raise ImportError_("no WORKFLOW_RUN_ID or JOB_RUN_ID argument: start the job through the workflow")
 
 
-# ---------------------------------------------------------------- source
-
-def jdbc_url(conf, engine, dbname, require_tls):
-    """The JDBC URL of the source database from a resolved Glue connection.
-
-    Glue's extract_jdbc_conf gives the connection's URL in "fullUrl" (with
-    the database) and "url" (without it, in some versions).
-    """
-    url = conf.get("fullUrl") or conf.get("url") or ""
-    m = re.fullmatch(r"jdbc:(postgresql|mysql|mariadb)://([^/?]+)(/[^?]*)?(\?.*)?", url)
-    if not m:
-        raise ImportError_("the Glue connection's JDBC URL %r is not jdbc:postgresql:// or jdbc:mysql://host:port/db" % url)
-    scheme, hostport = m.group(1), m.group(2)
-    if (engine == "postgresql") != (scheme == "postgresql"):
-        raise ImportError_("the Glue connection's URL %r does not match --engine %s (config source.engine)" % (url, engine))
-    params = []
-    if require_tls:
-        # Spark's own JDBC reader does not apply the connection's
-        # JDBC_ENFORCE_SSL: the driver is told here.
-        params.append("sslmode=require" if scheme == "postgresql" else "sslMode=REQUIRED")
-    if scheme != "postgresql":
-        # Zero dates would fail the read; big result sets stream.
-        params += ["zeroDateTimeBehavior=CONVERT_TO_NULL", "useCursorFetch=true"]
-    return "jdbc:%s://%s/%s%s" % (scheme, hostport, dbname, ("?" + "&".join(params)) if params else "")
-
-
-class Source:
-    """The source database, read through Spark's JDBC data source."""
-
-    def __init__(self, spark, engine, url, user, password):
-        self.spark = spark
-        self.engine = engine
-        self.url = url
-        self.props = {"user": user, "password": password, "driver": DRIVERS[engine]}
-        self.pg = engine == "postgresql"
-
-    def reader(self):
-        r = self.spark.read.format("jdbc").option("url", self.url)
-        for k, v in self.props.items():
-            r = r.option(k, v)
-        # timestamp without time zone stays without one in the lake.
-        return r.option("preferTimestampNTZ", "true").option("fetchsize", "10000")
-
-    def query(self, sql):
-        return self.reader().option("query", sql).load().collect()
-
-    def quote(self, name):
-        return '"%s"' % name.replace('"', '""') if self.pg else "`%s`" % name.replace("`", "``")
-
-    def qualified(self, schema, table):
-        return "%s.%s" % (self.quote(schema), self.quote(table))
-
-    def tables(self):
-        """(schema, table) of every base table the connection's user sees."""
-        if self.pg:
-            sql = ("SELECT table_catalog AS db, table_schema AS sch, table_name AS tbl FROM information_schema.tables "
-                   "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')")
-        else:
-            sql = ("SELECT table_schema AS db, table_schema AS sch, table_name AS tbl FROM information_schema.tables "
-                   "WHERE table_type = 'BASE TABLE' AND table_schema = DATABASE()")
-        return [(r["db"], r["sch"], r["tbl"]) for r in self.query(sql)]
-
-    def keys(self):
-        """{(schema, table): [(column, data_type)]} of single-column primary keys."""
-        sql = ("SELECT k.table_schema AS sch, k.table_name AS tbl, k.column_name AS col, c.data_type AS typ "
-               "FROM information_schema.table_constraints t "
-               "JOIN information_schema.key_column_usage k ON k.constraint_name = t.constraint_name "
-               " AND k.table_schema = t.table_schema AND k.table_name = t.table_name "
-               "JOIN information_schema.columns c ON c.table_schema = k.table_schema "
-               " AND c.table_name = k.table_name AND c.column_name = k.column_name "
-               "WHERE t.constraint_type = 'PRIMARY KEY'")
-        if not self.pg:
-            sql += " AND t.table_schema = DATABASE()"
-        found = {}
-        for r in self.query(sql):
-            found.setdefault((r["sch"], r["tbl"]), []).append((r["col"], r["typ"].lower()))
-        return found
-
-    def zoned_timestamps(self):
-        """{(schema, table): [column]} of timestamp columns that hold an
-        instant (PostgreSQL timestamptz, MySQL TIMESTAMP): these stay
-        time-zone aware in the lake; other timestamps stay without a zone."""
-        zoned = "timestamp with time zone" if self.pg else "timestamp"
-        sql = ("SELECT table_schema AS sch, table_name AS tbl, column_name AS col FROM information_schema.columns "
-               "WHERE data_type = '%s'" % zoned)
-        if not self.pg:
-            sql += " AND table_schema = DATABASE()"
-        found = {}
-        for r in self.query(sql):
-            found.setdefault((r["sch"], r["tbl"]), []).append(r["col"])
-        return found
-
-    def bounds(self, table_sql, column, where):
-        row = self.query("SELECT MIN(%s) AS lo, MAX(%s) AS hi FROM %s%s" % (
-            self.quote(column), self.quote(column), table_sql, (" WHERE " + where) if where else ""))[0]
-        return row["lo"], row["hi"]
-
-    def read(self, table_sql, predicates, custom_schema=None):
-        """One DataFrame partition per predicate (a single read when None)."""
-        extra = {"customSchema": custom_schema} if custom_schema else {}
-        if not predicates:
-            r = self.reader().option("dbtable", table_sql)
-            for k, v in extra.items():
-                r = r.option(k, v)
-            return r.load()
-        return self.spark.read.jdbc(self.url, table_sql, predicates=predicates,
-                                    properties=dict(self.props, preferTimestampNTZ="true", fetchsize="10000", **extra))
-
-
-def like_to_regex(pattern):
-    """A crawler include-path part (SQL LIKE: % and _) as a regex."""
-    out = []
-    for ch in pattern:
-        out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
-    return "".join(out)
-
-
-def matches(include_paths, engine, db, schema, table):
-    for p in include_paths:
-        parts = p.split("/")
-        want = [db, schema, table] if engine == "postgresql" else [db, table]
-        if len(parts) != len(want):
-            raise ImportError_(
-                "include path %r: use %s (config source.includePaths)"
-                % (p, "database/schema/table" if engine == "postgresql" else "database/table"))
-        if all(re.fullmatch(like_to_regex(pt), w, re.IGNORECASE) for pt, w in zip(parts, want)):
-            return True
-    return False
-
+# ---------------------------------------------------------------- plan
 
 def lake_name(table):
     """The lake table name (before the prefix) of a source table."""
     return re.sub(r"[^a-z0-9_]", "_", table.lower())
 
 
-def range_predicates(column_sql, lo, hi, n):
-    """n predicates covering every value of column (and NULL) once."""
-    if lo is None or hi is None or n <= 1 or hi <= lo:
-        return None
-    n = min(n, int(hi - lo) + 1)
-    stride = -(-(int(hi) - int(lo) + 1) // n)
-    cuts = [int(lo) + i * stride for i in range(1, n)]
-    preds = ["%s < %d OR %s IS NULL" % (column_sql, cuts[0], column_sql)]
-    preds += ["%s >= %d AND %s < %d" % (column_sql, a, column_sql, b) for a, b in zip(cuts, cuts[1:])]
-    preds.append("%s >= %d" % (column_sql, cuts[-1]))
-    return preds
-
-
-def sql_literal(value):
-    """A watermark value as a SQL literal both engines accept."""
-    if isinstance(value, bool) or value is None:
-        raise ImportError_("watermark %r: the incremental key must be numeric, date or timestamp" % (value,))
-    if isinstance(value, (int, float)) or type(value).__name__ == "Decimal":
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return "'%s'" % value.isoformat(sep=" ") if hasattr(value, "hour") else "'%s'" % value.isoformat()
-    raise ImportError_("watermark %r: the incremental key must be numeric, date or timestamp" % (value,))
+def merge_settings(entry, setting, pk, columns):
+    """The key and change column of a merge table, or an error naming the
+    table and the setting that fixes it."""
+    name = entry["name"]
+    have = {c.lower(): c for c in columns}
+    chg = setting.get("changeColumn")
+    if not chg:
+        raise ImportError_(
+            "table %s is in merge mode but has no change column: set import.tables.%s.changeColumn to the column the "
+            "application sets on every insert and update (for example updated_at), or set import.tables.%s.mode to "
+            "snapshot" % (entry["sourceTable"], name, name))
+    if chg.lower() not in have:
+        raise ImportError_("import.tables.%s.changeColumn is %r: table %s has no such column (it has %s)"
+                           % (name, chg, entry["sourceTable"], ", ".join(columns)))
+    key = setting.get("key") or [c for c, _ in pk]
+    if not key:
+        raise ImportError_(
+            "table %s is in merge mode but has no primary key: set import.tables.%s.key to the columns that identify "
+            "a row, or set import.tables.%s.mode to snapshot" % (entry["sourceTable"], name, name))
+    for k in key:
+        if k.lower() not in have:
+            raise ImportError_("import.tables.%s.key names %r: table %s has no such column (it has %s)"
+                               % (name, k, entry["sourceTable"], ", ".join(columns)))
+    entry["changeColumn"] = have[chg.lower()]
+    entry["key"] = [have[k.lower()] for k in key]
+    entry["overlapValues"] = setting.get("overlapValues") or 0
 
 
 def plan(source, args):
     """What to read and where to write, one entry per source table."""
     keys = source.keys()
     zoned = source.zoned_timestamps()
+    columns = source.columns()
     entries, seen = [], {}
     for db, schema, table in sorted(source.tables()):
         if not matches(args["include_paths"], args["engine"], db, schema, table):
@@ -315,16 +215,22 @@ def plan(source, args):
                 "source tables %s and %s.%s both map to lake table %s: narrow config source.includePaths"
                 % (seen[name], schema, table, name))
         seen[name] = "%s.%s" % (schema, table)
+        setting = args["tables"].get(name, {})
+        cols = columns.get((schema, table), [])
         entry = {
             "name": name,
             "sourceTable": "%s.%s" % (schema, table),
             "tableSql": source.qualified(schema, table),
             "ident": "%s.%s.%s" % (CATALOG, args["lake_database"], args["table_prefix"] + name),
+            "mode": setting.get("mode") or args["mode"],
             "partitionColumn": None,
             "partitions": 1,
             "configured": False,
             "watermark": None,
+            "zoned": zoned.get((schema, table), []),
             "customSchema": ", ".join("`%s` TIMESTAMP" % c.replace("`", "``") for c in zoned.get((schema, table), [])),
+            "checksumColumns": [(c, k) for c, k in ((c, proof.kind(args["engine"], t, ct, sc)) for c, t, ct, sc in cols)
+                                if k is not None],
         }
         spec = args["partitioning"].get(name)
         pk = keys.get((schema, table), [])
@@ -335,160 +241,20 @@ def plan(source, args):
                 raise ImportError_("import.partitioning.%s needs a numeric \"column\" to split the read" % name)
         elif len(pk) == 1 and pk[0][1].split()[0] in INTEGER_TYPES:
             entry["partitionColumn"], entry["partitions"] = pk[0][0], args["read_partitions"]
-        if args["mode"] == "incremental":
+        if entry["mode"] == "incremental":
             col = args["bookmark_keys"].get(name)
             if not col:
                 raise ImportError_(
                     "incremental mode needs a monotonic key for table %s: add it to config import.bookmarkKeys" % name)
             entry["watermark"] = col
+        elif entry["mode"] == "merge":
+            merge_settings(entry, setting, pk, [c for c, _, _, _ in cols])
         entries.append(entry)
     if not entries:
         raise ImportError_(
             "no source table matches the include paths %s: check config source.includePaths and the connection's user"
             % json.dumps(args["include_paths"]))
     return entries
-
-
-# ---------------------------------------------------------------- lake
-
-def table_exists(spark, ident):
-    return spark.catalog.tableExists(ident)
-
-
-def iceberg_table(spark, ident):
-    """The Iceberg Table object: metadata reads without a Spark job."""
-    jvm = spark.sparkContext._jvm
-    table = jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(spark._jsparkSession, ident)
-    table.refresh()
-    return table
-
-
-def ref_summary(table, ref):
-    """(snapshot id, summary) at a branch, (None, {}) when it has none."""
-    r = table.refs().get(ref)
-    if r is None:
-        return None, {}
-    snap = table.snapshot(r.snapshotId())
-    return r.snapshotId(), {k: snap.summary().get(k) for k in ("total-records", "added-records")}
-
-
-def table_properties(args):
-    days_ms = args["snapshot_retention_days"] * 24 * 3600 * 1000
-    return {
-        "format-version": "2",
-        "history.expire.max-snapshot-age-ms": str(days_ms),
-        "history.expire.min-snapshots-to-keep": "1",
-        # A dropped source column leaves its lake column, NULL from then on.
-        "write.spark.accept-any-schema": "true",
-    }
-
-
-def nullable(schema):
-    from pyspark.sql.types import StructType, StructField
-    return StructType([StructField(f.name, f.dataType, True) for f in schema.fields])
-
-
-def ensure_table(spark, ident, schema, args):
-    """Creates a missing table (empty), adds columns new in the source."""
-    if not table_exists(spark, ident):
-        # An empty snapshot (from an RDD with no partitions: no task runs),
-        # so the staging branch has a parent.
-        empty = spark.createDataFrame(spark.sparkContext.emptyRDD(), nullable(schema))
-        w = empty.writeTo(ident).using("iceberg")
-        for k, v in table_properties(args).items():
-            w = w.tableProperty(k, v)
-        w.create()
-        return
-    have = {f.name.lower() for f in spark.table(ident).schema.fields}
-    for f in schema.fields:
-        if f.name.lower() not in have:
-            spark.sql("ALTER TABLE %s ADD COLUMN `%s` %s" % (ident, f.name.replace("`", "``"), f.dataType.simpleString()))
-
-
-def drop_stale_branches(spark, ident):
-    """Staging branches of killed runs: never published, safe to drop."""
-    for name in list(iceberg_table(spark, ident).refs().keySet()):
-        if name.startswith(STAGE_BRANCH_PREFIX):
-            spark.sql("ALTER TABLE %s DROP BRANCH IF EXISTS `%s`" % (ident, name))
-
-
-def stage_table(spark, source, entry, args, branch):
-    """Reads one source table and writes it to its staging branch."""
-    from pyspark.sql.functions import lit
-    ident = entry["ident"]
-    where = None
-    if entry["watermark"] and table_exists(spark, ident):
-        wm = spark.sql("SELECT MAX(`%s`) AS wm FROM %s" % (entry["watermark"], ident)).collect()[0]["wm"]
-        if wm is not None:
-            where = "%s > %s" % (source.quote(entry["watermark"]), sql_literal(wm))
-    predicates = None
-    if entry["partitions"] > 1:
-        col_sql = source.quote(entry["partitionColumn"])
-        lo, hi = source.bounds(entry["tableSql"], entry["partitionColumn"], where)
-        if lo is not None:
-            n = entry["partitions"]
-            if not entry["configured"]:
-                # Automatic splits keep ranges worth a connection each.
-                n = min(n, int((hi - lo) // MIN_KEYS_PER_PARTITION) + 1)
-            predicates = range_predicates(col_sql, lo, hi, n)
-    if where:
-        predicates = ["(%s) AND %s" % (p, where) for p in predicates] if predicates else [where]
-    df = source.read(entry["tableSql"], predicates, entry["customSchema"])
-    ensure_table(spark, ident, df.schema, args)
-    drop_stale_branches(spark, ident)
-    spark.sql("ALTER TABLE %s CREATE BRANCH `%s`" % (ident, branch))
-    target = "%s.branch_%s" % (ident, branch)
-    writer = df.writeTo(target).option("mergeSchema", "true")
-    if args["mode"] == "snapshot":
-        writer.overwrite(lit(True))
-    else:
-        writer.append()
-    table = iceberg_table(spark, ident)
-    _, summary = ref_summary(table, branch)
-    _, before = ref_summary(table, "main")
-    total = int(summary.get("total-records") or 0)
-    if args["mode"] == "snapshot":
-        written = total
-    else:
-        written = total - int(before.get("total-records") or 0)
-    return {"name": entry["name"], "sourceTable": entry["sourceTable"], "rowsWritten": written,
-            "rowsTotal": total, "partitions": len(predicates) if predicates else 1}
-
-
-def publish(spark, entries, branch, args):
-    """Moves every table's main branch to its staged snapshot."""
-    for e in entries:
-        _, db, table = e["ident"].split(".")
-        spark.sql("CALL %s.system.fast_forward('%s.%s', 'main', '%s')" % (CATALOG, db, table, branch))
-    for e in entries:
-        spark.sql("ALTER TABLE %s DROP BRANCH IF EXISTS `%s`" % (e["ident"], branch))
-
-
-def expire_snapshots(spark, entries, args):
-    """Expires snapshots older than the retention, keeping the newest.
-
-    Iceberg's own API on the driver: a daily import leaves a handful of
-    snapshots per table, too few to need Spark's distributed procedure.
-    """
-    older_than_ms = int((time.time() - args["snapshot_retention_days"] * 86400) * 1000)
-    for e in entries:
-        iceberg_table(spark, e["ident"]).expireSnapshots().expireOlderThan(older_than_ms).retainLast(1).commit()
-
-
-def table_location(spark, ident):
-    return str(iceberg_table(spark, ident).location()).rstrip("/") + "/"
-
-
-def write_text(spark, uri, text):
-    """Writes a small object through Spark's Hadoop filesystem (S3 in Glue)."""
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(uri)
-    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    out = fs.create(path, True)
-    try:
-        out.write(bytearray(text.encode("utf-8")))
-    finally:
-        out.close()
 
 
 # ---------------------------------------------------------------- run
@@ -500,47 +266,78 @@ def describe(err):
     return (text.strip().splitlines() or [repr(err)])[0]
 
 
+def stage_all(spark, source, entries, args, branch, rid):
+    """Stages every table in the run's consistent picture of the source.
+    Returns (results, errors)."""
+    source.export_snapshot()
+    try:
+        with ThreadPoolExecutor(max_workers=args["parallel_tables"]) as pool:
+            futures = [pool.submit(stager.stage, spark, source, e, args, branch, rid) for e in entries]
+            results, errors = [], []
+            for e, f in zip(entries, futures):
+                try:
+                    results.append(f.result())
+                except Exception as err:  # every table gets its chance; all errors are reported
+                    errors.append("%s: %s" % (e["sourceTable"], describe(err)))
+    finally:
+        source.release_snapshot()
+    return results, errors
+
+
+def manifest_table(r):
+    out = {"name": r["name"], "sourceTable": r["sourceTable"], "mode": r["mode"], "path": r["path"],
+           "rowsWritten": r["rowsWritten"], "rowsTotal": r["rowsTotal"], "readPartitions": r["partitions"],
+           "proof": r["proof"]}
+    for k in ("rowsDeleted", "watermark", "readFrom"):
+        if k in r:
+            out[k] = r[k]
+    return out
+
+
 def run(args, runtime):
-    """One import: discover, stage every table, publish, record counts."""
+    """One import: recover, discover, stage and prove, publish, maintain."""
     rid = run_id(args)
     spark = runtime.spark
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     runtime.init(args)
+    runs_uri = runtime.storage_uri(args["runs_path"])
+    publisher.recover(spark, runs_uri)
     conf = runtime.jdbc_conf(args["connection_name"])
     source = Source(spark, args["engine"], jdbc_url(conf, args["engine"], args["source_dbname"], args["require_tls"]),
                     conf.get("user") or conf.get("username"), conf.get("password"))
     entries = plan(source, args)
+    converted = adopt_tables(spark, runtime, source, entries, args)
     branch = STAGE_BRANCH_PREFIX + re.sub(r"[^A-Za-z0-9_]", "_", rid)[-60:]
     print("importing %d tables, %d at a time: %s" % (len(entries), args["parallel_tables"],
-                                                     ", ".join(e["sourceTable"] for e in entries)))
-    with ThreadPoolExecutor(max_workers=args["parallel_tables"]) as pool:
-        futures = [pool.submit(stage_table, spark, source, e, args, branch) for e in entries]
-        results, errors = [], []
-        for e, f in zip(entries, futures):
-            try:
-                results.append(f.result())
-            except Exception as err:  # every table gets its chance; all errors are reported
-                errors.append("%s: %s" % (e["sourceTable"], describe(err)))
+                                                     ", ".join("%s (%s)" % (e["sourceTable"], e["mode"]) for e in entries)))
+    results, errors = stage_all(spark, source, entries, args, branch, rid)
     if errors:
         for e in entries:
             try:
-                spark.sql("ALTER TABLE %s DROP BRANCH IF EXISTS `%s`" % (e["ident"], branch))
+                lake.drop_branch(spark, e["ident"], branch)
             except Exception:
                 pass  # a table that was never created has no branch
         raise ImportError_("import failed, nothing published (the lake keeps the previous run's tables): " + "; ".join(errors))
-    publish(spark, entries, branch, args)
     for e, r in zip(entries, results):
-        r["path"] = table_location(spark, e["ident"])
-        print("imported %s -> %s: %d rows written, %d in the lake, %d read partitions"
-              % (r["sourceTable"], e["ident"], r["rowsWritten"], r["rowsTotal"], r["partitions"]))
+        r["path"] = str(lake.iceberg_table(spark, e["ident"]).location()).rstrip("/") + "/"
+        p = r["proof"]
+        print("staged %s -> %s (%s) in %s: %d rows written, %d in the lake, %d read partitions; proof: %d rows, "
+              "checksum %s at the source and in the lake" % (
+                  r["sourceTable"], e["ident"], r["mode"], ", ".join("%s %.1f s" % kv for kv in r.pop("seconds").items()),
+                  r["rowsWritten"], r["rowsTotal"], r["partitions"], p["sourceRows"], p["sourceChecksum"]))
     manifest = {"workflowName": args.get("WORKFLOW_NAME", ""), "runId": rid, "mode": args["mode"],
-                "tables": [{"name": r["name"], "sourceTable": r["sourceTable"], "path": r["path"],
-                            "rowsWritten": r["rowsWritten"], "rowsTotal": r["rowsTotal"],
-                            "readPartitions": r["partitions"]} for r in results]}
-    where = runtime.storage_uri(args["runs_path"]) + rid + "/manifest.json"
-    write_text(spark, where, json.dumps(manifest, indent=1))
-    print("row counts of run %s recorded in %s" % (rid, where))
-    expire_snapshots(spark, entries, args)
+                "tables": [manifest_table(r) for r in results]}
+    if converted:
+        manifest["converted"] = converted
+    started = time.monotonic()
+    publisher.publish(spark, runs_uri, rid, branch, entries, manifest)
+    print("published run %s in %.1f s; row counts and proof figures in %s" % (
+        rid, time.monotonic() - started, runs_uri + rid + "/manifest.json"))
+    for e in entries:
+        started = time.monotonic()
+        done = publisher.maintain(spark, e["ident"], args)
+        print("maintenance of %s in %.1f s%s" % (e["ident"], time.monotonic() - started,
+                                                 (": " + json.dumps(done)) if done else ""))
     runtime.commit()
     return manifest
 
@@ -559,6 +356,8 @@ class GlueRuntime:
         self.glue_context = GlueContext(SparkContext.getOrCreate())
         self.spark = self.glue_context.spark_session
         self.job = Job(self.glue_context)
+        import boto3
+        self.catalog = GlueTables(boto3.client("glue"))
 
     def init(self, args):
         self.job.init(args["JOB_NAME"], args)
@@ -567,6 +366,9 @@ class GlueRuntime:
         return self.glue_context.extract_jdbc_conf(connection_name)
 
     def storage_uri(self, uri):
+        return uri
+
+    def catalog_uri(self, uri):
         return uri
 
     def commit(self):

@@ -29,14 +29,20 @@ def base_args(**over):
         "include_paths": '["db/public/%"]', "require_tls": "true", "lake_database": "kthr01",
         "table_prefix": "p_", "lake_path": "s3://b/lake/", "runs_path": "s3://b/lake/_lakeforge_runs/",
         "mode": "snapshot", "bookmark_keys": "{}", "partitioning": "{}", "read_partitions": "4",
-        "parallel_tables": "4", "snapshot_retention_days": "7",
+        "parallel_tables": "4", "snapshot_retention_days": "7", "tables": "{}", "merge_overlap_minutes": "5",
+        "orphan_file_age_hours": "72",
     }
     args.update(over)
     return args
 
 
 @pytest.mark.parametrize("over, message", [
-    ({"mode": "full"}, "--mode is 'full': use snapshot or incremental (config import.mode)"),
+    ({"mode": "full"}, "--mode is 'full': use snapshot, incremental or merge (config import.mode)"),
+    ({"tables": '{"t": {"mode": "cdc"}}'}, "--tables.t (config import.tables.t).mode is 'cdc'"),
+    ({"tables": '{"t": {"changeColum": "x"}}'}, "--tables.t (config import.tables.t) has 'changeColum'"),
+    ({"tables": '{"t": {"key": ["a b"]}}'}, "'a b' is not a column name"),
+    ({"merge_overlap_minutes": "-1"}, "--merge_overlap_minutes is '-1': a whole number >= 0 (config import.mergeOverlapMinutes)"),
+    ({"orphan_file_age_hours": "0"}, "--orphan_file_age_hours is '0'"),
     ({"engine": "oracle"}, "--engine is 'oracle'"),
     ({"lake_path": "s3://b/lake"}, "--lake_path is 's3://b/lake': an s3:// URI ending with '/'"),
     ({"include_paths": "[]"}, "--include_paths is empty"),

@@ -22,6 +22,13 @@ What it replaces, and with what:
   EnsureDatabase         the pipeline step before the job: init() creates the
                          lake database (namespace) if missing.
   Job.init/commit        recorded, so a test sees whether the job committed.
+  the Glue catalog       for the adopt step (glue:GetTable, glue:UpdateTable):
+                         the moto server's, through boto3, when a catalog
+                         client is given; none otherwise. catalog_uri maps
+                         the local file:// paths back to the s3:// URIs
+                         Glue would hold.
+  --extra-py-files       the importjob_*.py modules are imported from infra/glue
+                         (on sys.path) instead of the zip Glue downloads.
 """
 
 import glob
@@ -126,8 +133,7 @@ def spark_session(arguments, warehouse_root):
          .config("spark.jars", ",".join(jars(arguments.get("--datalake-formats"))))
          .config("spark.sql.shuffle.partitions", "2")
          .config("spark.ui.enabled", "false")
-         # PySpark starts as a shell, where Spark draws stage progress bars
-         # on stderr; they would mix into test and `make bench` output.
+         # No progress bars in test and benchmark output.
          .config("spark.ui.showConsoleProgress", "false")
          .config("spark.driver.memory", "1g")
          .config("spark.sql.session.timeZone", "UTC")
@@ -135,6 +141,13 @@ def spark_session(arguments, warehouse_root):
          # Netty, which crashes this Debian Java 17 (SIGSEGV in
          # InternalThreadLocalMap); Glue's runtime is not affected.
          .config("spark.sql.iceberg.vectorization.enabled", "false"))
+    scratch = os.environ.get("LAKEFORGE_SPARK_TMP")
+    if scratch:
+        # Everything the JVM writes for itself (Spark's block manager and
+        # work dirs, native libraries it unpacks) under one directory the
+        # caller removes: the benchmarks leave nothing behind.
+        b = (b.config("spark.local.dir", scratch)
+             .config("spark.driver.extraJavaOptions", "-Djava.io.tmpdir=" + scratch))
     for k, v in local.items():
         b = b.config(k, v)
     session = b.getOrCreate()
@@ -143,10 +156,29 @@ def spark_session(arguments, warehouse_root):
     return session
 
 
+def use_scratch_dir(tmp):
+    """Sends Spark's and Python's temporary files under tmp, for a caller
+    that removes tmp at its end; call before the first spark_session()."""
+    path = os.path.join(tmp, "spark")
+    os.makedirs(path, exist_ok=True)
+    os.environ["LAKEFORGE_SPARK_TMP"] = path
+    os.environ["TMPDIR"] = path
+    import tempfile
+    tempfile.tempdir = path
+
+
+def stop_spark():
+    """Stops the process's Spark (its JVM deletes its work dirs)."""
+    session = _SPARK.pop("session", None)
+    _SPARK.pop("key", None)
+    if session is not None:
+        session.stop()
+
+
 class LocalRuntime:
     """GlueRuntime's stand-in (see the module comment)."""
 
-    def __init__(self, arguments, warehouse_root, connection, secret):
+    def __init__(self, arguments, warehouse_root, connection, secret, catalog=None):
         import import_job
         self.arguments = dict(arguments)
         self.root = warehouse_root
@@ -156,6 +188,7 @@ class LocalRuntime:
         self.secret = secret          # {"username": ..., "password": ...}
         self.committed = False
         self.inited = None
+        self.catalog = import_job.GlueTables(catalog) if catalog is not None else None
 
     def init(self, args):
         self.inited = args["JOB_NAME"]
@@ -172,6 +205,13 @@ class LocalRuntime:
 
     def storage_uri(self, uri):
         return storage_uri(uri, self.root)
+
+    def catalog_uri(self, uri):
+        local = "file://" + os.path.join(self.root, "s3") + "/"
+        for prefix in (local, local[len("file://"):], "file:" + local[len("file://"):]):
+            if uri.startswith(prefix):
+                return "s3://" + uri[len(prefix):]
+        return uri
 
     def commit(self):
         self.committed = True

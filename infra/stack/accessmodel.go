@@ -1,15 +1,20 @@
 package stack
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/lakeforge/lakeforge/pkg/access"
+	"github.com/lakeforge/lakeforge/pkg/awsarn"
+	"github.com/lakeforge/lakeforge/pkg/config"
 
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
@@ -18,43 +23,103 @@ import (
 // AccessModelSteps are the Lake Formation access-model functions, in the
 // order the state machine runs them.
 var AccessModelSteps = []string{
-	"configure-lake-formation",
-	"ensure-lf-tags",
-	"register-location",
-	"ensure-database",
-	"grant-tag-permissions",
-	"tag-output",
+	stepcontract.ConfigureLakeFormation,
+	stepcontract.EnsureLFTags,
+	stepcontract.RegisterLocation,
+	stepcontract.EnsureDatabase,
+	stepcontract.GrantTagPermissions,
+	stepcontract.TagOutput,
 }
 
-// PermissionsOnBehalfOfCalls are IAM permissions a service checks on the
-// caller when a handler makes a call, beyond the call's own action. They
-// never appear as recorded SDK calls, so the IAM test adds them to a
-// function's golden actions:
-//   - RegisterResource with UseServiceLinkedRole creates Lake Formation's
-//     service-linked role on first use and adds the location to its inline
-//     policy (walkthrough step 2; RegisterResource API reference);
-//   - AddLFTagsToResource needs glue:GetDatabase on the database (Lake
-//     Formation guide, "Assigning LF-Tags to Data Catalog resources").
-var PermissionsOnBehalfOfCalls = map[string][]string{
-	"lakeformation:RegisterResource":    {"iam:CreateServiceLinkedRole", "iam:PutRolePolicy"},
-	"lakeformation:AddLFTagsToResource": {"glue:GetDatabase"},
-	// Tagging a new security group rule or VPC endpoint in the create call
-	// (TagSpecifications) is authorized as ec2:CreateTags (test-connection
-	// repair mode; EC2 guide, "Grant permission to tag resources during
-	// creation").
-	"ec2:AuthorizeSecurityGroupIngress": {"ec2:CreateTags"},
-	"ec2:CreateVpcEndpoint":             {"ec2:CreateTags"},
-}
+// stepTimeout is the access-model functions' timeout: each retries
+// eventual-consistency conditions for up to 2 minutes
+// (awsretry.DefaultBudget), and the timeout leaves room for the calls.
+var stepTimeout = awscdk.Duration_Minutes(jsii.Number(4))
 
 // lfNoResourceLevel is the reason for the IAM5 suppression of the Lake
 // Formation statements.
-const lfNoResourceLevel = "Lake Formation actions have no resource-level permissions in IAM (the Service Authorization Reference lists no resource types for them): Lake Formation itself authorizes them, and the role is a data lake administrator only through the ConfigureLakeFormation step. Glue and IAM actions are scoped to the stack's catalog databases and Lake Formation's service-linked role."
+const lfNoResourceLevel = "Lake Formation actions have no resource-level permissions in IAM (the Service Authorization Reference lists no resource types for them): Lake Formation itself authorizes them, and the role is a data lake administrator only through the ConfigureLakeFormation step. Glue and IAM actions are scoped to the stack's catalog databases and its registration role."
 
-// addAccessModel deploys the six access-model step Lambdas, each with a
-// role that allows exactly the calls its handler makes.
-func (s *Stack) addAccessModel() {
-	cfg := s.Config
-	slr := lakeformation.ServiceLinkedRoleARN(*awscdk.Aws_PARTITION(), *awscdk.Aws_ACCOUNT_ID())
+// AccessModelProps configures AccessModel.
+type AccessModelProps struct {
+	Steps StepOptions
+	// LakeBucket and LakePrefix are the lake location the steps register
+	// and create the database at.
+	LakeBucket awss3.IBucket
+	LakePrefix string
+	// RegistrationRole is the role Lake Formation registers the lake
+	// location with; nil makes one that reads and writes the lake prefix.
+	RegistrationRole awsiam.IRole
+	// WorkflowRole runs the import job: it gets data location access and
+	// the workflow tag's grants.
+	WorkflowRole awsiam.IRole
+	// AdminRole and AnalystRole are the persona roles of the lake (nil
+	// when there are none); Admins and Analysts the configured existing
+	// principals of each persona.
+	AdminRole, AnalystRole awsiam.IRole
+	Admins, Analysts       []string
+	// OtherOwnRoles are the lake's roles that are no administrators and
+	// that CloudFormation deletes with it (the workflow role it made, the
+	// analyst role): the stack-delete cleanup revokes their grants.
+	OtherOwnRoles []awsiam.IRole
+	// DatabaseName is the lake database.
+	DatabaseName string
+	// AccountSettings is lakeFormation.accountSettings.
+	AccountSettings string
+	// LFTags is the configured LF-tag ontology and the two tags the grants
+	// use; TagOntology is every tag EnsureLFTags makes (the configured ones
+	// and, with governance, the column sensitivity tag).
+	LFTags      config.LFTagsConfig
+	TagOntology map[string][]string
+	// Governance is the column governance the grants and TagOutput apply.
+	Governance access.Governance
+	// RunsPrefix is where the import's manifests are (under LakeBucket):
+	// TagOutput writes each run's column probes beside them.
+	RunsPrefix string
+}
+
+// AccessModel is the Lake Formation side of the lake: the registration
+// role, the six access-model step Lambdas (each with a role that allows
+// exactly the calls its handler makes) and the stack-delete cleanup.
+type AccessModel struct {
+	constructs.Construct
+	// RegistrationRole is the role the lake location is registered with.
+	RegistrationRole awsiam.IRole
+	// Steps are the access-model functions and the cleanup, by name
+	// (AccessModelSteps, CleanupFunction).
+	Steps map[string]StepFunction
+	// Cleanup is the custom resource whose deletion runs the cleanup.
+	Cleanup awscdk.CustomResource
+}
+
+// PipelineSteps are the access-model steps the pipeline runs, in its order.
+func (a *AccessModel) PipelineSteps() []StepFunction {
+	out := make([]StepFunction, 0, len(AccessModelSteps))
+	for _, name := range AccessModelSteps {
+		out = append(out, a.Steps[name])
+	}
+	return out
+}
+
+// TagOutput is the step that tags the lake database for the analysts.
+func (a *AccessModel) TagOutput() StepFunction { return a.Steps[stepcontract.TagOutput] }
+
+// NewAccessModel makes the registration role (unless given), the steps and
+// the cleanup.
+func NewAccessModel(scope constructs.Construct, id string, props *AccessModelProps) *AccessModel {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	lake := awsarn.Lake{Bucket: *props.LakeBucket.BucketName(), Prefix: props.LakePrefix}
+	registration := props.RegistrationRole
+	if registration == nil {
+		registration = newRegistrationRole(c, props.LakeBucket, props.LakePrefix)
+	}
+	a := &AccessModel{Construct: c, RegistrationRole: registration, Steps: map[string]StepFunction{}}
+	step := func(p *StepFunctionProps) StepFunction {
+		f := newStep(c, props.Steps, p)
+		a.Steps[p.Name] = f
+		return f
+	}
+	db := props.DatabaseName
 	lfStatement := func(sid string, actions ...string) awsiam.PolicyStatement {
 		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String(sid), Actions: jsii.Strings(actions...), Resources: jsii.Strings("*"),
@@ -63,7 +128,7 @@ func (s *Stack) addAccessModel() {
 	databaseRead := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ReadLakeDatabase"),
 		Actions:   jsii.Strings("glue:GetDatabase"),
-		Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/"+cfg.Database.Name)),
+		Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/"+db)),
 	})
 	// Lake Formation answers "Invalid principal" both for a principal
 	// created moments ago and for one that is gone; the steps ask IAM which
@@ -77,17 +142,17 @@ func (s *Stack) addAccessModel() {
 			Sid: jsii.String("AskIAMWhetherPrincipalsExist"), Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...),
 		})
 	}
-	// Each step retries eventual-consistency conditions for up to 2 minutes
-	// (awsretry.DefaultBudget); the timeout leaves room for the calls.
-	timeout := awscdk.Duration_Minutes(jsii.Number(4))
-	workflowTag, analystTag := mustJSON(cfg.LFTags.Workflow), mustJSON(cfg.LFTags.Analyst)
+	timeout := stepTimeout
+	workflowTag, analystTag := stepcontract.Encode(props.LFTags.Workflow), stepcontract.Encode(props.LFTags.Analyst)
+	governance := stepcontract.Encode(props.Governance)
+	analysts := derefAll(principalARNs(props.AnalystRole, props.Analysts))
 
-	configure := s.addStep(&StepFunctionProps{
-		Name:        "configure-lake-formation",
+	configure := step(&StepFunctionProps{
+		Name:        stepcontract.ConfigureLakeFormation,
 		Description: "lakeforge: data lake admins (stale ones dropped); with lakeFormation.accountSettings manage, empty default permissions and no CREATE_DATABASE for IAM_ALLOWED_PRINCIPALS",
 		Environment: map[string]*string{
-			lakeformation.EnvAdmins:          jsii.String(stepcontract.Encode(nonNil(cfg.Personas.Admins.PrincipalARNs))),
-			lakeformation.EnvAccountSettings: jsii.String(cfg.LakeFormation.AccountSettings),
+			stepcontract.EnvAdmins:          jsii.String(stepcontract.Encode(nonNil(props.Admins))),
+			stepcontract.EnvAccountSettings: jsii.String(props.AccountSettings),
 		},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("ConvergeDataLakeSettings", "lakeformation:GetDataLakeSettings", "lakeformation:PutDataLakeSettings", "lakeformation:ListPermissions", "lakeformation:RevokePermissions"),
@@ -95,86 +160,110 @@ func (s *Stack) addAccessModel() {
 		},
 		Timeout: timeout,
 	})
-	ensureTags := s.addStep(&StepFunctionProps{
-		Name:        "ensure-lf-tags",
+	ensureTags := step(&StepFunctionProps{
+		Name:        stepcontract.EnsureLFTags,
 		Description: "lakeforge: create missing LF-tag keys and values (never deletes); ASSOCIATE for the roles that assign them",
-		Environment: map[string]*string{lakeformation.EnvTags: jsii.String(mustJSON(cfg.LFTags.Tags))},
+		Environment: map[string]*string{stepcontract.EnvTags: jsii.String(stepcontract.Encode(props.TagOntology))},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("ConvergeLFTags", "lakeformation:GetLFTag", "lakeformation:CreateLFTag", "lakeformation:UpdateLFTag", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
 			readPrincipals(false),
 		},
 		Timeout: timeout,
 	})
-	s.addStep(&StepFunctionProps{
-		Name:        "register-location",
+	step(&StepFunctionProps{
+		Name:        stepcontract.RegisterLocation,
 		Description: "lakeforge: register the lake prefix and grant the workflow role data location access",
 		Environment: map[string]*string{
-			lakeformation.EnvLocationARN:     jsii.String(s.LakeLocationARN()),
-			lakeformation.EnvLocationRoleARN: jsii.String(slr),
-			lakeformation.EnvWorkflowRoleARN: s.WorkflowRole.RoleArn(),
+			stepcontract.EnvLocationARN:     jsii.String(lake.ARN(*awscdk.Aws_PARTITION())),
+			stepcontract.EnvLocationRoleARN: registration.RoleArn(),
+			stepcontract.EnvWorkflowRoleARN: props.WorkflowRole.RoleArn(),
 		},
 		Statements: []awsiam.PolicyStatement{
-			lfStatement("ConvergeLakeLocation", "lakeformation:DescribeResource", "lakeformation:RegisterResource", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
+			lfStatement("ConvergeLakeLocation", "lakeformation:DescribeResource", "lakeformation:RegisterResource", "lakeformation:UpdateResource", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
+			readPrincipals(false),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("CreateLakeFormationServiceLinkedRole"),
-				Actions:   jsii.Strings("iam:CreateServiceLinkedRole"),
-				Resources: jsii.Strings(slr),
-				Conditions: &map[string]any{
-					"StringEquals": map[string]any{"iam:AWSServiceName": "lakeformation.amazonaws.com"},
-				},
-			}),
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("AddLocationToServiceLinkedRolePolicy"),
-				Actions:   jsii.Strings("iam:PutRolePolicy"),
-				Resources: jsii.Strings(slr),
+				Sid:       jsii.String("PassRegistrationRoleToLakeFormation"),
+				Actions:   jsii.Strings("iam:PassRole"),
+				Resources: jsii.Strings(*registration.RoleArn()),
 			}),
 		},
 		Timeout: timeout,
 	})
-	s.addStep(&StepFunctionProps{
-		Name:        "ensure-database",
+	ensureDatabase := step(&StepFunctionProps{
+		Name:        stepcontract.EnsureDatabase,
 		Description: "lakeforge: create the lake database at the lake prefix and tag it for the workflow role",
 		Environment: map[string]*string{
-			lakeformation.EnvDatabaseName:     jsii.String(cfg.Database.Name),
-			lakeformation.EnvDatabaseLocation: jsii.String(s.Lake().URI()),
-			lakeformation.EnvWorkflowTag:      jsii.String(workflowTag),
+			stepcontract.EnvDatabaseName:     jsii.String(db),
+			stepcontract.EnvDatabaseLocation: jsii.String(lake.URI()),
+			stepcontract.EnvWorkflowTag:      jsii.String(workflowTag),
 		},
 		Statements: []awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("ConvergeLakeDatabase"),
 				Actions:   jsii.Strings("glue:GetDatabase", "glue:CreateDatabase"),
-				Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/"+cfg.Database.Name)),
+				Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/"+db)),
 			}),
 			lfStatement("TagLakeDatabase", "lakeformation:GetResourceLFTags", "lakeformation:AddLFTagsToResource"),
+			// TagOutput's role gets ALL with grant option on the database,
+			// which assigning an LF-tag to it requires.
+			lfStatement("GrantTaggerOnLakeDatabase", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
+			readPrincipals(false),
 		},
 		Timeout: timeout,
 	})
-	s.addStep(&StepFunctionProps{
-		Name:        "grant-tag-permissions",
+	grant := step(&StepFunctionProps{
+		Name:        stepcontract.GrantTagPermissions,
 		Description: "lakeforge: LF-tag grants for the workflow role and the analysts",
 		Environment: map[string]*string{
-			lakeformation.EnvWorkflowRoleARN:       s.WorkflowRole.RoleArn(),
-			lakeformation.EnvAnalystARNs:           jsii.String(stepcontract.Encode(derefAll(s.AnalystPrincipalARNs()))),
-			lakeformation.EnvConfiguredAnalystARNs: jsii.String(stepcontract.Encode(nonNil(cfg.Personas.Analysts.PrincipalARNs))),
-			lakeformation.EnvWorkflowTag:           jsii.String(workflowTag),
-			lakeformation.EnvAnalystTag:            jsii.String(analystTag),
+			stepcontract.EnvWorkflowRoleARN:       props.WorkflowRole.RoleArn(),
+			stepcontract.EnvAnalystARNs:           jsii.String(stepcontract.Encode(analysts)),
+			stepcontract.EnvConfiguredAnalystARNs: jsii.String(stepcontract.Encode(nonNil(props.Analysts))),
+			stepcontract.EnvWorkflowTag:           jsii.String(workflowTag),
+			stepcontract.EnvAnalystTag:            jsii.String(analystTag),
+			stepcontract.EnvGovernance:            jsii.String(governance),
 		},
 		Statements: []awsiam.PolicyStatement{
-			lfStatement("ConvergeTagGrants", "lakeformation:ListPermissions", "lakeformation:GrantPermissions"),
+			// RevokePermissions: with governance, the analysts' grant on
+			// every column, superseded by the narrowed one.
+			lfStatement("ConvergeTagGrants", "lakeformation:ListPermissions", "lakeformation:GrantPermissions", "lakeformation:RevokePermissions"),
 			readPrincipals(true),
 		},
 		Timeout: timeout,
 	})
-	s.addStep(&StepFunctionProps{
-		Name:        "tag-output",
+	tagOutput := step(&StepFunctionProps{
+		Name:        stepcontract.TagOutput,
 		Description: "lakeforge: tag the output database for the analysts (state machine, and import-events for runs started outside it)",
 		Environment: map[string]*string{
-			lakeformation.EnvDatabaseName: jsii.String(cfg.Database.Name),
-			lakeformation.EnvAnalystTag:   jsii.String(analystTag),
+			stepcontract.EnvDatabaseName:    jsii.String(db),
+			stepcontract.EnvAnalystTag:      jsii.String(analystTag),
+			stepcontract.EnvGovernance:      jsii.String(governance),
+			stepcontract.EnvMetricNamespace: jsii.String(MetricNamespace),
+			stepcontract.EnvLakeBucket:      props.LakeBucket.BucketName(),
+			stepcontract.EnvRunsPrefix:      jsii.String(props.RunsPrefix),
 		},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("TagOutputDatabase", "lakeformation:GetResourceLFTags", "lakeformation:AddLFTagsToResource"),
 			databaseRead,
+			// Governance: the lake's columns (Glue GetTables) and the
+			// number of unclassified ones (UnclassifiedColumns).
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("ListLakeTables"),
+				Actions:   jsii.Strings("glue:GetTables"),
+				Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/"+db), arn("glue", "table/"+db+"/*")),
+			}),
+			// Governance: the columns VerifyQuery probes, beside the
+			// run's manifest.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("RecordColumnProbes"),
+				Actions:   jsii.Strings("s3:PutObject"),
+				Resources: jsii.Strings(*props.LakeBucket.BucketArn() + "/" + props.RunsPrefix + "*"),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("PublishUnclassifiedColumns"),
+				Actions:    jsii.Strings("cloudwatch:PutMetricData"),
+				Resources:  jsii.Strings("*"),
+				Conditions: &map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": MetricNamespace}},
+			}),
 		},
 		Timeout: timeout,
 	})
@@ -182,12 +271,18 @@ func (s *Stack) addAccessModel() {
 	// On stack delete, the cleanup revokes the stack's roles' grants and
 	// removes them from the administrators (it is one itself: revoking
 	// needs admin rights).
-	s.addStep(&StepFunctionProps{
+	cleanup := step(&StepFunctionProps{
 		Name:        CleanupFunction,
 		Description: "lakeforge: on stack delete, revoke the Lake Formation grants of the stack's roles and remove them from the data lake administrators",
 		Environment: map[string]*string{},
 		Statements: []awsiam.PolicyStatement{
 			lfStatement("CleanUpOnStackDelete", "lakeformation:GetDataLakeSettings", "lakeformation:PutDataLakeSettings", "lakeformation:ListPermissions", "lakeformation:RevokePermissions"),
+			// The grants on the lake database's tables are listed per table.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("ListLakeTables"),
+				Actions:   jsii.Strings("glue:GetTables"),
+				Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/"+db), arn("glue", "table/"+db+"/*")),
+			}),
 		},
 		Timeout: timeout,
 	})
@@ -196,18 +291,43 @@ func (s *Stack) addAccessModel() {
 	// administrators: they grant, tag, register and create the database.
 	// The stack's own roles are listed apart: never dropped, and removed
 	// from the administrators when the stack is deleted.
-	configure.Function().AddEnvironment(jsii.String(lakeformation.EnvOwnAdmins), jsii.String(stepcontract.Encode(s.OwnAdminARNs())), nil)
+	ownAdmins := a.ownAdminARNs(props.AdminRole)
+	configure.Function().AddEnvironment(jsii.String(stepcontract.EnvOwnAdmins), jsii.String(stepcontract.Encode(ownAdmins)), nil)
 	// The tagging roles need ASSOCIATE on tags they did not create, the
 	// granting role GRANT_WITH_LF_TAG_EXPRESSION.
-	tagPermissions := lakeformation.TagPermissionsFor(*s.Steps["ensure-database"].Role().RoleArn(), *s.Steps["tag-output"].Role().RoleArn(),
-		*s.Steps["grant-tag-permissions"].Role().RoleArn(), cfg.LFTags.Workflow, cfg.LFTags.Analyst)
-	ensureTags.Function().AddEnvironment(jsii.String(lakeformation.EnvTagPermissions), jsii.String(mustJSON(tagPermissions)), nil)
-	s.addLakeFormationCleanup()
+	tagPermissions := lakeformation.TagPermissionsFor(*ensureDatabase.Role().RoleArn(), *tagOutput.Role().RoleArn(),
+		*grant.Role().RoleArn(), props.LFTags.Workflow, props.LFTags.Analyst)
+	tagPermissions = append(tagPermissions, lakeformation.GovernanceTagPermissions(*tagOutput.Role().RoleArn(), *grant.Role().RoleArn(), props.Governance)...)
+	// TagOutput's glue:GetTables on every table of the lake database and
+	// its column probes under the runs prefix.
+	cdknag.NagSuppressions_AddResourceSuppressions(tagOutput.Role().Node().Scope(), &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("glue:GetTables lists every table of the lake database (governance classifies each column): the import names the tables at run time from the source tables, so they are not known at synth. Read-only, and only in the one lake database."),
+		AppliesTo: &[]any{"Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/" + db + "/*"},
+	}, {
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("TagOutput writes one columns.json per workflow run under the runs prefix, beside the import's manifest; the run ids are Glue's, not known at synth."),
+		AppliesTo: &[]any{"Resource::" + nagBucketARN(props.LakeBucket) + "/" + props.RunsPrefix + "*"},
+	}}, jsii.Bool(true))
+	ensureTags.Function().AddEnvironment(jsii.String(stepcontract.EnvTagPermissions), jsii.String(stepcontract.Encode(tagPermissions)), nil)
+	ensureDatabase.Function().AddEnvironment(jsii.String(stepcontract.EnvTagOutputRoleARN), tagOutput.Role().RoleArn(), nil)
+
+	roles := ownAdmins
+	for _, r := range props.OtherOwnRoles {
+		roles = append(roles, *r.RoleArn())
+	}
+	a.Cleanup = newLakeFormationCleanup(c, cleanup, roles, fmt.Sprintf("catalog database %s, LF-tags %s, the registration of %s, and grants to principals the stack does not own",
+		db, strings.Join(props.LFTags.Keys(), ", "), lake.ARN(*awscdk.Aws_PARTITION())), db)
+	cdknag.NagSuppressions_AddResourceSuppressions(cleanup.Role().Node().Scope(), &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("glue:GetTables lists the tables of the one lake database, whose names the import job chooses at run time; read-only, to revoke the stack's roles' grants on them at stack deletion."),
+		AppliesTo: &[]any{"Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/" + db + "/*"},
+	}}, jsii.Bool(true))
 
 	// The suppressions go on the step's construct: its inline Policy is a
 	// sibling of its Role.
 	for _, name := range append(slices.Clone(AccessModelSteps), CleanupFunction) {
-		cdknag.NagSuppressions_AddResourceSuppressions(s.Steps[name].Role().Node().Scope(), &[]*cdknag.NagPackSuppression{
+		cdknag.NagSuppressions_AddResourceSuppressions(a.Steps[name].Role().Node().Scope(), &[]*cdknag.NagPackSuppression{
 			{
 				Id:        jsii.String("AwsSolutions-IAM5"),
 				Reason:    jsii.String(lfNoResourceLevel),
@@ -220,17 +340,18 @@ func (s *Stack) addAccessModel() {
 			},
 		}, jsii.Bool(true))
 	}
+	return a
 }
 
-// OwnAdminARNs are the stack's own roles among the data lake administrators:
-// the admin role (when the stack creates it) and the access-model roles.
-func (s *Stack) OwnAdminARNs() []string {
+// ownAdminARNs are the lake's own roles among the data lake
+// administrators: the admin role (if any) and the access-model roles.
+func (a *AccessModel) ownAdminARNs(adminRole awsiam.IRole) []string {
 	var own []string
-	if s.AdminRole != nil {
-		own = append(own, *s.AdminRole.RoleArn())
+	if adminRole != nil {
+		own = append(own, *adminRole.RoleArn())
 	}
 	for _, name := range append(slices.Clone(AccessModelSteps), CleanupFunction) {
-		own = append(own, *s.Steps[name].Role().RoleArn())
+		own = append(own, *a.Steps[name].Role().RoleArn())
 	}
 	return own
 }
@@ -238,32 +359,34 @@ func (s *Stack) OwnAdminARNs() []string {
 // CleanupFunction is the stack-delete cleanup of Lake Formation.
 const CleanupFunction = stepcontract.CleanupLakeFormation
 
-// addLakeFormationCleanup adds the custom resource whose deletion (with the
-// stack, before the roles it names: it refers to them) runs the cleanup.
-// The roles of the access model, the cleanup itself, the workflow role and
-// the personas' roles are the stack's: CloudFormation deletes them, and
-// Lake Formation would keep their grants and admin entries as stale ones.
-func (s *Stack) addLakeFormationCleanup() {
-	roles := s.OwnAdminARNs()
-	roles = append(roles, *s.WorkflowRole.RoleArn())
-	if s.AnalystRole != nil {
-		roles = append(roles, *s.AnalystRole.RoleArn())
-	}
-	cfg := s.Config
-	kept := fmt.Sprintf("catalog database %s, LF-tags %s, the registration of %s, and grants to principals the stack does not own",
-		cfg.Database.Name, strings.Join(cfg.LFTags.Keys(), ", "), s.LakeLocationARN())
-	fn := s.Steps[CleanupFunction]
-	cr := awscdk.NewCustomResource(s.Stack, jsii.String("LakeFormationCleanup"), &awscdk.CustomResourceProps{
+// CleanupServiceTimeout bounds how long CloudFormation waits for the
+// cleanup's answer (1 to 3600 s; default 3600): longer than the function's
+// own timeout (stepTimeout), so a cleanup that runs answers in time.
+var CleanupServiceTimeout = awscdk.Duration_Minutes(jsii.Number(6))
+
+// newLakeFormationCleanup adds the custom resource whose deletion (with
+// the stack, before the roles it names: it refers to them) runs the
+// cleanup on roles, the lake's own: CloudFormation deletes them, and Lake
+// Formation would keep their grants and admin entries as stale ones. kept
+// says what the cleanup leaves.
+func newLakeFormationCleanup(scope constructs.Construct, fn StepFunction, roles []string, kept, database string) awscdk.CustomResource {
+	cr := awscdk.NewCustomResource(scope, jsii.String("LakeFormationCleanup"), &awscdk.CustomResourceProps{
 		ServiceToken: fn.Function().FunctionArn(),
 		ResourceType: jsii.String("Custom::LakeFormationCleanup"),
 		Properties: &map[string]any{
 			lakeformation.CleanupRoleARNsProperty: roles,
 			lakeformation.CleanupKeptProperty:     kept,
+			lakeformation.CleanupDatabaseProperty: database,
 		},
+		// A cleanup that crashed before answering would otherwise hold the
+		// stack's deletion for CloudFormation's default hour; the function
+		// itself times out well before this.
+		ServiceTimeout: CleanupServiceTimeout,
 	})
 	// Its function, role, policy and log group must outlive it: the policy
 	// is not referenced, so say so.
 	cr.Node().AddDependency(fn.Role().Node().Scope())
+	return cr
 }
 
 // nonNil is list, or an empty list: it encodes as [], never null.
@@ -280,12 +403,4 @@ func derefAll(in []*string) []string {
 		out = append(out, *p)
 	}
 	return out
-}
-
-func mustJSON(v any) string {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // plain config values always marshal
-	}
-	return string(raw)
 }

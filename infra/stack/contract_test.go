@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -18,10 +16,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 
+	"github.com/lakeforge/lakeforge/internal/cfntemplate"
+	"github.com/lakeforge/lakeforge/internal/motoserver"
+	"github.com/lakeforge/lakeforge/pkg/importrun"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
-	"github.com/lakeforge/lakeforge/pkg/stepcontract/contracttest"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
+	"github.com/lakeforge/lakeforge/pkg/steps"
 )
 
 // Pseudo parameters and the account the contract test resolves the
@@ -33,7 +34,7 @@ const (
 
 // TestTemplateIsTheStepContract reads each step function's environment
 // from the synthesized template and starts the function's real wiring (the
-// Wiring its main.go passes to steprun.Main) with exactly that
+// registered Definition its main.go runs: pkg/steps) with exactly that
 // environment, plus the variables the Lambda runtime adds (region,
 // credentials; the endpoint points at moto). A variable a step reads and
 // the template does not set, one the template sets and no step reads, or a
@@ -42,14 +43,15 @@ const (
 // event the pipeline sends must reach AWS (moto) past every check of
 // configuration and input.
 func TestTemplateIsTheStepContract(t *testing.T) {
-	st := synth(t, shippedConfig(t))
+	cfg := shippedConfig(t)
+	st := synth(t, cfg)
 	moto := startContractMoto(t)
 	checkStepContract(t, st)
 
 	// The LF-tags of the template's environment, created on moto, are the
 	// configured ones: the value's encoding is the one the step reads.
 	client := lf.NewFromConfig(aws.Config{Region: contractRegion, BaseEndpoint: aws.String(moto.URL), Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
-	for key, values := range st.Stack.Config.LFTags.Tags {
+	for key, values := range cfg.LFTags.Tags {
 		got, err := client.GetLFTag(context.Background(), &lf.GetLFTagInput{TagKey: aws.String(key)})
 		if err != nil {
 			t.Errorf("ensure-lf-tags with the template's environment did not create LF-tag %s: %v", key, err)
@@ -64,7 +66,7 @@ func TestTemplateIsTheStepContract(t *testing.T) {
 // The same contract for the other shape of the configuration: existing
 // admin and analyst principals instead of the stack's roles (so the
 // analyst role VerifyQuery assumes and the analyst list come from the
-// configuration), and TestConnection in repair mode.
+// configuration), TestConnection in repair mode, and network.manage.
 func TestTemplateIsTheStepContractWithExistingPrincipals(t *testing.T) {
 	cfg := shippedConfig(t)
 	cfg.Personas.Admins.CreateRole, cfg.Personas.Admins.GroupName = false, ""
@@ -72,6 +74,7 @@ func TestTemplateIsTheStepContractWithExistingPrincipals(t *testing.T) {
 	cfg.Personas.Analysts.CreateRole, cfg.Personas.Analysts.GroupName = false, ""
 	cfg.Personas.Analysts.PrincipalARNs = []string{"arn:aws:iam::123456789012:user/analyst", "arn:aws:iam::123456789012:role/existing-analyst"}
 	cfg.Preflight.Repair = true
+	cfg.Network.Manage = true // manage-network is deployed only then
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -82,9 +85,9 @@ func TestTemplateIsTheStepContractWithExistingPrincipals(t *testing.T) {
 
 // startContractMoto starts moto and sets the variables the Lambda runtime
 // gives every function (never the function's own), pointing the SDK at it.
-func startContractMoto(t *testing.T) *contracttest.Moto {
+func startContractMoto(t *testing.T) *motoserver.Server {
 	t.Helper()
-	moto, err := contracttest.StartMoto()
+	moto, err := motoserver.Start()
 	if err != nil {
 		t.Fatalf("the contract test runs the steps against moto: %v", err)
 	}
@@ -100,28 +103,28 @@ func startContractMoto(t *testing.T) *contracttest.Moto {
 
 func checkStepContract(t *testing.T, st synthesized) {
 	t.Helper()
-	if got, want := slices.Sorted(mapKeys(st.Stack.Steps)), slices.Sorted(slices.Values(stepcontract.Functions)); !slices.Equal(got, want) {
-		t.Fatalf("the stack deploys %v, stepcontract.Functions lists %v", got, want)
+	var deployed []string
+	for _, name := range stepcontract.Functions {
+		if !slices.Contains(undeployedFunctions(st.Config), name) {
+			deployed = append(deployed, name)
+		}
+	}
+	if got, want := slices.Sorted(maps.Keys(st.Stack.Lake.Steps())), slices.Sorted(slices.Values(deployed)); !slices.Equal(got, want) {
+		t.Fatalf("the stack deploys %v, stepcontract.Functions lists %v for this configuration", got, want)
 	}
 	resources := st.JSON["Resources"].(map[string]any)
-	for _, name := range stepcontract.Functions {
+	tpl := cfntemplate.New(st.JSON, contractAccount, contractRegion)
+	for _, name := range deployed {
 		t.Run(name, func(t *testing.T) {
-			w, ok := contracttest.Wirings[name]
+			w, ok := steps.ByName(name)
 			if !ok {
-				t.Fatalf("no wiring for %s in contracttest.Wirings", name)
+				t.Fatalf("no step %s in pkg/steps", name)
 			}
-			main, err := os.ReadFile(filepath.Join(repoRoot(t), "functions", name, "main.go"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !strings.Contains(string(main), w.MainCall) {
-				t.Fatalf("functions/%s/main.go does not run %s: the test would start other code than the Lambda", name, w.MainCall)
-			}
-			id := *st.Stack.GetLogicalId(st.Stack.Steps[name].Function().Node().DefaultChild().(awscdk.CfnElement))
+			id := *st.Stack.GetLogicalId(st.Stack.Lake.Steps()[name].Function().Node().DefaultChild().(awscdk.CfnElement))
 			vars, _ := dig(resources[id].(map[string]any), "Properties", "Environment", "Variables").(map[string]any)
 			env := map[string]string{}
 			for k, v := range vars {
-				s, err := resolveIntrinsic(resources, v)
+				s, err := tpl.Resolve(v)
 				if err != nil {
 					t.Fatalf("%s: %v", k, err)
 				}
@@ -140,7 +143,7 @@ func checkStepContract(t *testing.T, st synthesized) {
 				}
 			}
 
-			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a hang bound, not a speed goal
 			defer cancel()
 			if _, err := h(ctx, json.RawMessage(`["not","an","object"]`)); !isType[*steperr.InvalidInputError](err) {
 				t.Errorf("a non-object event: %T %v, want InvalidInputError", err, err)
@@ -163,7 +166,7 @@ func checkStepContract(t *testing.T, st synthesized) {
 				t.Error("no EventBridge rule targets import-events: a run's end would never be noticed")
 			}
 			if name == stepcontract.ImportEvents {
-				tagID := *st.Stack.GetLogicalId(st.Stack.Steps[stepcontract.TagOutput].Function().Node().DefaultChild().(awscdk.CfnElement))
+				tagID := *st.Stack.GetLogicalId(st.Stack.Lake.Steps()[stepcontract.TagOutput].Function().Node().DefaultChild().(awscdk.CfnElement))
 				if ref, _ := dig(vars, stepcontract.EnvTagFunction, "Ref").(string); ref != tagID {
 					t.Errorf("import-events invokes %v, not tag-output (%s): runs started outside the state machine would stay untagged", vars[stepcontract.EnvTagFunction], tagID)
 				}
@@ -206,19 +209,14 @@ func ruleEvents(t *testing.T, resources map[string]any, fnID string) []string {
 			event["source"], event["detail-type"], event["detail"] = "aws.events", "Scheduled Event", map[string]any{}
 		}
 		matched := firstValues(t, pattern)
-		if dt, _ := matched["detail-type"].(string); glueEventDetail[dt] != nil {
-			// The fields every Glue event of this type carries besides
-			// those the pattern names.
-			detail := map[string]any{}
-			for k, v := range glueEventDetail[dt] {
-				detail[k] = v
-			}
-			if d, ok := matched["detail"].(map[string]any); ok {
-				for k, v := range d {
-					detail[k] = v
-				}
-			}
-			matched["detail"] = detail
+		if matched["detail-type"] == importrun.JobStateChange {
+			// The whole event Glue sends, with the job and state the
+			// pattern names.
+			detail, _ := matched["detail"].(map[string]any)
+			job, _ := detail["jobName"].(string)
+			state, _ := detail["state"].(string)
+			out = append(out, string(contractJobEvent(job, state)))
+			continue
 		}
 		for k, v := range matched {
 			event[k] = v
@@ -229,13 +227,10 @@ func ruleEvents(t *testing.T, resources map[string]any, fnID string) []string {
 	return out
 }
 
-// glueEventDetail is the detail of Glue's state-change events beyond the
-// fields a rule's pattern names (Glue developer guide, "Automating AWS
-// Glue with EventBridge": a job event carries jobName, severity, state,
-// jobRunId and message; a crawler event crawlerName, state and message).
-var glueEventDetail = map[string]map[string]any{
-	"Glue Job State Change":     {"severity": "INFO", "jobRunId": "jr_contract", "message": "Job run succeeded"},
-	"Glue Crawler State Change": {"message": "Crawler Succeeded"},
+// contractJobEvent is the Glue Job State Change of job's run jr_contract.
+func contractJobEvent(job, state string) json.RawMessage {
+	return importrun.JobStateChangeEvent{ID: "contract-event", Account: contractAccount, Region: contractRegion,
+		Time: time.Date(2026, 1, 1, 9, 45, 0, 0, time.UTC), JobName: job, JobRunID: "jr_contract", State: state, Message: "Job run " + state}.JSON()
 }
 
 // firstValues turns an event pattern into a matching event: every list of
@@ -267,7 +262,7 @@ func pipelineEvent(name string, env map[string]string) string {
 	case stepcontract.StartImport:
 		return `{"executionName":"contract","taskToken":"AAAAKgAAAAIAAAAAAAAAAcontracttoken"}`
 	case stepcontract.ImportEvents:
-		return `{"version":"0","id":"e1","source":"aws.glue","detail-type":"Glue Job State Change","detail":{"jobName":"` + env[stepcontract.EnvImportJob] + `","jobRunId":"jr_contract","state":"SUCCEEDED","message":"Job run succeeded"}}`
+		return string(contractJobEvent(env[stepcontract.EnvImportJob], "SUCCEEDED"))
 	case stepcontract.VerifyQuery:
 		return `{"runId":"wr_contract"}`
 	}
@@ -277,86 +272,4 @@ func pipelineEvent(name string, env map[string]string) string {
 func isType[T error](err error) bool {
 	var target T
 	return err != nil && errors.As(err, &target) && reflect.TypeOf(err) == reflect.TypeOf(target)
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
-// resolveIntrinsic renders a template value as CloudFormation would in the
-// contract account: pseudo parameters, Ref and Fn::GetAtt of the stack's
-// own resources (by type, with names made from the logical id) and
-// Fn::Join. Any other intrinsic fails, so none is silently mis-rendered.
-func resolveIntrinsic(resources map[string]any, v any) (string, error) {
-	switch x := v.(type) {
-	case string:
-		return x, nil
-	case map[string]any:
-		if ref, ok := x["Ref"].(string); ok {
-			return resolveRef(resources, ref)
-		}
-		if att, ok := x["Fn::GetAtt"].([]any); ok && len(att) == 2 {
-			return resolveAtt(resources, fmt.Sprint(att[0]), fmt.Sprint(att[1]))
-		}
-		if join, ok := x["Fn::Join"].([]any); ok && len(join) == 2 {
-			sep, _ := join[0].(string)
-			parts, _ := join[1].([]any)
-			var out []string
-			for _, p := range parts {
-				s, err := resolveIntrinsic(resources, p)
-				if err != nil {
-					return "", err
-				}
-				out = append(out, s)
-			}
-			return strings.Join(out, sep), nil
-		}
-	}
-	raw, _ := json.Marshal(v)
-	return "", fmt.Errorf("the contract test cannot resolve %s", raw)
-}
-
-func resourceType(resources map[string]any, id string) string {
-	r, _ := resources[id].(map[string]any)
-	t, _ := r["Type"].(string)
-	return t
-}
-
-func resolveRef(resources map[string]any, ref string) (string, error) {
-	switch ref {
-	case "AWS::AccountId":
-		return contractAccount, nil
-	case "AWS::Region":
-		return contractRegion, nil
-	case "AWS::Partition":
-		return "aws", nil
-	case "AWS::URLSuffix":
-		return "amazonaws.com", nil
-	}
-	if resourceType(resources, ref) == "" {
-		return "", fmt.Errorf("Ref to %s, which is no resource of the template", ref)
-	}
-	// Bucket, role and most other names: CloudFormation generates them
-	// from the logical id.
-	return strings.ToLower(ref), nil
-}
-
-func resolveAtt(resources map[string]any, id, att string) (string, error) {
-	name := strings.ToLower(id)
-	switch typ := resourceType(resources, id); {
-	case typ == "AWS::IAM::Role" && att == "Arn":
-		return "arn:aws:iam::" + contractAccount + ":role/" + name, nil
-	case typ == "AWS::S3::Bucket" && att == "Arn":
-		return "arn:aws:s3:::" + name, nil
-	case typ == "AWS::SNS::Topic" && att == "TopicArn":
-		return "arn:aws:sns:" + contractRegion + ":" + contractAccount + ":" + name, nil
-	default:
-		return "", fmt.Errorf("Fn::GetAtt %s.%s (%s) is not rendered by the contract test", id, att, typ)
-	}
 }

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -133,15 +132,6 @@ func TestFeatureFlagsOnlyRewritePolicyDocuments(t *testing.T) {
 		}
 	}
 	t.Logf("resources whose policy documents minimizePolicies rewrote (same grants): %s", strings.Join(changed, ", "))
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // grants is a policy document as a set of single grants: one per action,

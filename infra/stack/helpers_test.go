@@ -36,17 +36,11 @@ func repoRoot(t testing.TB) string {
 // feature flags and the "lakeforge" configuration.
 func shippedContext(t testing.TB) map[string]json.RawMessage {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "cdk.json"))
+	ctx, err := config.CDKJSONContext(filepath.Join(repoRoot(t), "cdk.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Context map[string]json.RawMessage `json:"context"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc.Context
+	return ctx
 }
 
 // shippedConfig is the configuration in the repository's cdk.json.
@@ -61,7 +55,9 @@ func shippedConfig(t testing.TB) config.Config {
 
 // synthesized is one synthesized stack with cdk-nag applied.
 type synthesized struct {
-	Stack    *Stack
+	Stack *Stack
+	// Config is the configuration the stack was built from.
+	Config   config.Config
 	Template assertions.Template
 	// JSON is the template as a generic document, for checks the
 	// assertions library cannot express.
@@ -104,27 +100,25 @@ func synth(t testing.TB, cfg config.Config) synthesized {
 	if err := json.Unmarshal(e.raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	return synthesized{Stack: e.stack, Template: e.tpl, JSON: doc}
+	return synthesized{Stack: e.stack, Config: cfg, Template: e.tpl, JSON: doc}
 }
 
 // synthNew builds a new CDK app from cfg and synthesizes its stack.
 func synthNew(t testing.TB, cfg config.Config) *synthEntry {
 	t.Helper()
-	dist := filepath.Join(repoRoot(t), "dist")
+	return synthNewFrom(t, cfg, filepath.Join(repoRoot(t), "dist"))
+}
+
+// synthNewFrom is synthNew with the functions' code from dist.
+func synthNewFrom(t testing.TB, cfg config.Config, dist string) *synthEntry {
+	t.Helper()
 	if _, err := os.Stat(dist); err != nil {
 		t.Fatalf("no %s: run `make build` first (make test does)", dist)
 	}
 	// The app gets cdk.json's feature flags, as under `cdk synth`.
-	flags := map[string]any{}
-	for k, v := range shippedContext(t) {
-		if k == config.ContextKey {
-			continue
-		}
-		var val any
-		if err := json.Unmarshal(v, &val); err != nil {
-			t.Fatal(err)
-		}
-		flags[k] = val
+	flags, err := config.FeatureFlags(shippedContext(t))
+	if err != nil {
+		t.Fatal(err)
 	}
 	return synthWithFlags(t, cfg, dist, flags)
 }
@@ -334,4 +328,14 @@ func TestSynthIsSharedPerConfiguration(t *testing.T) {
 	if state(b) != "ENABLED" || state(c) != "DISABLED" {
 		t.Errorf("schedule state %v with schedule.enabled and %v without, want ENABLED and DISABLED", state(b), state(c))
 	}
+}
+
+// json is the entry's template as JSON.
+func (e *synthEntry) json(t testing.TB) map[string]any {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(e.raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
 }

@@ -12,27 +12,38 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
-	"github.com/lakeforge/lakeforge/pkg/iamactions"
+	"github.com/lakeforge/lakeforge/internal/iamactions"
 )
 
 // authorizedOnBehalfOf are the IAM permissions AWS checks on the caller of
 // an action beyond the action itself. They never appear as recorded SDK
 // calls, so the test adds them to the recorded ones. Written here from the
 // documents, not read from the stack:
-//   - RegisterResource with UseServiceLinkedRole creates Lake Formation's
-//     service-linked role on first use and adds the location to its inline
-//     policy (RegisterResource API reference; walkthrough step 2);
+//   - RegisterResource and UpdateResource with a RoleArn need iam:PassRole
+//     on the role ("The data lake administrator who registers the location
+//     must have the iam:PassRole permission on the role": Lake Formation
+//     developer guide, "Requirements for roles used to register locations");
 //   - AddLFTagsToResource needs glue:GetDatabase on the database (Lake
 //     Formation developer guide, "Assigning LF-Tags to Data Catalog
 //     resources");
 //   - tagging a new security group rule or VPC endpoint in its create call
 //     (TagSpecifications) is authorized as ec2:CreateTags (EC2 user guide,
-//     "Grant permission to tag resources during creation").
+//     "Grant permission to tag resources during creation");
+//   - glue:TestConnection takes no role: Glue creates, tags
+//     (aws-glue-service-resource) and deletes the test's network interface
+//     with the caller's permissions (AWSGlueServiceRole; the Glue connector
+//     pages: "If providing Network Options ... ec2:CreateNetworkInterface,
+//     ec2:DescribeNetworkInterfaces, ec2:DeleteNetworkInterface");
+//   - route53:ListHostedZonesByVPC has Route 53 check ec2:DescribeVpcs on
+//     the caller's behalf.
 var authorizedOnBehalfOf = map[string][]string{
-	"lakeformation:RegisterResource":    {"iam:CreateServiceLinkedRole", "iam:PutRolePolicy"},
+	"lakeformation:RegisterResource":    {"iam:PassRole"},
+	"lakeformation:UpdateResource":      {"iam:PassRole"},
 	"lakeformation:AddLFTagsToResource": {"glue:GetDatabase"},
 	"ec2:AuthorizeSecurityGroupIngress": {"ec2:CreateTags"},
 	"ec2:CreateVpcEndpoint":             {"ec2:CreateTags"},
+	"glue:TestConnection":               {"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:CreateTags"},
+	"route53:ListHostedZonesByVPC":      {"ec2:DescribeVpcs"},
 }
 
 // repairOnlyCalls are the calls of test-connection that only repair mode
@@ -53,14 +64,19 @@ func TestStepRolesAllowExactlyTheCalledActions(t *testing.T) {
 		st := synth(t, cfg)
 		t.Run("repair="+strconv.FormatBool(repair), func(t *testing.T) { checkStepRoles(t, st, repair) })
 	}
+	// manage-network is deployed only with network.manage.
+	cfg := shippedConfig(t)
+	cfg.Network.Manage, cfg.Preflight.Repair = true, true
+	st := synth(t, cfg)
+	t.Run("network.manage", func(t *testing.T) { checkStepRoles(t, st, true) })
 }
 
 func checkStepRoles(t *testing.T, st synthesized, repair bool) {
-	if len(st.Stack.Steps) == 0 {
+	if len(st.Stack.Lake.Steps()) == 0 {
 		t.Fatal("the stack has no step functions")
 	}
 	policies := st.resources("AWS::IAM::Policy")
-	for name, step := range st.Stack.Steps {
+	for name, step := range st.Stack.Lake.Steps() {
 		t.Run(name, func(t *testing.T) {
 			golden, err := iamactions.Read(filepath.Join(repoRoot(t), iamactions.Path(name)))
 			if err != nil {
@@ -109,14 +125,16 @@ func checkStepRoles(t *testing.T, st synthesized, repair bool) {
 // TestGoldenFilesBelongToSteps catches golden files of functions the stack
 // does not deploy (a renamed function would otherwise keep an unchecked file).
 func TestGoldenFilesBelongToSteps(t *testing.T) {
-	st := synth(t, shippedConfig(t))
+	cfg := shippedConfig(t)
+	cfg.Network.Manage, cfg.Preflight.Repair = true, true // every optional function deployed
+	st := synth(t, cfg)
 	files, err := filepath.Glob(filepath.Join(repoRoot(t), "functions", "*", "testdata", "iam-actions.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range files {
 		name := filepath.Base(filepath.Dir(filepath.Dir(f)))
-		if _, ok := st.Stack.Steps[name]; !ok {
+		if _, ok := st.Stack.Lake.Steps()[name]; !ok {
 			if _, err := os.Stat(filepath.Join(repoRoot(t), "functions", name, "main.go")); err == nil {
 				t.Errorf("functions/%s has a golden IAM file but the stack deploys no step %q", name, name)
 			}
@@ -170,8 +188,8 @@ func diff(a, b map[string]bool) []string {
 // prefix.
 func TestAnalystMayWriteAthenaResults(t *testing.T) {
 	st := synth(t, shippedConfig(t))
-	stmts := st.roleStatements(st.Stack.logicalID(st.Stack.AnalystRole))
-	bucket := st.Stack.logicalID(st.Stack.ResultsBucket)
+	stmts := st.roleStatements(logicalID(st.Stack.Lake.Personas.AnalystRole))
+	bucket := logicalID(st.Stack.Lake.Storage.ResultsBucket)
 	for _, a := range []string{"s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"} {
 		got := resourcesFor(stmts, a)
 		if len(got) != 1 || got[0] != `{"Fn::GetAtt":["`+bucket+`","Arn"]}` {
@@ -211,13 +229,13 @@ func TestPersonaRolesTrustOnlyGroupMembersAndConfiguredPrincipals(t *testing.T) 
 	st := synth(t, cfg)
 	users := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::",{"Ref":"AWS::AccountId"},":user/*"]]}`
 	root := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::",{"Ref":"AWS::AccountId"},":root"]]}`
-	verifyRole := `{"Fn::GetAtt":["` + st.Stack.logicalID(st.Stack.Steps["verify-query"].Role()) + `","Arn"]}`
+	verifyRole := `{"Fn::GetAtt":["` + logicalID(st.Stack.Lake.Steps()["verify-query"].Role()) + `","Arn"]}`
 	for role, want := range map[string]struct {
 		allowed []string
 		extra   []string // principals trusted by ARN
 	}{
-		st.Stack.logicalID(st.Stack.AdminRole):   {allowed: []string{users}},
-		st.Stack.logicalID(st.Stack.AnalystRole): {allowed: []string{users, `"` + cfg.Personas.Analysts.PrincipalARNs[0] + `"`}, extra: []string{verifyRole}},
+		logicalID(st.Stack.Lake.Personas.AdminRole):   {allowed: []string{users}},
+		logicalID(st.Stack.Lake.Personas.AnalystRole): {allowed: []string{users, `"` + cfg.Personas.Analysts.PrincipalARNs[0] + `"`}, extra: []string{verifyRole}},
 	} {
 		var byARN []string
 		accountTrusted := false
@@ -273,4 +291,90 @@ func mapKeysOf(v any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// Issue 17 item 1: in the blog's own account the groups dl_admins and
+// dl_users exist, and IAM group names are unique per account. With
+// adoptGroup the template creates no group; it attaches the assume-role
+// statement to the existing group by name (AWS::IAM::Policy, Groups).
+func TestAdoptedGroupsGetTheAssumeRolePolicyAndAreNotCreated(t *testing.T) {
+	cfg := shippedConfig(t)
+	cfg.Personas.Admins.AdoptGroup = true
+	cfg.Personas.Analysts.AdoptGroup = true
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	st := synth(t, cfg)
+	if groups := st.resources("AWS::IAM::Group"); len(groups) != 0 {
+		t.Fatalf("the template creates %d IAM groups; adopted groups exist already", len(groups))
+	}
+	for group, role := range map[string]string{
+		cfg.Personas.Admins.GroupName:   logicalID(st.Stack.Lake.Personas.AdminRole),
+		cfg.Personas.Analysts.GroupName: logicalID(st.Stack.Lake.Personas.AnalystRole),
+	} {
+		found := false
+		for id, p := range st.resources("AWS::IAM::Policy") {
+			props := p["Properties"].(map[string]any)
+			if !slices.Contains(toStrings(props["Groups"]), group) {
+				continue
+			}
+			found = true
+			stmts := parseStatements(props["PolicyDocument"])
+			got := resourcesFor(stmts, "sts:AssumeRole")
+			want := `{"Fn::GetAtt":["` + role + `","Arn"]}`
+			if len(stmts) != 1 || len(got) != 1 || got[0] != want {
+				t.Errorf("policy %s on group %s: statements %v, want only sts:AssumeRole on %s", id, group, stmts, want)
+			}
+		}
+		if !found {
+			t.Errorf("no AWS::IAM::Policy attaches to the existing group %s", group)
+		}
+	}
+}
+
+// Without adoptGroup the stack still creates both groups, each with the
+// assume-role statement (the default for a fresh account).
+func TestGroupsAreCreatedByDefault(t *testing.T) {
+	st := synth(t, shippedConfig(t))
+	var names []string
+	for _, g := range st.resources("AWS::IAM::Group") {
+		names = append(names, toStrings(g["Properties"].(map[string]any)["GroupName"])...)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"dl_admins", "dl_users"}) {
+		t.Fatalf("groups %v, want dl_admins and dl_users", names)
+	}
+}
+
+// Issue 21: the import job converts the blueprint's Parquet tables, whose
+// files lie outside the lake prefix; import.adoptLocations lets its role
+// read (only read) those prefixes, and nothing more by default.
+func TestWorkflowRoleReadsTheAdoptLocationsOnly(t *testing.T) {
+	cfg := shippedConfig(t)
+	role := func(st synthesized) []statement {
+		return st.roleStatements(logicalID(st.Stack.Lake.ImportWorkflow.Role))
+	}
+	for _, s := range role(synth(t, cfg)) {
+		if s.Sid == "ReadAdoptedParquet" || s.Sid == "ListAdoptedParquet" {
+			t.Fatalf("without import.adoptLocations the workflow role has %s", s.raw)
+		}
+	}
+	cfg.Import.AdoptLocations = []string{"s3://blog-lake/kthr01/"}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	stmts := role(synth(t, cfg))
+	objects := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":s3:::blog-lake/kthr01/*"]]}`
+	bucket := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":s3:::blog-lake"]]}`
+	if got := resourcesFor(stmts, "s3:GetObject"); !slices.Contains(got, objects) {
+		t.Errorf("s3:GetObject on %v, want %s among them", got, objects)
+	}
+	if got := resourcesFor(stmts, "s3:ListBucket"); !slices.Contains(got, bucket) {
+		t.Errorf("s3:ListBucket on %v, want %s among them", got, bucket)
+	}
+	for _, a := range []string{"s3:PutObject", "s3:DeleteObject"} {
+		if slices.ContainsFunc(resourcesFor(stmts, a), func(r string) bool { return strings.Contains(r, "blog-lake") }) {
+			t.Errorf("the workflow role may %s in the adopt location", a)
+		}
+	}
 }

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	gluescript "github.com/lakeforge/lakeforge/infra/glue"
+	"github.com/lakeforge/lakeforge/internal/cfntemplate"
 	"github.com/lakeforge/lakeforge/pkg/config"
 )
 
@@ -22,39 +26,19 @@ import (
 // contractBucket stands in for the lake bucket's generated name.
 const contractBucket = "lakeforge-contract-lake"
 
-// resolve renders the template intrinsics the job's arguments use.
+// resolve renders a template value with the contract's stand-ins: every
+// bucket is contractBucket.
 func resolve(t *testing.T, s synthesized, v any) string {
 	t.Helper()
-	switch x := v.(type) {
-	case string:
-		return x
-	case map[string]any:
-		if ref, ok := x["Ref"].(string); ok {
-			switch ref {
-			case "AWS::AccountId":
-				return "123456789012"
-			case "AWS::Region":
-				return "us-east-1"
-			case "AWS::Partition":
-				return "aws"
-			case "AWS::URLSuffix":
-				return "amazonaws.com"
-			}
-			if r := s.resource(t, ref); r["Type"] == "AWS::S3::Bucket" {
-				return contractBucket
-			}
-			t.Fatalf("argument refers to %s: no stand-in for it", ref)
-		}
-		if join, ok := x["Fn::Join"].([]any); ok {
-			var parts []string
-			for _, p := range join[1].([]any) {
-				parts = append(parts, resolve(t, s, p))
-			}
-			return strings.Join(parts, join[0].(string))
-		}
+	tpl := cfntemplate.New(s.JSON, contractAccount, contractRegion)
+	for _, id := range tpl.ByType("AWS::S3::Bucket") {
+		tpl.Names[id] = contractBucket
 	}
-	t.Fatalf("cannot resolve %v", v)
-	return ""
+	out, err := tpl.Resolve(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // contractConfig is the shipped configuration with the source pointed at a
@@ -96,11 +80,16 @@ func TestImportJobContract(t *testing.T) {
 			"--engine": engine, "--source_dbname": cfg.Source.DatabaseName, "--require_tls": "true",
 			"--connection_name": names.Connection, "--lake_database": cfg.Database.Name,
 			"--lake_path": "s3://" + contractBucket + "/" + cfg.Lake.Prefix, "--datalake-formats": "iceberg",
+			"--mode": cfg.Import.Mode, "--tables": "{}", "--merge_overlap_minutes": strconv.Itoa(config.DefaultMergeOverlapMinutes),
+			"--orphan_file_age_hours": strconv.Itoa(config.DefaultOrphanFileAgeHours),
 		}
 		for k, v := range want {
 			if args[k] != v {
 				t.Errorf("%s: job argument %s = %q, want %q", engine, k, args[k], v)
 			}
+		}
+		if !strings.HasPrefix(args["--extra-py-files"], "s3://") || !strings.HasSuffix(args["--extra-py-files"], ".zip") {
+			t.Errorf("%s: --extra-py-files = %q, want the zip of the job's modules (infra/glue/importjob_*.py)", engine, args["--extra-py-files"])
 		}
 		for _, c := range []string{"glue_catalog.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog", "glue_catalog.glue.lakeformation-enabled=true",
 			"fs.s3.credentialsResolverClass=com.amazonaws.glue.accesscontrol.AWSLakeFormationCredentialResolver"} {
@@ -134,5 +123,62 @@ func TestImportJobContract(t *testing.T) {
 	}
 	if err := os.WriteFile(out, raw, 0o644); err != nil {
 		t.Fatal(fmt.Errorf("writing the import contract: %w", err))
+	}
+}
+
+// glueJobParameters are the special parameters of "Using job parameters
+// in AWS Glue jobs" that the import job may set for Glue 5.0. Continuous
+// logging (--enable-continuous-cloudwatch-log) is not among them: "In AWS
+// Glue 4.0 and earlier versions, continuous logging was an available
+// feature. However, with the introduction of AWS Glue 5.0, all jobs have
+// real-time logging capability" (Enabling continuous logging for AWS Glue
+// 4.0 and earlier jobs).
+// --extra-py-files puts the job's importjob_*.py modules on its Python path
+// (Glue's "Using job parameters in AWS Glue jobs": "The Amazon S3 paths to
+// additional Python modules that AWS Glue adds to the Python path").
+var glueJobParameters = []string{"--datalake-formats", "--conf", "--job-bookmark-option", "--enable-metrics", "--enable-glue-datacatalog", "--extra-py-files"}
+
+// scriptArgs reads a list literal (REQUIRED_ARGS or OPTIONAL_ARGS) from the
+// job script the stack deploys.
+func scriptArgs(t *testing.T, list string) []string {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)\n` + list + ` = \[(.*?)\]`).FindSubmatch(gluescript.ImportJobScript)
+	if m == nil {
+		t.Fatalf("infra/glue/import_job.py has no %s list", list)
+	}
+	var out []string
+	for _, q := range regexp.MustCompile(`"([^"]+)"`).FindAllSubmatch(m[1], -1) {
+		out = append(out, string(q[1]))
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s is empty", list)
+	}
+	return out
+}
+
+// The job's DefaultArguments against the script itself, without the Python
+// tier: every argument the script requires is set (but JOB_NAME, which Glue
+// passes to every run: "Internal to AWS Glue. Do not set"), and every
+// argument set is one the script reads or a Glue job parameter that has an
+// effect on Glue 5.0.
+func TestJobArgumentsMatchTheScript(t *testing.T) {
+	s := synth(t, shippedConfig(t))
+	_, job := s.find(t, "AWS::Glue::Job", named(s.Config.Names().ImportJob))
+	args := job["DefaultArguments"].(map[string]any)
+	required, optional := scriptArgs(t, "REQUIRED_ARGS"), scriptArgs(t, "OPTIONAL_ARGS")
+	for _, name := range required {
+		if name == "JOB_NAME" {
+			continue
+		}
+		if _, ok := args["--"+name]; !ok {
+			t.Errorf("the script requires --%s and the job's DefaultArguments lack it: every run would stop in getResolvedOptions", name)
+		}
+	}
+	for key := range args {
+		name := strings.TrimPrefix(key, "--")
+		if slices.Contains(required, name) || slices.Contains(optional, name) || slices.Contains(glueJobParameters, key) {
+			continue
+		}
+		t.Errorf("DefaultArguments set %s, which the script does not read and which is no Glue 5.0 job parameter lakeforge uses (%v)", key, glueJobParameters)
 	}
 }

@@ -2,24 +2,25 @@ package stack
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/lakeforge/lakeforge/pkg/importrun"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
-// The event-driven wait on the synthesized template: the rules match the
-// documented Glue events exactly (job states upper case, crawler states
-// in their mixed case), the fallback runs every 10 minutes, the token
+// The event-driven wait on the synthesized template: the rule matches the
+// documented Glue job events exactly (states upper case), the fallback
+// runs every 10 minutes, the token
 // table is reachable only by the two import functions, and the handler's
 // environment names what it needs.
 func TestImportEventsTemplate(t *testing.T) {
 	cfg := shippedConfig(t)
 	names := cfg.Names()
 	s := synth(t, cfg)
-	fnID := s.Stack.logicalID(s.Stack.Steps[ImportEventsFunction].Function())
+	fnID := logicalID(s.Stack.Lake.Steps()[ImportEventsFunction].Function())
 
 	rules := map[string]map[string]any{}
 	for id, r := range s.resources("AWS::Events::Rule") {
@@ -38,14 +39,10 @@ func TestImportEventsTemplate(t *testing.T) {
 	if got := jsonOf(t, job["EventPattern"]); got != `{"detail":{"jobName":["`+names.ImportJob+`"],"state":["SUCCEEDED","FAILED","TIMEOUT","STOPPED"]},"detail-type":["Glue Job State Change"],"source":["aws.glue"]}` {
 		t.Fatalf("job rule pattern %s", got)
 	}
-	// The crawlers of the workflow, if any remain, with their own spelling.
-	endCrawler, crawlers := s.Stack.importEnd()
-	if len(crawlers) > 0 {
-		cr := byPrefix("ImportCrawlerEnded")
-		want, _ := json.Marshal(crawlers)
-		if got := jsonOf(t, cr["EventPattern"]); got != `{"detail":{"crawlerName":`+string(want)+`,"state":["Succeeded","Failed"]},"detail-type":["Glue Crawler State Change"],"source":["aws.glue"]}` {
-			t.Fatalf("crawler rule pattern %s", got)
-		}
+	// The import job ends the import: no crawler runs, and no rule
+	// listens for one.
+	if len(rules) != 2 {
+		t.Fatalf("import rules %v, want the job rule and the fallback", slices.Sorted(maps.Keys(rules)))
 	}
 	if fb := byPrefix("ImportFallbackCheck"); fb["ScheduleExpression"] != "rate(10 minutes)" {
 		t.Fatalf("fallback %v", fb["ScheduleExpression"])
@@ -66,14 +63,13 @@ func TestImportEventsTemplate(t *testing.T) {
 	// The handler's environment, as the function reads it.
 	env := s.resource(t, fnID)["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
 	tableID, _ := s.find(t, "AWS::DynamoDB::Table", nil)
-	if env[importrun.EnvWorkflowName] != names.Workflow || env[importrun.EnvImportJob] != names.ImportJob ||
-		env[importrun.EnvTimeoutMinutes] != "360" || env[importrun.EnvEndCrawler] != endCrawler ||
-		env[importrun.EnvCrawlers] != jsonList(crawlers) || refID(env[importrun.EnvTokenTable]) != tableID ||
-		refID(env[importrun.EnvTagFunction]) != s.Stack.logicalID(s.Stack.Steps["tag-output"].Function()) {
+	if env[stepcontract.EnvWorkflowName] != names.Workflow || env[stepcontract.EnvImportJob] != names.ImportJob ||
+		env[stepcontract.EnvWaitTimeoutMinutes] != "360" || refID(env[stepcontract.EnvTokenTable]) != tableID ||
+		refID(env[stepcontract.EnvTagFunction]) != logicalID(s.Stack.Lake.Steps()["tag-output"].Function()) {
 		t.Fatalf("import-events environment %v", env)
 	}
-	startEnv := s.resource(t, s.Stack.logicalID(s.Stack.Steps["start-import"].Function()))["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
-	if refID(startEnv[importrun.EnvTokenTable]) != tableID || startEnv[importrun.EnvWorkflowName] != names.Workflow {
+	startEnv := s.resource(t, logicalID(s.Stack.Lake.Steps()["start-import"].Function()))["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if refID(startEnv[stepcontract.EnvTokenTable]) != tableID || startEnv[stepcontract.EnvWorkflowName] != names.Workflow {
 		t.Fatalf("start-import environment %v", startEnv)
 	}
 
@@ -95,10 +91,22 @@ func TestImportEventsTemplate(t *testing.T) {
 		}
 	}
 	sort.Strings(readers)
-	want := []string{s.Stack.logicalID(s.Stack.Steps["import-events"].Role()), s.Stack.logicalID(s.Stack.Steps["start-import"].Role())}
+	readers = slices.Compact(readers)
+	want := []string{logicalID(s.Stack.Lake.Steps()["import-events"].Role()), logicalID(s.Stack.Lake.Steps()["start-import"].Role())}
 	sort.Strings(want)
 	if !slices.Equal(readers, want) {
 		t.Fatalf("roles with DynamoDB access %v, want %v", readers, want)
+	}
+	// import-events writes only token-less claims (issue 17): its PutItem
+	// may carry the key and the TTL attributes, never a task token.
+	var puts []statement
+	for _, st := range s.roleStatements(logicalID(s.Stack.Lake.Steps()["import-events"].Role())) {
+		if slices.Contains(st.Actions, "dynamodb:PutItem") {
+			puts = append(puts, st)
+		}
+	}
+	if len(puts) != 1 || !strings.Contains(puts[0].raw, `"ForAllValues:StringEquals":{"dynamodb:Attributes":["runId","executionName","expiresAt"]}`) {
+		t.Fatalf("import-events PutItem statements %+v; want one limited to the claim's attributes", puts)
 	}
 }
 
@@ -125,14 +133,4 @@ func TestStartImportWaitsForTheToken(t *testing.T) {
 	if st.TimeoutSeconds <= 1440*60 || st.TimeoutSeconds >= 93600 {
 		t.Fatalf("StartImport TimeoutSeconds %d, want between import.waitTimeoutMinutes' maximum and the execution's timeout", st.TimeoutSeconds)
 	}
-}
-
-// jsonList is a crawler list as the step reads it: a JSON array, "[]" when
-// the workflow has none (the job ends the import).
-func jsonList(names []string) string {
-	if len(names) == 0 {
-		return "[]"
-	}
-	raw, _ := json.Marshal(names)
-	return string(raw)
 }

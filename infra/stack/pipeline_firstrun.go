@@ -3,79 +3,133 @@ package stack
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/lakeforge/lakeforge/statemachine"
+	"github.com/lakeforge/lakeforge/pkg/firstrun"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
-// awsCustomResourceProvider is the id of the singleton function CDK adds
-// for every AwsCustomResource of a stack.
-const awsCustomResourceProvider = "AWS679f53fac002430cb0da5b7982bd2287"
+// FirstRunFunction is the folder of the first-run custom resource's handler.
+const FirstRunFunction = stepcontract.FirstRun
+
+// firstRunID is the construct id of the first-run custom resource.
+const firstRunID = "FirstRunAtDeploy"
 
 // FirstRunInput is the input of the execution a deploy starts: the
-// digest of the definition and the configuration makes a deploy that
-// changed either update the custom resource, and so start one execution.
+// digest of what a run depends on makes a deploy that changed any of it
+// update the custom resource, and so start one execution.
 func FirstRunInput(digest string) string {
 	return `{"trigger":"deploy","pipelineDigest":"` + digest + `"}`
 }
 
-// addFirstRun starts one execution right after a deploy that created or
+// PipelineDigest is the digest of everything a pipeline run depends on:
+// the definition, the configuration, the import job's script and every
+// function's code (the bootstrap each asset deploys), as the hex of the
+// first 8 bytes of their SHA-256.
+func PipelineDigest(definition string, cfg []byte, jobScript []byte, functions map[string][]byte) string {
+	h := sha256.New()
+	part := func(name string, b []byte) {
+		h.Write([]byte(name))
+		h.Write([]byte{0})
+		h.Write(b)
+		h.Write([]byte{0})
+	}
+	part("definition", []byte(definition))
+	part("configuration", cfg)
+	part("job script", jobScript)
+	names := make([]string, 0, len(functions))
+	for n := range functions {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		part("function "+n, functions[n])
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// FirstRunProps configures FirstRun.
+type FirstRunProps struct {
+	Steps StepOptions
+	// StateMachine is the pipeline to start.
+	StateMachine awsstepfunctions.IStateMachine
+	// Digest identifies everything a run depends on (PipelineDigest): a
+	// deploy that brings the digest of the last one starts nothing.
+	Digest string
+}
+
+// FirstRun starts one execution right after a deploy that created or
 // changed the pipeline (schedule.runAtDeploy), so `make deploy` leaves a
-// working lake instead of waiting for the next scheduled start. The custom
-// resource depends on every other resource of the stack, so CloudFormation
-// creates it last; its properties carry a digest of the definition and the
-// configuration, so a deploy that changes neither starts nothing.
-func (s *Stack) addFirstRun(sm awsstepfunctions.StateMachine) {
-	if !s.Config.Schedule.RunAtDeploy {
-		return
-	}
-	cfg, _ := json.Marshal(s.Config)
-	digest := sha256.Sum256(append([]byte(statemachine.Pipeline), cfg...))
-	start := &customresources.AwsSdkCall{
-		Service: jsii.String("SFN"),
-		Action:  jsii.String("startExecution"),
-		Parameters: map[string]any{
-			"stateMachineArn": sm.StateMachineArn(),
-			"input":           FirstRunInput(hex.EncodeToString(digest[:8])),
+// working lake instead of waiting for the next scheduled start. The
+// custom resource depends on every other resource of the stack made
+// before it, so CloudFormation creates and updates it last; its input
+// carries props.Digest, so a deploy that changes nothing it covers starts
+// nothing. Its handler (pkg/firstrun) starts nothing during a rollback,
+// which sends the previous properties as another Update.
+type FirstRun struct {
+	constructs.Construct
+	Function StepFunction
+	Run      awscdk.CustomResource
+}
+
+// NewFirstRun makes the first run's handler and custom resource.
+func NewFirstRun(scope constructs.Construct, id string, props *FirstRunProps) *FirstRun {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	sm := props.StateMachine
+	fn := newStep(c, props.Steps, &StepFunctionProps{
+		Name:        FirstRunFunction,
+		Description: "lakeforge: at deploy, start one pipeline execution when the deploy created or changed the pipeline; none during a rollback",
+		Environment: map[string]*string{},
+		Statements: []awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				// Whether the deploy goes forward or rolls back.
+				Sid:       jsii.String("ReadOwnStackStatus"),
+				Actions:   jsii.Strings("cloudformation:DescribeStacks"),
+				Resources: &[]*string{awscdk.Aws_STACK_ID()},
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("StartFirstRun"),
+				Actions:   jsii.Strings("states:StartExecution"),
+				Resources: &[]*string{sm.StateMachineArn()},
+			}),
 		},
-		// One execution per deploy that changed something; the execution
-		// name is generated, so a redeploy after a rollback cannot collide.
-		PhysicalResourceId: customresources.PhysicalResourceId_FromResponse(jsii.String("executionArn")),
-	}
-	run := customresources.NewAwsCustomResource(s.Stack, jsii.String("FirstRun"), &customresources.AwsCustomResourceProps{
-		OnCreate: start,
-		OnUpdate: start,
-		Policy: customresources.AwsCustomResourcePolicy_FromStatements(&[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("StartFirstRun"),
-			Actions:   jsii.Strings("states:StartExecution"),
-			Resources: &[]*string{sm.StateMachineArn()},
-		})}),
-		InstallLatestAwsSdk: jsii.Bool(false),
-		LogGroup: awslogs.NewLogGroup(s.Stack, jsii.String("FirstRunLogs"), &awslogs.LogGroupProps{
-			Retention:     retention(s.Config.LogRetentionDays),
-			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-		}),
-		Timeout: awscdk.Duration_Minutes(jsii.Number(2)),
+		Timeout: awscdk.Duration_Minutes(jsii.Number(1)),
 	})
-	// Last: after every other resource of the stack exists (not the
-	// custom resource's own provider and log group, which it needs anyway).
-	for _, c := range *s.Stack.Node().Children() {
-		switch id := *c.Node().Id(); id {
-		case "FirstRun", "FirstRunLogs", awsCustomResourceProvider:
+	run := awscdk.NewCustomResource(c, jsii.String(firstRunID), &awscdk.CustomResourceProps{
+		ServiceToken: fn.Function().FunctionArn(),
+		ResourceType: jsii.String("Custom::LakeforgeFirstRun"),
+		Properties: &map[string]any{
+			firstrun.StateMachineProperty: sm.StateMachineArn(),
+			firstrun.InputProperty:        FirstRunInput(props.Digest),
+		},
+		// The handler answers within its 1-minute timeout; a crashed one
+		// must not hold the deploy for CloudFormation's default hour.
+		ServiceTimeout: awscdk.Duration_Minutes(jsii.Number(5)),
+	})
+	// Last: after every other resource of the stack exists.
+	dependOnAllBut(run, awscdk.Stack_Of(c), run)
+	return &FirstRun{Construct: c, Function: fn, Run: run}
+}
+
+// dependOnAllBut makes run depend on every construct under root except
+// own, descending into the constructs that hold own.
+func dependOnAllBut(run constructs.IConstruct, root, own constructs.IConstruct) {
+	ownPath := *own.Node().Path()
+	for _, child := range *root.Node().Children() {
+		path := *child.Node().Path()
+		switch {
+		case path == ownPath:
+		case strings.HasPrefix(ownPath, path+"/"):
+			dependOnAllBut(run, child, own)
 		default:
-			run.Node().AddDependency(c)
+			run.Node().AddDependency(child)
 		}
 	}
-	cdknag.NagSuppressions_AddStackSuppressions(s.Stack, &[]*cdknag.NagPackSuppression{
-		{Id: jsii.String("AwsSolutions-IAM4"), Reason: jsii.String("The CDK AwsCustomResource provider that starts the first run uses AWSLambdaBasicExecutionRole for its logs."), AppliesTo: &[]any{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}},
-		{Id: jsii.String("AwsSolutions-L1"), Reason: jsii.String("The CDK AwsCustomResource provider's Node.js runtime is chosen by aws-cdk-lib, not by this stack.")},
-	}, jsii.Bool(true))
 }

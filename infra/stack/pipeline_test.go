@@ -152,7 +152,7 @@ func TestPipelineTemplate(t *testing.T) {
 		if job["MaxRetries"] != 0.0 {
 			t.Fatalf("job MaxRetries %v: a retried job would make a FAILED event not the end", job["MaxRetries"])
 		}
-		if job["SecurityConfiguration"] == nil || jsonOf(t, job["Connections"]) != `{"Connections":["`+s.Stack.ConnectionName()+`"]}` {
+		if job["SecurityConfiguration"] == nil || jsonOf(t, job["Connections"]) != `{"Connections":["`+s.Stack.Lake.Source.ConnectionName+`"]}` {
 			t.Fatalf("job %v", job)
 		}
 	})
@@ -172,7 +172,7 @@ func TestPipelineTemplate(t *testing.T) {
 			t.Fatalf("substitutions %v, placeholders %v", keys, want)
 		}
 		logging := sm["LoggingConfiguration"].(map[string]any)
-		if logging["Level"] != "ALL" || logging["IncludeExecutionData"] != true || jsonOf(t, sm["TracingConfiguration"]) != `{"Enabled":true}` {
+		if logging["Level"] != "ALL" || logging["IncludeExecutionData"] != false || jsonOf(t, sm["TracingConfiguration"]) != `{"Enabled":true}` {
 			t.Fatalf("logging %v tracing %v", logging, sm["TracingConfiguration"])
 		}
 		// The role invokes exactly the step functions of the definition.
@@ -234,7 +234,7 @@ func TestPipelineTemplate(t *testing.T) {
 	})
 
 	t.Run("no cdk-nag findings on the pipeline", func(t *testing.T) {
-		mine := []string{"/Pipeline", "/Schedule", "/DailySchedule", "/ImportJobEnded", "/ImportFallbackCheck", "/ImportTokens", "/FirstRun", "/AWS679f53fac002430cb0da5b7982bd2287", "/GlueSecurity", "/ImportJob", "/ImportWorkflow", "/Import", "/StepStartImport", "/StepImportEvents", "/StepVerifyQuery", "/WorkflowRole", "/DataFreshnessAlarm", "/PipelineDashboard"}
+		mine := []string{"/Pipeline", "/Schedule", "/DailySchedule", "/ImportJobEnded", "/ImportFallbackCheck", "/ImportTokens", "/FirstRunAtDeploy", "/StepFirstRun", "/GlueSecurity", "/ImportJob", "/ImportWorkflow", "/Import", "/StepStartImport", "/StepImportEvents", "/StepVerifyQuery", "/WorkflowRole", "/DataFreshnessAlarm", "/PipelineDashboard"}
 		for _, f := range nagFindings(t, s) {
 			for _, m := range mine {
 				if strings.Contains(f, "/"+cfg.StackName+m) {

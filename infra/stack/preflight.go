@@ -5,25 +5,27 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/preflight"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // PreflightFunction is the folder of the test-connection step.
-const PreflightFunction = "test-connection"
+const PreflightFunction = stepcontract.TestConnection
 
-// addPreflight deploys the test-connection step: a Lambda outside the VPC
-// (inside a private subnet it could not reach the EC2, Glue and Secrets
+// newTestConnection makes the test-connection step: a Lambda outside the
+// VPC (inside a private subnet it could not reach the EC2, Glue and Secrets
 // Manager APIs without extra endpoints) that checks the deployed Glue
-// connection, and with preflight.repair adds the missing self-referencing
-// rule and S3 gateway endpoint. Its role allows exactly the calls the
-// checks make (functions/test-connection/testdata/iam-actions.txt), and the
-// repair calls only when repair is on.
-func (s *Stack) addPreflight() {
-	cfg := s.Config
+// connection, and with repair adds the missing self-referencing rule and
+// endpoints. Its role allows exactly the calls the checks make
+// (functions/test-connection/testdata/iam-actions.txt), and the repair
+// calls only when repair is on.
+func newTestConnection(scope constructs.Construct, props *SourceProps) StepFunction {
+	src, tc := props.Database, props.TestConnection
 	statements := []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String("DescribeNetwork"),
@@ -33,42 +35,48 @@ func (s *Stack) addPreflight() {
 				"ec2:DescribeSecurityGroups",
 				"ec2:DescribeVpcEndpoints",
 				"ec2:DescribeVpcAttribute",
+				// The VPC's private hosted zones: a service domain one of
+				// them serves needs no endpoint. Route 53 checks
+				// ec2:DescribeVpcs on the caller's behalf.
+				"route53:ListHostedZonesByVPC",
+				"ec2:DescribeVpcs",
 			),
-			// EC2 Describe actions support no resource-level permissions.
+			// EC2 Describe and Route 53 list actions support no
+			// resource-level permissions.
 			Resources: jsii.Strings("*"),
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("ReadSourceSecret"),
 			Actions:   jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
-			Resources: jsii.Strings(cfg.Source.SecretARN),
+			Resources: jsii.Strings(src.SecretARN),
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:     jsii.String("TestGlueConnection"),
 			Actions: jsii.Strings("glue:GetConnection", "glue:TestConnection"),
 			Resources: jsii.Strings(
 				arn("glue", "catalog"),
-				arn("glue", "connection/"+s.ConnectionName()),
+				arn("glue", "connection/"+props.ConnectionName),
 			),
 		}),
 	}
-	if st := s.secretKeyDecrypt(); st != nil {
+	statements = append(statements, testConnectionNetworkInterfaceStatements(props.Network)...)
+	if st := secretKeyDecrypt(src.SecretKMSKeyARN); st != nil {
 		statements = append(statements, st)
 	}
-	if cfg.Preflight.Repair {
-		statements = append(statements, s.preflightRepairStatements()...)
+	if tc.Repair {
+		statements = append(statements, repairStatements(props.Network, tc.StackName)...)
 	}
 	env := map[string]*string{
-		stepcontract.EnvConnectionName: jsii.String(s.ConnectionName()),
-		stepcontract.EnvStackName:      jsii.String(cfg.StackName),
-		// One ENI per import worker plus one for a crawler or the test.
-		stepcontract.EnvRequiredFreeIPs: jsii.String(strconv.Itoa(RequiredFreeIPs(cfg.Import.NumberOfWorkers))),
-		stepcontract.EnvRepair:          jsii.String(strconv.FormatBool(cfg.Preflight.Repair)),
+		stepcontract.EnvConnectionName:  jsii.String(props.ConnectionName),
+		stepcontract.EnvStackName:       jsii.String(tc.StackName),
+		stepcontract.EnvRequiredFreeIPs: jsii.String(strconv.Itoa(tc.RequiredFreeIPs)),
+		stepcontract.EnvRepair:          jsii.String(strconv.FormatBool(tc.Repair)),
 	}
-	if key := cfg.Source.SecretKMSKeyARN; key != "" {
+	if key := src.SecretKMSKeyARN; key != "" {
 		// The key preflight compares with the secret's (DescribeSecret).
 		env[stepcontract.EnvSecretKMSKeyARN] = jsii.String(key)
 	}
-	f := s.addStep(&StepFunctionProps{
+	f := newStep(scope, props.Steps, &StepFunctionProps{
 		Name:        PreflightFunction,
 		Description: "lakeforge: check that the Glue connection can reach the source database (secret, network, glue:TestConnection)",
 		Environment: env,
@@ -77,9 +85,9 @@ func (s *Stack) addPreflight() {
 		// can take a few minutes.
 		Timeout: awscdk.Duration_Minutes(jsii.Number(5)),
 	})
-	reason := "EC2 Describe* actions have no resource-level permissions, so they need Resource \"*\"; they only read."
-	appliesTo := []any{"Resource::*"}
-	if cfg.Preflight.Repair {
+	reason := "EC2 Describe* actions have no resource-level permissions, so they need Resource \"*\"; they only read. glue:TestConnection takes no role: Glue places the test's network interface in the connection's subnet as the caller, whose ids are not known before: ec2:CreateNetworkInterface, ec2:DeleteNetworkInterface and the tagging of Glue's aws-glue-service-resource key are allowed on network-interface/* only in the connection's subnet (ec2:Subnet) and for that tag key."
+	appliesTo := []any{"Resource::*", "Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*"}
+	if tc.Repair {
 		reason += " Repair mode creates a security group rule and VPC endpoints whose ids do not exist yet, and adds a route table to an existing S3 gateway endpoint whose id it learns at run time: those ARNs end in /* and are limited by conditions (the lakeforge:created-by request tag, the endpoint service names of RequiredEndpoints, the connection's VPC, tagging only on creation)."
 		appliesTo = append(appliesTo,
 			"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:security-group-rule/*",
@@ -95,32 +103,65 @@ func (s *Stack) addPreflight() {
 			AppliesTo: &appliesTo,
 		},
 	}, jsii.Bool(true))
+	return f
+}
+
+// GlueTestConnectionNetworkActions are the EC2 actions glue:TestConnection
+// needs of its caller: it takes no role, so Glue creates (and deletes) the
+// test's network interface in the connection's subnet with the caller's
+// permissions, tagged aws-glue-service-resource, as AWSGlueServiceRole
+// allows a Glue role (docs/aws-behaviour.md).
+var GlueTestConnectionNetworkActions = []string{"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:CreateTags"}
+
+// glueServiceResourceTag is the tag key Glue puts on the network
+// interfaces it creates.
+const glueServiceResourceTag = "aws-glue-service-resource"
+
+// testConnectionNetworkInterfaceStatements allow what Glue does as the
+// caller of glue:TestConnection, as tightly as EC2 allows: the interface
+// only in the connection's subnet with its security groups, deleted only
+// there, tagged only with Glue's own key. DescribeNetworkInterfaces has no
+// resource-level permissions.
+func testConnectionNetworkInterfaceStatements(net config.NetworkConfig) []awsiam.PolicyStatement {
+	subnet := arn("ec2", "subnet/"+net.SubnetID)
+	inSubnet := &map[string]any{"ArnEquals": map[string]any{"ec2:Subnet": subnet}}
+	groups := securityGroupARNs(net)
+	eni := arn("ec2", "network-interface/*")
+	return []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("GlueTestConnectionInterfaceInConnectionSubnet"),
+			Actions:   jsii.Strings("ec2:CreateNetworkInterface"),
+			Resources: jsii.Strings(append([]string{subnet}, groups...)...),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("GlueTestConnectionInterface"),
+			Actions:    jsii.Strings("ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"),
+			Resources:  jsii.Strings(eni),
+			Conditions: inSubnet,
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("GlueTestConnectionTagInterface"),
+			Actions:   jsii.Strings("ec2:CreateTags"),
+			Resources: jsii.Strings(eni),
+			Conditions: &map[string]any{
+				"ArnEquals":                 map[string]any{"ec2:Subnet": subnet},
+				"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": []string{glueServiceResourceTag}},
+			},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("GlueTestConnectionDescribeInterfaces"),
+			Actions:   jsii.Strings("ec2:DescribeNetworkInterfaces"),
+			Resources: jsii.Strings("*"),
+		}),
+	}
 }
 
 // PreflightRepairActions are the calls the test-connection handler makes
 // only in repair mode; its role allows them only when preflight.repair is
 // on (least privilege: a role that never repairs cannot change the
 // network). ec2:CreateTags is not among them: it is authorized on behalf
-// of the tag-on-create of both create calls (PermissionsOnBehalfOfCalls).
+// of the tag-on-create of both create calls.
 var PreflightRepairActions = []string{"ec2:AuthorizeSecurityGroupIngress", "ec2:CreateVpcEndpoint", "ec2:ModifyVpcEndpoint"}
-
-// secretKeyDecrypt allows kms:Decrypt on source.secretKmsKeyArn through
-// Secrets Manager only (kms:ViaService), for a role that reads the secret;
-// nil when the secret uses aws/secretsmanager.
-func (s *Stack) secretKeyDecrypt() awsiam.PolicyStatement {
-	key := s.Config.Source.SecretKMSKeyARN
-	if key == "" {
-		return nil
-	}
-	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("DecryptSourceSecret"),
-		Actions:   jsii.Strings("kms:Decrypt"),
-		Resources: jsii.Strings(key),
-		Conditions: &map[string]any{"StringEquals": map[string]any{
-			"kms:ViaService": "secretsmanager." + *awscdk.Aws_REGION() + ".amazonaws.com",
-		}},
-	})
-}
 
 // endpointServiceNames are the service names of RequiredEndpoints in the
 // stack's region, for the repair statements' conditions.
@@ -132,32 +173,14 @@ func endpointServiceNames() []string {
 	return out
 }
 
-// UngrantedCalls lists golden-file actions of a step that its role
-// deliberately does not allow under this configuration: the repair calls
-// of test-connection when repair is off. The IAM test leaves them out.
-func (s *Stack) UngrantedCalls(function string) []string {
-	if function == PreflightFunction && !s.Config.Preflight.Repair {
-		return PreflightRepairActions
-	}
-	return nil
-}
-
-// RequiredFreeIPs is how many free addresses the connection's subnet needs:
-// one ENI per Glue worker plus one for the crawler or the connection test.
-func RequiredFreeIPs(workers int) int { return workers + 1 }
-
-// preflightRepairStatements allow adding the self-referencing rule to the
+// repairStatements allow adding the self-referencing rule to the
 // connection's own security groups, the endpoints of RequiredEndpoints in
 // its VPC (only when tagged as created by this stack), and the subnet's
 // route table to an existing S3 gateway endpoint.
-func (s *Stack) preflightRepairStatements() []awsiam.PolicyStatement {
-	cfg := s.Config
-	groups := make([]string, len(cfg.Network.SecurityGroupIDs))
-	for i, g := range cfg.Network.SecurityGroupIDs {
-		groups[i] = arn("ec2", "security-group/"+g)
-	}
-	vpcARN := arn("ec2", "vpc/"+cfg.Network.VPCID)
-	createdBy := map[string]any{"aws:RequestTag/" + preflight.CreatedByTag: cfg.StackName}
+func repairStatements(net config.NetworkConfig, stackName string) []awsiam.PolicyStatement {
+	groups := securityGroupARNs(net)
+	vpcARN := arn("ec2", "vpc/"+net.VPCID)
+	createdBy := map[string]any{"aws:RequestTag/" + preflight.CreatedByTag: stackName}
 	return []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("RepairSelfReferencingRuleOnConnectionGroups"),
@@ -175,7 +198,7 @@ func (s *Stack) preflightRepairStatements() []awsiam.PolicyStatement {
 			Actions:   jsii.Strings("ec2:CreateVpcEndpoint"),
 			Resources: jsii.Strings(arn("ec2", "vpc-endpoint/*")),
 			Conditions: &map[string]any{"StringEquals": map[string]any{
-				"aws:RequestTag/" + preflight.CreatedByTag: cfg.StackName,
+				"aws:RequestTag/" + preflight.CreatedByTag: stackName,
 				"ec2:VpceServiceName":                      endpointServiceNames(),
 			}},
 		}),
@@ -189,7 +212,7 @@ func (s *Stack) preflightRepairStatements() []awsiam.PolicyStatement {
 			// first security group.
 			Sid:       jsii.String("RepairInterfaceEndpointsInConnectionSubnet"),
 			Actions:   jsii.Strings("ec2:CreateVpcEndpoint"),
-			Resources: jsii.Strings(append([]string{arn("ec2", "subnet/"+cfg.Network.SubnetID)}, groups...)...),
+			Resources: jsii.Strings(append([]string{arn("ec2", "subnet/"+net.SubnetID)}, groups...)...),
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("RepairS3GatewayEndpointRouteTables"),

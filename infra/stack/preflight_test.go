@@ -5,7 +5,6 @@ package stack
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,14 +18,15 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/lakeforge/lakeforge/pkg/iamactions"
+	"github.com/lakeforge/lakeforge/internal/iamactions"
+	"github.com/lakeforge/lakeforge/pkg/config"
 )
 
 // preflightPolicyActions returns the actions of the test-connection role's
 // inline policy (minus writing its own logs) and the statements by Sid.
 func preflightPolicyActions(t *testing.T, s synthesized) ([]string, map[string]map[string]any) {
 	t.Helper()
-	step, ok := s.Stack.Steps[PreflightFunction]
+	step, ok := s.Stack.Lake.Steps()[PreflightFunction]
 	if !ok {
 		t.Fatalf("step %s not registered", PreflightFunction)
 	}
@@ -76,9 +76,13 @@ func TestPreflightRoleMatchesGolden(t *testing.T) {
 					want = append(want, a)
 				}
 			}
-			if repair {
-				want = append(want, "ec2:CreateTags")
-			}
+			// glue:TestConnection places its network interface as the
+			// caller (docs/aws-behaviour.md); CreateTags also covers repair's
+			// tag-on-create.
+			want = append(want, glueTestConnectionCallerActions...)
+			// route53:ListHostedZonesByVPC has Route 53 check
+			// ec2:DescribeVpcs on the caller's behalf.
+			want = append(want, "ec2:DescribeVpcs")
 			if cfg.Source.SecretKMSKeyARN != "" {
 				t.Fatal("the shipped config sets source.secretKmsKeyArn; TestSecretKMSKeyDecrypt covers that case")
 			}
@@ -87,6 +91,71 @@ func TestPreflightRoleMatchesGolden(t *testing.T) {
 				t.Fatalf("role actions %v\nwant (golden %s) %v", got, iamactions.Path(PreflightFunction), want)
 			}
 		})
+	}
+}
+
+// glueTestConnectionCallerActions are the EC2 actions Glue needs of the
+// caller of glue:TestConnection, which takes no role: the Glue connector
+// pages ("If providing Network Options ... ec2:CreateNetworkInterface,
+// ec2:DescribeNetworkInterfaces, ec2:DeleteNetworkInterface") and
+// AWSGlueServiceRole's tagging of aws-glue-service-resource.
+var glueTestConnectionCallerActions = []string{"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:CreateTags"}
+
+// TestConnection's role may place, tag and delete the test's network
+// interface only in the connection's subnet, with its security groups, and
+// tag it only with Glue's key; Describe has no resource-level permissions.
+// With repair off nothing else of EC2 may change.
+func TestTestConnectionCallerMayPlaceTheNetworkInterface(t *testing.T) {
+	cfg := shippedConfig(t)
+	s := synth(t, cfg)
+	actions, st := preflightPolicyActions(t, s)
+	for _, a := range glueTestConnectionCallerActions {
+		if !slices.Contains(actions, a) {
+			t.Errorf("the test-connection role lacks %s: glue:TestConnection would fail to place its network interface", a)
+		}
+	}
+	subnet := "subnet/" + cfg.Network.SubnetID
+	var create, del, tag, describe []map[string]any
+	for _, stm := range st {
+		acts := asStrings(stm["Action"])
+		switch {
+		case slices.Contains(acts, "ec2:CreateNetworkInterface"):
+			create = append(create, stm)
+		case slices.Contains(acts, "ec2:CreateTags"):
+			tag = append(tag, stm)
+		case slices.Contains(acts, "ec2:DescribeNetworkInterfaces"):
+			describe = append(describe, stm)
+		}
+		if slices.Contains(acts, "ec2:DeleteNetworkInterface") {
+			del = append(del, stm)
+		}
+	}
+	for _, stm := range create {
+		body := fmt.Sprint(stm)
+		switch {
+		case strings.Contains(body, "network-interface/*"):
+			if !strings.Contains(body, "ArnEquals") || !strings.Contains(body, "ec2:Subnet") || !strings.Contains(body, subnet) {
+				t.Errorf("CreateNetworkInterface on any interface without the connection's subnet condition: %s", body)
+			}
+		default:
+			if !strings.Contains(body, subnet) || !strings.Contains(body, "security-group/"+cfg.Network.SecurityGroupIDs[0]) || strings.Contains(body, "subnet/*") || strings.Contains(body, "security-group/*") {
+				t.Errorf("CreateNetworkInterface beyond the connection's subnet and groups: %s", body)
+			}
+		}
+	}
+	if len(create) != 2 {
+		t.Errorf("%d statements allow CreateNetworkInterface, want 2 (the subnet and groups; the interface in that subnet)", len(create))
+	}
+	for _, stm := range del {
+		if body := fmt.Sprint(stm); !strings.Contains(body, "network-interface/*") || !strings.Contains(body, "ec2:Subnet") || !strings.Contains(body, subnet) {
+			t.Errorf("DeleteNetworkInterface beyond the connection's subnet: %s", body)
+		}
+	}
+	if len(tag) != 1 || !strings.Contains(fmt.Sprint(tag[0]), "aws-glue-service-resource") || !strings.Contains(fmt.Sprint(tag[0]), "ForAllValues:StringEquals") || !strings.Contains(fmt.Sprint(tag[0]), subnet) {
+		t.Errorf("CreateTags (repair off) = %v, want one statement for Glue's aws-glue-service-resource key in the connection's subnet", tag)
+	}
+	if len(describe) != 1 || fmt.Sprint(describe[0]["Resource"]) != "*" {
+		t.Errorf("DescribeNetworkInterfaces = %v, want Resource * (no resource-level permissions)", describe)
 	}
 }
 
@@ -147,7 +216,7 @@ func TestPreflightFunctionEnvironment(t *testing.T) {
 			t.Errorf("%s = %v, want %v (all: %v)", k, env[k], v, env)
 		}
 	}
-	if _, ok := s.Stack.Steps[PreflightFunction]; !ok {
+	if _, ok := s.Stack.Lake.Steps()[PreflightFunction]; !ok {
 		t.Errorf("step %s not registered", PreflightFunction)
 	}
 }
@@ -178,8 +247,8 @@ func TestSecretKMSKeyDecrypt(t *testing.T) {
 	cfg.Source.SecretKMSKeyARN = key
 	s := synth(t, cfg)
 	roles := map[string]string{
-		"workflow":        *s.Stack.GetLogicalId(s.Stack.WorkflowRole.Node().DefaultChild().(awscdk.CfnElement)),
-		"test-connection": *s.Stack.GetLogicalId(s.Stack.Steps[PreflightFunction].Role().Node().DefaultChild().(awscdk.CfnElement)),
+		"workflow":        *s.Stack.GetLogicalId(s.Stack.Lake.ImportWorkflow.Role.Node().DefaultChild().(awscdk.CfnElement)),
+		"test-connection": *s.Stack.GetLogicalId(s.Stack.Lake.Steps()[PreflightFunction].Role().Node().DefaultChild().(awscdk.CfnElement)),
 	}
 	for name, role := range roles {
 		found := false
@@ -223,18 +292,17 @@ func TestSecretKMSKeyDecrypt(t *testing.T) {
 	}
 }
 
-// network.manage creates every endpoint the job needs without a NAT route:
-// the S3 gateway endpoint on the configured route tables, and interface
-// endpoints with private DNS for Glue, Secrets Manager, STS and Lake
-// Formation in the connection's subnet, with its first security group
-// (whose self-referencing rule admits HTTPS from the job).
+// network.manage leaves the rule and the endpoints to its custom resource,
+// which creates only what the preflight checks find missing (the manual
+// build's rule, an S3 gateway endpoint, a private-DNS endpoint of a served
+// domain are refused by EC2 when created again): the template holds no
+// AWS::EC2::SecurityGroupIngress and no AWS::EC2::VPCEndpoint, but the
+// resource, served by manage-network with the connection's subnet and
+// groups, whose role may create the endpoints of every API the job calls
+// (S3, Glue, Secrets Manager, STS, Lake Formation, KMS) and remove only
+// its own. The template passes cfn-lint.
 func TestManagedNetworkCreatesTheJobsEndpoints(t *testing.T) {
-	cfg := shippedConfig(t)
-	cfg.Network.Manage = true
-	cfg.Network.RouteTableIDs = []string{"rtb-0123456789abcdef0"}
-	// Everything this area adds to the template at once, for cfn-lint.
-	cfg.Preflight.Repair = true
-	cfg.Source.SecretKMSKeyARN = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	cfg := managedNetworkConfig(t)
 	s := synth(t, cfg)
 	raw, err := json.MarshalIndent(s.JSON, "", " ")
 	if err != nil {
@@ -247,29 +315,48 @@ func TestManagedNetworkCreatesTheJobsEndpoints(t *testing.T) {
 	if out, err := exec.Command("cfn-lint", cfnLintArgs(path)...).CombinedOutput(); err != nil {
 		t.Errorf("cfn-lint on the managed-network, repair and KMS template: %v\n%s", err, out)
 	}
-	got := map[string]map[string]any{}
-	for _, r := range s.resources("AWS::EC2::VPCEndpoint") {
+	for _, typ := range []string{"AWS::EC2::SecurityGroupIngress", "AWS::EC2::VPCEndpoint"} {
+		if n := len(s.resources(typ)); n != 0 {
+			t.Errorf("%d %s in the template: CloudFormation would create them whether they exist or not", n, typ)
+		}
+	}
+	res := s.resources("Custom::LakeforgeNetwork")
+	if len(res) != 1 {
+		t.Fatalf("%d Custom::LakeforgeNetwork resources, want 1", len(res))
+	}
+	fn := s.Stack.Lake.Steps()[ManageNetworkFunction]
+	for _, r := range res {
 		props := r["Properties"].(map[string]any)
-		name := fmt.Sprint(props["ServiceName"])
-		svc := name[strings.LastIndex(name, ".")+1:]
-		svc = strings.Trim(svc, "]} ")
-		got[svc] = props
-	}
-	want := []string{"glue", "kms", "lakeformation", "s3", "secretsmanager", "sts"}
-	if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, want) {
-		t.Fatalf("endpoints for %v, want %v", keys, want)
-	}
-	if p := got["s3"]; p["VpcEndpointType"] != "Gateway" || fmt.Sprint(p["RouteTableIds"]) != "[rtb-0123456789abcdef0]" {
-		t.Errorf("S3 endpoint = %v", p)
-	}
-	for _, svc := range want {
-		if svc == "s3" {
-			continue
-		}
-		p := got[svc]
-		if p["VpcEndpointType"] != "Interface" || p["PrivateDnsEnabled"] != true || p["VpcId"] != cfg.Network.VPCID ||
-			fmt.Sprint(p["SubnetIds"]) != "["+cfg.Network.SubnetID+"]" || fmt.Sprint(p["SecurityGroupIds"]) != "["+cfg.Network.SecurityGroupIDs[0]+"]" {
-			t.Errorf("%s endpoint = %v", svc, p)
+		if !strings.Contains(jsonOf(t, props["ServiceToken"]), logicalID(fn.Function())) ||
+			props["SubnetId"] != cfg.Network.SubnetID || fmt.Sprint(props["SecurityGroupIds"]) != fmt.Sprint(cfg.Network.SecurityGroupIDs) || props["ServiceTimeout"] == nil {
+			t.Errorf("network resource %v", props)
 		}
 	}
+	stmts := s.roleStatements(logicalID(fn.Role()))
+	var create string
+	for _, st := range stmts {
+		if slices.Contains(st.Actions, "ec2:CreateVpcEndpoint") {
+			create += st.raw
+		}
+		if slices.Contains(st.Actions, "ec2:DeleteVpcEndpoints") && (!strings.Contains(st.raw, "aws:ResourceTag/lakeforge:created-by") || !strings.Contains(st.raw, "aws:ResourceTag/lakeforge:managed-by")) {
+			t.Errorf("DeleteVpcEndpoints not limited to network.manage's own endpoints: %s", st.raw)
+		}
+	}
+	for _, svc := range []string{"s3", "glue", "secretsmanager", "sts", "lakeformation", "kms"} {
+		if !strings.Contains(create, "."+svc+`"`) && !strings.Contains(create, "."+svc+`]`) {
+			t.Errorf("manage-network may not create the %s endpoint: %s", svc, create)
+		}
+	}
+}
+
+// managedNetworkConfig is the shipped configuration with everything the
+// network area adds to the template at once (network.manage, repair mode,
+// a customer managed key on the secret), for cfn-lint and the scans.
+func managedNetworkConfig(t testing.TB) config.Config {
+	cfg := shippedConfig(t)
+	cfg.Network.Manage = true
+
+	cfg.Preflight.Repair = true
+	cfg.Source.SecretKMSKeyARN = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	return cfg
 }

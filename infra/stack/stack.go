@@ -1,18 +1,19 @@
-// Package stack is the lakeforge CloudFormation stack: one file per concern,
-// each a constructor that adds its resources to the Stack.
+// Package stack is lakeforge's infrastructure: the constructs of the lake,
+// each NewX(scope, id, props) with explicit props (Storage, Alerts,
+// Personas, Source, ImportWorkflow, AccessModel, ImportEvents, Pipeline,
+// Monitoring, FirstRun), their composition from the configuration
+// (NewLake), and the lakeforge stack that holds the lake (New). A team
+// embeds the lake in its own stack with NewLake (examples/embed).
 package stack
 
 import (
-	"path/filepath"
+	"crypto/md5"
+	"encoding/hex"
+	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsathena"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -28,90 +29,93 @@ type Props struct {
 	AssetDir string
 }
 
-// Stack holds the resources that several concerns share.
+// Stack is the lakeforge stack: the lake in a stack of its own.
 type Stack struct {
 	awscdk.Stack
-	Config   config.Config
-	assetDir string
-
-	// Key encrypts the failure topic and Glue's logs and bookmarks.
-	Key awskms.Key
-	// LakeBucket holds the imported data under Config.Lake.Prefix: a bucket
-	// of the stack, or the adopted lake.existingBucketName (then no
-	// CloudFormation resource; see addStorage).
-	LakeBucket awss3.IBucket
-	// ResultsBucket holds Athena query results.
-	ResultsBucket awss3.Bucket
-	// AccessLogsBucket receives server access logs of the other buckets.
-	AccessLogsBucket awss3.Bucket
-	// WorkflowRole runs the Glue crawlers and the import job.
-	WorkflowRole awsiam.Role
-	// AdminRole and AnalystRole are nil when the config uses existing principals.
-	AdminRole   awsiam.Role
-	AnalystRole awsiam.Role
-	// Connection is the Glue JDBC connection to the source database.
-	Connection awsglue.CfnConnection
-	// WorkgroupName is the Athena workgroup analysts use.
-	Workgroup awsathena.CfnWorkGroup
-	// FailureTopic receives failure notices and alarms.
-	FailureTopic awssns.Topic
-
-	// StateMachine is the daily pipeline.
-	StateMachine awsstepfunctions.StateMachine
-
-	// Steps are the step Lambdas by function name (functions/<name>).
-	Steps map[string]StepFunction
+	// Lake is a field, not embedded: jsii registers a struct's embedded
+	// values as aliases of the stack's own object.
+	Lake *Lake
 }
 
-// New builds the whole stack. The order matters only where one concern uses
-// another's resources.
+// lakeID is the construct id of the lake in the lakeforge stack.
+const lakeID = "Lake"
+
+// New makes the lakeforge stack from a validated configuration.
 func New(scope constructs.Construct, id string, props *Props) *Stack {
 	sp := props.StackProps
 	if sp.Description == nil {
 		sp.Description = jsii.String("lakeforge: a Lake Formation data lake fed daily from an RDS database")
 	}
-	s := &Stack{
-		Stack:    awscdk.NewStack(scope, jsii.String(id), &sp),
-		Config:   props.Config,
-		assetDir: props.AssetDir,
-		Steps:    map[string]StepFunction{},
-	}
-	awscdk.Tags_Of(s.Stack).Add(jsii.String("lakeforge:stack"), jsii.String(id), &awscdk.TagProps{
+	s := &Stack{}
+	awscdk.NewStack_Override(s, scope, jsii.String(id), &sp)
+	// The stack's tag also reaches what CDK adds beside the lake (the
+	// providers of its custom resources).
+	tagLakeforge(s, id)
+	s.Lake = NewLake(s, lakeID, &LakeProps{Config: props.Config, AssetDir: props.AssetDir})
+	return s
+}
+
+// tagLakeforge tags every resource under scope with the stack name.
+func tagLakeforge(scope constructs.IConstruct, stackName string) {
+	awscdk.Tags_Of(scope).Add(jsii.String("lakeforge:stack"), jsii.String(stackName), &awscdk.TagProps{
 		// Tags on AWS::Glue::Connection are newer than the resource schema
 		// cfn-lint (and some regions) know; the connection is named after
 		// the stack instead.
 		ExcludeResourceTypes: jsii.Strings("AWS::Glue::Connection"),
 	})
-
-	s.addKey()
-	s.addStorage()
-	s.addAlerts()
-	s.addWorkflowRole()
-	s.addPersonas()
-	s.addConnection()
-	s.addAthena()
-	s.addAccessModel()
-	s.addPreflight()
-	s.addPipeline()
-	s.addOutputs()
-	return s
 }
 
-// asset returns the directory of a function's bootstrap binary.
-func (s *Stack) asset(name string) string {
-	return filepath.Join(s.assetDir, name)
+// AllocateLogicalId gives each resource of the lake the logical id it had
+// when the stack held every resource directly: CDK's id of its construct
+// path without the lake's and its part's construct ids. A changed logical
+// id makes CloudFormation replace the resource on the next deploy (a new
+// lake bucket; persona roles with new ARNs, whose Lake Formation grants
+// would go stale; named Glue, Athena and Step Functions resources that
+// collide with their old selves), so deployed stacks keep theirs.
+// Everything else keeps CDK's own id.
+func (s *Stack) AllocateLogicalId(element awscdk.CfnElement) *string {
+	path := strings.Split(*element.Node().Path(), "/")
+	path = path[len(strings.Split(*s.Node().Path(), "/")):]
+	if len(path) > 2 && path[0] == lakeID {
+		path = path[2:]
+	}
+	return jsii.String(uniqueID(path))
 }
 
-// Lake is the lake location: the lake bucket and lake.prefix, for its URI
-// (the database location), directory (the import job) and ARN (Lake
-// Formation's registered location).
-func (s *Stack) Lake() awsarn.Lake {
-	return awsarn.Lake{Bucket: *s.LakeBucket.BucketName(), Prefix: s.Config.Lake.Prefix}
+// uniqueID is CDK's logical id of a construct path below its stack
+// (makeUniqueId of aws-cdk-lib core/lib/private/uniqueid.ts): "Default"
+// components left out, a lone component as it is, else the components
+// without consecutive repeats and "Resource", alphanumerics only, and the
+// first 8 hex digits of the MD5 of the path.
+func uniqueID(components []string) string {
+	components = slices.DeleteFunc(slices.Clone(components), func(c string) bool { return c == "Default" })
+	if len(components) == 1 {
+		if id := nonAlphanumeric.ReplaceAllString(components[0], ""); len(id) <= 255 {
+			return id
+		}
+	}
+	sum := md5.Sum([]byte(strings.Join(components, "/")))
+	hash := strings.ToUpper(hex.EncodeToString(sum[:]))[:8]
+	var human []string
+	for _, c := range components {
+		if len(human) == 0 || !strings.HasSuffix(human[len(human)-1], c) {
+			human = append(human, c)
+		}
+	}
+	var b strings.Builder
+	for _, c := range human {
+		if c != "Resource" {
+			b.WriteString(nonAlphanumeric.ReplaceAllString(c, ""))
+		}
+	}
+	id := b.String()
+	if len(id) > 240 {
+		id = id[:240]
+	}
+	return id + hash
 }
 
-// LakeLocationARN is the S3 ARN of the lake prefix, as Lake Formation
-// registers it.
-func (s *Stack) LakeLocationARN() string { return s.Lake().ARN(*awscdk.Aws_PARTITION()) }
+var nonAlphanumeric = regexp.MustCompile(`[^A-Za-z0-9]`)
 
 // arn is the ARN of a resource of the stack's account, in the stack's
 // region; IAM is global, so its ARNs have no region.
@@ -125,6 +129,6 @@ func arn(service, resource string) string {
 
 // logicalID is the template's logical id of a construct's CloudFormation
 // resource, as cdk-nag names it in "Resource::<id.Arn>" findings.
-func (s *Stack) logicalID(c constructs.IConstruct) string {
-	return *s.Stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
+func logicalID(c constructs.IConstruct) string {
+	return *awscdk.Stack_Of(c).GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lakeforge/lakeforge/pkg/config"
 )
 
 // The foundation's resources and their security settings, on the template
@@ -22,7 +24,7 @@ import (
 
 func TestLakeBucketIsPrivateEncryptedVersionedAndRetained(t *testing.T) {
 	st := synth(t, shippedConfig(t))
-	id := st.Stack.logicalID(st.Stack.LakeBucket)
+	id := logicalID(st.Stack.Lake.Storage.LakeBucket)
 	bucket := st.resource(t, id)
 	if bucket["DeletionPolicy"] != "Retain" || bucket["UpdateReplacePolicy"] != "Retain" {
 		t.Errorf("lake bucket must survive teardown: %v / %v", bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"])
@@ -41,7 +43,7 @@ func TestLakeBucketIsPrivateEncryptedVersionedAndRetained(t *testing.T) {
 
 func TestAthenaResultsBucketIsPrivateEncryptedAndExpires(t *testing.T) {
 	st := synth(t, shippedConfig(t))
-	id := st.Stack.logicalID(st.Stack.ResultsBucket)
+	id := logicalID(st.Stack.Lake.Storage.ResultsBucket)
 	props := st.resource(t, id)["Properties"].(map[string]any)
 	assertBlocksPublicAccess(t, props)
 	assertEncrypted(t, props)
@@ -50,7 +52,7 @@ func TestAthenaResultsBucketIsPrivateEncryptedAndExpires(t *testing.T) {
 		t.Errorf("query results never expire: %v", rules)
 	}
 	st.assertDeniesPlainHTTP(t, id)
-	st.assertDeniesPlainHTTP(t, st.Stack.logicalID(st.Stack.AccessLogsBucket))
+	st.assertDeniesPlainHTTP(t, logicalID(st.Stack.Lake.Storage.AccessLogsBucket))
 }
 
 func TestAthenaWorkgroupEnforcesResultsEncryptionAndCutoff(t *testing.T) {
@@ -64,7 +66,7 @@ func TestAthenaWorkgroupEnforcesResultsEncryptionAndCutoff(t *testing.T) {
 			"ResultConfiguration": map[string]any{
 				"EncryptionConfiguration": map[string]any{"EncryptionOption": "SSE_S3"},
 				"OutputLocation": map[string]any{"Fn::Join": assertions.Match_ArrayWith(&[]any{
-					assertions.Match_ArrayWith(&[]any{map[string]any{"Ref": st.Stack.logicalID(st.Stack.ResultsBucket)}}),
+					assertions.Match_ArrayWith(&[]any{map[string]any{"Ref": logicalID(st.Stack.Lake.Storage.ResultsBucket)}}),
 				})},
 			},
 		},
@@ -73,7 +75,7 @@ func TestAthenaWorkgroupEnforcesResultsEncryptionAndCutoff(t *testing.T) {
 
 func TestFailureTopicIsEncryptedAndRefusesPlainHTTP(t *testing.T) {
 	st := synth(t, shippedConfig(t))
-	topicID := st.Stack.logicalID(st.Stack.FailureTopic)
+	topicID := logicalID(st.Stack.Lake.Alerts.FailureTopic)
 	props := st.resource(t, topicID)["Properties"].(map[string]any)
 	if props["KmsMasterKeyId"] == nil {
 		t.Error("failure topic is not encrypted")
@@ -88,7 +90,7 @@ func TestFailureTopicIsEncryptedAndRefusesPlainHTTP(t *testing.T) {
 	if !found {
 		t.Error("no topic policy denies publishing without TLS")
 	}
-	key := st.resource(t, st.Stack.logicalID(st.Stack.Key))["Properties"].(map[string]any)
+	key := st.resource(t, logicalID(st.Stack.Lake.Storage.Key))["Properties"].(map[string]any)
 	if key["EnableKeyRotation"] != true {
 		t.Error("KMS key rotation is off")
 	}
@@ -97,7 +99,7 @@ func TestFailureTopicIsEncryptedAndRefusesPlainHTTP(t *testing.T) {
 func TestWorkflowRoleReadsSecretAndWritesOnlyTheLakePrefix(t *testing.T) {
 	cfg := shippedConfig(t)
 	st := synth(t, cfg)
-	roleID := st.Stack.logicalID(st.Stack.WorkflowRole)
+	roleID := logicalID(st.Stack.Lake.ImportWorkflow.Role)
 	role := st.resource(t, roleID)["Properties"].(map[string]any)
 	if p := dig(role, "AssumeRolePolicyDocument", "Statement").([]any)[0].(map[string]any)["Principal"]; dig(p.(map[string]any), "Service") != "glue.amazonaws.com" {
 		t.Errorf("workflow role trusts %v", p)
@@ -112,7 +114,7 @@ func TestWorkflowRoleReadsSecretAndWritesOnlyTheLakePrefix(t *testing.T) {
 	if got := resourcesFor(stmts, "logs:AssociateKmsKey"); len(got) != 1 || !strings.Contains(got[0], "log-group:/aws-glue/*") {
 		t.Errorf("logs:AssociateKmsKey on %v, want the /aws-glue/* log groups", got)
 	}
-	keyPolicy := jsonOf(t, st.resource(t, st.Stack.logicalID(st.Stack.Key))["Properties"].(map[string]any)["KeyPolicy"])
+	keyPolicy := jsonOf(t, st.resource(t, logicalID(st.Stack.Lake.Storage.Key))["Properties"].(map[string]any)["KeyPolicy"])
 	if !strings.Contains(keyPolicy, `"logs.",{"Ref":"AWS::Region"},".amazonaws.com"`) {
 		t.Errorf("the key policy does not name logs.<region>.amazonaws.com: %s", keyPolicy)
 	}
@@ -134,12 +136,12 @@ func TestWorkflowRoleReadsSecretAndWritesOnlyTheLakePrefix(t *testing.T) {
 // access to the lake at all, so every read goes through Lake Formation.
 func TestAnalystHasNoS3AccessToTheLake(t *testing.T) {
 	st := synth(t, shippedConfig(t))
-	roleID := st.Stack.logicalID(st.Stack.AnalystRole)
+	roleID := logicalID(st.Stack.Lake.Personas.AnalystRole)
 	role := st.resource(t, roleID)["Properties"].(map[string]any)
 	if mp, _ := json.Marshal(role["ManagedPolicyArns"]); strings.Contains(string(mp), "S3") {
 		t.Fatalf("analyst role has managed S3 policies: %s", mp)
 	}
-	lakeID := st.Stack.logicalID(st.Stack.LakeBucket)
+	lakeID := logicalID(st.Stack.Lake.Storage.LakeBucket)
 	stmts := st.roleStatements(roleID)
 	if len(stmts) == 0 {
 		t.Fatal("analyst role has no policy statements")
@@ -173,7 +175,7 @@ func TestPersonaGroupsMayAssumeTheirRoles(t *testing.T) {
 	for id, g := range groups {
 		names[g["Properties"].(map[string]any)["GroupName"].(string)] = id
 	}
-	for group, role := range map[string]string{"dl_admins": st.Stack.logicalID(st.Stack.AdminRole), "dl_users": st.Stack.logicalID(st.Stack.AnalystRole)} {
+	for group, role := range map[string]string{"dl_admins": logicalID(st.Stack.Lake.Personas.AdminRole), "dl_users": logicalID(st.Stack.Lake.Personas.AnalystRole)} {
 		gid, ok := names[group]
 		if !ok {
 			t.Errorf("no IAM group %s", group)
@@ -196,14 +198,14 @@ func TestExistingPrincipalsReplaceTheCreatedRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := synth(t, cfg)
-	if st.Stack.AdminRole != nil || st.Stack.AnalystRole != nil {
+	if st.Stack.Lake.Personas.AdminRole != nil || st.Stack.Lake.Personas.AnalystRole != nil {
 		t.Fatal("persona roles were created although the config names existing principals")
 	}
 	if n := len(st.resources("AWS::IAM::Group")); n != 0 {
 		t.Errorf("%d IAM groups created", n)
 	}
-	if got := jsii.Strings(cfg.Personas.Analysts.PrincipalARNs...); *(*got)[0] != *st.Stack.AnalystPrincipalARNs()[0] {
-		t.Errorf("analyst principals = %v", st.Stack.AnalystPrincipalARNs())
+	if got := jsii.Strings(cfg.Personas.Analysts.PrincipalARNs...); *(*got)[0] != *st.Stack.Lake.Personas.AnalystPrincipalARNs()[0] {
+		t.Errorf("analyst principals = %v", st.Stack.Lake.Personas.AnalystPrincipalARNs())
 	}
 }
 
@@ -239,17 +241,23 @@ func TestNetworkFixesOnlyWhenTheStackOwnsTheNetwork(t *testing.T) {
 	st := synth(t, cfg)
 	st.Template.ResourceCountIs(jsii.String("AWS::EC2::SecurityGroupIngress"), jsii.Number(0))
 	st.Template.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(0))
+	st.Template.ResourceCountIs(jsii.String("Custom::LakeforgeNetwork"), jsii.Number(0))
+	if _, ok := st.Stack.Lake.Steps()[ManageNetworkFunction]; ok {
+		t.Error("without network.manage the stack deploys manage-network")
+	}
+}
 
-	cfg.Network.Manage = true
-	cfg.Network.RouteTableIDs = []string{"rtb-0123456789abcdef0"}
-	st = synth(t, cfg)
-	sg := cfg.Network.SecurityGroupIDs[0]
-	st.Template.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupIngress"), map[string]any{
-		"GroupId": sg, "SourceSecurityGroupId": sg, "IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535,
-	})
-	st.Template.HasResourceProperties(jsii.String("AWS::EC2::VPCEndpoint"), map[string]any{
-		"VpcId": cfg.Network.VPCID, "VpcEndpointType": "Gateway", "RouteTableIds": cfg.Network.RouteTableIDs,
-	})
+// The functions a configuration does not deploy: manage-network without
+// network.manage, first-run without schedule.runAtDeploy.
+func undeployedFunctions(cfg config.Config) []string {
+	var out []string
+	if !cfg.Network.Manage {
+		out = append(out, ManageNetworkFunction)
+	}
+	if !cfg.Schedule.RunAtDeploy {
+		out = append(out, FirstRunFunction)
+	}
+	return out
 }
 
 // Every functions/<name> is deployed as a step Lambda with the shape the
@@ -264,11 +272,11 @@ func TestEveryFunctionIsAStepLambdaWithItsOwnRole(t *testing.T) {
 	}
 	var folders, deployed []string
 	for _, e := range entries {
-		if e.IsDir() {
+		if e.IsDir() && !slices.Contains(undeployedFunctions(cfg), e.Name()) {
 			folders = append(folders, e.Name())
 		}
 	}
-	for name := range st.Stack.Steps {
+	for name := range st.Stack.Lake.Steps() {
 		deployed = append(deployed, name)
 	}
 	sort.Strings(folders)
@@ -277,8 +285,8 @@ func TestEveryFunctionIsAStepLambdaWithItsOwnRole(t *testing.T) {
 		t.Fatalf("functions/ has %v, the stack deploys %v", folders, deployed)
 	}
 	roles := map[string]string{}
-	for name, step := range st.Stack.Steps {
-		fnID := st.Stack.logicalID(step.Function())
+	for name, step := range st.Stack.Lake.Steps() {
+		fnID := logicalID(step.Function())
 		props := st.resource(t, fnID)["Properties"].(map[string]any)
 		if props["Runtime"] != "provided.al2023" || props["Handler"] != "bootstrap" {
 			t.Errorf("%s: runtime %v handler %v", name, props["Runtime"], props["Handler"])
@@ -289,7 +297,7 @@ func TestEveryFunctionIsAStepLambdaWithItsOwnRole(t *testing.T) {
 		if dig(props, "LoggingConfig", "LogFormat") != "JSON" {
 			t.Errorf("%s: log format %v", name, dig(props, "LoggingConfig", "LogFormat"))
 		}
-		roleID := st.Stack.logicalID(step.Role())
+		roleID := logicalID(step.Role())
 		if other, dup := roles[roleID]; dup {
 			t.Errorf("%s and %s share role %s", name, other, roleID)
 		}
@@ -312,11 +320,17 @@ func TestNoUnsuppressedNagFindings(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		manage bool
-	}{{"shipped config", false}, {"managed network", true}} {
+		adopt  bool
+	}{{"shipped config", false, false}, {"managed network", true, false}, {"adopting the manual build", false, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := shippedConfig(t)
 			if tc.manage {
-				cfg.Network.Manage, cfg.Network.RouteTableIDs = true, []string{"rtb-0123456789abcdef0"}
+				cfg.Network.Manage = true
+			}
+			if tc.adopt {
+				// The groups exist and the blueprint's Parquet files are read (issues 17, 21).
+				cfg.Personas.Admins.AdoptGroup, cfg.Personas.Analysts.AdoptGroup = true, true
+				cfg.Import.AdoptLocations = []string{"s3://blog-lake/kthr01/"}
 			}
 			st := synth(t, cfg)
 			ann := assertions.Annotations_FromStack(st.Stack.Stack)
@@ -408,7 +422,7 @@ func TestOperatorOutputs(t *testing.T) {
 	}
 
 	outputs, _ := json.Marshal(st.JSON["Outputs"].(map[string]any)["StateMachineArn"])
-	if !strings.Contains(string(outputs), st.Stack.logicalID(st.Stack.StateMachine)) {
+	if !strings.Contains(string(outputs), logicalID(st.Stack.Lake.Pipeline.StateMachine)) {
 		t.Errorf("StateMachineArn output does not reference the state machine: %s", outputs)
 	}
 }

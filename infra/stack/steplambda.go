@@ -2,6 +2,7 @@ package stack
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -29,6 +30,16 @@ type StepFunctionProps struct {
 	// Timeout defaults to 1 minute, MemoryMB to 256.
 	Timeout  awscdk.Duration
 	MemoryMB float64
+	StepOptions
+}
+
+// StepOptions are what every step Lambda of a lake shares.
+type StepOptions struct {
+	// AssetDir holds <name>/bootstrap for each function, as `make build`
+	// writes them into dist/.
+	AssetDir string
+	// LogRetention is how long the functions' log groups keep events.
+	LogRetention awslogs.RetentionDays
 }
 
 // StepFunction is a deployed step Lambda and its own role.
@@ -52,7 +63,7 @@ func (f *stepFunction) Role() awsiam.Role            { return f.role }
 // log group of its own (with the configured retention) and a role that holds
 // only props.Statements plus writing to that log group, whose log-stream
 // wildcard carries its cdk-nag suppression.
-func NewStepFunction(scope constructs.Construct, id string, assetDir string, retentionDays int, props *StepFunctionProps) StepFunction {
+func NewStepFunction(scope constructs.Construct, id string, props *StepFunctionProps) StepFunction {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	timeout := props.Timeout
 	if timeout == nil {
@@ -63,7 +74,7 @@ func NewStepFunction(scope constructs.Construct, id string, assetDir string, ret
 		memory = 256
 	}
 	logGroup := awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention:     retention(retentionDays),
+		Retention:     props.LogRetention,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
@@ -87,7 +98,7 @@ func NewStepFunction(scope constructs.Construct, id string, assetDir string, ret
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
 		Handler:       jsii.String("bootstrap"),
-		Code:          awslambda.Code_FromAsset(jsii.String(assetDir), nil),
+		Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(props.AssetDir, props.Name)), nil),
 		Role:          role,
 		Timeout:       timeout,
 		MemorySize:    jsii.Number(memory),
@@ -113,18 +124,9 @@ func NewStepFunction(scope constructs.Construct, id string, assetDir string, ret
 	return &stepFunction{name: props.Name, fn: fn, role: role}
 }
 
-// addStep creates a step function named after its folder and records it.
-func (s *Stack) addStep(props *StepFunctionProps) StepFunction {
-	id := "Step" + pascal(props.Name)
-	f := NewStepFunction(s.Stack, id, s.asset(props.Name), s.Config.LogRetentionDays, props)
-	s.Steps[props.Name] = f
-	return f
+// newStep makes the step function of functions/<props.Name> in scope, with
+// the construct id Step<Pascal name>.
+func newStep(scope constructs.Construct, opts StepOptions, props *StepFunctionProps) StepFunction {
+	props.StepOptions = opts
+	return NewStepFunction(scope, "Step"+stepcontract.Pascal(props.Name), props)
 }
-
-// pascal turns "register-location" into "RegisterLocation", for construct
-// ids; the one definition is stepcontract.Pascal.
-func pascal(name string) string { return stepcontract.Pascal(name) }
-
-// PlaceholderName is the ASL placeholder of a function: ${<Pascal>FunctionArn}
-// (stepcontract.FunctionArnPlaceholder, shared with the state machine tests).
-func PlaceholderName(function string) string { return stepcontract.FunctionArnPlaceholder(function) }

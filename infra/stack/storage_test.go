@@ -31,9 +31,9 @@ func (s synthesized) retained() []string {
 func TestDestroyKeepsTheLakeTheAccessLogsAndTheKeyOnly(t *testing.T) {
 	st := synth(t, shippedConfig(t))
 	want := []string{
-		"AWS::KMS::Key " + st.Stack.logicalID(st.Stack.Key),
-		"AWS::S3::Bucket " + st.Stack.logicalID(st.Stack.AccessLogsBucket),
-		"AWS::S3::Bucket " + st.Stack.logicalID(st.Stack.LakeBucket),
+		"AWS::KMS::Key " + logicalID(st.Stack.Lake.Storage.Key),
+		"AWS::S3::Bucket " + logicalID(st.Stack.Lake.Storage.AccessLogsBucket),
+		"AWS::S3::Bucket " + logicalID(st.Stack.Lake.Storage.LakeBucket),
 	}
 	sort.Strings(want)
 	if got := st.retained(); !slices.Equal(got, want) {
@@ -44,12 +44,12 @@ func TestDestroyKeepsTheLakeTheAccessLogsAndTheKeyOnly(t *testing.T) {
 			t.Errorf("bucket policy %s is kept on destroy", id)
 		}
 	}
-	lake := st.resource(t, st.Stack.logicalID(st.Stack.LakeBucket))
+	lake := st.resource(t, logicalID(st.Stack.Lake.Storage.LakeBucket))
 	if lake["UpdateReplacePolicy"] != "Retain" {
 		t.Errorf("lake bucket UpdateReplacePolicy = %v", lake["UpdateReplacePolicy"])
 	}
 	// The results bucket is emptied and deleted.
-	results := st.resource(t, st.Stack.logicalID(st.Stack.ResultsBucket))
+	results := st.resource(t, logicalID(st.Stack.Lake.Storage.ResultsBucket))
 	if results["DeletionPolicy"] != "Delete" || len(st.resources("Custom::S3AutoDeleteObjects")) != 1 {
 		t.Errorf("results bucket: DeletionPolicy %v, auto-delete resources %d", results["DeletionPolicy"], len(st.resources("Custom::S3AutoDeleteObjects")))
 	}
@@ -62,7 +62,7 @@ func TestNamedLakeBucketIsCreatedWithItsName(t *testing.T) {
 	cfg := shippedConfig(t)
 	cfg.Lake.BucketName = "kthr01-lake-example"
 	st := synth(t, cfg)
-	lake := st.resource(t, st.Stack.logicalID(st.Stack.LakeBucket))
+	lake := st.resource(t, logicalID(st.Stack.Lake.Storage.LakeBucket))
 	if got := dig(lake, "Properties", "BucketName"); got != "kthr01-lake-example" {
 		t.Fatalf("BucketName = %v", got)
 	}
@@ -91,8 +91,8 @@ func TestRedeployAdoptsTheKeptLakeBucket(t *testing.T) {
 		}
 	}
 	want := []string{
-		"AWS::KMS::Key " + st.Stack.logicalID(st.Stack.Key),
-		"AWS::S3::Bucket " + st.Stack.logicalID(st.Stack.AccessLogsBucket),
+		"AWS::KMS::Key " + logicalID(st.Stack.Lake.Storage.Key),
+		"AWS::S3::Bucket " + logicalID(st.Stack.Lake.Storage.AccessLogsBucket),
 	}
 	if got := st.retained(); !slices.Equal(got, want) {
 		t.Fatalf("retained: %v, want %v", got, want)

@@ -13,9 +13,9 @@ import (
 // runs started outside the pipeline).
 func TestPostImportTaggingFailuresAlarm(t *testing.T) {
 	st := synth(t, shippedConfig(t))
-	topic := st.Stack.logicalID(st.Stack.FailureTopic)
-	tagFn := st.Stack.logicalID(st.Stack.Steps["tag-output"].Function())
-	eventsFn := st.Stack.logicalID(st.Stack.Steps[ImportEventsFunction].Function())
+	topic := logicalID(st.Stack.Lake.Alerts.FailureTopic)
+	tagFn := logicalID(st.Stack.Lake.Steps()["tag-output"].Function())
+	eventsFn := logicalID(st.Stack.Lake.Steps()[ImportEventsFunction].Function())
 	var found []string
 	for _, a := range st.resources("AWS::CloudWatch::Alarm") {
 		p := a["Properties"].(map[string]any)
@@ -37,9 +37,6 @@ func TestPostImportTaggingFailuresAlarm(t *testing.T) {
 	}
 	sort.Strings(found)
 	rules := 2 // the job rule and the fallback
-	if _, crawlers := st.Stack.importEnd(); len(crawlers) > 0 {
-		rules++
-	}
 	if strings.Join(found, ",") != "AsyncEventsDropped,AsyncEventsDropped,"+strings.TrimSuffix(strings.Repeat("FailedInvocations,", rules), ",") {
 		t.Fatalf("tagging alarms on %v", found)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/lakeforge/lakeforge/pkg/adopt"
 	"github.com/lakeforge/lakeforge/pkg/preflight"
 )
 
@@ -25,6 +26,11 @@ var (
 	_ IAMAPI           = (*iam.Client)(nil)
 	_ SchedulerAPI     = (*scheduler.Client)(nil)
 	_ NetworkAPI       = (*ec2.Client)(nil)
+
+	_ adopt.IAMAPI           = (*iam.Client)(nil)
+	_ adopt.StacksAPI        = (*cloudformation.Client)(nil)
+	_ adopt.GlueAPI          = (*glue.Client)(nil)
+	_ adopt.LakeFormationAPI = (*lf.Client)(nil)
 )
 
 // StacksAPI finds the stack's outputs.
@@ -45,6 +51,8 @@ type WorkflowAPI interface {
 	GetWorkflowRuns(context.Context, *glue.GetWorkflowRunsInput, ...func(*glue.Options)) (*glue.GetWorkflowRunsOutput, error)
 	GetWorkflowRun(context.Context, *glue.GetWorkflowRunInput, ...func(*glue.Options)) (*glue.GetWorkflowRunOutput, error)
 	GetDatabase(context.Context, *glue.GetDatabaseInput, ...func(*glue.Options)) (*glue.GetDatabaseOutput, error)
+	// GetTables lists the lake's tables and columns (access, status).
+	GetTables(context.Context, *glue.GetTablesInput, ...func(*glue.Options)) (*glue.GetTablesOutput, error)
 }
 
 // ObjectsAPI reads the import's run manifests from the lake bucket.
@@ -59,6 +67,8 @@ type LakeFormationAPI interface {
 	GetLFTag(context.Context, *lf.GetLFTagInput, ...func(*lf.Options)) (*lf.GetLFTagOutput, error)
 	GetResourceLFTags(context.Context, *lf.GetResourceLFTagsInput, ...func(*lf.Options)) (*lf.GetResourceLFTagsOutput, error)
 	ListResources(context.Context, *lf.ListResourcesInput, ...func(*lf.Options)) (*lf.ListResourcesOutput, error)
+	// DescribeResource is RegisterLocation's read (access --plan).
+	DescribeResource(context.Context, *lf.DescribeResourceInput, ...func(*lf.Options)) (*lf.DescribeResourceOutput, error)
 }
 
 // IAMAPI asks whether a principal exists.
@@ -90,6 +100,9 @@ type Clients struct {
 	IAM        IAMAPI
 	Scheduler  SchedulerAPI
 	Network    NetworkAPI
+	// Adopt are pkg/adopt's clients: the manual build's groups, catalog,
+	// blueprint workflow and Lake Formation state.
+	Adopt adopt.Clients
 	// The preflight checks' own interfaces (pkg/preflight).
 	PreflightEC2     preflight.EC2API
 	PreflightSecrets preflight.SecretsAPI

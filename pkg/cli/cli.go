@@ -1,5 +1,5 @@
 // Package cli is the logic of the lakeforge command-line tool
-// (cmd/lakeforge): run, status, doctor and preflight. It finds the stack's
+// (cmd/lakeforge): run, status, doctor, preflight and adopt. It finds the stack's
 // resources from the CloudFormation stack's outputs and talks to AWS only
 // through the small interfaces in api.go, so tests can point it at moto and
 // at a local Step Functions stand-in.
@@ -84,6 +84,11 @@ Commands:
   status [-n N]    the last N runs: start, duration, result, rows per table, data freshness
   doctor           check the account-level state a run depends on; exit 1 if anything is wrong
   preflight        check the source connection from this machine (replaces the old preflight binary)
+  adopt [--apply]  take over a lake built by hand (the blog's manual build): what lakeforge adopts,
+                   changes or leaves, and why; a dry run unless --apply (docs/migration.md)
+  access [--principal ARN] [--table T] [--column C]
+                   who reads which tables and columns of the lake, and why (grant, tag expression, tags)
+  access --plan    what the next run would change in the access model, changing nothing
   deploy-check     what make deploy checks first: AWS credentials and region, then the configuration
 
 Global flags (accepted before or after the command):
@@ -134,13 +139,17 @@ func Main(ctx context.Context, args []string, env Env) int {
 		cmd = doctorCommand
 	case "preflight":
 		cmd = preflightCommand
+	case "adopt":
+		cmd = adoptCommand
+	case "access":
+		cmd = accessCommand
 	case "deploy-check":
 		cmd = deployCheckCommand
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return ExitOK
 	default:
-		fmt.Fprintf(env.Stderr, "lakeforge: unknown command %q. Fix: use one of run, status, doctor, preflight, deploy-check (lakeforge help)\n", name)
+		fmt.Fprintf(env.Stderr, "lakeforge: unknown command %q. Fix: use one of run, status, doctor, preflight, adopt, access, deploy-check (lakeforge help)\n", name)
 		return ExitUsage
 	}
 	return cmd(ctx, g, rest, env)
@@ -221,6 +230,33 @@ func loadConfig(g *globals, optional bool) (loadedConfig, error) {
 			fix: fmt.Sprintf("correct the %q configuration in %s", config.ContextKey, path)}
 	}
 	return loadedConfig{cfg: cfg, present: true}, nil
+}
+
+// session is what a command that reads the account starts from: the
+// configuration, the AWS clients and the stack's name.
+type session struct {
+	lc        loadedConfig
+	clients   *Clients
+	stackName string
+}
+
+// openSession loads the configuration (optional: a missing cdk.json is no
+// error) and makes the clients; its error is the command's to fail with.
+func openSession(ctx context.Context, g *globals, env Env, optional bool) (session, error) {
+	lc, err := loadConfig(g, optional)
+	if err != nil {
+		return session{}, err
+	}
+	clients, err := env.Clients(ctx, g.AWSOptions)
+	if err != nil {
+		return session{}, err
+	}
+	return session{lc: lc, clients: clients, stackName: g.stackNameOf(lc)}, nil
+}
+
+// stack reads the deployed stack and its outputs.
+func (s session) stack(ctx context.Context) (Stack, error) {
+	return findStack(ctx, s.clients.Stacks, s.stackName, s.clients.Region)
 }
 
 // stackNameOf is --stack-name, else the configuration's, else the default.

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/lakeforge/lakeforge/pkg/adopt"
 )
 
 // DefaultClients builds the clients from the SDK's default configuration,
@@ -36,9 +38,10 @@ func DefaultClients(ctx context.Context, opts AWSOptions) (*Clients, error) {
 	}
 	e := ec2.NewFromConfig(cfg)
 	g := glue.NewFromConfig(cfg)
+	cf, im, lfc := cloudformation.NewFromConfig(cfg), iam.NewFromConfig(cfg), lf.NewFromConfig(cfg)
 	return &Clients{
 		Region:     cfg.Region,
-		Stacks:     cloudformation.NewFromConfig(cfg),
+		Stacks:     cf,
 		Executions: sfn.NewFromConfig(cfg),
 		Glue:       g,
 		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
@@ -48,8 +51,9 @@ func DefaultClients(ctx context.Context, opts AWSOptions) (*Clients, error) {
 			// not worth a log line on the operator's terminal.
 			o.DisableLogOutputChecksumValidationSkipped = true
 		}),
-		LF:               lf.NewFromConfig(cfg),
-		IAM:              iam.NewFromConfig(cfg),
+		LF:               lfc,
+		IAM:              im,
+		Adopt:            adopt.Clients{IAM: im, Stacks: cf, Glue: g, LF: lfc},
 		Scheduler:        scheduler.NewFromConfig(cfg),
 		Network:          e,
 		PreflightEC2:     e,

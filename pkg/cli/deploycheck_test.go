@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 	"github.com/lakeforge/lakeforge/internal/testtier"
 	"github.com/lakeforge/lakeforge/pkg/internal/localsfn"
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
 )
 
 // noAWS leaves the process with no AWS credentials, region or profile

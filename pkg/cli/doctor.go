@@ -20,6 +20,7 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/preflight"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // Finding is one doctor check.
@@ -56,15 +57,11 @@ func doctorCommand(ctx context.Context, g *globals, args []string, env Env) int 
 	if ok, code := parse(fs, g, args, env); !ok {
 		return code
 	}
-	lc, err := loadConfig(g, false)
+	sess, err := openSession(ctx, g, env, false)
 	if err != nil {
 		return fail(env, "doctor", err)
 	}
-	clients, err := env.Clients(ctx, g.AWSOptions)
-	if err != nil {
-		return fail(env, "doctor", err)
-	}
-	rep, err := Doctor(ctx, clients, lc.cfg, g.stackNameOf(lc))
+	rep, err := Doctor(ctx, sess.clients, sess.lc.cfg, sess.stackName)
 	if err != nil {
 		return fail(env, "doctor", err)
 	}
@@ -96,12 +93,15 @@ func Doctor(ctx context.Context, c *Clients, cfg config.Config, stackName string
 	default:
 		rep.Deployed = true
 		rep.Findings = append(rep.Findings, stackStatus(stack))
-		rep.Findings = append(rep.Findings, staleAdmins(ctx, c, stack.Outputs[OutputAdminRoleArn])...)
+		rep.Findings = append(rep.Findings, staleAdmins(ctx, c, stack.Outputs[stepcontract.OutputAdminRoleArn])...)
 		rep.Findings = append(rep.Findings, lfTags(ctx, c, cfg))
 		rep.Findings = append(rep.Findings, databaseTags(ctx, c, cfg))
 		rep.Findings = append(rep.Findings, grants(ctx, c, cfg, stack))
 		rep.Findings = append(rep.Findings, location(ctx, c, cfg, stack))
 		rep.Findings = append(rep.Findings, schedule(ctx, c, cfg))
+		if c.Adopt.Glue != nil {
+			rep.Findings = append(rep.Findings, blueprintSchedule(ctx, c, cfg, stack))
+		}
 		rep.Findings = append(rep.Findings, network(ctx, c, cfg)...)
 	}
 	rep.Healthy = true
@@ -145,7 +145,7 @@ func stackStatus(s Stack) Finding {
 }
 
 func location(ctx context.Context, c *Clients, cfg config.Config, stack Stack) Finding {
-	bucket := stack.Outputs[OutputLakeBucketName]
+	bucket := stack.Outputs[stepcontract.OutputLakeBucketName]
 	if bucket == "" {
 		return Finding{Check: CheckLocation, Summary: "the stack has no LakeBucketName output", Fix: "redeploy with `make deploy`"}
 	}
@@ -216,7 +216,7 @@ func network(ctx context.Context, c *Clients, cfg config.Config) []Finding {
 		return nil
 	}
 	checker := &preflight.Checker{EC2: c.PreflightEC2, Secrets: c.PreflightSecrets, Glue: c.PreflightGlue,
-		Region: c.Region, StackName: cfg.StackName, RequiredFreeIPs: cfg.Import.NumberOfWorkers + 1}
+		Region: c.Region, StackName: cfg.StackName, RequiredFreeIPs: cfg.RequiredFreeIPs()}
 	rep, _ := checker.Run(ctx, PreflightTarget(cfg), false)
 	var out []Finding
 	for _, ch := range rep.Checks {

@@ -18,6 +18,7 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/lakeformation"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // principalExists asks IAM whether a role or user ARN still exists.
@@ -135,7 +136,7 @@ func databaseTags(ctx context.Context, c *Clients, cfg config.Config) Finding {
 // analystPrincipals are the principals the access model grants to.
 func analystPrincipals(cfg config.Config, stack Stack) []string {
 	var out []string
-	if a := stack.Outputs[OutputAnalystRoleArn]; a != "" {
+	if a := stack.Outputs[stepcontract.OutputAnalystRoleArn]; a != "" {
 		out = append(out, a)
 	}
 	return append(out, cfg.Personas.Analysts.PrincipalARNs...)
@@ -148,11 +149,11 @@ func analystPrincipals(cfg config.Config, stack Stack) []string {
 // resource type and expression in code, because the answer may include
 // grants on other expressions.
 func grants(ctx context.Context, c *Clients, cfg config.Config, stack Stack) Finding {
-	workflowRole := stack.Outputs[OutputWorkflowRoleArn]
+	workflowRole := stack.Outputs[stepcontract.OutputWorkflowRoleArn]
 	if workflowRole == "" {
 		return Finding{Check: CheckGrants, Summary: "the stack has no WorkflowRoleArn output", Fix: "redeploy with `make deploy`"}
 	}
-	want := lakeformation.AccessGrants(workflowRole, cfg.LFTags.Workflow, analystPrincipals(cfg, stack), cfg.LFTags.Analyst)
+	want, _ := lakeformation.GovernedGrants(lakeformation.AccessGrants(workflowRole, cfg.LFTags.Workflow, analystPrincipals(cfg, stack), cfg.LFTags.Analyst), cfg.LFTags.Analyst, cfg.GovernanceModel())
 	var missing []string
 	for _, g := range want {
 		perms, err := listGrant(ctx, c.LF, g)
@@ -174,8 +175,7 @@ func listGrant(ctx context.Context, api LakeFormationAPI, g lakeformation.TagGra
 	var out []lftypes.PrincipalResourcePermissions
 	in := &lf.ListPermissionsInput{
 		Principal: &lftypes.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(g.Principal)},
-		Resource: &lftypes.Resource{LFTagPolicy: &lftypes.LFTagPolicyResource{ResourceType: g.ResourceType,
-			Expression: []lftypes.LFTag{{TagKey: aws.String(g.Tag.Key), TagValues: []string{g.Tag.Value}}}}},
+		Resource:  g.Resource(),
 	}
 	for page := 0; page < 50; page++ {
 		res, err := api.ListPermissions(ctx, in)
@@ -194,15 +194,7 @@ func listGrant(ctx context.Context, api LakeFormationAPI, g lakeformation.TagGra
 func granted(perms []lftypes.PrincipalResourcePermissions, g lakeformation.TagGrant) bool {
 	var have []lftypes.Permission
 	for _, p := range perms {
-		if p.Principal == nil || aws.ToString(p.Principal.DataLakePrincipalIdentifier) != g.Principal || p.Resource == nil || p.Resource.LFTagPolicy == nil {
-			continue
-		}
-		pol := p.Resource.LFTagPolicy
-		if pol.ResourceType != g.ResourceType || len(pol.Expression) != 1 {
-			continue
-		}
-		e := pol.Expression[0]
-		if aws.ToString(e.TagKey) == g.Tag.Key && len(e.TagValues) == 1 && e.TagValues[0] == g.Tag.Value {
+		if g.Matches(p) {
 			have = append(have, p.Permissions...)
 		}
 	}

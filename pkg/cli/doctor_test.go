@@ -212,7 +212,7 @@ func TestDoctorHealthyAccount(t *testing.T) {
 	for _, f := range rep.Findings {
 		checks[f.Check] = true
 	}
-	for _, c := range []string{CheckStack, CheckAdmins, CheckLFTags, CheckDatabaseTags, CheckGrants, CheckLocation, CheckSchedule, "network:s3-route", "network:security-groups"} {
+	for _, c := range []string{CheckStack, CheckAdmins, CheckLFTags, CheckDatabaseTags, CheckGrants, CheckLocation, CheckSchedule, CheckBlueprint, "network:s3-route", "network:security-groups"} {
 		if !checks[c] {
 			t.Errorf("doctor did not check %s: %+v", c, rep.Findings)
 		}
@@ -255,6 +255,24 @@ func TestDoctorFindsEachDrift(t *testing.T) {
 			_, err := a.ec2.DeleteVpcEndpoints(a.ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{a.endpoint}})
 			must(t, err)
 		}, "network:s3-route", []string{"create-vpc-endpoint"}},
+		{"blueprint schedule enabled again", func(t *testing.T, a *account) {
+			// Issue 21: lakeforge adopt --apply stopped the blueprint's
+			// schedule; someone starts it again.
+			g := glue.NewFromConfig(a.moto.Config())
+			_, err := g.CreateCrawler(a.ctx, &glue.CreateCrawlerInput{Name: aws.String("workflow_output_crawler"), Role: aws.String(testWorkflowRole), DatabaseName: aws.String("kthr01"),
+				Targets: &gluetypes.CrawlerTargets{S3Targets: []gluetypes.S3Target{{Path: aws.String("s3://blog-lake/kthr01/")}}}})
+			must(t, err)
+			_, err = g.CreateTrigger(a.ctx, &glue.CreateTriggerInput{Name: aws.String("workflow_starting_trigger"), WorkflowName: aws.String("workflow"), Type: gluetypes.TriggerTypeScheduled,
+				Schedule: aws.String("cron(45 9 * * ? *)"), Actions: []gluetypes.Action{{CrawlerName: aws.String("workflow_output_crawler")}}})
+			must(t, err)
+			_, err = g.StopTrigger(a.ctx, &glue.StopTriggerInput{Name: aws.String("workflow_starting_trigger")})
+			must(t, err)
+			if rep, _ := a.doctor(t); failing(rep)[CheckBlueprint].Check != "" {
+				t.Fatalf("a stopped blueprint schedule is reported: %+v", failing(rep))
+			}
+			_, err = g.StartTrigger(a.ctx, &glue.StartTriggerInput{Name: aws.String("workflow_starting_trigger")})
+			must(t, err)
+		}, CheckBlueprint, []string{"workflow_starting_trigger", "enabled again", "aws glue stop-trigger --name workflow_starting_trigger"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := newAccount(t, true)

@@ -22,8 +22,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/internal/localsfn"
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/statemachine"
 )
 
@@ -127,9 +128,9 @@ func (f *fixture) deployStack() {
 	f.t.Helper()
 	outputs := map[string]any{}
 	for k, v := range map[string]string{
-		OutputStateMachineArn: testStateMachine, OutputLakeBucketName: testBucket, OutputWorkflowName: testWorkflow,
-		OutputConnectionName: "lakeforge-source", OutputWorkflowRoleArn: testWorkflowRole,
-		OutputAnalystRoleArn: testAnalystRole, OutputAdminRoleArn: testAdminRole,
+		stepcontract.OutputStateMachineArn: testStateMachine, stepcontract.OutputLakeBucketName: testBucket, stepcontract.OutputWorkflowName: testWorkflow,
+		stepcontract.OutputConnectionName: "lakeforge-source", stepcontract.OutputWorkflowRoleArn: testWorkflowRole,
+		stepcontract.OutputAnalystRoleArn: testAnalystRole, stepcontract.OutputAdminRoleArn: testAdminRole,
 	} {
 		outputs[k] = map[string]any{"Value": v}
 	}
@@ -150,18 +151,27 @@ func (f *fixture) deployStack() {
 
 // putManifest writes the import job's manifest for a run (pkg/verify's
 // layout: <prefix>_lakeforge_runs/<runId>/manifest.json).
+// testChecksum is the proof checksum of every table in putManifest's manifests.
+const testChecksum = "2149056871854709602"
+
 func (f *fixture) putManifest(runID string, tables map[string][2]int64) {
 	f.t.Helper()
 	type tbl struct {
-		Name        string `json:"name"`
-		SourceTable string `json:"sourceTable"`
-		Path        string `json:"path"`
-		RowsWritten int64  `json:"rowsWritten"`
-		RowsTotal   int64  `json:"rowsTotal"`
+		Name        string         `json:"name"`
+		SourceTable string         `json:"sourceTable"`
+		Path        string         `json:"path"`
+		Mode        string         `json:"mode"`
+		RowsWritten int64          `json:"rowsWritten"`
+		RowsTotal   int64          `json:"rowsTotal"`
+		Proof       map[string]any `json:"proof"`
 	}
 	var list []tbl
 	for name, rows := range tables {
-		list = append(list, tbl{Name: name, SourceTable: "public." + name, Path: "s3://" + testBucket + "/lake/" + name + "/", RowsWritten: rows[0], RowsTotal: rows[1]})
+		// The job's proof before publish, as infra/glue/import_job.py writes it.
+		proof := map[string]any{"scope": "every row", "columns": []string{"id"}, "sourceRows": rows[1], "sourceChecksum": testChecksum,
+			"lakeRows": rows[1], "lakeChecksum": testChecksum}
+		list = append(list, tbl{Name: name, SourceTable: "public." + name, Path: "s3://" + testBucket + "/lake/" + name + "/", Mode: "snapshot",
+			RowsWritten: rows[0], RowsTotal: rows[1], Proof: proof})
 	}
 	body, _ := json.Marshal(map[string]any{"workflowName": testWorkflow, "runId": runID, "mode": "snapshot", "tables": list})
 	s3c := s3.NewFromConfig(f.moto.Config(), func(o *s3.Options) { o.UsePathStyle = true })
@@ -175,7 +185,7 @@ func (f *fixture) putManifest(runID string, tables map[string][2]int64) {
 func (f *fixture) cli(args ...string) (string, string, int) {
 	f.t.Helper()
 	var out, errb bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // a hang bound, not a speed goal
 	defer cancel()
 	args = append([]string{"--cdk-json", filepath.Join(f.dir, "cdk.json")}, args...)
 	clients := func(ctx context.Context, o AWSOptions) (*Clients, error) {

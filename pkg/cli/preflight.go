@@ -20,6 +20,7 @@ func preflightCommand(ctx context.Context, g *globals, args []string, env Env) i
 	asJSON := fs.Bool("json", false, "same as --output json (kept from the old preflight command)")
 	caBundle := fs.String("ca-bundle", "", "PEM file of CAs trusted besides the system roots for the handshake (RDS: "+preflight.RDSCABundleURL+")")
 	allowUnverified := fs.Bool("allow-unverified-tls", false, "send the database password even when the server certificate cannot be verified (anyone in the network path can read it)")
+	deployOnly := fs.Bool("deploy", false, "only the account checks that stop a deploy (make deploy runs them): the persona groups and a blueprint schedule still on")
 	if ok, code := parse(fs, g, args, env); !ok {
 		return code
 	}
@@ -42,6 +43,12 @@ func preflightCommand(ctx context.Context, g *globals, args []string, env Env) i
 	if err != nil {
 		return fail(env, "preflight", err)
 	}
+	if *deployOnly {
+		rep := &preflight.Report{Connection: cfg.Names().Connection, Target: "the account, before deploy"}
+		rep.AddCheck(groupsCheck(ctx, clients, cfg, g.stackNameOf(lc)))
+		rep.AddCheck(blueprintCheck(ctx, clients, cfg))
+		return printPreflight(env, g, rep)
+	}
 	checker := &preflight.Checker{
 		EC2:             clients.PreflightEC2,
 		Secrets:         clients.PreflightSecrets,
@@ -49,7 +56,7 @@ func preflightCommand(ctx context.Context, g *globals, args []string, env Env) i
 		Region:          clients.Region,
 		StackName:       g.stackNameOf(lc),
 		Repair:          cfg.Preflight.Repair,
-		RequiredFreeIPs: cfg.Import.NumberOfWorkers + 1,
+		RequiredFreeIPs: cfg.RequiredFreeIPs(),
 		SecretKMSKeyARN: cfg.Source.SecretKMSKeyARN,
 	}
 	target := PreflightTarget(cfg)
@@ -59,6 +66,13 @@ func preflightCommand(ctx context.Context, g *globals, args []string, env Env) i
 			Timeout: *timeout, CABundleFile: *caBundle, AllowUnverifiedTLS: *allowUnverified,
 		}))
 	}
+	if clients.Adopt.IAM != nil {
+		rep.AddCheck(groupsCheck(ctx, clients, cfg, g.stackNameOf(lc)))
+	}
+	return printPreflight(env, g, &rep)
+}
+
+func printPreflight(env Env, g *globals, rep *preflight.Report) int {
 	if g.output == "json" {
 		writeJSON(env.Stdout, rep)
 	} else {

@@ -17,6 +17,7 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/verify"
 )
 
@@ -32,19 +33,16 @@ func runCommand(ctx context.Context, g *globals, args []string, env Env) int {
 	if ok, code := parse(fs, g, args, env); !ok {
 		return code
 	}
-	lc, err := loadConfig(g, true)
+	sess, err := openSession(ctx, g, env, true)
 	if err != nil {
 		return fail(env, "run", err)
 	}
-	clients, err := env.Clients(ctx, g.AWSOptions)
+	lc, clients := sess.lc, sess.clients
+	stack, err := sess.stack(ctx)
 	if err != nil {
 		return fail(env, "run", err)
 	}
-	stack, err := findStack(ctx, clients.Stacks, g.stackNameOf(lc), clients.Region)
-	if err != nil {
-		return fail(env, "run", err)
-	}
-	arn, err := stack.need(OutputStateMachineArn)
+	arn, err := stack.need(stepcontract.OutputStateMachineArn)
 	if err != nil {
 		return fail(env, "run", err)
 	}
@@ -76,7 +74,7 @@ func runCommand(ctx context.Context, g *globals, args []string, env Env) int {
 	}
 	f := &follower{
 		exec: clients.Executions, glue: clients.Glue, s3: clients.S3,
-		workflow: stack.Outputs[OutputWorkflowName], bucket: stack.Outputs[OutputLakeBucketName],
+		workflow: stack.Outputs[stepcontract.OutputWorkflowName], bucket: stack.Outputs[stepcontract.OutputLakeBucketName],
 		runsPrefix: runsPrefix(lc), display: disp, now: env.Now, interval: *poll,
 	}
 	sum, err := f.follow(ctx, execArn)
@@ -116,6 +114,20 @@ type TableRows struct {
 	Table       string `json:"table"`
 	RowsWritten int64  `json:"rowsWritten"`
 	RowsTotal   int64  `json:"rowsTotal"`
+	// Mode and the proof the job made before publishing (rows and checksum
+	// equal at the source and in the staged table).
+	Mode       string `json:"mode,omitempty"`
+	ProofScope string `json:"proofScope,omitempty"`
+	ProvenRows int64  `json:"provenRows,omitempty"`
+	Checksum   string `json:"checksum,omitempty"`
+}
+
+// proofLine is the proof of a table for people, "" when it has none.
+func (t TableRows) proofLine() string {
+	if t.Checksum == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s: proof over %s: %d rows, checksum %s at the source and in the lake", t.Mode, t.ProofScope, t.ProvenRows, t.Checksum)
 }
 
 // RunSummary is the end of a followed run.
@@ -142,6 +154,9 @@ func (s RunSummary) print(w io.Writer) {
 		fmt.Fprintf(w, "  rows per table (import run %s):\n", ShortID(s.ImportRunID))
 		for _, t := range s.Tables {
 			fmt.Fprintf(w, "    %-40s %10d written, %10d in the lake\n", t.Table, t.RowsWritten, t.RowsTotal)
+			if p := t.proofLine(); p != "" {
+				fmt.Fprintf(w, "      %s\n", p)
+			}
 		}
 	} else if s.TablesNote != "" {
 		fmt.Fprintf(w, "  rows per table: %s\n", s.TablesNote)
@@ -423,7 +438,11 @@ func readManifestTables(ctx context.Context, api ObjectsAPI, bucket, prefix, run
 	}
 	rows := make([]TableRows, 0, len(m.Tables))
 	for _, t := range m.Tables {
-		rows = append(rows, TableRows{Table: t.Name, RowsWritten: t.RowsWritten, RowsTotal: t.RowsTotal})
+		r := TableRows{Table: t.Name, RowsWritten: t.RowsWritten, RowsTotal: t.RowsTotal, Mode: t.Mode}
+		if t.Proof != nil {
+			r.ProofScope, r.ProvenRows, r.Checksum = t.Proof.Scope, t.Proof.LakeRows, t.Proof.LakeChecksum
+		}
+		rows = append(rows, r)
 	}
 	return rows, ""
 }

@@ -12,17 +12,6 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 )
 
-// Stack output keys the tool reads (infra/stack/outputs.go writes them).
-const (
-	OutputStateMachineArn = "StateMachineArn"
-	OutputLakeBucketName  = "LakeBucketName"
-	OutputWorkflowName    = "ImportWorkflowName"
-	OutputConnectionName  = "GlueConnectionName"
-	OutputWorkflowRoleArn = "WorkflowRoleArn"
-	OutputAdminRoleArn    = "AdminRoleArn"
-	OutputAnalystRoleArn  = "AnalystRoleArn"
-)
-
 // Stack is the deployed stack as the tool sees it.
 type Stack struct {
 	Name    string

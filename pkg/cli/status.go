@@ -10,6 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/lakeforge/lakeforge/pkg/lakeformation"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // RunStatus is one past run.
@@ -33,6 +36,11 @@ type StatusReport struct {
 	// is how long ago that was (nil when no run succeeded).
 	LastGoodImport *time.Time `json:"lastGoodImport,omitempty"`
 	FreshnessHours *float64   `json:"freshnessHours,omitempty"`
+	// Unclassified are, with governance, the columns hidden until a rule
+	// classifies them (status_governance.go); UnclassifiedNote says why
+	// they could not be read.
+	Unclassified     []lakeformation.UnclassifiedColumn `json:"unclassified,omitempty"`
+	UnclassifiedNote string                             `json:"unclassifiedNote,omitempty"`
 }
 
 // freshnessLookback bounds how many executions status reads to find the
@@ -49,25 +57,25 @@ func statusCommand(ctx context.Context, g *globals, args []string, env Env) int 
 		fmt.Fprintf(env.Stderr, "lakeforge status: -n %d: Fix: use a number from 1 to 100\n", *n)
 		return ExitUsage
 	}
-	lc, err := loadConfig(g, true)
+	sess, err := openSession(ctx, g, env, true)
 	if err != nil {
 		return fail(env, "status", err)
 	}
-	clients, err := env.Clients(ctx, g.AWSOptions)
+	lc, clients := sess.lc, sess.clients
+	stack, err := sess.stack(ctx)
 	if err != nil {
 		return fail(env, "status", err)
 	}
-	stack, err := findStack(ctx, clients.Stacks, g.stackNameOf(lc), clients.Region)
-	if err != nil {
-		return fail(env, "status", err)
-	}
-	arn, err := stack.need(OutputStateMachineArn)
+	arn, err := stack.need(stepcontract.OutputStateMachineArn)
 	if err != nil {
 		return fail(env, "status", err)
 	}
 	rep, err := status(ctx, clients, stack, arn, runsPrefix(lc), *n, env.Now())
 	if err != nil {
 		return fail(env, "status", err)
+	}
+	if lc.present && lc.cfg.Governance.Enabled {
+		rep.Unclassified, rep.UnclassifiedNote = hiddenColumns(ctx, clients, lc.cfg)
 	}
 	if g.output == "json" {
 		writeJSON(env.Stdout, rep)
@@ -128,7 +136,7 @@ func describeRun(ctx context.Context, c *Clients, stack Stack, execArn, prefix s
 	switch d.Status {
 	case sfntypes.ExecutionStatusSucceeded:
 		r.ImportRunID = importRunID(aws.ToString(d.Output))
-		r.Tables, r.TablesNote = readManifestTables(ctx, c.S3, stack.Outputs[OutputLakeBucketName], prefix, r.ImportRunID)
+		r.Tables, r.TablesNote = readManifestTables(ctx, c.S3, stack.Outputs[stepcontract.OutputLakeBucketName], prefix, r.ImportRunID)
 	case sfntypes.ExecutionStatusFailed:
 		f := parseFailure(aws.ToString(d.Error), aws.ToString(d.Cause))
 		r.Failure = &f
@@ -146,6 +154,7 @@ func (r StatusReport) print(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "data freshness: no run has succeeded yet")
 	}
+	r.printUnclassified(w)
 	if len(r.Runs) == 0 {
 		fmt.Fprintf(w, "no runs of stack %s yet; start one with `lakeforge run --follow`\n", r.Stack)
 		return
@@ -158,6 +167,9 @@ func (r StatusReport) print(w io.Writer) {
 		fmt.Fprintf(w, "\n%s  %-9s %-10s %s\n", run.Start.UTC().Format("2006-01-02 15:04:05Z"), run.Result, dur, run.Name)
 		for _, t := range run.Tables {
 			fmt.Fprintf(w, "    %-40s %10d rows (%d written)\n", t.Table, t.RowsTotal, t.RowsWritten)
+			if p := t.proofLine(); p != "" {
+				fmt.Fprintf(w, "      %s\n", p)
+			}
 		}
 		if run.TablesNote != "" && run.Result == string(sfntypes.ExecutionStatusSucceeded) {
 			fmt.Fprintf(w, "    rows per table: %s\n", run.TablesNote)

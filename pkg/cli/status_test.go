@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
@@ -52,7 +57,7 @@ func TestStatusListsRunsWithRowsFailureAndFreshness(t *testing.T) {
 		!strings.Contains(bad.Failure.Message, "subnet subnet-1 does not exist") || !strings.Contains(bad.Failure.Fix, "lakeforge preflight") {
 		t.Errorf("failed run %+v", bad.Failure)
 	}
-	if good.Result != "SUCCEEDED" || len(good.Tables) != 1 || good.Tables[0] != (TableRows{Table: "products", RowsWritten: 7, RowsTotal: 7}) || good.DurationSeconds == nil {
+	if good.Result != "SUCCEEDED" || len(good.Tables) != 1 || good.Tables[0] != (TableRows{Table: "products", RowsWritten: 7, RowsTotal: 7, Mode: "snapshot", ProofScope: "every row", ProvenRows: 7, Checksum: testChecksum}) || good.DurationSeconds == nil {
 		t.Errorf("good run %+v", good)
 	}
 	if rep.FreshnessHours == nil || *rep.FreshnessHours < 0 || *rep.FreshnessHours > time.Since(goodEnd).Hours()+1.0/3600 {
@@ -62,6 +67,7 @@ func TestStatusListsRunsWithRowsFailureAndFreshness(t *testing.T) {
 	// The text form says the same for people.
 	text, _, _ := f.cli("status", "-n", "2")
 	for _, want := range []string{"data freshness: 0.0 hours since the last good import", "SUCCEEDED", "products", "7 rows",
+		"snapshot: proof over every row: 7 rows, checksum " + testChecksum + " at the source and in the lake",
 		"failed state: TestConnection", "error: PreflightError", "fix: apply the fix listed under each failed check"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("status text lacks %q:\n%s", want, text)
@@ -98,4 +104,42 @@ func TestParseFailureOfEscapedCause(t *testing.T) {
 	if got := parseFailure("States.Timeout", ""); got.Error != "States.Timeout" || !strings.Contains(got.Fix, "waitTimeoutMinutes") {
 		t.Errorf("timeout: %+v", got)
 	}
+}
+
+// longRunExecutions answers ListExecutions with one succeeded execution that started at start and stopped at stop, as Step
+// Functions reports them; the run is 8 hours long, so freshness counted from
+// its start and from its end differ by 8 hours.
+type longRunExecutions struct {
+	ExecutionsAPI
+	start, stop time.Time
+}
+
+func (e longRunExecutions) ListExecutions(context.Context, *sfn.ListExecutionsInput, ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error) {
+	return &sfn.ListExecutionsOutput{Executions: []sfntypes.ExecutionListItem{{
+		Name: aws.String("long"), ExecutionArn: aws.String("arn:aws:states:us-east-1:1:execution:sm:long"),
+		Status: sfntypes.ExecutionStatusSucceeded, StartDate: aws.Time(e.start), StopDate: aws.Time(e.stop),
+	}}}, nil
+}
+
+// TestFreshnessCountsFromTheEndOfTheLastGoodRun: issue 17. The data is as
+// fresh as the end of the last good import (the execution's stop, after
+// VerifyQuery), not its start: with a run from 10 to 2 hours ago, status
+// says 2 hours.
+func TestFreshnessCountsFromTheEndOfTheLastGoodRun(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	c := &Clients{Executions: longRunExecutions{start: now.Add(-10 * time.Hour), stop: now.Add(-2 * time.Hour)}}
+	rep, err := status(context.Background(), c, Stack{Name: "lakeforge"}, "arn:aws:states:us-east-1:1:stateMachine:sm", "lake/_lakeforge_runs/", 0, now) // no run rows: freshness only
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.FreshnessHours == nil || *rep.FreshnessHours != 2 || !rep.LastGoodImport.Equal(now.Add(-2*time.Hour)) {
+		t.Fatalf("freshness %v hours since %v; want 2 hours since the run's end", deref(rep.FreshnessHours), rep.LastGoodImport)
+	}
+}
+
+func deref(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
 }

@@ -31,6 +31,8 @@ type Config struct {
 	Athena        AthenaConfig        `json:"athena"`
 	Notifications NotificationsConfig `json:"notifications"`
 	Preflight     PreflightConfig     `json:"preflight"`
+	// Governance is column-level sensitivity (governance.go).
+	Governance GovernanceConfig `json:"governance"`
 }
 
 // LakeConfig is where the imported data lives.
@@ -83,19 +85,18 @@ func (c LFTagsConfig) Keys() []string {
 	return keys
 }
 
-// Values of LakeFormationConfig.AccountSettings.
-const (
-	AccountSettingsManage = "manage"
-	AccountSettingsLeave  = "leave"
-)
-
 // LakeFormationConfig is how far lakeforge reaches into the account's Lake
 // Formation settings.
 type LakeFormationConfig struct {
-	// AccountSettings "manage" makes every run empty the account-wide
+	// AccountSettings is one of stepcontract.AccountSettingsValues:
+	// "import-only" (the default) turns on only what the
+	// import needs account-wide, AllowFullTableExternalDataAccess;
+	// "manage" (opt-in) also makes every run empty the account-wide
 	// default permissions for new databases and tables and revoke
 	// IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on the catalog (undoing anyone
-	// else's change, which the run reports); "leave" never touches them.
+	// else's change, which the run reports), which breaks other stacks of
+	// the account that create Glue databases with IAM permissions alone;
+	// "leave" never touches any of them.
 	AccountSettings string `json:"accountSettings"`
 }
 
@@ -106,6 +107,12 @@ type PersonaConfig struct {
 	CreateRole bool `json:"createRole"`
 	// GroupName of the IAM group created with the role; empty for none.
 	GroupName string `json:"groupName"`
+	// AdoptGroup says the group GroupName exists already (the blog's manual
+	// build made dl_admins and dl_users): the stack attaches the policy that
+	// lets its members assume the role to that group instead of creating
+	// it. IAM group names are unique in an account, so creating it again
+	// fails the deploy with EntityAlreadyExists.
+	AdoptGroup bool `json:"adoptGroup"`
 	// PrincipalARNs are existing IAM users or roles that get the persona's
 	// Lake Formation permissions too (or instead, with CreateRole false).
 	PrincipalARNs []string `json:"principalArns"`
@@ -135,8 +142,9 @@ type SourceConfig struct {
 	DatabaseName string `json:"databaseName"`
 	// SecretARN of a Secrets Manager secret with "username" and "password".
 	SecretARN string `json:"secretArn"`
-	// IncludePaths select the tables to import, in the JDBC crawler's
-	// include-path syntax, e.g. "kthr01/public/%". Empty means every table of
+	// IncludePaths select the tables to import, in Glue's JDBC include-path
+	// syntax (<database>/<schema>/<table>, % and _ as in SQL LIKE), e.g.
+	// "kthr01/public/%". Empty means every table of
 	// DatabaseName.
 	IncludePaths []string `json:"includePaths"`
 	// RequireTLS makes the Glue connection and the preflight handshake use TLS.
@@ -174,12 +182,16 @@ type NetworkConfig struct {
 	SubnetID         string   `json:"subnetId"`
 	AvailabilityZone string   `json:"availabilityZone"`
 	SecurityGroupIDs []string `json:"securityGroupIds"`
-	// Manage says the stack owns the network: it adds the self-referencing
-	// inbound rule to the first security group and an S3 gateway endpoint on
-	// RouteTableIDs. Off by default: most accounts manage VPCs elsewhere.
+	// Manage says the stack owns the network: at deploy a custom resource
+	// creates what the preflight checks find missing (the self-referencing
+	// inbound rule on the first security group, the S3 route of the
+	// subnet's route table, the interface endpoints the job needs without
+	// a NAT route) and nothing that exists; it removes what it created when
+	// the stack is deleted. Off by default: most accounts manage VPCs
+	// elsewhere.
 	Manage bool `json:"manage"`
-	// RouteTableIDs get the S3 gateway endpoint when Manage is on. Needed
-	// because the stack does no lookups at synth.
+	// RouteTableIDs is no longer used: network.manage finds the subnet's
+	// route table at deploy. Synth warns when it is set.
 	RouteTableIDs []string `json:"routeTableIds"`
 }
 
@@ -187,11 +199,36 @@ type NetworkConfig struct {
 const (
 	ModeSnapshot    = "snapshot"
 	ModeIncremental = "incremental"
+	ModeMerge       = "merge"
 )
+
+// DefaultMergeOverlapMinutes is how far below its watermark a merge run
+// re-reads a date or timestamp change column, for transactions that commit
+// after the run that read past them.
+const DefaultMergeOverlapMinutes = 5
+
+// DefaultOrphanFileAgeHours is the age a file under a lake table's location
+// must reach, unreferenced, before the import removes it (Iceberg's own
+// default for remove_orphan_files, and the Glue optimizer's, is 3 days).
+const DefaultOrphanFileAgeHours = 72
 
 // ImportConfig shapes the Glue import workflow.
 type ImportConfig struct {
+	// Mode is the whole lake's default: snapshot, incremental or merge.
 	Mode string `json:"mode"`
+	// Tables sets single tables (by lake table name: the source table's
+	// name in lower case) apart from Mode, with merge mode's key and
+	// change column.
+	Tables map[string]TableImportConfig `json:"tables"`
+	// MergeOverlapMinutes is how far below the watermark a merge run
+	// re-reads a date or timestamp change column, so a transaction that
+	// commits after a run with an older change value is not lost.
+	MergeOverlapMinutes int `json:"mergeOverlapMinutes"`
+	// OrphanFileAgeHours: files under a table's location that no snapshot
+	// references (left by failed or killed runs) are removed once this old.
+	// It must exceed the longest job run, or a running write could lose
+	// files it has not committed yet.
+	OrphanFileAgeHours int `json:"orphanFileAgeHours"`
 	// BookmarkKeys maps a source table name to its monotonic key column
 	// (one), required for every table in incremental mode: the import reads
 	// the rows above the highest key already in the lake table.
@@ -215,6 +252,37 @@ type ImportConfig struct {
 	// RowCountTolerance is the fraction (0 to 1) by which Athena's count may
 	// differ from the count the import recorded before verification fails.
 	RowCountTolerance float64 `json:"rowCountTolerance"`
+	// AdoptLocations are S3 prefixes (s3://bucket/prefix/) the import job
+	// may read besides the lake: the Parquet files of the tables a Lake
+	// Formation blueprint wrote, which the import converts in place
+	// (docs/migration.md). Read only; empty for none.
+	AdoptLocations []string `json:"adoptLocations"`
+}
+
+// TableImportConfig is one table's import setting.
+type TableImportConfig struct {
+	// Mode is snapshot, incremental or merge; empty takes import.mode.
+	Mode string `json:"mode"`
+	// Key is merge mode's row identity; empty takes the source table's
+	// primary key.
+	Key []string `json:"key"`
+	// ChangeColumn is the column the application sets on every insert and
+	// update (a timestamp such as updated_at, or a number from a
+	// sequence): merge mode reads the rows whose value is at or above the
+	// lake's watermark less the overlap.
+	ChangeColumn string `json:"changeColumn"`
+	// OverlapValues is the overlap for a numeric change column, in the
+	// column's own units (import.mergeOverlapMinutes applies to date and
+	// timestamp columns).
+	OverlapValues int64 `json:"overlapValues"`
+}
+
+// EffectiveMode is the mode of the lake table name: its own, else import.mode.
+func (im ImportConfig) EffectiveMode(table string) string {
+	if t, ok := im.Tables[table]; ok && t.Mode != "" {
+		return t.Mode
+	}
+	return im.Mode
 }
 
 // PartitionConfig splits one table's JDBC read into key ranges.
@@ -274,10 +342,12 @@ func Default() Config {
 			Admins:   PersonaConfig{CreateRole: true, GroupName: "dl_admins"},
 			Analysts: PersonaConfig{CreateRole: true, GroupName: "dl_users"},
 		},
-		LakeFormation: LakeFormationConfig{AccountSettings: AccountSettingsManage},
+		LakeFormation: LakeFormationConfig{AccountSettings: stepcontract.AccountSettingsImportOnly},
 		Source:        SourceConfig{Engine: EnginePostgreSQL, Port: 5432},
 		Import: ImportConfig{
 			Mode:                  ModeSnapshot,
+			MergeOverlapMinutes:   DefaultMergeOverlapMinutes,
+			OrphanFileAgeHours:    DefaultOrphanFileAgeHours,
 			SnapshotRetentionDays: 7,
 			WorkerType:            "G.1X",
 			NumberOfWorkers:       2,
@@ -291,6 +361,7 @@ func Default() Config {
 			WorkgroupName:              "lakeforge",
 			BytesScannedCutoffPerQuery: 10 * 1024 * 1024 * 1024,
 		},
+		Governance: DefaultGovernance(),
 	}
 }
 

@@ -3,7 +3,6 @@ package config
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,21 +12,15 @@ import (
 // so the example users start from is itself proven valid.
 func shippedContext(t *testing.T) map[string]any {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "cdk.json"))
+	ctx, err := CDKJSONContext(filepath.Join("..", "..", "cdk.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Context map[string]json.RawMessage `json:"context"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
+	var lakeforge map[string]any
+	if err := json.Unmarshal(ctx[ContextKey], &lakeforge); err != nil {
 		t.Fatal(err)
 	}
-	var ctx map[string]any
-	if err := json.Unmarshal(doc.Context[ContextKey], &ctx); err != nil {
-		t.Fatal(err)
-	}
-	return ctx
+	return lakeforge
 }
 
 func TestShippedCDKJSONIsValid(t *testing.T) {
@@ -94,7 +87,7 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"not cron or rate", set("schedule", "expression", "daily at 9"), "lakeforge.schedule.expression", "cron("},
 		{"unknown time zone", set("schedule", "timeZone", "Mars/Olympus_Mons"), "lakeforge.schedule.timeZone", "IANA"},
 		{"upper-case database", set("database", "name", "Kthr01"), "lakeforge.database.name", "lower-case"},
-		{"account settings neither manage nor leave", set("lakeFormation", "accountSettings", "yes"), "lakeforge.lakeFormation.accountSettings", `"leave"`},
+		{"account settings none of import-only, manage, leave", set("lakeFormation", "accountSettings", "yes"), "lakeforge.lakeFormation.accountSettings", `"import-only"`},
 		{"hyphen in database", set("database", "name", "kthr-01"), "lakeforge.database.name", "Athena"},
 		{"LF-tag key too long", func(c map[string]any) {
 			sub(c, "lfTags")["tags"] = map[string]any{"maintenance": []any{"crawler"}, "source": []any{"product"}, strings.Repeat("k", 129): []any{"v"}}
@@ -120,6 +113,11 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"analysts are only users", func(c map[string]any) {
 			sub(c, "personas")["analysts"] = map[string]any{"createRole": false, "groupName": "", "principalArns": []any{"arn:aws:iam::123456789012:user/datalake_user"}}
 		}, "lakeforge.personas.analysts.principalArns", "VerifyQuery assumes"},
+		{"adopt a group without a name", func(c map[string]any) {
+			sub(c, "personas")["admins"] = map[string]any{"createRole": true, "groupName": "", "adoptGroup": true, "principalArns": []any{}}
+		}, "lakeforge.personas.admins.adoptGroup", "groupName names the existing group"},
+		{"adopt location without a trailing slash", set("import", "adoptLocations", []any{"s3://blog-lake/kthr01"}), "lakeforge.import.adoptLocations[0]", "ending with '/'"},
+		{"adopt location with a wildcard", set("import", "adoptLocations", []any{"s3://blog-lake/kthr*/"}), "lakeforge.import.adoptLocations[0]", "without wildcards"},
 		{"unsupported engine", set("source", "engine", "oracle"), "lakeforge.source.engine", "postgresql, mysql, mariadb"},
 		{"port out of range", set("source", "port", 70000), "lakeforge.source.port", "1 to 65535"},
 		{"port zero", set("source", "port", 0), "lakeforge.source.port", "1 to 65535"},
@@ -128,13 +126,31 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"malformed subnet", set("network", "subnetId", "subnet-xyz"), "lakeforge.network.subnetId", "subnet-0123456789abcdef0"},
 		{"malformed security group", set("network", "securityGroupIds", []any{"sg-0123456789abcdef0", "default"}), "lakeforge.network.securityGroupIds[1]", "security group id"},
 		{"malformed vpc", set("network", "vpcId", "vpc-12"), "lakeforge.network.vpcId", "VPC id"},
-		{"managed network without route tables", set("network", "manage", true), "lakeforge.network.routeTableIds", "route table"},
 		{"S3 URI as prefix", set("lake", "prefix", "s3://bucket/lake/"), "lakeforge.lake.prefix", "without \"s3://\""},
 		{"prefix without slash", set("lake", "prefix", "lake"), "lakeforge.lake.prefix", "ending with '/'"},
 		{"prefix with double slash", set("lake", "prefix", "lake//raw/"), "lakeforge.lake.prefix", "single '/'"},
 		{"unknown import mode", set("import", "mode", "full"), "lakeforge.import.mode", "snapshot"},
 		{"incremental without keys", set("import", "mode", "incremental"), "lakeforge.import.bookmarkKeys", "monotonic key"},
 		{"bad execution class", set("import", "executionClass", "SPOT"), "lakeforge.import.executionClass", "FLEX"},
+		{"merge table without change column", set("import", "tables", map[string]any{"orders": map[string]any{"mode": "merge", "key": []any{"id"}}}), "lakeforge.import.tables.orders.changeColumn", "merge mode needs the column the application sets"},
+		{"merge by default, named table without change column", func(c map[string]any) {
+			set("import", "mode", "merge")(c)
+			set("import", "tables", map[string]any{"orders": map[string]any{"key": []any{"id"}}})(c)
+		}, "lakeforge.import.tables.orders.changeColumn", "set import.tables.orders.mode to snapshot"},
+		{"unknown table mode", set("import", "tables", map[string]any{"orders": map[string]any{"mode": "cdc"}}), "lakeforge.import.tables.orders.mode", "merge"},
+		{"change column on a snapshot table", set("import", "tables", map[string]any{"orders": map[string]any{"changeColumn": "updated_at"}}), "lakeforge.import.tables.orders", "merge mode only"},
+		{"change column not a column name", set("import", "tables", map[string]any{"orders": map[string]any{"mode": "merge", "changeColumn": "updated at"}}), "lakeforge.import.tables.orders.changeColumn", "column name"},
+		{"incremental table without bookmark key", set("import", "tables", map[string]any{"orders": map[string]any{"mode": "incremental"}}), "lakeforge.import.bookmarkKeys.orders", "monotonic key"},
+		{"table name not a lake name", set("import", "tables", map[string]any{"Orders": map[string]any{"mode": "snapshot"}}), "lakeforge.import.tables.Orders", "lower case"},
+		{"split reads on MariaDB", func(c map[string]any) {
+			set("source", "engine", "mariadb")(c)
+			set("source", "port", 3306)(c)
+			set("import", "partitioning", map[string]any{"orders": map[string]any{"column": "id", "partitions": 4}})(c)
+		}, "lakeforge.import.partitioning.orders.partitions", "one statement"},
+		{"negative overlap", set("import", "mergeOverlapMinutes", -1), "lakeforge.import.mergeOverlapMinutes", "0 to 1440"},
+		{"orphan age shorter than a day", set("import", "orphanFileAgeHours", 1), "lakeforge.import.orphanFileAgeHours", "24 to"},
+		{"misspelt table setting", set("import", "tables", map[string]any{"orders": map[string]any{"mode": "merge", "changeColum": "x"}}), "lakeforge.import.tables.orders.changeColum", `did you mean "changeColumn"`},
+
 		{"bad log retention", func(c map[string]any) { c["logRetentionDays"] = 10 }, "lakeforge.logRetentionDays", "retention"},
 		{"bad e-mail", set("notifications", "emails", []any{"not an address"}), "lakeforge.notifications.emails[0]", "e-mail"},
 		{"misspelt key", func(c map[string]any) { c["databse"] = map[string]any{} }, "lakeforge.databse", `did you mean "database"`},

@@ -54,21 +54,48 @@ func LoadFile(path string) (Config, error) {
 // byte, so duplicate keys inside it are reported instead of silently
 // resolved.
 func LoadCDKJSON(path string) (Config, error) {
+	ctx, err := CDKJSONContext(path)
+	if err != nil {
+		return Config{}, err
+	}
+	value, ok := ctx[ContextKey]
+	if !ok {
+		return Parse([]byte("{}"))
+	}
+	return Parse(value)
+}
+
+// CDKJSONContext is the "context" object of a cdk.json file, each entry as
+// written: the "lakeforge" object (ContextKey) and the CDK feature flags.
+func CDKJSONContext(path string) (map[string]json.RawMessage, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return Config{}, fmt.Errorf("cdk.json: %w", err)
+		return nil, fmt.Errorf("cdk.json: %w", err)
 	}
 	var doc struct {
 		Context map[string]json.RawMessage `json:"context"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		return Config{}, fmt.Errorf("%s is not valid JSON: %w", path, err)
+		return nil, fmt.Errorf("%s is not valid JSON: %w", path, err)
 	}
-	value, ok := doc.Context[ContextKey]
-	if !ok {
-		return Parse([]byte("{}"))
+	return doc.Context, nil
+}
+
+// FeatureFlags are the entries of a cdk.json context other than the
+// "lakeforge" object: the CDK feature flags an app gets under `cdk synth`.
+func FeatureFlags(ctx map[string]json.RawMessage) (map[string]any, error) {
+	flags := map[string]any{}
+	for k, v := range ctx {
+		if k == ContextKey {
+			continue
+		}
+		var val any
+		if err := json.Unmarshal(v, &val); err != nil {
+			return nil, fmt.Errorf("cdk.json context %s: %w", k, err)
+		}
+		flags[k] = val
 	}
-	return Parse(value)
+	return flags, nil
 }
 
 // Parse decodes a JSON configuration over the defaults and validates it.

@@ -278,6 +278,19 @@ func TestCrossFieldAndValueRules(t *testing.T) {
 		set("import", "workerType", "G.2X"),
 		set("import", "waitTimeoutMinutes", 120), // equal to the job timeout
 		set("database", "name", "default_db"),
+		func(c map[string]any) {
+			set("import", "mode", "merge")(c)
+			set("import", "tables", map[string]any{
+				"orders":   map[string]any{"key": []any{"id"}, "changeColumn": "updated_at"},
+				"ledger":   map[string]any{"changeColumn": "version", "overlapValues": 1000},
+				"products": map[string]any{"mode": "snapshot"},
+			})(c)
+		},
+		func(c map[string]any) {
+			set("import", "tables", map[string]any{"orders": map[string]any{"mode": "merge", "changeColumn": "updated_at"}})(c)
+			set("import", "mergeOverlapMinutes", 0)(c)
+			set("import", "orphanFileAgeHours", 24)(c)
+		},
 	} {
 		ctx := shippedContext(t)
 		ok(ctx)

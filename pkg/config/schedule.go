@@ -87,7 +87,8 @@ func (f cronField) check(s string) error {
 		if base == "*" {
 			continue
 		}
-		if strings.ContainsAny(base, "LW#") {
+		// WED is a day, not W: names are tried before the specials.
+		if strings.ContainsAny(base, "LW#") && !f.isValueOrRange(base) {
 			if err := f.checkSpecial(base); err != nil {
 				return bad(err.Error())
 			}
@@ -104,6 +105,12 @@ func (f cronField) check(s string) error {
 		}
 	}
 	return nil
+}
+
+// isValueOrRange says whether s is one value or a range of two.
+func (f cronField) isValueOrRange(s string) bool {
+	lo, hi, isRange := strings.Cut(s, "-")
+	return f.checkValue(lo) == nil && (!isRange || f.checkValue(hi) == nil)
 }
 
 func (f cronField) checkSpecial(s string) error {
@@ -141,4 +148,185 @@ func (f cronField) checkValue(s string) error {
 		return fmt.Errorf("values must be %s", allowed)
 	}
 	return nil
+}
+
+// ShortestGapMinutes is the shortest time, in minutes, between two starts
+// of the schedule's expression; 0 when it cannot be told from the fields
+// alone (L, W or # days, a restricted month or year), or the expression
+// is invalid.
+func (s ScheduleConfig) ShortestGapMinutes() int { return s.gapMinutes(false) }
+
+// LongestGapMinutes is the longest time, in minutes, between two starts
+// of the schedule's expression; 0 when it cannot be told from the fields
+// alone (L, W or # days, days of the month, a restricted month), or the
+// expression is invalid.
+func (s ScheduleConfig) LongestGapMinutes() int { return s.gapMinutes(true) }
+
+// FreshnessAllowanceHours is added to the longest gap between two
+// scheduled starts before data counts as stale: one run may take longer
+// than the one before it.
+const FreshnessAllowanceHours = 2
+
+// maxAlarmHours is the longest window an alarm can evaluate: Period x
+// EvaluationPeriods is at most 604,800 s for periods of an hour or more
+// (CloudWatch PutMetricAlarm).
+const maxAlarmHours = 7 * 24
+
+// StaleAfterHours is how old the data may get before the freshness alarm
+// fires: the longest gap between two starts in whole hours plus
+// FreshnessAllowanceHours (26 hours for a daily schedule). 0 when the
+// schedule is off or its gaps exceed what an alarm can watch (7 days).
+func (s ScheduleConfig) StaleAfterHours() int {
+	if !s.Enabled {
+		return 0
+	}
+	gap := s.LongestGapMinutes()
+	if gap <= 0 {
+		return 0
+	}
+	hours := (gap+59)/60 + FreshnessAllowanceHours
+	if hours > maxAlarmHours {
+		return 0
+	}
+	return hours
+}
+
+// gapMinutes is the shortest or the longest time between two starts.
+func (s ScheduleConfig) gapMinutes(longest bool) int {
+	expr := s.Expression
+	if ValidateScheduleExpression(expr) != nil {
+		return 0
+	}
+	if m := rateExpr.FindStringSubmatch(expr); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		switch strings.TrimSuffix(m[2], "s") {
+		case "minute":
+			return n
+		case "hour":
+			return n * 60
+		default:
+			return n * 24 * 60
+		}
+	}
+	f := strings.Fields(cronExpr.FindStringSubmatch(expr)[1])
+	minutes, hours, dom, month, dow, year := f[0], f[1], f[2], f[3], f[4], f[5]
+	if month != "*" || strings.ContainsAny(dom, "LW") || strings.ContainsAny(dow, "L#") {
+		return 0
+	}
+	if (!longest && year != "*") || (longest && dom != "*" && dom != "?") {
+		// The shortest gap of a few years, or the longest of a monthly
+		// or rarer schedule: nothing an alarm or a check can use.
+		return 0
+	}
+	ms, hs := cronValues(minutes, 0, 59, nil), cronValues(hours, 0, 23, nil)
+	if ms == nil || hs == nil {
+		return 0
+	}
+	var day []int // the minutes of the day a run starts at, ascending
+	for _, h := range hs {
+		for _, m := range ms {
+			day = append(day, h*60+m)
+		}
+	}
+	better := func(d, best int) bool { return best == 0 || (longest && d > best) || (!longest && d < best) }
+	gap := 0
+	for i := 1; i < len(day); i++ {
+		if d := day[i] - day[i-1]; better(d, gap) {
+			gap = d
+		}
+	}
+	// From the last start of one allowed day to the first of the next.
+	var dayGap int
+	switch {
+	case dow == "?" && dom == "*", dom == "?" && dow == "*":
+		dayGap = 1
+	case dom == "?":
+		days := cronValues(dow, 1, 7, cronFields[4].names)
+		if days == nil {
+			return 0
+		}
+		dayGap = cyclicDistance(days, 7, longest)
+	default:
+		days := cronValues(dom, 1, 31, nil)
+		if days == nil {
+			return 0
+		}
+		// Across the end of a month, the shortest month (28 days) gives
+		// the shortest distance.
+		dayGap = cyclicDistance(days, 28, longest)
+	}
+	if across := dayGap*24*60 - day[len(day)-1] + day[0]; better(across, gap) {
+		gap = across
+	}
+	return gap
+}
+
+// cronValues expands one cron field ("*", "9", "1,13", "8-18", "0/6",
+// "*/4", "MON-FRI") into its sorted distinct values from lo to hi; nil
+// when it cannot.
+func cronValues(field string, lo, hi int, names []string) []int {
+	value := func(s string) (int, bool) {
+		for i, n := range names {
+			if strings.EqualFold(s, n) {
+				return lo + i, true
+			}
+		}
+		n, err := strconv.Atoi(s)
+		return n, err == nil && n >= lo && n <= hi
+	}
+	set := map[int]bool{}
+	for _, part := range strings.Split(field, ",") {
+		base, stepText, hasStep := strings.Cut(part, "/")
+		step := 1
+		if hasStep {
+			n, err := strconv.Atoi(stepText)
+			if err != nil || n < 1 {
+				return nil
+			}
+			step = n
+		}
+		from, to := lo, hi
+		switch a, b, isRange := strings.Cut(base, "-"); {
+		case base == "*":
+		case isRange:
+			x, ok1 := value(a)
+			y, ok2 := value(b)
+			if !ok1 || !ok2 || y < x {
+				return nil
+			}
+			from, to = x, y
+		default:
+			x, ok := value(base)
+			if !ok {
+				return nil
+			}
+			from = x
+			if !hasStep {
+				to = x
+			}
+		}
+		for n := from; n <= to; n += step {
+			set[n] = true
+		}
+	}
+	var out []int
+	for n := lo; n <= hi; n++ {
+		if set[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// cyclicDistance is the shortest (or the longest) distance between two
+// consecutive days on a cycle of length period (a single day: the whole
+// period).
+func cyclicDistance(days []int, period int, longest bool) int {
+	best := period - days[len(days)-1] + days[0]
+	for i := 1; i < len(days); i++ {
+		if d := days[i] - days[i-1]; (longest && d > best) || (!longest && d < best) {
+			best = d
+		}
+	}
+	return best
 }

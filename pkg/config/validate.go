@@ -9,6 +9,8 @@ import (
 	"strings"
 	_ "time/tzdata" // time zones must validate the same on every machine and in Lambda
 	"unicode/utf8"
+
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
 // Problem is one invalid setting.
@@ -109,14 +111,16 @@ func (c Config) Validate() error {
 	c.validateDatabase(v)
 	c.validateLFTags(v)
 	c.validatePersonas(v)
-	if s := c.LakeFormation.AccountSettings; s != AccountSettingsManage && s != AccountSettingsLeave {
-		v.add("lakeFormation.accountSettings", s, `"manage" (lakeforge owns the account-wide default permissions and IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE) or "leave" (you do)`)
+	c.validatePrincipalsOnce(v)
+	if s := c.LakeFormation.AccountSettings; !slices.Contains(stepcontract.AccountSettingsValues, s) {
+		v.add("lakeFormation.accountSettings", s, `"import-only" (the default: lakeforge turns on only full table access, AllowFullTableExternalDataAccess, which the import needs), "manage" (also empties the account-wide default permissions and revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE, for the whole account) or "leave" (you own every account-wide setting; full table access must be on)`)
 	}
 	c.validateSource(v)
 	c.validateNetwork(v)
 	c.validateImport(v)
 	c.validateSchedule(v)
 	c.validateAthena(v)
+	c.validateGovernance(v)
 	for i, e := range c.Notifications.Emails {
 		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
 			v.add(fmt.Sprintf("notifications.emails[%d]", i), e, "a plain e-mail address such as data-team@example.com")
@@ -154,6 +158,8 @@ func BucketNameProblem(name string) string {
 		return "a letter or digit at the beginning and the end"
 	case strings.Contains(name, ".."):
 		return "no two adjacent periods"
+	case strings.Contains(name, ".-") || strings.Contains(name, "-."):
+		return "no period next to a hyphen ('.-' or '-.'): each label between periods begins and ends with a letter or digit"
 	case ipv4FormPattern.MatchString(name):
 		return "not formatted as an IP address"
 	}
@@ -272,6 +278,9 @@ func (c Config) validatePersonas(v *validator) {
 		}
 		if p.cfg.GroupName != "" && !p.cfg.CreateRole {
 			v.add(base+".groupName", p.cfg.GroupName, "empty when createRole is false: the group exists to let its members assume the role the stack creates")
+		}
+		if p.cfg.AdoptGroup && (p.cfg.GroupName == "" || !p.cfg.CreateRole) {
+			v.add(base+".adoptGroup", "true", "false unless createRole is true and groupName names the existing group whose members may assume the role")
 		}
 		for i, arn := range p.cfg.PrincipalARNs {
 			path := fmt.Sprintf("%s.principalArns[%d]", base, i)

@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,14 +14,25 @@ import (
 
 func (c Config) validateImport(v *validator) {
 	im := c.Import
+	for i, loc := range im.AdoptLocations {
+		bucket, prefix, ok := strings.Cut(strings.TrimPrefix(loc, "s3://"), "/")
+		switch {
+		case !strings.HasPrefix(loc, "s3://") || !ok || !strings.HasSuffix(loc, "/"):
+			v.add(fmt.Sprintf("import.adoptLocations[%d]", i), loc, "an S3 prefix s3://bucket/prefix/ ending with '/': the blueprint's target path")
+		case BucketNameProblem(bucket) != "":
+			v.add(fmt.Sprintf("import.adoptLocations[%d]", i), loc, "a valid bucket name: "+BucketNameProblem(bucket))
+		case strings.Contains(prefix, "*"):
+			v.add(fmt.Sprintf("import.adoptLocations[%d]", i), loc, "a prefix without wildcards")
+		}
+	}
 	switch im.Mode {
-	case ModeSnapshot:
+	case ModeSnapshot, ModeMerge:
 	case ModeIncremental:
 		if len(im.BookmarkKeys) == 0 {
 			v.add("import.bookmarkKeys", "{}", "in incremental mode, each source table with its monotonic key column(s), e.g. {\"products\": [\"id\"]}")
 		}
 	default:
-		v.add("import.mode", im.Mode, "snapshot (reload every table each run) or incremental (new rows above the highest key already in the lake)")
+		v.add("import.mode", im.Mode, modeChoices)
 	}
 	for table, cols := range im.BookmarkKeys {
 		if len(cols) != 1 {
@@ -32,12 +44,25 @@ func (c Config) validateImport(v *validator) {
 			}
 		}
 	}
+	c.validateImportTables(v)
+	if im.MergeOverlapMinutes < 0 || im.MergeOverlapMinutes > 1440 {
+		v.add("import.mergeOverlapMinutes", strconv.Itoa(im.MergeOverlapMinutes), "0 to 1440 minutes re-read below a merge table's watermark (longer than the longest transaction that writes the table)")
+	}
+	// At least a day: longer than any job run (import.waitTimeoutMinutes,
+	// at most 1440, bounds import.jobTimeoutMinutes).
+	if im.OrphanFileAgeHours < 24 || im.OrphanFileAgeHours > 24*3650 {
+		v.add("import.orphanFileAgeHours", strconv.Itoa(im.OrphanFileAgeHours), fmt.Sprintf("24 to %d hours: longer than any import run (import.jobTimeoutMinutes), so a running import never loses files it has not committed yet", 24*3650))
+	}
 	for table, pc := range im.Partitioning {
 		if pc.Partitions < 1 || pc.Partitions > 1000 {
 			v.add("import.partitioning."+table+".partitions", strconv.Itoa(pc.Partitions), "1 to 1000 ranges (1 reads the table in one stream)")
 		}
 		if pc.Partitions > 1 && !columnPattern.MatchString(pc.Column) {
 			v.add("import.partitioning."+table+".column", pc.Column, "a numeric column name of letters, digits and '_' to split the read on")
+		}
+		if pc.Partitions > 1 && c.Source.Engine != EnginePostgreSQL {
+			// Split reads would each see another moment of the table.
+			v.add("import.partitioning."+table+".partitions", strconv.Itoa(pc.Partitions), "1: a "+c.Source.Engine+" source has no exported snapshots, so the import reads each table in one statement (one consistent picture of it); split reads are for PostgreSQL sources")
 		}
 	}
 	if im.SnapshotRetentionDays < 0 || im.SnapshotRetentionDays > 3650 {
@@ -72,12 +97,26 @@ func (c Config) validateImport(v *validator) {
 func (c Config) validateSchedule(v *validator) {
 	if err := ValidateScheduleExpression(c.Schedule.Expression); err != nil {
 		v.add("schedule.expression", c.Schedule.Expression, err.Error())
+	} else if gap, job := c.Schedule.ShortestGapMinutes(), c.Import.JobTimeoutMinutes; c.Schedule.Enabled && gap > 0 && c.importTimeoutsValid() && gap < job {
+		// An import can run import.jobTimeoutMinutes: a start before
+		// then finds the last one still running. (Inconsistent timeouts
+		// are reported by validateImport alone.)
+		v.add("schedule.expression", c.Schedule.Expression, fmt.Sprintf("a schedule whose starts are at least import.jobTimeoutMinutes (%d) apart, the longest an import may run (this one starts a run %d minutes after another); e.g. cron(45 9 * * ? *) for once a day, or lower import.jobTimeoutMinutes", job, gap))
 	}
 	if c.Schedule.TimeZone == "" || c.Schedule.TimeZone == "Local" {
 		v.add("schedule.timeZone", c.Schedule.TimeZone, "an IANA time zone name such as UTC or Asia/Tokyo")
 	} else if _, err := time.LoadLocation(c.Schedule.TimeZone); err != nil {
 		v.add("schedule.timeZone", c.Schedule.TimeZone, "an IANA time zone name such as UTC or Asia/Tokyo (this one is unknown)")
 	}
+}
+
+// importTimeoutsValid says whether import.jobTimeoutMinutes and
+// import.waitTimeoutMinutes are within their bounds and consistent.
+func (c Config) importTimeoutsValid() bool {
+	im := c.Import
+	return im.JobTimeoutMinutes >= 1 && im.JobTimeoutMinutes <= maxJobTimeoutMinutes &&
+		im.WaitTimeoutMinutes >= minWaitTimeoutMinutes && im.WaitTimeoutMinutes <= maxWaitTimeoutMinutes &&
+		im.WaitTimeoutMinutes >= im.JobTimeoutMinutes
 }
 
 func (c Config) validateAthena(v *validator) {
@@ -89,5 +128,54 @@ func (c Config) validateAthena(v *validator) {
 	// safe under both readings.
 	if c.Athena.BytesScannedCutoffPerQuery < 10_485_760 {
 		v.add("athena.bytesScannedCutoffPerQuery", strconv.FormatInt(c.Athena.BytesScannedCutoffPerQuery, 10), "at least 10485760 bytes (10 MiB, Athena's minimum per-query cutoff)")
+	}
+}
+
+const modeChoices = "snapshot (reload every table each run), incremental (new rows above the highest key already in the lake) or merge (inserts, updates and deletes, by a key and a change column)"
+
+// validateImportTables checks import.tables: a named table in merge mode
+// must say which column changes; settings of another mode are refused
+// rather than ignored.
+func (c Config) validateImportTables(v *validator) {
+	im := c.Import
+	for _, table := range slices.Sorted(maps.Keys(im.Tables)) {
+		tc := im.Tables[table]
+		path := "import.tables." + table
+		if !glueNamePattern.MatchString(table) {
+			v.add(path, table, "a lake table name: the source table's name in lower case, letters, digits and '_'")
+		}
+		mode := im.EffectiveMode(table)
+		switch tc.Mode {
+		case "", ModeSnapshot, ModeIncremental, ModeMerge:
+		default:
+			v.add(path+".mode", tc.Mode, modeChoices+"; empty takes import.mode")
+			continue
+		}
+		for i, col := range tc.Key {
+			if !columnPattern.MatchString(col) {
+				v.add(fmt.Sprintf("%s.key[%d]", path, i), col, "a column name of letters, digits and '_'")
+			}
+		}
+		if tc.ChangeColumn != "" && !columnPattern.MatchString(tc.ChangeColumn) {
+			v.add(path+".changeColumn", tc.ChangeColumn, "a column name of letters, digits and '_'")
+		}
+		if tc.OverlapValues < 0 {
+			v.add(path+".overlapValues", strconv.FormatInt(tc.OverlapValues, 10), "0 or more units of the numeric change column re-read below the watermark")
+		}
+		switch mode {
+		case ModeMerge:
+			if tc.ChangeColumn == "" {
+				v.add(path+".changeColumn", "", "merge mode needs the column the application sets on every insert and update (for example updated_at, or a number from a sequence); without one, set import.tables."+table+".mode to snapshot")
+			}
+		case ModeIncremental:
+			if len(im.BookmarkKeys[table]) == 0 {
+				v.add("import.bookmarkKeys."+table, "", "incremental mode (import.tables."+table+".mode) needs the table's monotonic key column, e.g. [\"id\"]")
+			}
+			fallthrough
+		default:
+			if len(tc.Key) > 0 || tc.ChangeColumn != "" || tc.OverlapValues != 0 {
+				v.add(path, fmt.Sprintf("mode %s", mode), "key, changeColumn and overlapValues apply to merge mode only: remove them or set import.tables."+table+".mode to merge")
+			}
+		}
 	}
 }

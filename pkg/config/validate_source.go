@@ -34,7 +34,7 @@ func (c Config) validateSource(v *validator) {
 	}
 	for i, p := range s.IncludePaths {
 		if p == "" || strings.HasPrefix(p, "/") {
-			v.add(fmt.Sprintf("source.includePaths[%d]", i), p, "a JDBC crawler include path such as <database>/<schema>/% (PostgreSQL) or <database>/% (MySQL)")
+			v.add(fmt.Sprintf("source.includePaths[%d]", i), p, "an include path such as <database>/<schema>/% (PostgreSQL) or <database>/% (MySQL)")
 		}
 	}
 }
@@ -109,8 +109,5 @@ func (c Config) validateNetwork(v *validator) {
 		if !rtbIDPattern.MatchString(rt) {
 			v.add(fmt.Sprintf("network.routeTableIds[%d]", i), rt, "a route table id such as rtb-0123456789abcdef0")
 		}
-	}
-	if n.Manage && len(n.RouteTableIDs) == 0 {
-		v.add("network.routeTableIds", "[]", "the route table(s) of the subnet when network.manage is true: the S3 gateway endpoint is attached to them")
 	}
 }

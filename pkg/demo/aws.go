@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -93,21 +92,13 @@ func demoConfig(root string, pg *url.URL, db, secretARN string, n network) (conf
 	if err := cfg.Validate(); err != nil {
 		return cfg, nil, fmt.Errorf("the demo's configuration: %w", err)
 	}
-	raw, err := os.ReadFile(path)
+	ctx, err := config.CDKJSONContext(path)
 	if err != nil {
 		return cfg, nil, err
 	}
-	var doc struct {
-		Context map[string]any `json:"context"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
+	flags, err := config.FeatureFlags(ctx)
+	if err != nil {
 		return cfg, nil, err
-	}
-	flags := map[string]any{}
-	for k, v := range doc.Context {
-		if k != config.ContextKey {
-			flags[k] = v
-		}
 	}
 	return cfg, flags, nil
 }
@@ -118,60 +109,60 @@ func demoConfig(root string, pg *url.URL, db, secretARN string, n network) (conf
 func (d *demo) createResources(ctx context.Context, c aws.Config, tpl *template, cfg config.Config) error {
 	d.say("CloudFormation stand-in: creating the template's buckets, roles, token table, topic, Glue connection, workflow and Athena workgroup on moto")
 	s3c := s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = true })
-	for _, id := range tpl.byType("AWS::S3::Bucket") {
-		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(tpl.name(id))}); err != nil {
-			return fmt.Errorf("bucket %s: %w", tpl.name(id), err)
+	for _, id := range tpl.ByType("AWS::S3::Bucket") {
+		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(tpl.Name(id))}); err != nil {
+			return fmt.Errorf("bucket %s: %w", tpl.Name(id), err)
 		}
 	}
 	im := iam.NewFromConfig(c)
-	for _, id := range tpl.byType("AWS::IAM::Role") {
-		doc, _ := json.Marshal(tpl.props(id)["AssumeRolePolicyDocument"])
-		if _, err := im.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(tpl.name(id)), AssumeRolePolicyDocument: aws.String(string(doc))}); err != nil {
-			return fmt.Errorf("role %s: %w", tpl.name(id), err)
+	for _, id := range tpl.ByType("AWS::IAM::Role") {
+		doc, _ := json.Marshal(tpl.Props(id)["AssumeRolePolicyDocument"])
+		if _, err := im.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(tpl.Name(id)), AssumeRolePolicyDocument: aws.String(string(doc))}); err != nil {
+			return fmt.Errorf("role %s: %w", tpl.Name(id), err)
 		}
 	}
-	for _, id := range tpl.byType("AWS::DynamoDB::Table") {
+	for _, id := range tpl.ByType("AWS::DynamoDB::Table") {
 		if err := createTable(ctx, dynamodb.NewFromConfig(c), tpl, id); err != nil {
 			return err
 		}
 	}
-	for _, id := range tpl.byType("AWS::SNS::Topic") {
-		if _, err := sns.NewFromConfig(c).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(tpl.name(id))}); err != nil {
+	for _, id := range tpl.ByType("AWS::SNS::Topic") {
+		if _, err := sns.NewFromConfig(c).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(tpl.Name(id))}); err != nil {
 			return err
 		}
 	}
 	g := glue.NewFromConfig(c)
-	for _, id := range tpl.byType("AWS::Glue::Connection") {
-		ci, _ := tpl.props(id)["ConnectionInput"].(map[string]any)
+	for _, id := range tpl.ByType("AWS::Glue::Connection") {
+		ci, _ := tpl.Props(id)["ConnectionInput"].(map[string]any)
 		props := map[string]string{}
 		cp, _ := ci["ConnectionProperties"].(map[string]any)
 		for k, v := range cp {
-			s, err := tpl.resolve(v)
+			s, err := tpl.Resolve(v)
 			if err != nil {
 				return fmt.Errorf("connection property %s: %w", k, err)
 			}
 			props[k] = s
 		}
 		if _, err := g.CreateConnection(ctx, &glue.CreateConnectionInput{ConnectionInput: &gluetypes.ConnectionInput{
-			Name: aws.String(tpl.name(id)), ConnectionType: gluetypes.ConnectionTypeJdbc, ConnectionProperties: props,
+			Name: aws.String(tpl.Name(id)), ConnectionType: gluetypes.ConnectionTypeJdbc, ConnectionProperties: props,
 			PhysicalConnectionRequirements: &gluetypes.PhysicalConnectionRequirements{SubnetId: aws.String(cfg.Network.SubnetID),
 				AvailabilityZone: aws.String(cfg.Network.AvailabilityZone), SecurityGroupIdList: cfg.Network.SecurityGroupIDs}}}); err != nil {
 			return fmt.Errorf("connection: %w", err)
 		}
 	}
-	for _, id := range tpl.byType("AWS::Glue::Workflow") {
-		if _, err := g.CreateWorkflow(ctx, &glue.CreateWorkflowInput{Name: aws.String(tpl.name(id))}); err != nil {
+	for _, id := range tpl.ByType("AWS::Glue::Workflow") {
+		if _, err := g.CreateWorkflow(ctx, &glue.CreateWorkflowInput{Name: aws.String(tpl.Name(id))}); err != nil {
 			return err
 		}
 	}
-	for _, id := range tpl.byType("AWS::Athena::WorkGroup") {
-		if _, err := athena.NewFromConfig(c).CreateWorkGroup(ctx, &athena.CreateWorkGroupInput{Name: aws.String(tpl.name(id))}); err != nil {
+	for _, id := range tpl.ByType("AWS::Athena::WorkGroup") {
+		if _, err := athena.NewFromConfig(c).CreateWorkGroup(ctx, &athena.CreateWorkGroupInput{Name: aws.String(tpl.Name(id))}); err != nil {
 			return err
 		}
 	}
 	outputs := map[string]any{}
-	for k := range tpl.outputs {
-		v, err := tpl.output(k)
+	for k := range tpl.Outputs {
+		v, err := tpl.Output(k)
 		if err != nil {
 			return fmt.Errorf("output %s: %w", k, err)
 		}
@@ -215,9 +206,9 @@ const lambdaInvoke = "arn:aws:states:::lambda:invoke"
 
 // createTable makes a DynamoDB table with the template's key schema.
 func createTable(ctx context.Context, db *dynamodb.Client, tpl *template, id string) error {
-	p := tpl.props(id)
+	p := tpl.Props(id)
 	var in dynamodb.CreateTableInput
-	in.TableName, in.BillingMode = aws.String(tpl.name(id)), ddbtypes.BillingModePayPerRequest
+	in.TableName, in.BillingMode = aws.String(tpl.Name(id)), ddbtypes.BillingModePayPerRequest
 	keys, _ := p["KeySchema"].([]any)
 	for _, k := range keys {
 		m, _ := k.(map[string]any)
@@ -229,10 +220,10 @@ func createTable(ctx context.Context, db *dynamodb.Client, tpl *template, id str
 		in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{AttributeName: aws.String(fmt.Sprint(m["AttributeName"])), AttributeType: ddbtypes.ScalarAttributeType(fmt.Sprint(m["AttributeType"]))})
 	}
 	if len(in.KeySchema) == 0 {
-		return fmt.Errorf("table %s: the template gives no KeySchema", tpl.name(id))
+		return fmt.Errorf("table %s: the template gives no KeySchema", tpl.Name(id))
 	}
 	if _, err := db.CreateTable(ctx, &in); err != nil {
-		return fmt.Errorf("table %s: %w", tpl.name(id), err)
+		return fmt.Errorf("table %s: %w", tpl.Name(id), err)
 	}
 	return nil
 }

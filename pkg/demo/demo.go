@@ -27,12 +27,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/cli"
 	"github.com/lakeforge/lakeforge/pkg/internal/localsfn"
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
-	"github.com/lakeforge/lakeforge/pkg/stepcontract/contracttest"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
+	"github.com/lakeforge/lakeforge/pkg/steps"
 	"github.com/lakeforge/lakeforge/pkg/verify"
 )
 
@@ -61,6 +61,8 @@ const StandIns = `What runs for real, and what stands in for AWS:
   stand-in  S3 for the lake data: the job writes Iceberg tables to a local directory; its run manifest is copied
             to moto's S3 for VerifyQuery
   stand-in  Athena: VerifyQuery's and the analyst's SQL run as Spark SQL on that local lake
+  stand-in  Lake Formation enforcement: none here; lakeforge access shows what the grants give, Lake Formation
+            enforces it on AWS
 `
 
 // Options configure a demo run.
@@ -82,6 +84,9 @@ type Options struct {
 	// certificate (scripts/test-databases.sh makes one per run).
 	CABundle string
 	Python   string
+	// Hooks act on the demo's account around the run (the migration test
+	// of docs/migration.md); nil for `make demo`.
+	Hooks *Hooks
 }
 
 type demo struct {
@@ -309,6 +314,12 @@ func (d *demo) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if h := d.opts.Hooks; h != nil && h.Config != nil {
+		h.Config(&cfg)
+		if err := cfg.Validate(); err != nil {
+			return fmt.Errorf("the hook's configuration: %w", err)
+		}
+	}
 	cfgFile := filepath.Join(work, "lakeforge.json")
 	if err := os.WriteFile(cfgFile, cfg.Marshal(), 0o600); err != nil {
 		return err
@@ -322,7 +333,7 @@ func (d *demo) run(ctx context.Context) error {
 		if tpl, err = synthesize(d.opts.Root, cfg, flags); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("CDK stack synthesized: %d resources, %d step functions", len(tpl.resources), len(tpl.functions)), nil
+		return fmt.Sprintf("CDK stack synthesized: %d resources, %d step functions", len(tpl.Resources), len(tpl.functions)), nil
 	}); err != nil {
 		return err
 	}
@@ -355,8 +366,15 @@ func (d *demo) run(ctx context.Context) error {
 		}()
 	}
 
+	account := &Session{AWS: acfg, Config: cfg, ConfigFile: cfgFile, Warehouse: filepath.Join(work, "warehouse"), lake: lake, tpl: tpl, pg: pg}
+	if h := d.opts.Hooks; h != nil && h.BeforeRun != nil {
+		if err := h.BeforeRun(ctx, account); err != nil {
+			return fmt.Errorf("before the run: %w", err)
+		}
+	}
+
 	// 7. The state machine, and the CLI following it.
-	smArn, err := tpl.output("StateMachineArn")
+	smArn, err := tpl.Output(stepcontract.OutputStateMachineArn)
 	if err != nil {
 		return err
 	}
@@ -400,6 +418,15 @@ func (d *demo) run(ctx context.Context) error {
 			return fmt.Errorf("the analyst's query failed: %w", err)
 		}
 		d.queries = append(d.queries, queryResult{sql: q, cols: cols, rows: rows})
+	}
+	// 9. What the grants give the analyst, and who enforces it (access.go).
+	if err := d.showAccess(ctx, acfg, cfg, lake, cfgFile); err != nil {
+		return fmt.Errorf("lakeforge access: %w", err)
+	}
+	if h := d.opts.Hooks; h != nil && h.AfterRun != nil {
+		if err := h.AfterRun(ctx, account); err != nil {
+			return fmt.Errorf("after the run: %w", err)
+		}
 	}
 	return nil
 }
@@ -471,7 +498,7 @@ func (d *demo) invoke(ctx context.Context, fn string, payload json.RawMessage) (
 			d.wirMu.Unlock()
 			return nil, fmt.Errorf("%s environment: %w", fn, err)
 		}
-		w, found := contracttest.Wirings[fn]
+		w, found := steps.ByName(fn)
 		if !found {
 			d.wirMu.Unlock()
 			return nil, fmt.Errorf("no wiring for %s", fn)

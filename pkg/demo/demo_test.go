@@ -160,6 +160,17 @@ func TestDemoRunsTheDailyPipelineEndToEnd(t *testing.T) {
 		}
 	}
 
+	// What the grants give the analyst (lakeforge access), and who enforces
+	// it: without governance the analyst tag gives every column of products.
+	acc := strings.Index(all, "$ lakeforge access --principal ")
+	if acc < 0 || !strings.Contains(all[acc:], EnforcementNote) {
+		t.Fatalf("no lakeforge access for the analyst with the enforcement note:\n%s", all[max(0, acc):])
+	}
+	if !regexp.MustCompile(`table workflow_kthr01_products: DESCRIBE, SELECT; reads (\d+) of (\d+) columns`).MatchString(all[acc:]) ||
+		!strings.Contains(all[acc:], "read    SELECT+DESCRIBE on TABLEs with source=product: source=product (inherited from the database)") {
+		t.Errorf("lakeforge access does not show the analyst reading products through source=product:\n%s", all[acc:])
+	}
+
 	// The log holds what the terminal does not: the callback path, the
 	// stand-ins' answers and the handlers' JSON records.
 	for _, want := range []string{"Glue Job State Change (state SUCCEEDED", `"result":"success"`, "stand-in lakeformation:ListPermissions", `"step":"verify-query"`} {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/lakeforge/lakeforge/pkg/cli"
 	"github.com/lakeforge/lakeforge/pkg/config"
+	"github.com/lakeforge/lakeforge/pkg/importrun"
 	"github.com/lakeforge/lakeforge/pkg/preflight"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
@@ -38,10 +39,10 @@ func (d *demo) importThenEvent(ctx context.Context, si *standIns, cfg config.Con
 		return
 	}
 	jobRunID := "jr_demo_" + runID
-	si.jobStarted(runID, d.tpl.name(job), jobRunID)
+	si.jobStarted(runID, d.tpl.Name(job), jobRunID)
 	ierr := d.runImport(ctx, d.aws, d.tpl, cfg, lake, runID, jobRunID, work, user, pass)
 	si.jobEnded(runID, ierr)
-	ev := GlueJobEvent(d.tpl.name(job), jobRunID, ierr, time.Now())
+	ev := GlueJobEvent(d.tpl.Name(job), jobRunID, ierr, time.Now())
 	d.say("stand-in EventBridge: the rule ImportJobEnded delivers Glue Job State Change (state %s, jobRunId %s) to the import-events handler", ev.state, jobRunID)
 	out, err := d.invoke(ctx, stepcontract.ImportEvents, ev.raw)
 	b, _ := json.Marshal(out)
@@ -62,16 +63,13 @@ type glueEvent struct {
 // the shape Glue documents ("Automating AWS Glue with EventBridge"):
 // detail {jobName, severity, state, jobRunId, message}.
 func GlueJobEvent(job, jobRunID string, jobErr error, at time.Time) glueEvent {
-	state, severity, message := "SUCCEEDED", "INFO", "Job run succeeded"
+	state, message := "SUCCEEDED", "Job run succeeded"
 	if jobErr != nil {
-		state, severity, message = "FAILED", "ERROR", jobErr.Error()
+		state, message = "FAILED", jobErr.Error()
 	}
-	raw, _ := json.Marshal(map[string]any{
-		"version": "0", "id": fmt.Sprintf("demo-%d", at.UnixNano()), "detail-type": "Glue Job State Change", "source": "aws.glue",
-		"account": Account, "time": at.UTC().Format(time.RFC3339), "region": Region, "resources": []string{},
-		"detail": map[string]string{"jobName": job, "severity": severity, "state": state, "jobRunId": jobRunID, "message": message},
-	})
-	return glueEvent{raw: raw, state: state}
+	ev := importrun.JobStateChangeEvent{ID: fmt.Sprintf("demo-%d", at.UnixNano()), Account: Account, Region: Region, Time: at,
+		JobName: job, JobRunID: jobRunID, State: state, Message: message}
+	return glueEvent{raw: ev.JSON(), state: state}
 }
 
 func (d *demo) handshake(ctx context.Context, cfg config.Config, user, pass string) error {
@@ -92,29 +90,31 @@ func (d *demo) runImport(ctx context.Context, c aws.Config, tpl *template, cfg c
 		return err
 	}
 	args := map[string]string{}
-	da, _ := tpl.props(job)["DefaultArguments"].(map[string]any)
+	da, _ := tpl.Props(job)["DefaultArguments"].(map[string]any)
 	for k, v := range da {
-		s, err := tpl.resolve(v)
+		s, err := tpl.Resolve(v)
 		if err != nil {
 			return fmt.Errorf("job argument %s: %w", k, err)
 		}
 		args[k] = s
 	}
 	workflow := cfg.Names().Workflow
-	args["--JOB_NAME"], args["--WORKFLOW_NAME"], args["--WORKFLOW_RUN_ID"], args["--JOB_RUN_ID"] = tpl.name(job), workflow, runID, jobRunID
+	args["--JOB_NAME"], args["--WORKFLOW_NAME"], args["--WORKFLOW_RUN_ID"], args["--JOB_RUN_ID"] = tpl.Name(job), workflow, runID, jobRunID
 	conn := map[string]any{"name": cfg.Names().Connection}
-	for _, id := range tpl.byType("AWS::Glue::Connection") {
-		ci, _ := tpl.props(id)["ConnectionInput"].(map[string]any)
+	for _, id := range tpl.ByType("AWS::Glue::Connection") {
+		ci, _ := tpl.Props(id)["ConnectionInput"].(map[string]any)
 		props := map[string]string{}
 		cp, _ := ci["ConnectionProperties"].(map[string]any)
 		for k, v := range cp {
-			props[k], _ = tpl.resolve(v)
+			props[k], _ = tpl.Resolve(v)
 		}
-		conn = map[string]any{"name": tpl.name(id), "ConnectionProperties": props}
+		conn = map[string]any{"name": tpl.Name(id), "ConnectionProperties": props}
 	}
-	d.say("import job %s starting on local Spark for workflow run %s (the job's DefaultArguments from the template)", tpl.name(job), runID)
+	d.say("import job %s starting on local Spark for workflow run %s (the job's DefaultArguments from the template)", tpl.Name(job), runID)
 	res, err := lake.call(map[string]any{"cmd": "import", "arguments": args, "connection": conn,
-		"secret": map[string]string{"username": user, "password": pass}, "warehouse": filepath.Join(work, "warehouse")})
+		"secret": map[string]string{"username": user, "password": pass}, "warehouse": filepath.Join(work, "warehouse"),
+		// The adopt step converts the tables a blueprint left in moto's Glue catalog.
+		"catalog": true})
 	if err != nil {
 		d.say("import job FAILED: %v", err)
 		return err

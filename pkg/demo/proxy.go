@@ -100,6 +100,10 @@ func (s *standIns) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.listPermissions(w, r)
 		return
 	}
+	if r.URL.Path == "/GetResourceLFTags" && strings.Contains(r.Header.Get("Authorization"), "/lakeformation/") {
+		s.resourceLFTags(w, r) // access.go
+		return
+	}
 	if strings.HasSuffix(r.URL.Path, "/operation/PutMetricData") && r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor" {
 		// The SDK's CloudWatch client speaks Smithy RPC v2 CBOR, which moto
 		// 5.2.5 does not serve (HTTP 404; pkg/verify's moto tier says so):

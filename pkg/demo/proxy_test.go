@@ -13,7 +13,7 @@ import (
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 	lftypes "github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 )
 
 func TestMain(m *testing.M) { motoserver.Main(m) }

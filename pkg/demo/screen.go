@@ -74,6 +74,42 @@ func (s *screen) println(text string) {
 	}
 }
 
+// printWrapped writes whole lines, each too wide for the screen wrapped
+// at spaces (its continuation indented two more than the line), for text
+// that must be read whole (a CLI's report).
+func (s *screen) printWrapped(text string) {
+	var out []string
+	for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		out = append(out, wrap(line, s.width-1)...)
+	}
+	s.println(strings.Join(out, "\n"))
+}
+
+// wrap breaks line at spaces into lines of at most width runes (0: no
+// limit); a word longer than that stays whole (println cuts it).
+func wrap(line string, width int) []string {
+	if width <= 0 || utf8.RuneCountInString(line) <= width {
+		return []string{line}
+	}
+	body := strings.TrimLeft(line, " ")
+	indent := strings.Repeat(" ", len(line)-len(body))
+	cont := indent + "  "
+	var out []string
+	cur := indent
+	for _, w := range strings.Split(body, " ") {
+		switch {
+		case strings.TrimSpace(cur) == "":
+			cur += w
+		case utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(w) <= width:
+			cur += " " + w
+		default:
+			out = append(out, cur)
+			cur = cont + w
+		}
+	}
+	return append(out, cur)
+}
+
 // fit cuts a line to the width (a terminal would wrap it).
 func (s *screen) fit(line string) string {
 	if s.width <= 0 || utf8.RuneCountInString(line) <= s.width-1 {

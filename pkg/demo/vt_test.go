@@ -148,3 +148,21 @@ func TestVTDrawsLikeATerminal(t *testing.T) {
 		t.Errorf("screen %q (wraps %d), want %q", got, v.wraps, want)
 	}
 }
+
+// A CLI report wider than the terminal is wrapped at spaces, every word
+// kept and no line wider than the terminal.
+func TestWrapKeepsEveryWordWithinTheWidth(t *testing.T) {
+	line := "    name         read    SELECT+DESCRIBE on TABLEs with source=product: source=product (inherited from the database)"
+	got := wrap(line, 40)
+	for _, l := range got {
+		if utf8.RuneCountInString(l) > 40 {
+			t.Errorf("%q is wider than 40", l)
+		}
+	}
+	if strings.Join(strings.Fields(strings.Join(got, " ")), " ") != strings.Join(strings.Fields(line), " ") || len(got) < 3 {
+		t.Errorf("wrap lost or kept whole a word: %q", got)
+	}
+	if short := wrap("short", 40); len(short) != 1 || short[0] != "short" {
+		t.Errorf("a short line changed: %q", short)
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/glue/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -23,27 +22,55 @@ import (
 // The EventBridge events the handler takes, as AWS documents them
 // ("Automating AWS Glue with EventBridge"; EventBridge "Scheduled Event").
 const (
-	GlueSource         = "aws.glue"
-	JobStateChange     = "Glue Job State Change"
-	CrawlerStateChange = "Glue Crawler State Change"
-	ScheduleSource     = "aws.events"
-	ScheduledEvent     = "Scheduled Event"
+	GlueSource     = "aws.glue"
+	JobStateChange = "Glue Job State Change"
+	ScheduleSource = "aws.events"
+	ScheduledEvent = "Scheduled Event"
 )
 
-// Job events carry SUCCEEDED, FAILED, TIMEOUT and STOPPED; crawler events
-// Started, Succeeded and Failed, in that mixed case.
-var (
-	JobEndStates     = []string{"SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED"}
-	CrawlerEndStates = []string{"Succeeded", "Failed"}
-)
+// JobEndStates are the end states a job event carries.
+var JobEndStates = []string{"SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED"}
+
+// JobStateChangeEvent is a Glue Job State Change as EventBridge delivers
+// it to import-events, in the shape Glue documents ("Automating AWS Glue
+// with EventBridge"): the envelope and detail {jobName, severity, state,
+// jobRunId, message}. The demo sends it for the end of its local import,
+// the tests as the rule would; the handler reads it as Event.
+type JobStateChangeEvent struct {
+	ID, Account, Region string
+	Time                time.Time
+	JobName, JobRunID   string
+	State, Message      string
+}
+
+// JSON is the event's JSON. Its severity is INFO for SUCCEEDED, ERROR
+// otherwise (the handler does not read it).
+func (e JobStateChangeEvent) JSON() json.RawMessage {
+	severity := "INFO"
+	if e.State != "SUCCEEDED" {
+		severity = "ERROR"
+	}
+	raw, _ := json.Marshal(map[string]any{
+		"version": "0", "id": e.ID, "detail-type": JobStateChange, "source": GlueSource,
+		"account": e.Account, "time": e.Time.UTC().Format(time.RFC3339), "region": e.Region, "resources": []string{},
+		"detail": map[string]string{"jobName": e.JobName, "severity": severity, "state": e.State, "jobRunId": e.JobRunID, "message": e.Message},
+	})
+	return raw
+}
 
 // MaxCauseLength is the longest cause SendTaskFailure takes.
 const MaxCauseLength = 32768
 
-// WorkflowRunReader reads one workflow run.
+// WorkflowRunReader reads workflow runs.
 type WorkflowRunReader interface {
 	GetWorkflowRun(ctx context.Context, in *glue.GetWorkflowRunInput, opts ...func(*glue.Options)) (*glue.GetWorkflowRunOutput, error)
+	GetWorkflowRuns(ctx context.Context, in *glue.GetWorkflowRunsInput, opts ...func(*glue.Options)) (*glue.GetWorkflowRunsOutput, error)
 }
+
+// RecentRuns is how many of the workflow's latest runs an event of a run
+// no execution waits for is looked up in: the run just ended, so it is
+// among the latest.
+const RecentRuns = 10
 
 // TaskResponder ends a waiting Task state.
 type TaskResponder interface {
@@ -75,16 +102,13 @@ type Releaser struct {
 	Tag         Invoker
 	TagFunction string
 
+	// Workflow is the import workflow; ImportJob, its one action, ends the
+	// import.
 	Workflow  string
 	ImportJob string
-	// EndCrawler is the crawler whose success ends the import; empty when
-	// the import job is the workflow's last action.
-	EndCrawler string
-	// Crawlers are the workflow's crawlers: their failure ends it too.
-	Crawlers []string
-	Timeout  time.Duration
-	Log      *slog.Logger
-	Now      func() time.Time
+	Timeout   time.Duration
+	Log       *slog.Logger
+	Now       func() time.Time
 }
 
 func (r *Releaser) now() time.Time {
@@ -108,14 +132,12 @@ type Event struct {
 	Detail     json.RawMessage `json:"detail"`
 }
 
-// GlueDetail is the detail of a Glue job or crawler state change.
+// GlueDetail is the detail of a Glue job state change.
 type GlueDetail struct {
-	JobName      string `json:"jobName"`
-	JobRunID     string `json:"jobRunId"`
-	CrawlerName  string `json:"crawlerName"`
-	State        string `json:"state"`
-	Message      string `json:"message"`
-	ErrorMessage string `json:"errorMessage"`
+	JobName  string `json:"jobName"`
+	JobRunID string `json:"jobRunId"`
+	State    string `json:"state"`
+	Message  string `json:"message"`
 }
 
 // Outcome says what one event did.
@@ -138,52 +160,43 @@ type Release struct {
 	Result string `json:"result"`
 }
 
-// Handle takes one event: a Glue job or crawler state change, or the
-// fallback schedule's tick.
+// Handle takes one event: a Glue job state change, or the fallback
+// schedule's tick.
 func (r *Releaser) Handle(ctx context.Context, raw json.RawMessage) (Outcome, error) {
 	var ev Event
 	if err := json.Unmarshal(raw, &ev); err != nil {
-		return Outcome{}, &steperr.InvalidInputError{Field: "(event)", Fix: "an EventBridge event object with source, detail-type and detail: " + err.Error()}
+		return Outcome{}, &steperr.InvalidInputError{Field: "(event)", Fix: "must be a JSON object, the EventBridge event with source, detail-type and detail (" + err.Error() + "); the function's rules deliver the import job's state changes and the fallback schedule's ticks"}
 	}
 	switch {
 	case ev.Source == ScheduleSource && ev.DetailType == ScheduledEvent:
 		return r.sweep(ctx)
 	case ev.Source != GlueSource:
-		return Outcome{}, &steperr.InvalidInputError{Field: "source", Fix: fmt.Sprintf("must be %s or %s (got %q); the rules match only Glue state changes and the fallback schedule", GlueSource, ScheduleSource, ev.Source)}
+		return Outcome{}, &steperr.InvalidInputError{Field: "source", Fix: fmt.Sprintf("must be %s or %s (got %q); the rules match only the import job's state changes and the fallback schedule", GlueSource, ScheduleSource, ev.Source)}
 	}
 	var d GlueDetail
 	if len(ev.Detail) == 0 || json.Unmarshal(ev.Detail, &d) != nil {
-		return Outcome{}, &steperr.InvalidInputError{Field: "detail", Fix: "a Glue state-change event has a detail object with jobName/jobRunId or crawlerName, and state"}
+		return Outcome{}, &steperr.InvalidInputError{Field: "detail", Fix: "must be a JSON object: the detail of a Glue Job State Change names jobName, jobRunId and state"}
 	}
-	switch ev.DetailType {
-	case JobStateChange:
-		switch {
-		case d.JobName != r.ImportJob:
-			return Outcome{}, &steperr.InvalidInputError{Field: "detail.jobName", Fix: fmt.Sprintf("must be the import job %s (got %q); the rule should match only that job", r.ImportJob, d.JobName)}
-		case d.JobRunID == "":
-			return Outcome{}, &steperr.InvalidInputError{Field: "detail.jobRunId", Fix: "a Glue Job State Change event names its job run"}
-		case !slices.Contains(JobEndStates, d.State):
-			return Outcome{Trigger: "job " + d.State, Ignored: "not an end state"}, nil
-		}
-		return r.onEvent(ctx, "job "+d.State, d)
-	case CrawlerStateChange:
-		switch {
-		case !slices.Contains(r.Crawlers, d.CrawlerName):
-			return Outcome{}, &steperr.InvalidInputError{Field: "detail.crawlerName", Fix: fmt.Sprintf("must be a crawler of workflow %s %v (got %q)", r.Workflow, r.Crawlers, d.CrawlerName)}
-		case !slices.Contains(CrawlerEndStates, d.State):
-			return Outcome{Trigger: "crawler " + d.State, Ignored: "not an end state"}, nil
-		}
-		return r.onEvent(ctx, "crawler "+d.State, d)
+	if ev.DetailType != JobStateChange {
+		return Outcome{}, &steperr.InvalidInputError{Field: "detail-type", Fix: fmt.Sprintf("must be %q (got %q)", JobStateChange, ev.DetailType)}
 	}
-	return Outcome{}, &steperr.InvalidInputError{Field: "detail-type", Fix: fmt.Sprintf("must be %q or %q (got %q)", JobStateChange, CrawlerStateChange, ev.DetailType)}
+	switch {
+	case d.State == "":
+		return Outcome{}, &steperr.InvalidInputError{Field: "detail.state", Fix: "must name the state the job reached (SUCCEEDED, FAILED, TIMEOUT or STOPPED); Glue sends it in every state-change event"}
+	case d.JobName != r.ImportJob:
+		return Outcome{}, &steperr.InvalidInputError{Field: "detail.jobName", Fix: fmt.Sprintf("must be the import job %s (got %q); the rule should match only that job", r.ImportJob, d.JobName)}
+	case d.JobRunID == "":
+		return Outcome{}, &steperr.InvalidInputError{Field: "detail.jobRunId", Fix: "a Glue Job State Change event names its job run"}
+	case !slices.Contains(JobEndStates, d.State):
+		return Outcome{Trigger: "job " + d.State, Ignored: "not an end state"}, nil
+	}
+	return r.onEvent(ctx, "job "+d.State, d)
 }
 
-// endsWell is true for the event that marks the import's successful end.
+// endsWell is true for the event that marks the import's successful end:
+// the import job, the workflow's one action, succeeded.
 func (r *Releaser) endsWell(d GlueDetail) bool {
-	if r.EndCrawler == "" {
-		return d.JobName == r.ImportJob && d.State == "SUCCEEDED"
-	}
-	return d.CrawlerName == r.EndCrawler && d.State == "Succeeded"
+	return d.JobName == r.ImportJob && d.State == "SUCCEEDED"
 }
 
 func (r *Releaser) onEvent(ctx context.Context, trigger string, d GlueDetail) (Outcome, error) {
@@ -226,10 +239,15 @@ func (r *Releaser) onEvent(ctx context.Context, trigger string, d GlueDetail) (O
 		out.Ignored = "no waiting execution follows this run"
 	}
 	if !matched && r.endsWell(d) && r.Tag != nil {
-		// A run started outside the state machine (or whose wait already
-		// ended): it is tagged here; the state machine tags its own runs.
-		if err := r.tag(ctx); err != nil {
+		// A run no execution waits for: tagged here once, when it is a run
+		// of the workflow (a job run started on its own is not), and only
+		// for its first event (EventBridge may deliver one twice, and a run
+		// the state machine followed was tagged by it).
+		ignored, err := r.tagOnce(ctx, d)
+		if err != nil {
 			firstErr = cmp(firstErr, err)
+		} else if ignored != "" {
+			out.Ignored = ignored
 		} else {
 			out.Tagged = true
 		}
@@ -238,7 +256,7 @@ func (r *Releaser) onEvent(ctx context.Context, trigger string, d GlueDetail) (O
 }
 
 // judgeEvent matches the event to a run through the run's graph (the job
-// run ids and crawls of its nodes) and judges the run from the event.
+// run ids of its job node) and judges the run from the event.
 func (r *Releaser) judgeEvent(d GlueDetail, run *types.WorkflowRun) (belongs bool, v Verdict) {
 	v.Run = Run{WorkflowName: r.Workflow, RunID: aws.ToString(run.WorkflowRunId), Status: string(run.Status), Statistics: statistics(run.Statistics)}
 	if run.Graph == nil {
@@ -251,53 +269,24 @@ func (r *Releaser) judgeEvent(d GlueDetail, run *types.WorkflowRun) (belongs boo
 		return v
 	}
 	for _, n := range run.Graph.Nodes {
-		switch {
-		case d.JobName != "" && n.Type == types.NodeTypeJob && aws.ToString(n.Name) == d.JobName && n.JobDetails != nil:
-			if !slices.ContainsFunc(n.JobDetails.JobRuns, func(jr types.JobRun) bool { return aws.ToString(jr.Id) == d.JobRunID }) {
-				return false, v
-			}
-			detail := fmt.Sprintf("import job %s run %s ended %s: %s", d.JobName, d.JobRunID, d.State, d.Message)
-			switch d.State {
-			case "SUCCEEDED":
-				if r.EndCrawler == "" {
-					v.Done, v.Run.Completed = true, true
-				}
-				return true, v
-			case "FAILED":
-				// The job has no retries (MaxRetries 0): a failed run is final.
-				return true, fail(1, 0, 0, detail)
-			case "TIMEOUT":
-				return true, fail(0, 1, 0, detail)
-			default: // STOPPED
-				return true, fail(0, 0, 1, detail)
-			}
-		case d.CrawlerName != "" && n.Type == types.NodeTypeCrawler && aws.ToString(n.Name) == d.CrawlerName && n.CrawlerDetails != nil:
-			crawls := n.CrawlerDetails.Crawls
-			if len(crawls) == 0 {
-				return false, v
-			}
-			// A crawler runs one crawl at a time: this run's last crawl is
-			// the event's when it is still RUNNING (the graph lags) or
-			// ended in the event's state.
-			last := crawls[len(crawls)-1].State
-			want := types.CrawlStateSucceeded
-			if d.State == "Failed" {
-				want = types.CrawlStateFailed
-			}
-			if last != want && last != types.CrawlStateRunning {
-				return false, v
-			}
-			if d.State == "Failed" {
-				msg := d.ErrorMessage
-				if msg == "" {
-					msg = d.Message
-				}
-				return true, fail(1, 0, 0, fmt.Sprintf("crawler %s failed: %s", d.CrawlerName, msg))
-			}
-			if d.CrawlerName == r.EndCrawler {
-				v.Done, v.Run.Completed = true, true
-			}
+		if n.Type != types.NodeTypeJob || aws.ToString(n.Name) != d.JobName || n.JobDetails == nil {
+			continue
+		}
+		if !slices.ContainsFunc(n.JobDetails.JobRuns, func(jr types.JobRun) bool { return aws.ToString(jr.Id) == d.JobRunID }) {
+			return false, v
+		}
+		detail := fmt.Sprintf("import job %s run %s ended %s: %s", d.JobName, d.JobRunID, d.State, d.Message)
+		switch d.State {
+		case "SUCCEEDED":
+			v.Done, v.Run.Completed = true, true
 			return true, v
+		case "FAILED":
+			// The job has no retries (MaxRetries 0): a failed run is final.
+			return true, fail(1, 0, 0, detail)
+		case "TIMEOUT":
+			return true, fail(0, 1, 0, detail)
+		default: // STOPPED
+			return true, fail(0, 0, 1, detail)
 		}
 	}
 	return false, v
@@ -381,6 +370,13 @@ func (r *Releaser) release(ctx context.Context, p Pending, v Verdict) (Release, 
 		}
 		rel.Result = "gone"
 	}
+	if v.Failure == nil {
+		// The state machine tags this run: a later duplicate of its event
+		// finds it claimed and does not tag it again.
+		if _, cerr := r.Tokens.Claim(ctx, p.RunID); cerr != nil {
+			r.log().Warn("could not record that the state machine follows this run; a duplicate event may tag it once more (harmless)", "runId", p.RunID, "error", cerr.Error())
+		}
+	}
 	r.log().Info("released the wait for the import", "runId", p.RunID, "executionName", p.ExecutionName, "result", rel.Result, "releasedBy", v.Run.ReleasedBy)
 	return rel, r.Tokens.Delete(ctx, p)
 }
@@ -407,21 +403,6 @@ func taskClosed(err error) bool {
 	var invalid *sfntypes.InvalidToken
 	var missing *sfntypes.TaskDoesNotExist
 	return errors.As(err, &timedOut) || errors.As(err, &invalid) || errors.As(err, &missing)
-}
-
-func (r *Releaser) tag(ctx context.Context) error {
-	// TagOutput takes the state machine's input shape; it reads nothing.
-	payload, _ := json.Marshal(map[string]string{"trigger": "import-ended"})
-	_, err := r.Tag.Invoke(ctx, &lambda.InvokeInput{
-		FunctionName:   aws.String(r.TagFunction),
-		InvocationType: lambdatypes.InvocationTypeEvent,
-		Payload:        payload,
-	})
-	if err != nil {
-		return classify("lambda:InvokeFunction", r.Workflow, err)
-	}
-	r.log().Info("tagging the output of a run started outside the state machine", "function", r.TagFunction)
-	return nil
 }
 
 func cmp(first, err error) error {

@@ -16,19 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glue/types"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
-	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
-)
-
-// Environment of the import functions, defined once in pkg/stepcontract.
-const (
-	EnvWorkflowName   = stepcontract.EnvWorkflowName
-	EnvTokenTable     = stepcontract.EnvTokenTable
-	EnvTimeoutMinutes = stepcontract.EnvWaitTimeoutMinutes
-	EnvImportJob      = stepcontract.EnvImportJob
-	EnvEndCrawler     = stepcontract.EnvEndCrawler
-	EnvCrawlers       = stepcontract.EnvCrawlers
-	EnvTagFunction    = stepcontract.EnvTagFunction
 )
 
 // FallbackInterval is how often the fallback check reads the runs whose
@@ -246,7 +234,7 @@ func JudgeRun(workflow string, run *types.WorkflowRun, now time.Time, timeout ti
 			return fail("the run has no Statistics, so its success cannot be judged; look at the run in the Glue console")
 		}
 		if s.Failed+s.Errored+s.TimedOut+s.Stopped > 0 {
-			return fail(fmt.Sprintf("%d of %d actions succeeded; open the workflow run in the Glue console (Workflows > %s > History) to see which job or crawler failed, and its CloudWatch logs", s.Succeeded, s.Total, workflow))
+			return fail(fmt.Sprintf("%d of %d actions succeeded; open the workflow run in the Glue console (Workflows > %s > History) to see the import job's run, and its CloudWatch logs", s.Succeeded, s.Total, workflow))
 		}
 		if s.Total > 0 && s.Succeeded < s.Total {
 			return fail(fmt.Sprintf("only %d of %d actions ran: a trigger condition was not met; check the triggers of workflow %s", s.Succeeded, s.Total, workflow))

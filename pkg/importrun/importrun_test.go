@@ -5,9 +5,12 @@ package importrun_test
 // TaskTimedOut for a closed task) and for injected faults.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -25,13 +28,16 @@ import (
 
 	"github.com/lakeforge/lakeforge/pkg/importrun"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
+	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
 const job = "lakeforge-import-job"
 
 type stubGlue struct {
-	lastRun  *types.WorkflowRun
-	run      *types.WorkflowRun
+	lastRun *types.WorkflowRun
+	run     *types.WorkflowRun
+	// recent answers GetWorkflowRuns; nil answers with run (when set).
+	recent   []types.WorkflowRun
 	startErr error
 	getErr   error
 	started  int
@@ -60,9 +66,28 @@ func (s *stubGlue) GetWorkflowRun(_ context.Context, in *glue.GetWorkflowRunInpu
 	return &glue.GetWorkflowRunOutput{Run: s.run}, nil
 }
 
+func (s *stubGlue) GetWorkflowRuns(context.Context, *glue.GetWorkflowRunsInput, ...func(*glue.Options)) (*glue.GetWorkflowRunsOutput, error) {
+	if s.recent == nil && s.run != nil {
+		return &glue.GetWorkflowRunsOutput{Runs: []types.WorkflowRun{*s.run}}, nil
+	}
+	return &glue.GetWorkflowRunsOutput{Runs: s.recent}, nil
+}
+
 type memTokens struct {
-	items  []importrun.Pending
-	putErr error
+	items   []importrun.Pending
+	putErr  error
+	claimed map[string]bool
+}
+
+func (m *memTokens) Claim(_ context.Context, runID string) (bool, error) {
+	if m.claimed == nil {
+		m.claimed = map[string]bool{}
+	}
+	if m.claimed[runID] {
+		return false, nil
+	}
+	m.claimed[runID] = true
+	return true, nil
 }
 
 func (m *memTokens) Put(_ context.Context, p importrun.Pending) error {
@@ -130,11 +155,8 @@ func withJobRun(r *types.WorkflowRun, jobRunID string, state types.JobRunState) 
 }
 
 func jobEvent(state, jobRunID, message string) json.RawMessage {
-	// The shape of the documented Glue Job State Change event.
-	b, _ := json.Marshal(map[string]any{"version": "0", "id": "e-1", "detail-type": "Glue Job State Change", "source": "aws.glue",
-		"account": "123456789012", "time": "2026-03-10T10:15:00Z", "region": "us-east-1", "resources": []string{},
-		"detail": map[string]string{"jobName": job, "severity": "INFO", "state": state, "jobRunId": jobRunID, "message": message}})
-	return b
+	return importrun.JobStateChangeEvent{ID: "e-1", Account: "123456789012", Region: "us-east-1", Time: time.Date(2026, 3, 10, 10, 15, 0, 0, time.UTC),
+		JobName: job, JobRunID: jobRunID, State: state, Message: message}.JSON()
 }
 
 func releaser(g *stubGlue, s *stubSFN, tokens *memTokens, now time.Time) (*importrun.Releaser, *stubInvoker) {
@@ -298,7 +320,11 @@ func TestJobFailureEventsReleaseWithGluesMessage(t *testing.T) {
 }
 
 func TestEventOfAnotherRunReleasesNothingAndTagsThatRun(t *testing.T) {
-	g := &stubGlue{run: withJobRun(run(types.WorkflowRunStatusRunning, nil), "jr_1", types.JobRunStateRunning)}
+	// The state machine waits for wr_1; wr_2 was started in the Glue console.
+	other := withJobRun(run(types.WorkflowRunStatusCompleted, nil), "jr_other", types.JobRunStateSucceeded)
+	other.WorkflowRunId = aws.String("wr_2")
+	g := &stubGlue{run: withJobRun(run(types.WorkflowRunStatusRunning, nil), "jr_1", types.JobRunStateRunning),
+		recent: []types.WorkflowRun{*other, *withJobRun(run(types.WorkflowRunStatusRunning, nil), "jr_1", types.JobRunStateRunning)}}
 	s := &stubSFN{}
 	tokens := pending()
 	r, inv := releaser(g, s, tokens, t0.Add(time.Hour))
@@ -309,10 +335,101 @@ func TestEventOfAnotherRunReleasesNothingAndTagsThatRun(t *testing.T) {
 	if !out.Tagged || len(inv.calls) != 1 || aws.ToString(inv.calls[0].FunctionName) != "tag-output" || inv.calls[0].InvocationType != "Event" {
 		t.Fatalf("the run outside the state machine was not tagged: %+v", inv.calls)
 	}
+	// issue 17 item 12: the same event delivered again tags nothing more.
+	out, err = r.Handle(context.Background(), jobEvent("SUCCEEDED", "jr_other", ""))
+	if err != nil || out.Tagged || len(inv.calls) != 1 || !strings.Contains(out.Ignored, "duplicate") {
+		t.Fatalf("duplicate: %+v %v, %d tag calls", out, err, len(inv.calls))
+	}
 	// A failure of another run is not tagged and releases nothing either.
 	out, err = r.Handle(context.Background(), jobEvent("FAILED", "jr_other", "boom"))
 	if err != nil || len(out.Released) != 0 || out.Tagged || len(tokens.items) != 1 {
 		t.Fatalf("%+v %v", out, err)
+	}
+}
+
+// TestForeignOrDuplicateSucceededEventTagsNothing: issue 17 item 12. A
+// SUCCEEDED event of a job run that belongs to no run of the workflow (the
+// job started on its own), or a duplicate of the event that released a
+// waiting execution (the state machine tags that run itself), must not
+// invoke TagOutput.
+func TestForeignOrDuplicateSucceededEventTagsNothing(t *testing.T) {
+	t.Run("foreign", func(t *testing.T) {
+		g := &stubGlue{recent: []types.WorkflowRun{*withJobRun(run(types.WorkflowRunStatusCompleted, nil), "jr_1", types.JobRunStateSucceeded)}}
+		r, inv := releaser(g, &stubSFN{}, &memTokens{}, t0.Add(time.Hour))
+		out, err := r.Handle(context.Background(), jobEvent("SUCCEEDED", "jr_started_alone", ""))
+		if err != nil || out.Tagged || len(inv.calls) != 0 || !strings.Contains(out.Ignored, "no recent run of workflow") {
+			t.Fatalf("%+v %v, %d tag calls", out, err, len(inv.calls))
+		}
+	})
+	t.Run("duplicate of the releasing event", func(t *testing.T) {
+		g := &stubGlue{run: withJobRun(run(types.WorkflowRunStatusCompleted, nil), "jr_1", types.JobRunStateSucceeded)}
+		tokens := pending()
+		r, inv := releaser(g, &stubSFN{}, tokens, t0.Add(time.Hour))
+		first, err := r.Handle(context.Background(), jobEvent("SUCCEEDED", "jr_1", ""))
+		if err != nil || len(first.Released) != 1 || len(tokens.items) != 0 {
+			t.Fatalf("first: %+v %v", first, err)
+		}
+		out, err := r.Handle(context.Background(), jobEvent("SUCCEEDED", "jr_1", ""))
+		if err != nil || out.Tagged || len(inv.calls) != 0 {
+			t.Fatalf("the duplicate tagged the run the state machine tags: %+v %v, %d tag calls", out, err, len(inv.calls))
+		}
+	})
+}
+
+// TestTaskTokenIsNeverLogged captures what StartImport and import-events log
+// on their paths (start, attach, release with success and failure, a closed
+// task, the fallback's heartbeat and release) and checks the task token is
+// not in it.
+func TestTaskTokenIsNeverLogged(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx := context.Background()
+	const secret = "AAAAKgAAAAIAAAAAAAAAAsecret-task-token-value"
+
+	tokens := &memTokens{}
+	g := &stubGlue{}
+	im := &importrun.Importer{Glue: g, Tokens: tokens, Workflow: workflow, Log: log, Now: func() time.Time { return t0 }}
+	if _, err := im.Start(ctx, importrun.StartInput{ExecutionName: "exec-1", TaskToken: secret}); err != nil {
+		t.Fatal(err)
+	}
+	g.lastRun = run(types.WorkflowRunStatusRunning, nil)
+	g.lastRun.WorkflowRunId = aws.String("wr_new")
+	if _, err := im.Start(ctx, importrun.StartInput{ExecutionName: "exec-2", TaskToken: secret + "2"}); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = im.Start(ctx, importrun.StartInput{ExecutionName: "exec-3", TaskToken: strings.Repeat(secret, 100)}) // too long: refused
+
+	for _, c := range []struct {
+		state types.JobRunState
+		sfn   *stubSFN
+	}{
+		{types.JobRunStateSucceeded, &stubSFN{}},
+		{types.JobRunStateFailed, &stubSFN{}},
+		{types.JobRunStateSucceeded, &stubSFN{err: &sfntypes.TaskTimedOut{Message: aws.String("closed")}}},
+	} {
+		g := &stubGlue{run: withJobRun(run(types.WorkflowRunStatusRunning, nil), "jr_1", c.state)}
+		tokens := &memTokens{items: []importrun.Pending{{RunID: "wr_1", ExecutionName: "exec-1", TaskToken: secret, WorkflowName: workflow, Since: t0}}}
+		r, _ := releaser(g, c.sfn, tokens, t0.Add(time.Hour))
+		r.Log = log
+		if _, err := r.Handle(ctx, jobEvent(string(c.state), "jr_1", "message")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, status := range []types.WorkflowRunStatus{types.WorkflowRunStatusRunning, types.WorkflowRunStatusCompleted} {
+		g := &stubGlue{run: run(status, &types.WorkflowRunStatistics{TotalActions: 1, SucceededActions: 1})}
+		tokens := &memTokens{items: []importrun.Pending{{RunID: "wr_1", ExecutionName: "exec-1", TaskToken: secret, WorkflowName: workflow, Since: t0}}}
+		r, _ := releaser(g, &stubSFN{}, tokens, t0.Add(time.Hour))
+		r.Log = log
+		if _, err := r.Handle(ctx, json.RawMessage(`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logged := buf.String()
+	if !strings.Contains(logged, "wr_1") || !strings.Contains(logged, "wr_new") {
+		t.Fatalf("the paths logged nothing about their runs, so the check proves nothing:\n%s", logged)
+	}
+	if strings.Contains(logged, "secret-task-token") {
+		t.Fatalf("the task token is in the log:\n%s", logged)
 	}
 }
 
@@ -369,59 +486,17 @@ func TestFallbackReleasesEndedRunsOnly(t *testing.T) {
 	}
 }
 
-func TestCrawlerEventsAreMatchedInMixedCase(t *testing.T) {
-	// A workflow that still ends with the output crawler.
-	crawled := func(state types.CrawlState) *types.WorkflowRun {
-		r := run(types.WorkflowRunStatusRunning, nil)
-		r.Graph = &types.WorkflowGraph{Nodes: []types.Node{{Type: types.NodeTypeCrawler, Name: aws.String("lake-crawler"),
-			CrawlerDetails: &types.CrawlerNodeDetails{Crawls: []types.Crawl{{State: state}}}}}}
-		return r
-	}
-	event := func(state string) json.RawMessage {
-		b, _ := json.Marshal(map[string]any{"detail-type": "Glue Crawler State Change", "source": "aws.glue",
-			"detail": map[string]string{"crawlerName": "lake-crawler", "state": state, "message": "Crawler " + state, "errorMessage": "Internal Service Exception"}})
-		return b
-	}
-	for _, c := range []struct{ state, result string }{{"Succeeded", "success"}, {"Failed", "failure"}} {
-		g := &stubGlue{run: crawled(types.CrawlState(strings.ToUpper(c.state)))}
-		s := &stubSFN{}
-		r, _ := releaser(g, s, pending(), t0)
-		r.EndCrawler, r.Crawlers = "lake-crawler", []string{"lake-crawler"}
-		out, err := r.Handle(context.Background(), event(c.state))
-		if err != nil || len(out.Released) != 1 || out.Released[0].Result != c.result {
-			t.Fatalf("%s: %+v %v", c.state, out, err)
-		}
-		if c.result == "failure" && !strings.Contains(aws.ToString(s.failures[0].Cause), "Internal Service Exception") {
-			t.Fatalf("cause %s", aws.ToString(s.failures[0].Cause))
-		}
-	}
-	// With the job as the end, the job's success releases and a crawl
-	// that already ended in another state is another crawl's event.
-	g := &stubGlue{run: crawled(types.CrawlStateSucceeded)}
-	r, _ := releaser(g, &stubSFN{}, pending(), t0)
-	r.Crawlers = []string{"lake-crawler"}
-	if out, err := r.Handle(context.Background(), event("Failed")); err != nil || len(out.Released) != 0 {
-		t.Fatalf("another crawl's failure: %+v %v", out, err)
-	}
-	// Started is not an end; the upper-case spelling is not a crawler state.
-	if out, err := r.Handle(context.Background(), event("Started")); err != nil || out.Ignored == "" {
-		t.Fatalf("Started: %+v %v", out, err)
-	}
-	if out, err := r.Handle(context.Background(), event("SUCCEEDED")); err != nil || out.Ignored == "" || len(out.Released) != 0 {
-		t.Fatalf("SUCCEEDED on a crawler: %+v %v", out, err)
-	}
-}
-
 func TestBadEventsNameTheField(t *testing.T) {
 	r, _ := releaser(&stubGlue{}, &stubSFN{}, pending(), t0)
 	for field, raw := range map[string]string{
-		"(event)":            `[1,2]`,
-		"source":             `{"source":"aws.s3","detail-type":"Object Created","detail":{}}`,
-		"detail":             `{"source":"aws.glue","detail-type":"Glue Job State Change"}`,
-		"detail-type":        `{"source":"aws.glue","detail-type":"Glue Job Run Status","detail":{}}`,
-		"detail.jobName":     `{"source":"aws.glue","detail-type":"Glue Job State Change","detail":{"jobName":"other","jobRunId":"jr","state":"FAILED"}}`,
-		"detail.jobRunId":    `{"source":"aws.glue","detail-type":"Glue Job State Change","detail":{"jobName":"` + job + `","state":"FAILED"}}`,
-		"detail.crawlerName": `{"source":"aws.glue","detail-type":"Glue Crawler State Change","detail":{"crawlerName":"x","state":"Failed"}}`,
+		"(event)":         `[1,2]`,
+		"source":          `{"source":"aws.s3","detail-type":"Object Created","detail":{}}`,
+		"detail":          `{"source":"aws.glue","detail-type":"Glue Job State Change"}`,
+		"detail-type":     `{"source":"aws.glue","detail-type":"Glue Job Run Status","detail":{}}`,
+		"detail.jobName":  `{"source":"aws.glue","detail-type":"Glue Job State Change","detail":{"jobName":"other","jobRunId":"jr","state":"FAILED"}}`,
+		"detail.jobRunId": `{"source":"aws.glue","detail-type":"Glue Job State Change","detail":{"jobName":"` + job + `","state":"FAILED"}}`,
+		// issue 17 item 12: an event without a state is invalid input.
+		"detail.state": `{"source":"aws.glue","detail-type":"Glue Job State Change","detail":{"jobName":"` + job + `","jobRunId":"jr_1"}}`,
 	} {
 		_, err := r.Handle(context.Background(), json.RawMessage(raw))
 		var ie *steperr.InvalidInputError
@@ -429,6 +504,16 @@ func TestBadEventsNameTheField(t *testing.T) {
 			t.Errorf("%s: want InvalidInputError on %s, got %v", raw, field, err)
 		}
 	}
+	// The workflow has no crawler, and no rule delivers crawler events.
+	crawler := `{"source":"aws.glue","detail-type":"Glue Crawler State Change","detail":{"crawlerName":"x","state":"Succeeded"}}`
+	if _, err := r.Handle(context.Background(), json.RawMessage(crawler)); !isInvalid(err, "detail-type") {
+		t.Errorf("a crawler event: want InvalidInputError on detail-type, got %v", err)
+	}
+}
+
+func isInvalid(err error, field string) bool {
+	var ie *steperr.InvalidInputError
+	return errors.As(err, &ie) && ie.Field == field
 }
 
 // answered is an SDK error for an HTTP answer of status with error code.
@@ -457,15 +542,10 @@ func TestFaultsAreClassified(t *testing.T) {
 	}
 	for _, c := range cases {
 		r, _ := releaser(&stubGlue{getErr: c.err}, &stubSFN{}, pending(), t0)
-		_, err := r.Handle(context.Background(), jobEvent("SUCCEEDED", "jr_1", ""))
-		var te *steperr.TransientError
-		var pe *steperr.PermanentError
-		got := "other"
-		if errors.As(err, &te) {
-			got = "TransientError"
-		} else if errors.As(err, &pe) {
-			got = "PermanentError"
-		}
+		// Through the Lambda boundary, and by exact type: the name Step
+		// Functions matches is the top-level type's (issue 17).
+		_, err := steprun.Boundary("import-events", r.Handle)(context.Background(), jobEvent("SUCCEEDED", "jr_1", ""))
+		got := strings.TrimPrefix(fmt.Sprintf("%T", err), "*steperr.")
 		if got != c.want {
 			t.Errorf("%v: got %s (%v), want %s", c.err, got, err, c.want)
 		}

@@ -17,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glue/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/importrun"
 	"github.com/lakeforge/lakeforge/pkg/internal/awscalls"
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
@@ -119,6 +119,33 @@ func (r *runFinished) GetWorkflowRun(ctx context.Context, in *glue.GetWorkflowRu
 	return out, nil
 }
 
+func (r *runFinished) GetWorkflowRuns(ctx context.Context, in *glue.GetWorkflowRunsInput, opts ...func(*glue.Options)) (*glue.GetWorkflowRunsOutput, error) {
+	return r.real.GetWorkflowRuns(ctx, in, opts...)
+}
+
+// TestClaimIsOncePerRunOnMoto: the tagging claim is a conditional PutItem
+// (attribute_not_exists) in the token table: the first claim of a run wins,
+// a second is refused, and List never returns the claim (it has no token).
+func TestClaimIsOncePerRunOnMoto(t *testing.T) {
+	_, im, tokens := setup(t)
+	ctx := motoserver.Context(t)
+	if _, err := im.Start(ctx, importrun.StartInput{ExecutionName: "exec-1", TaskToken: token + "1"}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := tokens.Claim(ctx, "wr_claimed")
+	if err != nil || !first {
+		t.Fatalf("first claim: %v %v", first, err)
+	}
+	second, err := tokens.Claim(ctx, "wr_claimed")
+	if err != nil || second {
+		t.Fatalf("second claim: %v %v; want refused", second, err)
+	}
+	list, err := tokens.List(ctx)
+	if err != nil || len(list) != 1 || list[0].ExecutionName != "exec-1" {
+		t.Fatalf("List = %+v, %v; want only the waiting execution", list, err)
+	}
+}
+
 func TestFallbackReleasesOnMoto(t *testing.T) {
 	_, im, tokens := setup(t)
 	ctx := motoserver.Context(t)
@@ -130,15 +157,18 @@ func TestFallbackReleasesOnMoto(t *testing.T) {
 	rec := &awscalls.Recorder{}
 	cfg := rec.Attach(motoserver.Current(t).Config())
 	g := &runFinished{real: glue.NewFromConfig(cfg)}
-	r := &importrun.Releaser{Glue: g, SFN: sfn.NewFromConfig(cfg), Tokens: &importrun.DynamoTokens{DB: dynamodb.NewFromConfig(cfg), Table: table}, Workflow: workflow, ImportJob: "lakeforge-import-job", Timeout: 6 * time.Hour, Log: quiet}
+	inv := &stubInvoker{}
+	r := &importrun.Releaser{Glue: g, SFN: sfn.NewFromConfig(cfg), Tokens: &importrun.DynamoTokens{DB: dynamodb.NewFromConfig(cfg), Table: table}, Workflow: workflow, ImportJob: "lakeforge-import-job", Timeout: 6 * time.Hour, Log: quiet,
+		Tag: inv, TagFunction: "tag-output"}
 	tick := json.RawMessage(`{"version":"0","id":"t","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-03-10T10:40:00Z","region":"us-east-1","resources":[],"detail":{}}`)
 	out, err := r.Handle(ctx, tick)
 	if err != nil || len(out.Released) != 0 {
 		t.Fatalf("a RUNNING run was released: %+v %v", out, err)
 	}
-	// moto has no graph: a job event cannot be matched to the run there.
+	// moto has no graph: a job event cannot be matched to the run there,
+	// nor to any recent run (GetWorkflowRuns), so it tags nothing.
 	ev := jobEvent("SUCCEEDED", "jr_1", "")
-	if out, err := r.Handle(ctx, ev); err != nil || len(out.Released) != 0 {
+	if out, err := r.Handle(ctx, ev); err != nil || len(out.Released) != 0 || out.Tagged || len(inv.calls) != 0 {
 		t.Fatalf("event on moto: %+v %v", out, err)
 	}
 	g.done = true

@@ -24,15 +24,24 @@ type Pending struct {
 }
 
 // TokenStore keeps the task tokens of waiting executions. The token is a
-// credential: the store is access-controlled (only StartImport writes,
-// only the event handler reads) and its items are never logged.
+// credential: the store is access-controlled (only StartImport writes
+// tokens, only the event handler reads them; the handler writes only the
+// token-less claims of Claim) and its items are never logged.
 type TokenStore interface {
 	Put(ctx context.Context, p Pending) error
 	// List returns every token still held.
 	List(ctx context.Context) ([]Pending, error)
 	// Delete forgets p, unless a newer token replaced it.
 	Delete(ctx context.Context, p Pending) error
+	// Claim records that run runID is tagged (or followed by the state
+	// machine, which tags it); it reports false when it was already.
+	Claim(ctx context.Context, runID string) (bool, error)
 }
+
+// claimExecutionName is the sort key of a run's tagging claim: no
+// execution has that name (Step Functions names have no "#"), and the
+// item has no token, so List never returns it.
+const claimExecutionName = "#tagged"
 
 // DynamoAPI is the part of the DynamoDB client the token table uses.
 type DynamoAPI interface {
@@ -139,6 +148,27 @@ func (d *DynamoTokens) Delete(ctx context.Context, p Pending) error {
 		return dynamoError("dynamodb:DeleteItem", d.Table, err)
 	}
 	return nil
+}
+
+func (d *DynamoTokens) Claim(ctx context.Context, runID string) (bool, error) {
+	_, err := d.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(d.Table),
+		Item: map[string]ddb.AttributeValue{
+			AttrRunID:         &ddb.AttributeValueMemberS{Value: runID},
+			AttrExecutionName: &ddb.AttributeValueMemberS{Value: claimExecutionName},
+			AttrExpiresAt:     &ddb.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(TokenTTL).Unix(), 10)},
+		},
+		ConditionExpression:      aws.String("attribute_not_exists(#r)"),
+		ExpressionAttributeNames: map[string]string{"#r": AttrRunID},
+	})
+	var taken *ddb.ConditionalCheckFailedException
+	if errors.As(err, &taken) {
+		return false, nil
+	}
+	if err != nil {
+		return false, dynamoError("dynamodb:PutItem", d.Table, err)
+	}
+	return true, nil
 }
 
 func str(v ddb.AttributeValue) string {

@@ -8,13 +8,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
 
 // WireStartImport wires start-import: what its main.go runs at cold start.
 func WireStartImport(s *steprun.Step) (steprun.Handler, error) {
-	workflow := s.Env.String(EnvWorkflowName)
-	table := s.Env.String(EnvTokenTable)
+	workflow := s.Env.String(stepcontract.EnvWorkflowName)
+	table := s.Env.String(stepcontract.EnvTokenTable)
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err
@@ -31,15 +32,13 @@ func WireStartImport(s *steprun.Step) (steprun.Handler, error) {
 // WireImportEvents wires import-events: what its main.go runs at cold start.
 func WireImportEvents(s *steprun.Step) (steprun.Handler, error) {
 	r := &Releaser{
-		Workflow:    s.Env.String(EnvWorkflowName),
-		ImportJob:   s.Env.String(EnvImportJob),
-		EndCrawler:  s.Env.Optional(EnvEndCrawler, ""),
-		Timeout:     time.Duration(s.Env.Int(EnvTimeoutMinutes)) * time.Minute,
-		TagFunction: s.Env.String(EnvTagFunction),
+		Workflow:    s.Env.String(stepcontract.EnvWorkflowName),
+		ImportJob:   s.Env.String(stepcontract.EnvImportJob),
+		Timeout:     time.Duration(s.Env.Int(stepcontract.EnvWaitTimeoutMinutes)) * time.Minute,
+		TagFunction: s.Env.String(stepcontract.EnvTagFunction),
 		Log:         s.Log,
 	}
-	s.Env.JSON(EnvCrawlers, &r.Crawlers)
-	table := s.Env.String(EnvTokenTable)
+	table := s.Env.String(stepcontract.EnvTokenTable)
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ var (
 	_ TagsAPI         = (*lf.Client)(nil)
 	_ LocationAPI     = (*lf.Client)(nil)
 	_ ResourceTagsAPI = (*lf.Client)(nil)
+	_ DatabaseLFAPI   = (*lf.Client)(nil)
 	_ DatabaseAPI     = (*glue.Client)(nil)
 	_ PrincipalsAPI   = (*iam.Client)(nil)
 )
@@ -64,6 +65,7 @@ type TagsAPI interface {
 type LocationAPI interface {
 	DescribeResource(ctx context.Context, in *lf.DescribeResourceInput, optFns ...func(*lf.Options)) (*lf.DescribeResourceOutput, error)
 	RegisterResource(ctx context.Context, in *lf.RegisterResourceInput, optFns ...func(*lf.Options)) (*lf.RegisterResourceOutput, error)
+	UpdateResource(ctx context.Context, in *lf.UpdateResourceInput, optFns ...func(*lf.Options)) (*lf.UpdateResourceOutput, error)
 	GrantAPI
 }
 

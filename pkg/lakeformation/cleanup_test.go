@@ -2,16 +2,25 @@ package lakeformation
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
+	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/lakeforge/lakeforge/internal/motoserver"
+
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
@@ -26,7 +35,7 @@ func cleanupEvent(kind cfn.RequestType, roles ...string) cfn.Event {
 		list[i] = r
 	}
 	return cfn.Event{RequestType: kind, PhysicalResourceID: CleanupPhysicalID,
-		ResourceProperties: map[string]any{CleanupRoleARNsProperty: list, CleanupKeptProperty: "catalog database kthr01"}}
+		ResourceProperties: map[string]any{CleanupRoleARNsProperty: list, CleanupKeptProperty: "catalog database kthr01", CleanupDatabaseProperty: database}}
 }
 
 // convergedAccount runs the access-model steps through unrecorded clients:
@@ -39,15 +48,74 @@ func convergedAccount(t *testing.T, a *account) {
 	setAdmins(t, a, existingAdmin)
 	setFullTableAccess(t, a, true) // "leave" below expects it on
 	for _, step := range []Runner{
-		&ConfigureLakeFormation{LF: seed, Retry: fastRetry(), Own: []string{stepRole, databaseStepRole, tagOutputStepRole, grantStepRole}, Configured: []string{configuredAdmin}, AccountSettings: AccountSettingsLeave, Log: quietLog},
+		&ConfigureLakeFormation{LF: seed, Retry: fastRetry(), Own: []string{stepRole, databaseStepRole, tagOutputStepRole, grantStepRole}, Configured: []string{configuredAdmin}, AccountSettings: stepcontract.AccountSettingsLeave, Log: quietLog},
 		&EnsureLFTags{LF: seed, Retry: fastRetry(), Tags: map[string][]string{"maintenance": {"crawler", "manual"}, "source": {"product"}},
 			Permissions: TagPermissionsFor(databaseStepRole, tagOutputStepRole, grantStepRole, workflowTag, analystTag)},
-		&RegisterLocation{LF: seed, Retry: fastRetry(), LocationARN: locationARN, RoleARN: slrARN, WorkflowRoleARN: workflowRole},
+		&RegisterLocation{LF: seed, Retry: fastRetry(), LocationARN: locationARN, RoleARN: registrationRole, WorkflowRoleARN: workflowRole},
+		&EnsureDatabase{Glue: a.SeedGlue, LF: seed, Retry: fastRetry(), Name: database, LocationURI: locationURI, Tag: workflowTag, TaggerRole: tagOutputStepRole},
 		&GrantTagPermissions{LF: seed, Retry: fastRetry(), Grants: AccessGrants(workflowRole, workflowTag, []string{analystRole, otherAnalyst}, analystTag, otherAnalyst)},
 	} {
 		mustRun(t, step)
 	}
+	// The import job makes a table and writes its data; Lake Formation
+	// records the creators' rows: EnsureDatabase's role on the database,
+	// the workflow role on the table (moto records none by itself: seeded).
+	if _, err := a.SeedGlue.CreateTable(ctx(), &glue.CreateTableInput{DatabaseName: aws.String(database), TableInput: &gluetypes.TableInput{
+		Name: aws.String(lakeTable), StorageDescriptor: &gluetypes.StorageDescriptor{Location: aws.String(locationURI + "/" + lakeTable)}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, creator := range []struct {
+		role     string
+		resource *types.Resource
+	}{
+		{databaseStepRole, &types.Resource{Database: &types.DatabaseResource{Name: aws.String(database)}}},
+		{workflowRole, &types.Resource{Table: &types.TableResource{DatabaseName: aws.String(database), Name: aws.String(lakeTable)}}},
+	} {
+		if _, err := a.SeedLF.GrantPermissions(ctx(), &lf.GrantPermissionsInput{
+			Principal:                  &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(creator.role)},
+			Resource:                   creator.resource,
+			Permissions:                []types.Permission{types.PermissionAll},
+			PermissionsWithGrantOption: []types.Permission{types.PermissionAll},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s3c := s3.NewFromConfig(motoserver.Current(t).Config(), func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(ctx(), &s3.CreateBucketInput{Bucket: aws.String("lake-bucket")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.PutObject(ctx(), &s3.PutObjectInput{Bucket: aws.String("lake-bucket"), Key: aws.String(lakeObject), Body: strings.NewReader("rows")}); err != nil {
+		t.Fatal(err)
+	}
 	a.markCalls()
+}
+
+// The lake table and one of its data files, in the converged account.
+const (
+	lakeTable  = "products"
+	lakeObject = "lake/" + lakeTable + "/data/00000-0.parquet"
+)
+
+// assertLakeKept checks that the lake database, its table, its data and
+// the tags are all still there.
+func assertLakeKept(t *testing.T, a *account) {
+	t.Helper()
+	if _, err := a.SeedGlue.GetTable(ctx(), &glue.GetTableInput{DatabaseName: aws.String(database), Name: aws.String(lakeTable)}); err != nil {
+		t.Errorf("lake table %s.%s: %v", database, lakeTable, err)
+	}
+	s3c := s3.NewFromConfig(motoserver.Current(t).Config(), func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.HeadObject(ctx(), &s3.HeadObjectInput{Bucket: aws.String("lake-bucket"), Key: aws.String(lakeObject)}); err != nil {
+		t.Errorf("lake data s3://lake-bucket/%s: %v", lakeObject, err)
+	}
+	if got := lfTagValues(t, a, "source"); !slices.Equal(got, []string{"product"}) {
+		t.Errorf("LF-tag source = %v", got)
+	}
+	if tags := tagsOf(t, a, database); !slices.Equal(tags["maintenance"], []string{"crawler"}) {
+		t.Errorf("tags of database %s = %v; want maintenance=crawler kept", database, tags)
+	}
+	if _, err := a.SeedLF.DescribeResource(ctx(), &lf.DescribeResourceInput{ResourceArn: aws.String(locationARN)}); err != nil {
+		t.Errorf("location deregistered: %v", err)
+	}
 }
 
 // grantsByPrincipal reads every grant (unfiltered: moto accepts that) as
@@ -66,19 +134,22 @@ func grantsByPrincipal(t *testing.T, a *account) map[string]int {
 }
 
 func cleanupStep(a *account) *StackCleanup {
-	return &StackCleanup{LF: a.LF, Retry: fastRetry(), Log: quietLog}
+	return &StackCleanup{LF: a.LF, Glue: a.Glue, Retry: fastRetry(), Log: quietLog}
 }
 
 var cleanupScenarios = []scenario{
-	{"stack delete removes exactly the stack's administrators and grants, then nothing", func(t *testing.T, a *account) {
+	{"stack delete removes exactly the stack's administrators and grants, keeps the lake, then nothing", func(t *testing.T, a *account) {
 		convergedAccount(t, a)
 		before := grantsByPrincipal(t, a)
-		if before[workflowRole] != 3 || before[databaseStepRole] != 1 || before[otherAnalyst] != 2 {
+		// workflow role: 2 tag-policy grants, data location, the table's
+		// creator row; ensure-database's: ASSOCIATE and the database's
+		// creator row; tag-output's: ASSOCIATE and ALL on the database.
+		if before[workflowRole] != 4 || before[databaseStepRole] != 2 || before[tagOutputStepRole] != 2 || before[otherAnalyst] != 2 {
 			t.Fatalf("converged account has grants %v", before)
 		}
-		id, data, err := cleanupStep(a).Handler(ctx(), cleanupEvent(cfn.RequestDelete, stackRoles...))
-		if err != nil || id != CleanupPhysicalID {
-			t.Fatalf("id %q err %v", id, err)
+		id, data, reason, err := cleanupStep(a).Handle(ctx(), cleanupEvent(cfn.RequestDelete, stackRoles...))
+		if err != nil || id != CleanupPhysicalID || reason != "" {
+			t.Fatalf("id %q reason %q err %v", id, reason, err)
 		}
 		if got := adminsNow(t, a); !slices.Equal(got, []string{existingAdmin, configuredAdmin}) {
 			t.Fatalf("admins after delete = %v; want only the ones that are not the stack's", got)
@@ -87,21 +158,25 @@ var cleanupScenarios = []scenario{
 		if want := map[string]int{otherAnalyst: 2}; fmt.Sprint(after) != fmt.Sprint(want) {
 			t.Fatalf("grants after delete = %v; want only the configured analyst's %v", after, want)
 		}
-		if changes := fmt.Sprint(data["Changes"]); !strings.Contains(changes, "DATA_LOCATION_ACCESS on "+locationARN+" from "+workflowRole) ||
-			!strings.Contains(changes, "removed data lake administrator "+stepRole) {
-			t.Fatalf("reported changes %q", changes)
+		changes := fmt.Sprint(data["Changes"])
+		for _, want := range []string{
+			"DATA_LOCATION_ACCESS on " + locationARN + " from " + workflowRole,
+			"removed data lake administrator " + stepRole,
+			"ALL on database " + database + " from " + tagOutputStepRole,
+			"ALL on database " + database + " from " + databaseStepRole,
+			"ALL on table " + database + "." + lakeTable + " from " + workflowRole,
+		} {
+			if !strings.Contains(changes, want) {
+				t.Errorf("reported changes %q lack %q", changes, want)
+			}
 		}
-		// The registered location, LF-tags and databases stay for a redeploy.
-		if _, err := a.SeedLF.DescribeResource(ctx(), &lf.DescribeResourceInput{ResourceArn: aws.String(locationARN)}); err != nil {
-			t.Fatalf("location deregistered: %v", err)
-		}
-		if got := lfTagValues(t, a, "source"); !slices.Equal(got, []string{"product"}) {
-			t.Fatalf("LF-tag source = %v", got)
-		}
+		// The database, its table, the data, the tags and the registered
+		// location stay for a redeploy.
+		assertLakeKept(t, a)
 		// A retried Delete finds nothing to do.
 		a.markCalls()
-		if _, _, err := cleanupStep(a).Handler(ctx(), cleanupEvent(cfn.RequestDelete, stackRoles...)); err != nil {
-			t.Fatal(err)
+		if _, _, reason, err := cleanupStep(a).Handle(ctx(), cleanupEvent(cfn.RequestDelete, stackRoles...)); err != nil || reason != "" {
+			t.Fatalf("reason %q err %v", reason, err)
 		}
 		if m := a.mutatingSince(); len(m) != 0 {
 			t.Fatalf("second delete made mutating calls %v", m)
@@ -109,29 +184,94 @@ var cleanupScenarios = []scenario{
 	}},
 	{"create and update only check the properties", func(t *testing.T, a *account) {
 		for _, kind := range []cfn.RequestType{cfn.RequestCreate, cfn.RequestUpdate} {
-			if id, _, err := cleanupStep(a).Handler(ctx(), cleanupEvent(kind, stackRoles...)); err != nil || id != CleanupPhysicalID {
+			if id, _, _, err := cleanupStep(a).Handle(ctx(), cleanupEvent(kind, stackRoles...)); err != nil || id != CleanupPhysicalID {
 				t.Fatalf("%s: id %q err %v", kind, id, err)
 			}
-			_, _, err := cleanupStep(a).Handler(ctx(), cleanupEvent(kind))
+			_, _, _, err := cleanupStep(a).Handle(ctx(), cleanupEvent(kind))
 			wantErr[*steperr.InvalidInputError](t, err, CleanupRoleARNsProperty)
 		}
 		if calls := a.since(); len(calls) != 0 {
 			t.Fatalf("create and update made calls %v", calls)
 		}
 	}},
-	{"a failure never fails the stack deletion", func(t *testing.T, a *account) {
+	{"a failed revoke and a failed settings read: every other item is done, each failure reported", func(t *testing.T, a *account) {
+		// issue 17 item 8: the cleanup stopped at its first failure, so
+		// one failed call left every stack role an administrator.
 		convergedAccount(t, a)
-		a.LF.inject("GetDataLakeSettings", apiErr("AccessDeniedException", "not authorized"), 1)
+		a.LF.inject("RevokePermissions", apiErr("AccessDeniedException", "revoke refused"), 1)
+		a.LF.inject("GetDataLakeSettings", apiErr("AccessDeniedException", "settings refused"), 1)
 		log, buf := logBuffer()
 		step := cleanupStep(a)
 		step.Log = log
-		if _, _, err := step.Handler(ctx(), cleanupEvent(cfn.RequestDelete, stackRoles...)); err != nil {
+		_, _, reason, err := step.Handle(ctx(), cleanupEvent(cfn.RequestDelete, stackRoles...))
+		if err != nil {
 			t.Fatalf("delete failed: %v; CloudFormation would then fail the stack's deletion", err)
 		}
-		if !strings.Contains(buf.String(), "stack-delete cleanup incomplete") || !strings.Contains(buf.String(), "GetDataLakeSettings") {
-			t.Fatalf("log does not report what is left:\n%s", buf.String())
+		for _, want := range []string{"2 item(s) failed", "RevokePermissions", "revoke refused", "GetDataLakeSettings", "settings refused"} {
+			if !strings.Contains(reason, want) {
+				t.Errorf("reason %q lacks %q", reason, want)
+			}
+			if !strings.Contains(buf.String(), want) && want != "2 item(s) failed" {
+				t.Errorf("log lacks %q:\n%s", want, buf.String())
+			}
+		}
+		// Only the one refused grant is left of the stack's roles' grants.
+		left := 0
+		for who, n := range grantsByPrincipal(t, a) {
+			if slices.Contains(stackRoles, who) {
+				left += n
+			}
+		}
+		if left != 1 {
+			t.Fatalf("%d grants of the stack's roles left; want only the refused one", left)
+		}
+		assertLakeKept(t, a)
+		// The administrators are removed on a retried delete.
+		if _, _, reason, _ := cleanupStep(a).Handle(ctx(), cleanupEvent(cfn.RequestDelete, stackRoles...)); reason != "" {
+			t.Fatalf("retried delete: %s", reason)
+		}
+		if got := adminsNow(t, a); !slices.Equal(got, []string{existingAdmin, configuredAdmin}) {
+			t.Fatalf("admins = %v", got)
 		}
 	}},
+	{"a failed admin removal does not stop the revokes", func(t *testing.T, a *account) {
+		convergedAccount(t, a)
+		a.LF.inject("PutDataLakeSettings", apiErr("AccessDeniedException", "put refused"), 1)
+		_, _, reason, _ := cleanupStep(a).Handle(ctx(), cleanupEvent(cfn.RequestDelete, stackRoles...))
+		if !strings.Contains(reason, "PutDataLakeSettings") || !strings.Contains(reason, "1 item(s) failed") {
+			t.Fatalf("reason %q", reason)
+		}
+		if after := grantsByPrincipal(t, a); fmt.Sprint(after) != fmt.Sprint(map[string]int{otherAnalyst: 2}) {
+			t.Fatalf("grants after delete = %v", after)
+		}
+	}},
+}
+
+// TestStackCleanupAnswersSuccessWithTheFailures sends the custom resource's
+// answer as CloudFormation receives it (a PUT to the event's ResponseURL):
+// a cleanup with a failure answers SUCCESS, with the failure in Reason.
+func TestStackCleanupAnswersSuccessWithTheFailures(t *testing.T) {
+	a := newAccount(t)
+	convergedAccount(t, a)
+	a.LF.inject("GetDataLakeSettings", apiErr("AccessDeniedException", "settings refused"), 1)
+	var got cfn.Response
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPut {
+			t.Errorf("method %s", r.Method)
+		}
+		if err := json.NewDecoder(r.Body).Decode(&got); err != nil {
+			t.Error(err)
+		}
+	}))
+	defer srv.Close()
+	ev := cleanupEvent(cfn.RequestDelete, stackRoles...)
+	ev.ResponseURL, ev.StackID, ev.RequestID, ev.LogicalResourceID = srv.URL, "stack", "req", "LakeFormationCleanup"
+	if _, err := cleanupStep(a).Respond(ctx(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != cfn.StatusSuccess || !strings.Contains(got.Reason, "GetDataLakeSettings") || !strings.Contains(got.Reason, "settings refused") || got.PhysicalResourceID != CleanupPhysicalID {
+		t.Fatalf("response %+v; want SUCCESS naming the failure", got)
+	}
 }
 
 // The revoke on a grant that is already gone answers "Grantee has no
@@ -140,9 +280,9 @@ func TestStackCleanupRevokeAlreadyGone(t *testing.T) {
 	a := newAccount(t)
 	convergedAccount(t, a)
 	a.LF.inject("RevokePermissions", apiErr("InvalidInputException", "No permissions revoked. Grantee has no permissions and no grantable permissions on resource"), 1)
-	changes, err := cleanupStep(a).Remove(ctx(), stackRoles)
-	if err != nil {
-		t.Fatal(err)
+	changes, failures := cleanupStep(a).Remove(ctx(), stackRoles, database)
+	if len(failures) > 0 {
+		t.Fatal(failures)
 	}
 	if got := adminsNow(t, a); !slices.Equal(got, []string{existingAdmin, configuredAdmin}) || len(changes) == 0 {
 		t.Fatalf("admins %v, changes %q", got, changes)
@@ -177,7 +317,7 @@ func TestStackCleanupRevokesGrantOptionOnlyRows(t *testing.T) {
 	convergedAccount(t, a)
 	step := cleanupStep(a)
 	step.LF = &grantOptionOnlyLF{faultyLF: a.LF, role: stackRoles[0]}
-	if _, err := step.Remove(ctx(), stackRoles); err != nil {
-		t.Fatalf("cleanup with a grant-option-only row: %v", err)
+	if _, failures := step.Remove(ctx(), stackRoles, database); len(failures) > 0 {
+		t.Fatalf("cleanup with a grant-option-only row: %v", failures)
 	}
 }

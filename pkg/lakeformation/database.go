@@ -3,11 +3,14 @@ package lakeformation
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
+	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
+	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
@@ -25,15 +28,32 @@ import (
 // A database of that name at another location is an error. (The job
 // discovers the source tables over JDBC, so no source catalog database is
 // needed.)
+//
+// It also grants TaggerRole (TagOutput's role) ALL with the grant option on
+// the database: "Assigning LF-Tags to Data Catalog resources" requires the
+// caller to own the resource or hold Super (ALL) on it with the grant
+// option, and TagOutput's role did not create the database. The grant
+// converges like every other: read, granted only when missing.
 type EnsureDatabase struct {
-	Glue  DatabaseAPI
-	LF    ResourceTagsAPI
-	Retry awsretry.Policy
+	Glue DatabaseAPI
+	LF   DatabaseLFAPI
+	// Principals tells a deleted TaggerRole from a new one.
+	Principals *Principals
+	Retry      awsretry.Policy
 	// Name is the lake database.
 	Name string
 	// LocationURI is "s3://bucket/prefix", the lake database's location.
 	LocationURI string
 	Tag         stepcontract.TagRef
+	// TaggerRole is the role that assigns the analyst tag to the database
+	// (TagOutput's); "" grants nothing.
+	TaggerRole string
+}
+
+// DatabaseLFAPI is the Lake Formation side of EnsureDatabase.
+type DatabaseLFAPI interface {
+	ResourceTagsAPI
+	GrantAPI
 }
 
 // descriptionPrefix starts the description of every database lakeforge
@@ -106,7 +126,58 @@ func (d *EnsureDatabase) ensure(ctx context.Context, db catalogDatabase) ([]stri
 	if change != "" {
 		changes = append(changes, change)
 	}
+	if err != nil || d.TaggerRole == "" {
+		return changes, err
+	}
+	change, err = d.grantTagger(ctx, db.name)
+	if change != "" {
+		changes = append(changes, change)
+	}
 	return changes, err
+}
+
+// superWithGrant is what the tagging role must hold on the database.
+var superWithGrant = []types.Permission{types.PermissionAll}
+
+// grantTagger grants TaggerRole ALL with the grant option on database, when
+// a listing of its grants on it does not show both.
+func (d *EnsureDatabase) grantTagger(ctx context.Context, database string) (string, error) {
+	principal := &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(d.TaggerRole)}
+	resource := &types.Resource{Database: &types.DatabaseResource{Name: aws.String(database)}}
+	var perms []types.PrincipalResourcePermissions
+	err := d.Retry.Do(ctx, "lakeformation:ListPermissions", func(ctx context.Context) error {
+		var err error
+		perms, err = listPermissions(ctx, d.LF, &lf.ListPermissionsInput{Principal: principal, Resource: resource})
+		return err
+	})
+	if err != nil {
+		return "", fail("lakeformation:ListPermissions", "the permissions of "+d.TaggerRole+" on database "+database, err)
+	}
+	var have, haveGrantable []types.Permission
+	for _, p := range perms {
+		if p.Principal == nil || aws.ToString(p.Principal.DataLakePrincipalIdentifier) != d.TaggerRole ||
+			p.Resource == nil || p.Resource.Database == nil || aws.ToString(p.Resource.Database.Name) != database {
+			continue
+		}
+		have = append(have, p.Permissions...)
+		haveGrantable = append(haveGrantable, p.PermissionsWithGrantOption...)
+	}
+	if slices.Contains(have, types.PermissionAll) && slices.Contains(haveGrantable, types.PermissionAll) {
+		return "", nil
+	}
+	err = d.Retry.DoChecked(ctx, "lakeformation:GrantPermissions", func(ctx context.Context) error {
+		_, err := d.LF.GrantPermissions(ctx, &lf.GrantPermissionsInput{
+			Principal:                  principal,
+			Resource:                   resource,
+			Permissions:                superWithGrant,
+			PermissionsWithGrantOption: superWithGrant,
+		})
+		return err
+	}, principalCheck(d.Principals, map[string]Origin{d.TaggerRole: StackRole(FunctionRoleResource(stepcontract.TagOutput))}))
+	if err != nil {
+		return "", fail("lakeformation:GrantPermissions", "ALL with grant option on database "+database+" to "+d.TaggerRole, err)
+	}
+	return "granted ALL with grant option on database " + database + " to " + d.TaggerRole + " (it assigns the analyst tag)", nil
 }
 
 func checkLocation(want catalogDatabase, db *gluetypes.Database) error {

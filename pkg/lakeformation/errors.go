@@ -17,16 +17,29 @@ func fail(op, what string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var te *steperr.TransientError
-	var pe *steperr.PermanentError
-	var ie *steperr.InvalidInputError
-	if errors.As(err, &te) || errors.As(err, &pe) || errors.As(err, &ie) {
-		return steperr.Normalize(op, err)
+	// A step error (a missing principal's ConfigError or PermanentError
+	// included) keeps its type and its context: classifying it as an AWS
+	// answer would make an error without an API code a TransientError,
+	// which the state machine retries. The Lambda boundary
+	// (steprun.Boundary) unwraps it, once.
+	if isStepError(err) {
+		return err
 	}
 	if awsretry.Transient(err) {
 		return &steperr.TransientError{Op: op, Err: err}
 	}
 	return &steperr.PermanentError{Op: op, Err: err, Fix: fixFor(op, what, awsretry.Code(err))}
+}
+
+// isStepError reports whether err is, or wraps, one of steperr's types.
+func isStepError(err error) bool {
+	var (
+		te *steperr.TransientError
+		pe *steperr.PermanentError
+		ce *steperr.ConfigError
+		ie *steperr.InvalidInputError
+	)
+	return errors.As(err, &te) || errors.As(err, &pe) || errors.As(err, &ce) || errors.As(err, &ie)
 }
 
 func fixFor(op, what, code string) string {

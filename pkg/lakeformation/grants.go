@@ -10,6 +10,7 @@ import (
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 
+	"github.com/lakeforge/lakeforge/pkg/access"
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
@@ -20,9 +21,22 @@ type TagGrant struct {
 	ResourceType types.ResourceType
 	Tag          stepcontract.TagRef
 	Permissions  []types.Permission
-	// Setting is the configuration key the principal comes from, "" for
-	// the stack's own roles; errors about the principal name it.
-	Setting string
+	// Origin is where the principal comes from; errors about the
+	// principal name it.
+	Origin Origin
+	// Narrow, when set, is a second condition of the expression: with
+	// governance, the sensitivity values the principal reads
+	// (grants_governed.go).
+	Narrow *access.Condition
+}
+
+// expression is the grant's LF-tag expression.
+func (g TagGrant) expression() access.Expression {
+	e := access.Expression{{Key: g.Tag.Key, Values: []string{g.Tag.Value}}}
+	if g.Narrow != nil {
+		e = append(e, *g.Narrow)
+	}
+	return e
 }
 
 func (g TagGrant) String() string {
@@ -30,14 +44,15 @@ func (g TagGrant) String() string {
 	for i, p := range g.Permissions {
 		perms[i] = string(p)
 	}
-	return fmt.Sprintf("%s on %s with %s to %s", strings.Join(perms, "+"), g.ResourceType, g.Tag, g.Principal)
+	return fmt.Sprintf("%s on %s with %s to %s", strings.Join(perms, "+"), g.ResourceType, g.expression(), g.Principal)
 }
 
 func (g TagGrant) resource() *types.Resource {
-	return &types.Resource{LFTagPolicy: &types.LFTagPolicyResource{
-		ResourceType: g.ResourceType,
-		Expression:   []types.LFTag{{TagKey: aws.String(g.Tag.Key), TagValues: []string{g.Tag.Value}}},
-	}}
+	var expr []types.LFTag
+	for _, c := range g.expression() {
+		expr = append(expr, types.LFTag{TagKey: aws.String(c.Key), TagValues: c.Values})
+	}
+	return &types.Resource{LFTagPolicy: &types.LFTagPolicyResource{ResourceType: g.ResourceType, Expression: expr}}
 }
 
 // listingType is the ListPermissions resource type that lists g's kind of
@@ -53,24 +68,33 @@ func (g TagGrant) listingType() types.DataLakeResourceType {
 // AnalystsSetting is the configuration key of the configured analysts.
 const AnalystsSetting = "personas.analysts.principalArns"
 
+// The stack resources of the stack's own roles that steps name in errors
+// (the construct ids of infra/stack).
+const (
+	WorkflowRoleResource     = "WorkflowRole (the Glue import workflow's role)"
+	AnalystRoleResource      = "AnalystRole (the stack's analyst role)"
+	RegistrationRoleResource = "LakeLocationRegistrationRole (the role Lake Formation reads and writes the lake with)"
+)
+
 // AccessGrants are the grants of the access model: the workflow role ALL on
 // databases and tables with the workflow tag; each analyst DESCRIBE on
 // databases and SELECT+DESCRIBE on tables with the analyst tag. analysts
 // are the stack's analyst role (when it creates one) and the configured
 // ones; configured marks the latter, for error messages.
 func AccessGrants(workflowRole string, workflowTag stepcontract.TagRef, analysts []string, analystTag stepcontract.TagRef, configured ...string) []TagGrant {
+	workflow := StackRole(WorkflowRoleResource)
 	grants := []TagGrant{
-		{Principal: workflowRole, ResourceType: types.ResourceTypeDatabase, Tag: workflowTag, Permissions: []types.Permission{types.PermissionAll}},
-		{Principal: workflowRole, ResourceType: types.ResourceTypeTable, Tag: workflowTag, Permissions: []types.Permission{types.PermissionAll}},
+		{Principal: workflowRole, ResourceType: types.ResourceTypeDatabase, Tag: workflowTag, Permissions: []types.Permission{types.PermissionAll}, Origin: workflow},
+		{Principal: workflowRole, ResourceType: types.ResourceTypeTable, Tag: workflowTag, Permissions: []types.Permission{types.PermissionAll}, Origin: workflow},
 	}
 	for _, a := range analysts {
-		setting := ""
+		origin := StackRole(AnalystRoleResource)
 		if slices.Contains(configured, a) {
-			setting = AnalystsSetting
+			origin = Configured(AnalystsSetting)
 		}
 		grants = append(grants,
-			TagGrant{Principal: a, ResourceType: types.ResourceTypeDatabase, Tag: analystTag, Permissions: []types.Permission{types.PermissionDescribe}, Setting: setting},
-			TagGrant{Principal: a, ResourceType: types.ResourceTypeTable, Tag: analystTag, Permissions: []types.Permission{types.PermissionSelect, types.PermissionDescribe}, Setting: setting},
+			TagGrant{Principal: a, ResourceType: types.ResourceTypeDatabase, Tag: analystTag, Permissions: []types.Permission{types.PermissionDescribe}, Origin: origin},
+			TagGrant{Principal: a, ResourceType: types.ResourceTypeTable, Tag: analystTag, Permissions: []types.Permission{types.PermissionSelect, types.PermissionDescribe}, Origin: origin},
 		)
 	}
 	return grants
@@ -89,13 +113,23 @@ type GrantTagPermissions struct {
 	Principals *Principals
 	Retry      awsretry.Policy
 	Grants     []TagGrant
+	// Superseded are grants the access model made before and must no
+	// longer hold (governance: the analyst grant on every column), revoked
+	// through Revoke after Grants are in place (grants_governed.go).
+	Superseded []TagGrant
+	Revoke     RevokeAPI
 }
 
-// grantKey identifies a grant of one principal on one single-tag expression.
+// grantKey identifies a grant of one principal on one expression (its
+// access.Expression Canonical form).
 type grantKey struct {
 	principal    string
 	resourceType types.ResourceType
-	tag          stepcontract.TagRef
+	expression   string
+}
+
+func (g TagGrant) key() grantKey {
+	return grantKey{g.Principal, g.ResourceType, g.expression().Canonical()}
 }
 
 func (g *GrantTagPermissions) Run(ctx context.Context) ([]string, error) {
@@ -105,7 +139,7 @@ func (g *GrantTagPermissions) Run(ctx context.Context) ([]string, error) {
 	}
 	var changes []string
 	for _, grant := range g.Grants {
-		missing := missingPermissions(grant.Permissions, have[grantKey{grant.Principal, grant.ResourceType, grant.Tag}])
+		missing := missingPermissions(grant.Permissions, have[grant.key()])
 		if len(missing) == 0 {
 			continue
 		}
@@ -119,7 +153,7 @@ func (g *GrantTagPermissions) Run(ctx context.Context) ([]string, error) {
 				Permissions: missing,
 			})
 			return err
-		}, principalCheck(g.Principals, map[string]string{grant.Principal: grant.Setting}))
+		}, principalCheck(g.Principals, map[string]Origin{grant.Principal: grant.Origin}))
 		if err != nil {
 			return changes, fail("lakeformation:GrantPermissions", grant.String(), err)
 		}
@@ -127,14 +161,15 @@ func (g *GrantTagPermissions) Run(ctx context.Context) ([]string, error) {
 		done.Permissions = missing
 		changes = append(changes, "granted "+done.String())
 	}
-	return changes, nil
+	revoked, err := g.revokeSuperseded(ctx, have)
+	return append(changes, revoked...), err
 }
 
 // existing lists the LF-tag-policy grants of the resource types of Grants.
 func (g *GrantTagPermissions) existing(ctx context.Context) (map[grantKey][]types.Permission, error) {
 	have := map[grantKey][]types.Permission{}
 	var listed []types.DataLakeResourceType
-	for _, grant := range g.Grants {
+	for _, grant := range append(slices.Clone(g.Grants), g.Superseded...) {
 		rt := grant.listingType()
 		if slices.Contains(listed, rt) {
 			continue
@@ -159,21 +194,28 @@ func (g *GrantTagPermissions) existing(ctx context.Context) (map[grantKey][]type
 	return have, nil
 }
 
-// singleTagPolicy is the key of a grant on a one-tag, one-value expression;
-// grants on wider expressions are not the access model's.
+// singleTagPolicy is the key of a grant on an LF-tag expression: a grant
+// matches a listed one only on exactly the same expression (keys and
+// values in any order); grants on other expressions are not the access
+// model's.
 func singleTagPolicy(p types.PrincipalResourcePermissions) (grantKey, bool) {
-	if p.Principal == nil || p.Resource == nil || p.Resource.LFTagPolicy == nil || len(p.Resource.LFTagPolicy.Expression) != 1 {
-		return grantKey{}, false
-	}
-	e := p.Resource.LFTagPolicy.Expression[0]
-	if len(e.TagValues) != 1 {
+	if p.Principal == nil || p.Resource == nil || p.Resource.LFTagPolicy == nil || len(p.Resource.LFTagPolicy.Expression) == 0 {
 		return grantKey{}, false
 	}
 	return grantKey{
 		principal:    aws.ToString(p.Principal.DataLakePrincipalIdentifier),
 		resourceType: p.Resource.LFTagPolicy.ResourceType,
-		tag:          stepcontract.TagRef{Key: aws.ToString(e.TagKey), Value: e.TagValues[0]},
+		expression:   listedExpression(p.Resource.LFTagPolicy.Expression).Canonical(),
 	}, true
+}
+
+// listedExpression is an expression as ListPermissions answers it.
+func listedExpression(tags []types.LFTag) access.Expression {
+	e := make(access.Expression, 0, len(tags))
+	for _, t := range tags {
+		e = append(e, access.Condition{Key: aws.ToString(t.TagKey), Values: t.TagValues})
+	}
+	return e
 }
 
 // missingPermissions is want minus have; ALL covers everything.

@@ -3,8 +3,6 @@ package lakeformation
 import (
 	"context"
 	"log/slog"
-
-	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
 // StepInput is what the state machine passes an access-model step. The steps
@@ -24,8 +22,8 @@ type Runner interface {
 	Run(ctx context.Context) ([]string, error)
 }
 
-// Handler is the Lambda handler of a step: it runs r, logs the summary and
-// returns steperr types only.
+// Handler is the Lambda handler of a step: it runs r and logs the summary;
+// the Lambda boundary (steprun.Typed) turns its errors into steperr types.
 func Handler(step string, r Runner, log *slog.Logger) func(context.Context, StepInput) (StepOutput, error) {
 	return func(ctx context.Context, _ StepInput) (StepOutput, error) {
 		return finish(ctx, step, log, r.Run)
@@ -39,7 +37,6 @@ func finish(ctx context.Context, step string, log *slog.Logger, run func(context
 	}
 	out := StepOutput{Step: step, Changes: changes}
 	if err != nil {
-		err = steperr.Normalize(step, err)
 		log.ErrorContext(ctx, "step failed", "error", err.Error(), "changes", changes)
 		return out, err
 	}

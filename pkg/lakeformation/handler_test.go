@@ -1,9 +1,13 @@
 package lakeformation
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/lakeforge/lakeforge/pkg/steperr"
@@ -34,12 +38,18 @@ type failingRunner struct{ err error }
 func (f failingRunner) Run(context.Context) ([]string, error) { return nil, f.err }
 
 // TestHandlerReturnsStepErrorTypes: a wrapped step error reaches Step
-// Functions as its own type, and the summary is never null.
+// Functions as its own type, normalized once at the Lambda boundary, while
+// the step's log keeps the context around it; the summary is never null.
 func TestHandlerReturnsStepErrorTypes(t *testing.T) {
 	inner := &steperr.TransientError{Op: "lakeformation:GrantPermissions"}
-	out, err := Handler("x", failingRunner{err: errors.Join(errors.New("context"), inner)}, quietLog)(context.Background(), StepInput{})
+	var logged bytes.Buffer
+	h := Handler("x", failingRunner{err: fmt.Errorf("granting the workflow tag: %w", inner)}, slog.New(slog.NewTextHandler(&logged, nil)))
+	out, err := steprun.Typed("x", h)(context.Background(), json.RawMessage(`{}`))
 	if err != inner {
 		t.Fatalf("err = %#v; want the TransientError itself", err)
+	}
+	if !strings.Contains(logged.String(), "granting the workflow tag") {
+		t.Errorf("the step's log lost the error's context: %s", logged.String())
 	}
 	raw, _ := json.Marshal(out)
 	if string(raw) != `{"step":"x","changes":[]}` {

@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/internal/awscalls"
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
 )
 
 func TestMain(m *testing.M) { motoserver.Main(m) }
@@ -64,7 +64,7 @@ func newAccount(t *testing.T) *account {
 	rec := &awscalls.Recorder{}
 	cfg := rec.Attach(srv.Config())
 	return &account{
-		LF:       &faultyLF{Client: lf.NewFromConfig(cfg), faults: &faults{}},
+		LF:       &faultyLF{Client: lf.NewFromConfig(cfg), faults: &faults{}, seed: lf.NewFromConfig(srv.Config())},
 		Glue:     &faultyGlue{Client: glue.NewFromConfig(cfg), faults: &faults{}},
 		IAM:      &faultyIAM{Client: iam.NewFromConfig(cfg), faults: &faults{}},
 		Rec:      rec,
@@ -129,6 +129,12 @@ type faultyLF struct {
 	*faults
 	// listed records the ListPermissions requests the handler sent.
 	listed []lf.ListPermissionsInput
+	// registered and updated record the RegisterResource and
+	// UpdateResource requests.
+	registered []lf.RegisterResourceInput
+	updated    []lf.UpdateResourceInput
+	// seed is an unrecorded client for what a stand-in does on moto.
+	seed *lf.Client
 }
 
 func (c *faultyLF) GetDataLakeSettings(ctx context.Context, in *lf.GetDataLakeSettingsInput, o ...func(*lf.Options)) (*lf.GetDataLakeSettingsOutput, error) {
@@ -230,7 +236,34 @@ func (c *faultyLF) RegisterResource(ctx context.Context, in *lf.RegisterResource
 	if err := c.next("RegisterResource"); err != nil {
 		return nil, err
 	}
+	c.registered = append(c.registered, *in)
 	return c.Client.RegisterResource(ctx, in, o...)
+}
+
+// UpdateResource records the request and applies it as the API reference
+// documents it ("Updates the data access role used for vending access to
+// the given (registered) resource"): moto 5.2.5 has no UpdateResource
+// (TestMotoHasNoUpdateResource). The exact request goes to moto through the
+// recording client (so the IAM actions hold it) and its refusal is
+// ignored; then the stand-in reads the registration (EntityNotFoundException
+// when there is none, like Lake Formation) and re-registers it with the new
+// role through an unrecorded client.
+func (c *faultyLF) UpdateResource(ctx context.Context, in *lf.UpdateResourceInput, o ...func(*lf.Options)) (*lf.UpdateResourceOutput, error) {
+	if err := c.next("UpdateResource"); err != nil {
+		return nil, err
+	}
+	c.updated = append(c.updated, *in)
+	_, _ = c.Client.UpdateResource(ctx, in, o...)
+	if _, err := c.seed.DescribeResource(ctx, &lf.DescribeResourceInput{ResourceArn: in.ResourceArn}); err != nil {
+		return nil, err
+	}
+	if _, err := c.seed.DeregisterResource(ctx, &lf.DeregisterResourceInput{ResourceArn: in.ResourceArn}); err != nil {
+		return nil, err
+	}
+	if _, err := c.seed.RegisterResource(ctx, &lf.RegisterResourceInput{ResourceArn: in.ResourceArn, RoleArn: in.RoleArn}); err != nil {
+		return nil, err
+	}
+	return &lf.UpdateResourceOutput{}, nil
 }
 func (c *faultyLF) GetResourceLFTags(ctx context.Context, in *lf.GetResourceLFTagsInput, o ...func(*lf.Options)) (*lf.GetResourceLFTagsOutput, error) {
 	if err := c.next("GetResourceLFTags"); err != nil {

@@ -2,6 +2,7 @@ package lakeformation
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -74,17 +75,44 @@ func AccountOf(arn string) string {
 	return parts[4]
 }
 
-// missingPrincipal is the permanent error for a principal IAM says does not
-// exist. setting names where it came from: a configuration key, or "" for
-// one of the stack's own roles.
-func missingPrincipal(arn, setting string) error {
-	if setting == "" {
+// Origin says where a principal a step names comes from, so that the error
+// for a principal IAM says does not exist names the fix: a configuration
+// key, or one of the stack's own resources.
+type Origin struct {
+	// Setting is the configuration key that lists the principal; "" for
+	// one of the stack's own roles.
+	Setting string
+	// Resource names the stack's own role (e.g. "WorkflowRole", "the
+	// tag-output function's role"), when Setting is "".
+	Resource string
+}
+
+// Configured is the Origin of a principal listed under setting.
+func Configured(setting string) Origin { return Origin{Setting: setting} }
+
+// StackRole is the Origin of one of the stack's own roles.
+func StackRole(resource string) Origin { return Origin{Resource: resource} }
+
+// missingPrincipal is the error for a principal IAM says does not exist.
+// Neither type is retried by the state machine (only TransientError is):
+// the principal does not come back by waiting.
+func missingPrincipal(arn string, o Origin) error {
+	if o.Setting == "" {
+		resource := o.Resource
+		if resource == "" {
+			resource = "a role of the lakeforge stack"
+		}
 		return &steperr.PermanentError{Op: "iam:GetRole",
 			Err: &principalGone{arn},
-			Fix: "the stack's own role " + arn + " was deleted outside CloudFormation: redeploy the stack (make deploy) to recreate it"}
+			Fix: fmt.Sprintf("the stack resource %s (IAM role %s) was deleted outside CloudFormation, and Lake Formation answers \"Invalid principal\" for it until it exists again: redeploy the stack so that CloudFormation recreates it (CloudFormation's drift detection lists it as DELETED; an unchanged `make deploy` does not recreate it, so run `make destroy` and then `make deploy`: the lake bucket and its data, the catalog database and the LF-tags are kept)", resource, roleName(arn))}
 	}
-	return &steperr.ConfigError{Field: setting, Value: arn,
+	return &steperr.ConfigError{Field: o.Setting, Value: arn,
 		Fix: "IAM says this principal does not exist (deleted, or a typing error), so Lake Formation answers \"Invalid principal\" for it forever: correct or remove it in cdk.json and redeploy"}
+}
+
+// roleName is the last path element of an IAM ARN.
+func roleName(arn string) string {
+	return arn[strings.LastIndexAny(arn, ":/")+1:]
 }
 
 type principalGone struct{ arn string }
@@ -93,21 +121,21 @@ func (e *principalGone) Error() string { return "IAM principal " + e.arn + " doe
 
 // principalCheck is an awsretry.Check for calls that name principals:
 // once "Invalid principal" has persisted, it asks IAM about each of them
-// (setting maps a principal to its configuration key, "" for the stack's
-// own roles) and ends the retries when one is missing.
-func principalCheck(p *Principals, setting map[string]string) awsretry.Check {
+// (origins maps a principal to where it comes from) and ends the retries
+// when one is missing.
+func principalCheck(p *Principals, origins map[string]Origin) awsretry.Check {
 	return func(ctx context.Context, condition string, err error) error {
 		if !strings.Contains(awsretry.Message(err), "Invalid principal") {
 			return nil
 		}
-		arns := make([]string, 0, len(setting))
-		for arn := range setting {
+		arns := make([]string, 0, len(origins))
+		for arn := range origins {
 			arns = append(arns, arn)
 		}
 		sort.Strings(arns)
 		for _, arn := range arns {
 			if p.Missing(ctx, arn) {
-				return missingPrincipal(arn, setting[arn])
+				return missingPrincipal(arn, origins[arn])
 			}
 		}
 		return nil

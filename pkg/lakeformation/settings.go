@@ -12,30 +12,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
 // IAMAllowedPrincipals is Lake Formation's stand-in for "whatever IAM allows".
 const IAMAllowedPrincipals = "IAM_ALLOWED_PRINCIPALS"
 
-// Values of ConfigureLakeFormation.AccountSettings (configuration key
-// lakeFormation.accountSettings).
-const (
-	// AccountSettingsManage empties both default-permission lists and
-	// revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on the catalog, every
-	// run: account-wide changes that Lake Formation's own permissions rely on.
-	AccountSettingsManage = "manage"
-	// AccountSettingsLeave never touches them: the operator owns them.
-	AccountSettingsLeave = "leave"
-)
-
 // AdminsSetting is the configuration key of the configured administrators.
 const AdminsSetting = "personas.admins.principalArns"
 
 // ConfigureLakeFormation makes the pipeline's roles (Own) and the configured
 // principals (Configured) data lake administrators, drops administrators
-// that IAM says no longer exist (never a live one, never one of Own), and,
-// with AccountSettings "manage", empties both default-permission lists and
+// that IAM says no longer exist (never a live one, never one of Own), turns
+// on full table access ("import-only" and "manage"), and, with
+// AccountSettings "manage" only, empties both default-permission lists and
 // revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on the catalog.
 //
 // Bootstrap order: PutDataLakeSettings is authorized by IAM alone (the role
@@ -52,7 +43,7 @@ type ConfigureLakeFormation struct {
 	Own []string
 	// Configured are the administrators of personas.admins.principalArns.
 	Configured []string
-	// AccountSettings is AccountSettingsManage or AccountSettingsLeave.
+	// AccountSettings is one of stepcontract.AccountSettingsValues.
 	AccountSettings string
 	// Log receives a warning for every change that reverses someone's
 	// change since the last run; nil uses slog.Default().
@@ -60,9 +51,9 @@ type ConfigureLakeFormation struct {
 }
 
 func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
-	if c.AccountSettings != AccountSettingsManage && c.AccountSettings != AccountSettingsLeave {
+	if !slices.Contains(stepcontract.AccountSettingsValues, c.AccountSettings) {
 		return nil, &steperr.ConfigError{Field: "lakeFormation.accountSettings", Value: c.AccountSettings,
-			Fix: "must be \"" + AccountSettingsManage + "\" or \"" + AccountSettingsLeave + "\": set it in cdk.json and redeploy"}
+			Fix: "must be \"" + strings.Join(stepcontract.AccountSettingsValues, "\", \"") + "\": set it in cdk.json and redeploy"}
 	}
 	log := c.Log
 	if log == nil {
@@ -86,22 +77,22 @@ func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
 	// PutDataLakeSettings replaces the whole object: change only the fields
 	// lakeforge owns and send every other field back as read.
 	settings := *got.DataLakeSettings
-	manage := c.AccountSettings == AccountSettingsManage
+	manage := c.AccountSettings == stepcontract.AccountSettingsManage
 	// The import job reads and writes its Lake Formation tables in Glue
 	// 5.0's full-table-access mode, which Lake Formation serves only when
 	// the account lets external engines have full table access. With
 	// "leave", say so before anything is written.
 	fullTableAccess := aws.ToBool(settings.AllowFullTableExternalDataAccess)
-	if !fullTableAccess && !manage {
+	if !fullTableAccess && c.AccountSettings == stepcontract.AccountSettingsLeave {
 		return nil, &steperr.ConfigError{Field: "lakeFormation.accountSettings", Value: c.AccountSettings,
-			Fix: "the import job (Glue 5.0, full table access) needs the account's Lake Formation setting AllowFullTableExternalDataAccess, which is off: turn it on (Lake Formation console, Administration, Application integration settings, \"Allow external engines to access data in Amazon S3 locations with full table access\", or put-data-lake-settings) or set lakeFormation.accountSettings to \"manage\" and redeploy"}
+			Fix: "the import job (Glue 5.0, full table access) needs the account's Lake Formation setting AllowFullTableExternalDataAccess, which is off: turn it on (Lake Formation console, Administration, Application integration settings, \"Allow external engines to access data in Amazon S3 locations with full table access\", or put-data-lake-settings) or set lakeFormation.accountSettings to \"" + stepcontract.AccountSettingsImportOnly + "\" (lakeforge turns on only that) and redeploy"}
 	}
-	want := map[string]string{} // administrator -> its configuration key ("" for Own)
+	want := map[string]Origin{} // administrator -> where it comes from
 	for _, arn := range c.Configured {
-		want[arn] = AdminsSetting
+		want[arn] = Configured(AdminsSetting)
 	}
 	for _, arn := range c.Own {
-		want[arn] = ""
+		want[arn] = StackRole("")
 	}
 	have := map[string]bool{}
 	for _, a := range settings.DataLakeAdmins {
@@ -144,7 +135,7 @@ func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
 	settings.DataLakeAdmins = admins
 	if !fullTableAccess {
 		settings.AllowFullTableExternalDataAccess = aws.Bool(true)
-		change := "allowed external engines full table access (AllowFullTableExternalDataAccess), which the Glue 5.0 import job needs (lakeFormation.accountSettings is \"manage\")"
+		change := "allowed external engines full table access (AllowFullTableExternalDataAccess), which the Glue 5.0 import job needs (lakeFormation.accountSettings is \"" + c.AccountSettings + "\")"
 		if ranBefore {
 			reverted(change + ": someone turned it off since the last run")
 		} else {
@@ -198,7 +189,7 @@ func (c *ConfigureLakeFormation) Run(ctx context.Context) ([]string, error) {
 
 // withoutMissing returns list without the principals IAM says no longer
 // exist, except those in keep, and the ARNs it dropped.
-func (c *ConfigureLakeFormation) withoutMissing(ctx context.Context, list []types.DataLakePrincipal, keep map[string]string) (kept []types.DataLakePrincipal, dropped []string) {
+func (c *ConfigureLakeFormation) withoutMissing(ctx context.Context, list []types.DataLakePrincipal, keep map[string]Origin) (kept []types.DataLakePrincipal, dropped []string) {
 	for _, p := range list {
 		arn := aws.ToString(p.DataLakePrincipalIdentifier)
 		if _, wanted := keep[arn]; !wanted && c.Principals.Missing(ctx, arn) {

@@ -13,6 +13,7 @@ import (
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 
+	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
@@ -57,7 +58,7 @@ func setFullTableAccess(t *testing.T, a *account, on bool) {
 
 func configureStep(a *account) *ConfigureLakeFormation {
 	return &ConfigureLakeFormation{LF: a.LF, Principals: NewPrincipals(a.IAM, stepRole), Retry: fastRetry(),
-		Own: []string{stepRole}, Configured: []string{configuredAdmin}, AccountSettings: AccountSettingsManage, Log: quietLog}
+		Own: []string{stepRole}, Configured: []string{configuredAdmin}, AccountSettings: stepcontract.AccountSettingsManage, Log: quietLog}
 }
 
 // settingsNow reads the data lake settings without recording the call.
@@ -212,7 +213,7 @@ var configureScenarios = []scenario{
 	{"accountSettings leave with full table access off is a config error before any write", func(t *testing.T, a *account) {
 		seedSettings(t, a)
 		step := configureStep(a)
-		step.AccountSettings = AccountSettingsLeave
+		step.AccountSettings = stepcontract.AccountSettingsLeave
 		_, err := step.Run(ctx())
 		wantErr[*steperr.ConfigError](t, err, "lakeFormation.accountSettings", "AllowFullTableExternalDataAccess")
 		if m := a.mutatingSince(); len(m) != 0 {
@@ -311,7 +312,7 @@ var configureScenarios = []scenario{
 		setFullTableAccess(t, a, true)
 		before := settingsNow(t, a)
 		step := configureStep(a)
-		step.AccountSettings = AccountSettingsLeave
+		step.AccountSettings = stepcontract.AccountSettingsLeave
 		changes := mustRun(t, step)
 		if want := []string{"added data lake administrator " + stepRole, "added data lake administrator " + configuredAdmin}; !slices.Equal(changes, want) {
 			t.Fatalf("changes = %q; want only %q", changes, want)

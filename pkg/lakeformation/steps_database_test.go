@@ -28,7 +28,46 @@ func createTag(t *testing.T, a *account, key string, values ...string) {
 }
 
 func databaseStep(a *account) *EnsureDatabase {
-	return &EnsureDatabase{Glue: a.Glue, LF: a.LF, Retry: fastRetry(), Name: database, LocationURI: locationURI, Tag: workflowTag}
+	return &EnsureDatabase{Glue: a.Glue, LF: a.LF, Principals: NewPrincipals(a.IAM, tagOutputStepRole), Retry: fastRetry(),
+		Name: database, LocationURI: locationURI, Tag: workflowTag, TaggerRole: tagOutputStepRole}
+}
+
+// taggerGrantChange is EnsureDatabase's change when it grants TagOutput's
+// role what assigning an LF-tag to the database requires.
+const taggerGrantChange = "granted ALL with grant option on database " + database + " to " + tagOutputStepRole + " (it assigns the analyst tag)"
+
+// taggerGrant reads (unrecorded) TagOutput's role's permissions on the lake
+// database: plain and with the grant option.
+func taggerGrant(t *testing.T, a *account) (perms, grantable []types.Permission) {
+	t.Helper()
+	out, err := a.SeedLF.ListPermissions(ctx(), &lf.ListPermissionsInput{
+		Principal: &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(tagOutputStepRole)},
+		Resource:  &types.Resource{Database: &types.DatabaseResource{Name: aws.String(database)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range out.PrincipalResourcePermissions {
+		if p.Resource.Database != nil && aws.ToString(p.Resource.Database.Name) == database && aws.ToString(p.Principal.DataLakePrincipalIdentifier) == tagOutputStepRole {
+			perms = append(perms, p.Permissions...)
+			grantable = append(grantable, p.PermissionsWithGrantOption...)
+		}
+	}
+	return perms, grantable
+}
+
+// revokeTagger revokes (unrecorded) part of TagOutput's role's grant.
+func revokeTagger(t *testing.T, a *account, perms, grantable []types.Permission) {
+	t.Helper()
+	if _, err := a.SeedLF.RevokePermissions(ctx(), &lf.RevokePermissionsInput{
+		Principal:                  &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(tagOutputStepRole)},
+		Resource:                   &types.Resource{Database: &types.DatabaseResource{Name: aws.String(database)}},
+		Permissions:                perms,
+		PermissionsWithGrantOption: grantable,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a.markCalls()
 }
 
 // tagsOf returns the LF-tags of database db.
@@ -100,6 +139,7 @@ var databaseScenarios = []scenario{
 		want := []string{
 			"created database " + database + " at " + locationURI,
 			"tagged database " + database + " maintenance=crawler",
+			taggerGrantChange,
 		}
 		if !slices.Equal(changes, want) {
 			t.Fatalf("changes = %q; want %q", changes, want)
@@ -121,6 +161,10 @@ var databaseScenarios = []scenario{
 		}
 		if tags := tagsOf(t, a, database); len(tags) != 1 || !slices.Equal(tags["maintenance"], []string{"crawler"}) {
 			t.Fatalf("tags of %s = %v; want only maintenance=crawler", database, tags)
+		}
+		// issue 17 item 4: TagOutput's role holds ALL with grant option.
+		if perms, grantable := taggerGrant(t, a); !slices.Contains(perms, types.PermissionAll) || !slices.Contains(grantable, types.PermissionAll) {
+			t.Fatalf("TagOutput's role holds %v (grantable %v) on %s; want ALL with grant option", perms, grantable, database)
 		}
 		converges(t, a, databaseStep(a))
 	}},
@@ -165,7 +209,7 @@ var databaseScenarios = []scenario{
 		step := databaseStep(a)
 		step.LF = &untaggedReadsLF{faultyLF: a.LF, untagged: map[string]bool{database: true}}
 		changes := mustRun(t, step)
-		if want := []string{"tagged database " + database + " maintenance=crawler"}; !slices.Equal(changes, want) {
+		if want := []string{"tagged database " + database + " maintenance=crawler", taggerGrantChange}; !slices.Equal(changes, want) {
 			t.Fatalf("changes = %q; want %q", changes, want)
 		}
 		if tags := tagsOf(t, a, database); !slices.Equal(tags["maintenance"], []string{"crawler"}) {
@@ -190,6 +234,41 @@ var databaseScenarios = []scenario{
 			t.Fatalf("changes = %q", changes)
 		}
 		converges(t, a, databaseStep(a))
+	}},
+	{"TagOutput's grant revoked by hand is repaired", func(t *testing.T, a *account) {
+		createTag(t, a, "maintenance", "crawler", "manual")
+		mustRun(t, databaseStep(a))
+		revokeTagger(t, a, []types.Permission{types.PermissionAll}, []types.Permission{types.PermissionAll})
+		if perms, _ := taggerGrant(t, a); len(perms) != 0 {
+			t.Fatalf("revoke left %v", perms)
+		}
+		if changes := mustRun(t, databaseStep(a)); !slices.Equal(changes, []string{taggerGrantChange}) {
+			t.Fatalf("changes = %q; want the grant repaired", changes)
+		}
+		converges(t, a, databaseStep(a))
+	}},
+	{"TagOutput's grant option revoked by hand is repaired", func(t *testing.T, a *account) {
+		createTag(t, a, "maintenance", "crawler", "manual")
+		mustRun(t, databaseStep(a))
+		revokeTagger(t, a, []types.Permission{}, []types.Permission{types.PermissionAll})
+		if perms, grantable := taggerGrant(t, a); !slices.Contains(perms, types.PermissionAll) || slices.Contains(grantable, types.PermissionAll) {
+			t.Fatalf("after revoking the grant option: %v, grantable %v", perms, grantable)
+		}
+		if changes := mustRun(t, databaseStep(a)); !slices.Equal(changes, []string{taggerGrantChange}) {
+			t.Fatalf("changes = %q; want the grant option repaired", changes)
+		}
+		if _, grantable := taggerGrant(t, a); !slices.Contains(grantable, types.PermissionAll) {
+			t.Fatalf("grant option not repaired: %v", grantable)
+		}
+	}},
+	{"TagOutput's role deleted outside CloudFormation: redeploy, not retried", func(t *testing.T, a *account) {
+		createTag(t, a, "maintenance", "crawler", "manual")
+		a.LF.inject("GrantPermissions", apiErr("InvalidInputException", "Invalid principal: "+tagOutputStepRole), 1000)
+		_, err := databaseStep(a).Run(ctx())
+		pe := wantErr[*steperr.PermanentError](t, err, tagOutputStepRole, "TagOutput")
+		if !strings.Contains(pe.Fix, "redeploy") {
+			t.Fatalf("fix %q", pe.Fix)
+		}
 	}},
 	{"tag failures in a 200 answer are an error", func(t *testing.T, a *account) {
 		// No LF-tag "maintenance" exists: moto, like Lake Formation, answers

@@ -13,6 +13,7 @@ import (
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 
+	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
@@ -55,6 +56,20 @@ func allGrants(t *testing.T, a *account) map[string][]types.Permission {
 		m[k] = perms
 	}
 	return m
+}
+
+// seedGrant grants (unrecorded) perms on the one-tag expression key=value
+// of resource type rt to who.
+func seedGrant(t *testing.T, a *account, who string, rt types.ResourceType, key, value string, perms ...types.Permission) {
+	t.Helper()
+	if _, err := a.SeedLF.GrantPermissions(ctx(), &lf.GrantPermissionsInput{
+		Principal:   &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(who)},
+		Resource:    TagGrant{ResourceType: rt, Tag: config.TagRef{Key: key, Value: value}}.resource(),
+		Permissions: perms,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a.markCalls()
 }
 
 var grantScenarios = []scenario{
@@ -137,6 +152,56 @@ var grantScenarios = []scenario{
 		if strings.Contains(pe.Fix, "cdk.json") || !strings.Contains(pe.Fix, "defect") {
 			t.Fatalf("fix %q sends the user to cdk.json for lakeforge's own request", pe.Fix)
 		}
+	}},
+	// issue 17: convergence against what a principal may already hold. Each
+	// seeds one near miss of an access-model grant, and the step must make
+	// exactly the access-model grant.
+	{"a grant on another value of the same tag is repaired", func(t *testing.T, a *account) {
+		seedGrant(t, a, analystRole, types.ResourceTypeTable, "source", "other", types.PermissionSelect, types.PermissionDescribe)
+		changes := mustRun(t, grantStep(a))
+		if !slices.Contains(changes, "granted SELECT+DESCRIBE on TABLE with source=product to "+analystRole) {
+			t.Fatalf("changes = %q", changes)
+		}
+		if got := allGrants(t, a)[analystRole+" TABLE source=product"]; !slices.Equal(got, []types.Permission{"DESCRIBE", "SELECT"}) {
+			t.Fatalf("analyst's grant on source=product tables = %v", got)
+		}
+		converges(t, a, grantStep(a))
+	}},
+	{"a grant on another resource type is repaired", func(t *testing.T, a *account) {
+		// SELECT+DESCRIBE on databases with the tag does not give tables.
+		seedGrant(t, a, analystRole, types.ResourceTypeDatabase, "source", "product", types.PermissionDescribe)
+		changes := mustRun(t, grantStep(a))
+		if !slices.Contains(changes, "granted SELECT+DESCRIBE on TABLE with source=product to "+analystRole) || slices.Contains(changes, "granted DESCRIBE on DATABASE with source=product to "+analystRole) {
+			t.Fatalf("changes = %q; want the table grant, not the database one again", changes)
+		}
+		converges(t, a, grantStep(a))
+	}},
+	{"a grant with fewer permissions is completed", func(t *testing.T, a *account) {
+		seedGrant(t, a, workflowRole, types.ResourceTypeTable, "maintenance", "crawler", types.PermissionSelect)
+		changes := mustRun(t, grantStep(a))
+		if !slices.Contains(changes, "granted ALL on TABLE with maintenance=crawler to "+workflowRole) {
+			t.Fatalf("changes = %q", changes)
+		}
+		converges(t, a, grantStep(a))
+	}},
+	{"a whole grant revoked by hand is repaired", func(t *testing.T, a *account) {
+		mustRun(t, grantStep(a))
+		if _, err := a.SeedLF.RevokePermissions(ctx(), &lf.RevokePermissionsInput{
+			Principal:   &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(otherAnalyst)},
+			Resource:    TagGrant{ResourceType: types.ResourceTypeTable, Tag: analystTag}.resource(),
+			Permissions: []types.Permission{types.PermissionSelect, types.PermissionDescribe},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := allGrants(t, a)[otherAnalyst+" TABLE source=product"]; ok {
+			t.Fatal("the revoke left the grant")
+		}
+		a.markCalls()
+		changes := mustRun(t, grantStep(a))
+		if !slices.Equal(changes, []string{"granted SELECT+DESCRIBE on TABLE with source=product to " + otherAnalyst}) {
+			t.Fatalf("changes = %q; want exactly the revoked grant again", changes)
+		}
+		converges(t, a, grantStep(a))
 	}},
 	{"grants on wider expressions or to others do not count", func(t *testing.T, a *account) {
 		for _, g := range []struct {

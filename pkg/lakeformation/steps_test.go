@@ -21,7 +21,10 @@ package lakeformation
 //     the grants EnsureLFTags makes, and inject "Invalid principal";
 //   - DescribeResource has no RoleArn for service-linked registrations (Lake
 //     Formation names the service-linked role); the step accepts a missing
-//     RoleArn as the service-linked role;
+//     RoleArn as the service-linked role, and a test answers with the named
+//     role (serviceLinkedNamingLF);
+//   - UpdateResource does not exist: faultyLF applies it to moto's
+//     registration as documented (TestMotoHasNoUpdateResource);
 //   - AddLFTagsToResource replaces every LF-tag of the resource instead of
 //     adding to them, and GetResourceLFTags fails (HTTP 500) on a database
 //     that never had an LF-tag; so the tag-output test does not check that
@@ -35,9 +38,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/internal/awscalls"
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
 )
 
 const (
@@ -49,8 +52,10 @@ const (
 	analystRole     = "arn:aws:iam::" + acct + ":role/lakeforge-analyst"
 	otherAnalyst    = "arn:aws:iam::" + acct + ":user/datalake_user"
 	locationARN     = "arn:aws:s3:::lake-bucket/lake"
-	locationURI     = "s3://lake-bucket/lake"
-	database        = "kthr01"
+	// registrationRole is the stack's Lake Formation registration role.
+	registrationRole = "arn:aws:iam::" + acct + ":role/lakeforge-registration"
+	locationURI      = "s3://lake-bucket/lake"
+	database         = "kthr01"
 )
 
 var (

@@ -8,7 +8,8 @@ import (
 )
 
 // TagOutput assigns the analyst tag to the output database, so analysts see
-// the tables the import made (tables inherit database tags). The state
+// the tables the import made (tables inherit database tags), and, with
+// governance, the sensitivity tag to every column (Columns). The state
 // machine runs it after StartImport, and import-events invokes it when an
 // import started outside the state machine ends well; both send an object
 // it does not read.
@@ -17,12 +18,17 @@ type TagOutput struct {
 	Retry    awsretry.Policy
 	Database string
 	Tag      stepcontract.TagRef
+	// Columns converges column sensitivity; nil without governance.
+	Columns *ColumnTagging
+	// Metrics receives the number of unclassified columns (governance);
+	// nil publishes nothing.
+	Metrics *UnclassifiedMetric
+	// Probes records, for VerifyQuery, the columns the analysts must and
+	// must not read (governance); nil records nothing.
+	Probes *ProbeRecorder
 }
 
 func (t *TagOutput) Run(ctx context.Context) ([]string, error) {
-	change, err := tagDatabase(ctx, t.LF, t.Retry, t.Database, t.Tag, false)
-	if change == "" {
-		return nil, err
-	}
-	return []string{change}, err
+	res, err := t.Converge(ctx)
+	return res.Changes, err
 }

@@ -41,6 +41,9 @@ type TagPermission struct {
 	Principal   string              `json:"principal"`
 	Tag         stepcontract.TagRef `json:"tag"`
 	Permissions []types.Permission  `json:"permissions"`
+	// Resource names the stack's role Principal is, for the error when it
+	// was deleted (the principals are always the stack's own roles).
+	Resource string `json:"resource,omitempty"`
 }
 
 func (p TagPermission) String() string {
@@ -59,14 +62,19 @@ func TagPermissionsFor(databaseRole, tagOutputRole, grantRole string, workflowTa
 	assign := []types.Permission{types.PermissionAssociate, types.PermissionDescribe}
 	grant := []types.Permission{types.PermissionDescribe, types.PermissionGrantWithLfTagExpression}
 	out := []TagPermission{
-		{Principal: databaseRole, Tag: workflowTag, Permissions: assign},
-		{Principal: tagOutputRole, Tag: analystTag, Permissions: assign},
-		{Principal: grantRole, Tag: workflowTag, Permissions: grant},
+		{Principal: databaseRole, Tag: workflowTag, Permissions: assign, Resource: FunctionRoleResource(stepcontract.EnsureDatabase)},
+		{Principal: tagOutputRole, Tag: analystTag, Permissions: assign, Resource: FunctionRoleResource(stepcontract.TagOutput)},
+		{Principal: grantRole, Tag: workflowTag, Permissions: grant, Resource: FunctionRoleResource(stepcontract.GrantTagPermissions)},
 	}
 	if analystTag != workflowTag {
-		out = append(out, TagPermission{Principal: grantRole, Tag: analystTag, Permissions: grant})
+		out = append(out, TagPermission{Principal: grantRole, Tag: analystTag, Permissions: grant, Resource: FunctionRoleResource(stepcontract.GrantTagPermissions)})
 	}
 	return out
+}
+
+// FunctionRoleResource names the role of one of the stack's functions.
+func FunctionRoleResource(function string) string {
+	return stepcontract.Pascal(function) + " (the " + function + " function's role)"
 }
 
 func (e *EnsureLFTags) Run(ctx context.Context) ([]string, error) {
@@ -157,7 +165,7 @@ func (e *EnsureLFTags) grant(ctx context.Context) ([]string, error) {
 				Permissions: missing,
 			})
 			return err
-		}, principalCheck(e.Principals, map[string]string{want.Principal: ""}))
+		}, principalCheck(e.Principals, map[string]Origin{want.Principal: StackRole(want.Resource)}))
 		if err != nil {
 			return changes, fail("lakeformation:GrantPermissions", want.String(), err)
 		}

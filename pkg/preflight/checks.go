@@ -42,7 +42,7 @@ type GlueAPI interface {
 const CreatedByTag = "lakeforge:created-by"
 
 // DefaultRequiredFreeIPs is used when Checker.RequiredFreeIPs is 0: the
-// default two import workers plus one for a crawler or test ENI.
+// default two import workers plus one for the connection test's ENI.
 const DefaultRequiredFreeIPs = 3
 
 // Checker runs the checks. Build it once per process.
@@ -59,9 +59,16 @@ type Checker struct {
 	// SecretKMSKeyARN is source.secretKmsKeyArn: the customer managed key
 	// the stack lets the secret's readers decrypt with ("" for none).
 	SecretKMSKeyARN string
+	// Route53 lists the VPC's private hosted zones, so a service whose
+	// domain a zone already serves is not counted as missing (nil: not
+	// read; the operator CLI).
+	Route53 HostedZonesAPI
+	// Tags are added to the CreatedByTag on what repair creates
+	// (network.manage marks its own).
+	Tags []ec2types.Tag
 	// RequiredFreeIPs is how many free addresses the subnet needs: one per
-	// Glue worker ENI (import.numberOfWorkers) plus one for the crawler's
-	// or the connection test's ENI.
+	// Glue worker ENI (import.numberOfWorkers) plus one for the connection
+	// test's ENI (config.Config.RequiredFreeIPs).
 	RequiredFreeIPs int
 	Log             *slog.Logger
 }
@@ -92,7 +99,8 @@ type network struct {
 	// instance, so every AWS API is reachable without endpoints.
 	natRoute bool
 	// missingEndpoints are the interface endpoint service names that do
-	// not exist (usable) in the VPC; repair creates them.
+	// not exist (usable) in the VPC and whose domain no private hosted
+	// zone of the VPC serves; repair creates them.
 	missingEndpoints []string
 	creds            *Credentials
 }
@@ -159,6 +167,7 @@ func (c *Checker) runLocal(ctx context.Context, t Target) ([]Check, *network) {
 		c.checkSecurityGroups(ctx, t, net),
 		c.checkS3Route(ctx, t, net),
 		c.checkEndpoints(ctx, t, net),
+		c.checkMonitoringEndpoints(ctx, t, net),
 		c.checkDNSAndIPs(ctx, t, net),
 	}, net
 }

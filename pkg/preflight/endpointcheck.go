@@ -78,6 +78,10 @@ func (c *Checker) checkEndpoints(ctx context.Context, t Target, net *network) Ch
 		}
 	}
 	subnetCIDR, _ := netip.ParsePrefix(aws.ToString(net.subnet.CidrBlock))
+	zones, err := c.privateZones(ctx, net.vpcID)
+	if err != nil {
+		return apiFailure(ch, "route53:ListHostedZonesByVPC", err, "the reader needs route53:ListHostedZonesByVPC and ec2:DescribeVpcs")
+	}
 
 	var problems, fixes []string
 	net.missingEndpoints = nil
@@ -87,6 +91,12 @@ func (c *Checker) checkEndpoints(ctx context.Context, t Target, net *network) Ch
 			if aws.ToString(ep.ServiceName) == service && ep.VpcEndpointType == ec2types.VpcEndpointTypeInterface && endpointUsable(ep.State) {
 				found = append(found, ep)
 			}
+		}
+		if zone, served := zones[serviceDomain(c.Region, service)]; len(found) == 0 && served {
+			// Not created: EC2 refuses a private-DNS endpoint whose domain
+			// the VPC already has, and the zone answers for it.
+			ch.Evidence = append(ch.Evidence, fmt.Sprintf("no interface endpoint for %s in %s, but the VPC's private hosted zone %s serves %s (a shared endpoint or resolver): not created; that it reaches the service is not checked here", service, net.vpcID, zone, serviceDomain(c.Region, service)))
+			continue
 		}
 		if len(found) == 0 {
 			net.missingEndpoints = append(net.missingEndpoints, service)

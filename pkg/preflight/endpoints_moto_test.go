@@ -7,6 +7,7 @@ package preflight
 
 import (
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -15,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
@@ -249,4 +250,101 @@ func TestEndpointsInAnotherSubnet(t *testing.T) {
 	r := e.run()
 	wantStatuses(t, r, map[string]Status{CheckEndpoints: Pass, CheckGlueTest: Pass})
 	wantText(t, r.Get(CheckEndpoints), "has no interface in "+e.subnet, "local route")
+}
+
+// Without a NAT route, a subnet with every endpoint the import needs but
+// none for CloudWatch Logs and CloudWatch passes with a warning naming
+// both missing endpoints; repair does not create them (billed per hour).
+// Each endpoint added clears its part; a NAT route clears the warning.
+func TestMissingMonitoringEndpointsAreAWarning(t *testing.T) {
+	e := newEnv(t)
+	e.addSelfReferencingRule()
+	e.addS3Endpoint()
+	e.addInterfaceEndpoints()
+	e.checker.Repair = true
+
+	r := e.run()
+	if !r.Passed {
+		t.Fatalf("a subnet without CloudWatch endpoints must still pass:\n%s", r.String())
+	}
+	wantStatuses(t, r, map[string]Status{CheckMonitoring: Warn, CheckEndpoints: Pass, CheckGlueTest: Pass})
+	logs, monitoring := "com.amazonaws.us-east-1.logs", "com.amazonaws.us-east-1.monitoring"
+	wantText(t, r.Get(CheckMonitoring), logs, monitoring, "--service-name "+logs, "--service-name "+monitoring, "billed per hour")
+	if got := e.rec.Mutating(); len(got) != 0 {
+		t.Errorf("repair mode made %v for a warning; the monitoring endpoints are the operator's choice", got)
+	}
+	if !strings.Contains(r.String(), "[WARN] "+CheckMonitoring) {
+		t.Errorf("the report does not show the warning:\n%s", r.String())
+	}
+
+	e.addInterfaceEndpoint(logs, true)
+	r = e.run()
+	wantStatuses(t, r, map[string]Status{CheckMonitoring: Warn})
+	if c := r.Get(CheckMonitoring); strings.Contains(c.Summary, logs) || !strings.Contains(c.Summary, monitoring) {
+		t.Errorf("with the logs endpoint present, the warning names: %s", c.Summary)
+	}
+	e.addInterfaceEndpoint(monitoring, true)
+	wantStatuses(t, e.run(), map[string]Status{CheckMonitoring: Pass})
+
+	// A NAT gateway route reaches both.
+	n := newEnv(t)
+	n.addSelfReferencingRule()
+	n.addNATRoute()
+	wantStatuses(t, n.run(), map[string]Status{CheckMonitoring: Pass})
+}
+
+// addNATRoute sends the subnet's 0.0.0.0/0 to a new NAT gateway.
+func (e *env) addNATRoute() string {
+	ctx := motoserver.Context(e.t)
+	eip, err := e.ec2.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: ec2types.DomainTypeVpc})
+	must(e.t, err)
+	nat, err := e.ec2.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{SubnetId: aws.String(e.subnet), AllocationId: eip.AllocationId})
+	must(e.t, err)
+	_, err = e.ec2.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: aws.String(e.rtb), DestinationCidrBlock: aws.String("0.0.0.0/0"), NatGatewayId: nat.NatGateway.NatGatewayId})
+	must(e.t, err)
+	return aws.ToString(nat.NatGateway.NatGatewayId)
+}
+
+// Repair says that interface endpoints are billed per hour before it
+// creates the first one: in the report, ahead of the lines naming them,
+// and in the log, ahead of the calls.
+func TestRepairSaysInterfaceEndpointsAreBilledBeforeCreatingThem(t *testing.T) {
+	e := newEnv(t)
+	e.addSelfReferencingRule()
+	e.addS3Endpoint()
+	e.checker.Repair = true
+	var logs strings.Builder
+	e.checker.Log = slog.New(slog.NewTextHandler(&logs, nil))
+
+	r := e.run()
+	if !r.Passed {
+		t.Fatalf("repair run failed:\n%s", r.String())
+	}
+	notice, created := -1, -1
+	for i, line := range r.Repairs {
+		if strings.Contains(line, "billed per hour") && notice < 0 {
+			notice = i
+		}
+		if strings.HasPrefix(line, "created interface endpoint") && created < 0 {
+			created = i
+		}
+	}
+	if notice < 0 || created < 0 || notice > created {
+		t.Fatalf("repairs %q: want the per-hour billing notice before the first created interface endpoint", r.Repairs)
+	}
+	for _, s := range wantInterfaceServices {
+		if !strings.Contains(r.Repairs[notice], s) {
+			t.Errorf("the notice does not name %s: %s", s, r.Repairs[notice])
+		}
+	}
+	text := logs.String()
+	if i, j := strings.Index(text, "billed per hour"), strings.Index(text, "created interface endpoint"); i < 0 || j < 0 || i > j {
+		t.Errorf("the log does not warn of the cost before the endpoints are reported created:\n%s", text)
+	}
+
+	// Nothing is missing the second time: no notice.
+	e.rec.Reset()
+	if r = e.run(); len(r.Repairs) != 0 {
+		t.Errorf("second run repairs %q, want none", r.Repairs)
+	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 )
 
 // What repair mode created is found by its tag and removed, for the

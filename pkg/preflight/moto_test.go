@@ -19,10 +19,11 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/internal/awscalls"
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
 
@@ -118,6 +119,7 @@ func newEnv(t *testing.T) *env {
 	e.glue = &glueWithStubbedTest{Client: glue.NewFromConfig(checked)}
 	e.checker = &Checker{
 		EC2:       ec2.NewFromConfig(checked),
+		Route53:   route53.NewFromConfig(checked),
 		Secrets:   secretsmanager.NewFromConfig(checked),
 		Glue:      e.glue,
 		Region:    motoserver.Region,
@@ -279,12 +281,14 @@ func TestRepairFixesBothThenConverges(t *testing.T) {
 	if got := e.rec.Mutating(); !slices.Equal(got, want) {
 		t.Fatalf("mutating calls = %v, want %v", got, want)
 	}
-	if len(r.Repairs) != 2+len(wantInterfaceServices) || !strings.Contains(r.Repairs[0], e.sg) || !strings.Contains(r.Repairs[1], e.rtb) {
-		t.Fatalf("repairs = %q, want the rule on %s, the endpoint on %s and the interface endpoints", r.Repairs, e.sg, e.rtb)
+	// The third line is the billing notice for the interface endpoints
+	// (TestRepairSaysInterfaceEndpointsAreBilledBeforeCreatingThem).
+	if len(r.Repairs) != 3+len(wantInterfaceServices) || !strings.Contains(r.Repairs[0], e.sg) || !strings.Contains(r.Repairs[1], e.rtb) {
+		t.Fatalf("repairs = %q, want the rule on %s, the endpoint on %s, the billing notice and the interface endpoints", r.Repairs, e.sg, e.rtb)
 	}
 	for i, svc := range wantInterfaceServices {
-		if !strings.Contains(r.Repairs[2+i], svc) || !strings.Contains(r.Repairs[2+i], e.subnet) {
-			t.Errorf("repair %d = %q, want the %s endpoint in %s", 2+i, r.Repairs[2+i], svc, e.subnet)
+		if !strings.Contains(r.Repairs[3+i], svc) || !strings.Contains(r.Repairs[3+i], e.subnet) {
+			t.Errorf("repair %d = %q, want the %s endpoint in %s", 3+i, r.Repairs[3+i], svc, e.subnet)
 		}
 	}
 
@@ -497,7 +501,7 @@ func TestHandler(t *testing.T) {
 	e.addS3Endpoint()
 	e.addInterfaceEndpoints()
 	out, err := h.Handle(motoserver.Context(t), Input{})
-	if err != nil || !out.Report.Passed || len(out.Report.Checks) != 7 {
+	if err != nil || !out.Report.Passed || len(out.Report.Checks) != 8 {
 		t.Fatalf("out=%+v err=%v", out, err)
 	}
 

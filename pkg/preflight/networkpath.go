@@ -239,7 +239,7 @@ func (c *Checker) checkDNSAndIPs(ctx context.Context, t Target, net *network) Ch
 		need = DefaultRequiredFreeIPs
 	}
 	free := int(aws.ToInt32(net.subnet.AvailableIpAddressCount))
-	ch.Evidence = append(ch.Evidence, fmt.Sprintf("subnet %s has %d free IPv4 addresses; %d needed (one per Glue worker ENI plus one for the crawler or connection test)", t.SubnetID, free, need))
+	ch.Evidence = append(ch.Evidence, fmt.Sprintf("subnet %s has %d free IPv4 addresses; %d needed (one per Glue worker ENI plus one for the connection test)", t.SubnetID, free, need))
 	if free < need {
 		problems = append(problems, fmt.Sprintf("subnet %s has %d free IP addresses, %d needed", t.SubnetID, free, need))
 		fixes = append(fixes, "free addresses in "+t.SubnetID+" (delete unused network interfaces), lower import.numberOfWorkers, or use a larger subnet (network.subnetId)")

@@ -2,6 +2,8 @@ package preflight
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -10,6 +12,11 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 )
 
+// InterfaceEndpointCost is what an interface endpoint costs (AWS
+// PrivateLink pricing): said before repair creates one, and in the
+// documentation of network.manage.
+const InterfaceEndpointCost = "each interface endpoint is billed per hour in each Availability Zone for as long as it exists, used or not (a partial hour counts as a full one), plus per GB it carries (AWS PrivateLink pricing; about $0.01 per hour and $0.01 per GB in most regions); `lakeforge doctor` lists the ones repair made (tag " + CreatedByTag + ")"
+
 // repair adds what checks 3 to 5 found missing and returns one line per
 // change (or per failed attempt): the self-referencing rule, the S3 route
 // (the subnet's route table added to an existing S3 gateway endpoint, else
@@ -17,7 +24,7 @@ import (
 // tagged on creation, so nothing exists untagged even for a moment.
 func (c *Checker) repair(ctx context.Context, t Target, net *network) []string {
 	var done []string
-	tags := []ec2types.Tag{{Key: aws.String(CreatedByTag), Value: aws.String(c.StackName)}}
+	tags := append([]ec2types.Tag{{Key: aws.String(CreatedByTag), Value: aws.String(c.StackName)}}, c.Tags...)
 	if !net.selfRef && len(net.groups) > 0 {
 		sg := t.SecurityGroupIDs[0]
 		out, err := c.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
@@ -79,6 +86,13 @@ func (c *Checker) repair(ctx context.Context, t Target, net *network) []string {
 		// self-referencing all-TCP rule admits HTTPS from the job's
 		// interfaces, and no new security group is needed.
 		sg := t.SecurityGroupIDs[0]
+		if len(net.missingEndpoints) > 0 {
+			// Said (and logged) before the first one exists: they cost
+			// money for as long as they exist, whether used or not.
+			notice := fmt.Sprintf("creating %d interface endpoint(s) (%s): %s", len(net.missingEndpoints), strings.Join(net.missingEndpoints, ", "), InterfaceEndpointCost)
+			c.logger().WarnContext(ctx, "preflight repair", "cost", notice)
+			done = append(done, notice)
+		}
 		for _, service := range net.missingEndpoints {
 			out, err := c.EC2.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
 				VpcId:             aws.String(net.vpcID),

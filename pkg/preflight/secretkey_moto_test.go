@@ -6,7 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 )
 
 // A secret encrypted with a customer managed key needs kms:Decrypt for the

@@ -1,8 +1,9 @@
-// Package stepcontract is the contract between the CDK stack and the step
-// Lambdas, defined once for both sides: the folder name of every step
+// Package stepcontract is the contract between the CDK stack and what runs
+// against it, defined once for every side: the folder name of every step
 // function, the name of every environment variable the stack sets and a
 // step reads, the one encoding of structured values in those variables,
-// and the ASL placeholder of each function's ARN.
+// the ASL placeholder of each function's ARN, and the keys of the stack's
+// outputs the CLI and the demo read.
 //
 // The template contract test (infra/stack) starts every step's real wiring
 // with exactly the environment of the synthesized template, so a name or
@@ -29,12 +30,18 @@ const (
 	// CleanupLakeFormation is no pipeline step: the handler of the custom
 	// resource whose deletion, with the stack, cleans up Lake Formation.
 	CleanupLakeFormation = "cleanup-lake-formation"
+	// FirstRun is no pipeline step: the handler of the custom resource
+	// that starts the first execution at deploy (schedule.runAtDeploy).
+	FirstRun = "first-run"
+	// ManageNetwork is no pipeline step: the handler of network.manage's
+	// custom resource.
+	ManageNetwork = "manage-network"
 )
 
 // Functions lists every step function, in the order the pipeline runs them.
 var Functions = []string{
 	ConfigureLakeFormation, EnsureLFTags, RegisterLocation, EnsureDatabase, GrantTagPermissions,
-	TestConnection, StartImport, ImportEvents, TagOutput, VerifyQuery, CleanupLakeFormation,
+	TestConnection, StartImport, ImportEvents, TagOutput, VerifyQuery, CleanupLakeFormation, FirstRun, ManageNetwork,
 }
 
 // Environment variables. Structured values (lists, objects) are JSON
@@ -48,7 +55,8 @@ const (
 	// lake administrators (admin role, access-model roles, the cleanup's):
 	// never dropped; the stack-delete cleanup removes exactly them.
 	EnvOwnAdmins = "LF_OWN_ADMIN_ARNS"
-	// EnvAccountSettings is lakeFormation.accountSettings: "manage" or "leave".
+	// EnvAccountSettings is lakeFormation.accountSettings: "import-only",
+	// "manage" or "leave".
 	EnvAccountSettings = "LF_ACCOUNT_SETTINGS"
 	// EnvTagPermissions is the LF-tag permissions EnsureLFTags grants, as
 	// JSON [{"principal":..,"tag":{"key":..,"value":..},"permissions":[..]}].
@@ -60,8 +68,9 @@ const (
 	EnvTags = "LF_TAGS_JSON"
 	// EnvLocationARN is the S3 ARN of the lake prefix to register.
 	EnvLocationARN = "LAKE_LOCATION_ARN"
-	// EnvLocationRoleARN is the role the registration must use: Lake
-	// Formation's service-linked role in this account.
+	// EnvLocationRoleARN is the role the registration must use: the
+	// stack's user-defined registration role (Glue 5.0 full table access
+	// needs one; a registration with the service-linked role is moved to it).
 	EnvLocationRoleARN = "LAKE_LOCATION_ROLE_ARN"
 	// EnvWorkflowRoleARN is the Glue workflow role.
 	EnvWorkflowRoleARN = "WORKFLOW_ROLE_ARN"
@@ -74,6 +83,14 @@ const (
 	EnvAnalystTag  = "ANALYST_LF_TAG"
 	// EnvAnalystARNs is a JSON array of analyst principal ARNs (may be []).
 	EnvAnalystARNs = "ANALYST_ARNS"
+	// EnvGovernance is the governance configuration as JSON (access.Governance:
+	// column sensitivity rules, analyst values, readers); {"enabled":false}
+	// without it. GrantTagPermissions and TagOutput read it.
+	EnvGovernance = "LF_GOVERNANCE_JSON"
+	// EnvTagOutputRoleARN is TagOutput's role, to which EnsureDatabase
+	// grants ALL with the grant option on the lake database (what
+	// assigning an LF-tag to a resource one did not create requires).
+	EnvTagOutputRoleARN = "TAG_OUTPUT_ROLE_ARN"
 
 	// EnvWorkflowName is the Glue import workflow StartImport starts and
 	// import-events follows.
@@ -85,12 +102,6 @@ const (
 	EnvTokenTable = "TOKEN_TABLE"
 	// EnvImportJob is the Glue import job whose state changes end the wait.
 	EnvImportJob = "IMPORT_JOB_NAME"
-	// EnvEndCrawler names the crawler whose success ends the import, when
-	// the workflow still ends with one; empty when the import job is last.
-	EnvEndCrawler = "END_CRAWLER_NAME"
-	// EnvCrawlers is a JSON array of the workflow's crawlers: their failure
-	// ends the import too.
-	EnvCrawlers = "CRAWLER_NAMES"
 	// EnvTagFunction is the TagOutput function invoked for runs that ended
 	// well outside the state machine.
 	EnvTagFunction = "TAG_OUTPUT_FUNCTION"
@@ -112,7 +123,8 @@ const (
 	EnvLakeBucket = "LAKE_BUCKET"
 	// EnvRunsPrefix is the key prefix of the import manifests.
 	EnvRunsPrefix = "RUNS_PREFIX"
-	// EnvTablePrefix is the output crawler's table prefix (may be empty).
+	// EnvTablePrefix is database.tablePrefix, the prefix of the lake
+	// tables' names (may be empty).
 	EnvTablePrefix = "TABLE_PREFIX"
 	// EnvWorkgroup is the Athena workgroup VerifyQuery queries in.
 	EnvWorkgroup = "WORKGROUP"
@@ -124,9 +136,49 @@ const (
 	EnvRowCountTolerance = "ROW_COUNT_TOLERANCE"
 )
 
+// Values of lakeFormation.accountSettings, which ConfigureLakeFormation
+// reads from EnvAccountSettings: how far lakeforge reaches into the
+// account's Lake Formation settings.
+const (
+	// AccountSettingsImportOnly, the default, changes one account-wide
+	// setting, the one the import needs: it turns on
+	// AllowFullTableExternalDataAccess (Glue 5.0 full table access). The
+	// default permissions and IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE,
+	// which other stacks of the account rely on, are left as they are.
+	AccountSettingsImportOnly = "import-only"
+	// AccountSettingsManage (opt-in) also empties both default-permission
+	// lists and revokes IAM_ALLOWED_PRINCIPALS' CREATE_DATABASE on the
+	// catalog, every run, so Lake Formation alone governs new databases
+	// and tables of the whole account.
+	AccountSettingsManage = "manage"
+	// AccountSettingsLeave never touches them: the operator owns them,
+	// and full table access must be on already.
+	AccountSettingsLeave = "leave"
+)
+
+// AccountSettingsValues are the accepted values of lakeFormation.accountSettings.
+var AccountSettingsValues = []string{AccountSettingsImportOnly, AccountSettingsManage, AccountSettingsLeave}
+
+// Stack output keys: the stack exports each under its key (its logical
+// id, wherever the lake is); the CLI and the demo read them.
+const (
+	OutputLakeBucketName    = "LakeBucketName"
+	OutputResultsBucketName = "AthenaResultsBucketName"
+	OutputWorkgroup         = "AthenaWorkgroup"
+	OutputStateMachineArn   = "StateMachineArn"
+	OutputWorkflowName      = "ImportWorkflowName"
+	OutputDashboardName     = "DashboardName"
+	OutputFailureTopicArn   = "FailureTopicArn"
+	OutputConnectionName    = "GlueConnectionName"
+	OutputWorkflowRoleArn   = "WorkflowRoleArn"
+	OutputAdminRoleArn      = "AdminRoleArn"
+	OutputAnalystRoleArn    = "AnalystRoleArn"
+)
+
 // Encode is the one encoding of structured values (lists, objects) in a
-// step's environment: JSON. The stack writes with it; a step reads with
-// lambdaenv.Reader.JSON.
+// step's environment and in the import job's arguments: JSON. The stack
+// writes with it; a step reads with lambdaenv.Reader.JSON, the job with
+// json.loads.
 func Encode(v any) string {
 	raw, err := json.Marshal(v)
 	if err != nil {

@@ -18,7 +18,7 @@ const EventField = "(event)"
 
 // Decode reads a Lambda event into a value of type In. Every problem is an
 // *steperr.InvalidInputError naming the JSON field (its path from the
-// event's root, e.g. "detail.crawlerName") and the JSON the step expects
+// event's root, e.g. "detail.jobRunId") and the JSON the step expects
 // there, where encoding/json alone would answer an UnmarshalTypeError
 // naming a Go type, which aws-lambda-go would hand to Step Functions as
 // "UnmarshalTypeError", a name no Retry or Catch matches.

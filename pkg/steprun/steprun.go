@@ -1,9 +1,10 @@
 // Package steprun is the start-up every step Lambda shares: its logger, its
 // environment, its AWS configuration, and the handler boundary that hands
 // Step Functions only pkg/steperr types. A functions/<name>/main.go is one
-// call, steprun.Main(name, wiring): the wiring (in the step's package) reads
-// its settings through Env, builds its clients from AWSConfig and returns
-// the handler; when anything is missing Main answers that error instead.
+// call, steprun.Main(<pkg>.<Step>Step): the Definition (in the step's
+// package) names the step and its wiring, which reads its settings through
+// Env, builds its clients from AWSConfig and returns the handler; when
+// anything is missing Main answers that error instead.
 package steprun
 
 import (
@@ -101,16 +102,25 @@ type Handler func(ctx context.Context, event json.RawMessage) (any, error)
 
 // Wiring builds a step's handler once at cold start: it reads the step's
 // settings from s.Env, its AWS configuration from s.AWSConfig, and makes
-// the clients. Each functions/<name>/main.go is steprun.Main with its
-// package's Wiring, and the template contract test (infra/stack) calls the
-// same Wiring with exactly the environment the template gives the function.
+// the clients.
 type Wiring func(s *Step) (Handler, error)
 
-// Main starts the step Lambda name: it wires it and runs its handler, or,
+// Definition is one step Lambda: its folder under functions/ (a
+// pkg/stepcontract name) and its wiring, bound once in the step's package.
+// functions/<Name>/main.go runs it with Main; the registry pkg/steps lists
+// every Definition for the template contract test (infra/stack) and the
+// demo, which start the same Wiring with the environment the template
+// gives the function.
+type Definition struct {
+	Name string
+	Wire Wiring
+}
+
+// Main starts the step Lambda d: it wires it and runs its handler, or,
 // when wiring fails, answers the wiring's error to every invocation.
-func Main(name string, wire Wiring) {
-	s := New(name)
-	h, err := wire(s)
+func Main(d Definition) {
+	s := New(d.Name)
+	h, err := d.Wire(s)
 	if err != nil {
 		s.Fail(err)
 		return
@@ -125,12 +135,6 @@ func Typed[In, Out any](step string, handler func(context.Context, In) (Out, err
 	return func(ctx context.Context, event json.RawMessage) (any, error) {
 		return b(ctx, event)
 	}
-}
-
-// Start runs handler as the Lambda's handler. Its errors reach Step
-// Functions as steperr types, whose names the ASL's Retry and Catch match.
-func Start[In, Out any](s *Step, handler func(context.Context, In) (Out, error)) {
-	lambda.Start(Boundary(s.Name, handler))
 }
 
 // Boundary wraps handler so that it takes the raw event, decoded by Decode

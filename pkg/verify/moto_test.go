@@ -21,8 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/internal/awscalls"
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 	"github.com/lakeforge/lakeforge/pkg/verify"
 )

@@ -51,7 +51,7 @@ type Verifier struct {
 	Bucket      string // lake bucket
 	RunsPrefix  string // e.g. "lake/_lakeforge_runs/"
 	Database    string // output database
-	TablePrefix string // the output crawler's table prefix
+	TablePrefix string // database.tablePrefix, the prefix of the lake tables' names
 	Workgroup   string
 	AnalystRole string // for messages only: the Athena client already assumes it
 	Namespace   string // CloudWatch namespace
@@ -61,7 +61,20 @@ type Verifier struct {
 	Concurrency int
 	// PollEvery is the first delay between query status reads (default 250ms).
 	PollEvery time.Duration
-	Log       *slog.Logger
+	// ColumnSecurity (governance) also proves, as the analyst, the
+	// column probes TagOutput recorded (columns.go); SensitivityKey names
+	// the tag in messages.
+	ColumnSecurity bool
+	SensitivityKey string
+	// SettleFor is how long a count that fails as a table tagged moments
+	// ago does ("table not found", insufficient Lake Formation
+	// permission) is retried before it is a problem (default
+	// DefaultSettleFor; negative: never retried).
+	SettleFor time.Duration
+	// Now and Sleep are the clock of those retries; nil uses the real one.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	Log   *slog.Logger
 }
 
 // Input is the VerifyQuery event: the run to verify.
@@ -75,6 +88,13 @@ type TableResult struct {
 	Imported int64  `json:"imported"`
 	Queried  int64  `json:"queried"`
 	OK       bool   `json:"ok"`
+	// Mode, ProvenRows and Checksum are the job's proof from the manifest:
+	// the rows and the checksum the source and the staged table agreed on
+	// (over every row, or the rows added by an incremental run).
+	Mode       string `json:"mode,omitempty"`
+	ProofScope string `json:"proofScope,omitempty"`
+	ProvenRows int64  `json:"provenRows,omitempty"`
+	Checksum   string `json:"checksum,omitempty"`
 }
 
 // Output is kept by the state machine ($.verification).
@@ -82,6 +102,9 @@ type Output struct {
 	RunID    string        `json:"runId"`
 	Verified int           `json:"verified"`
 	Tables   []TableResult `json:"tables"`
+	// MetricsError says why the figures were not published to CloudWatch,
+	// when they were not; it never changes the verdict.
+	MetricsError string `json:"metricsError,omitempty"`
 }
 
 func (v *Verifier) log() *slog.Logger {
@@ -91,9 +114,16 @@ func (v *Verifier) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Verify reads the manifest, counts every table as the analyst, publishes
-// the figures and fails with VerificationError listing every table that
-// cannot be queried or whose count differs beyond the tolerance.
+// Verify reads the manifest, counts every table as the analyst, judges,
+// then publishes the figures: it fails with VerificationError listing every
+// table that cannot be queried or whose count differs beyond the tolerance
+// (or with the TransientError of a count that could not be made).
+//
+// The verdict is made before the figures are published, and a CloudWatch
+// failure never hides or changes it: a failed verification is returned as
+// it is, and a good one stays good (the data is verified and fresh; the
+// dashboard misses the day's figures), with the failure in
+// Output.MetricsError and a warning in the log.
 func (v *Verifier) Verify(ctx context.Context, in Input) (Output, error) {
 	if strings.TrimSpace(in.RunID) == "" || strings.ContainsAny(in.RunID, "/\\") {
 		return Output{}, &steperr.InvalidInputError{Field: "runId", Fix: "pass the workflow run id of StartImport (the state machine sends {\"runId.$\": \"$.import.runId\"})"}
@@ -120,8 +150,11 @@ func (v *Verifier) Verify(ctx context.Context, in Input) (Output, error) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			table := v.TablePrefix + t.Name
-			results[i] = TableResult{Table: table, Imported: t.RowsTotal, Queried: -1}
-			n, err := v.count(ctx, table)
+			results[i] = TableResult{Table: table, Imported: t.RowsTotal, Queried: -1, Mode: t.Mode}
+			if t.Proof != nil {
+				results[i].ProofScope, results[i].ProvenRows, results[i].Checksum = t.Proof.Scope, t.Proof.LakeRows, t.Proof.LakeChecksum
+			}
+			n, err := v.settledCount(ctx, table)
 			if err != nil {
 				var te *steperr.TransientError
 				if errors.As(err, &te) {
@@ -146,12 +179,38 @@ func (v *Verifier) Verify(ctx context.Context, in Input) (Output, error) {
 			out.Verified++
 		}
 	}
-	if err := v.publish(ctx, results); err != nil {
-		return out, err
+	if v.ColumnSecurity {
+		// Governance: the column probes TagOutput recorded (columns.go),
+		// judged with the counts.
+		more, err := v.columnSecurity(ctx, in.RunID)
+		if err != nil {
+			transient = append(transient, err)
+		}
+		problems = append(problems, more...)
 	}
+	verdict := judge(transient, problems)
+	if err := v.publish(ctx, results); err != nil {
+		out.MetricsError = err.Error()
+		v.log().Warn("the figures were not published to CloudWatch; the verdict stands", "runId", in.RunID, "error", err.Error(), "verified", verdict == nil)
+	}
+	if verdict != nil {
+		return out, verdict
+	}
+	for _, r := range results {
+		if r.Checksum != "" {
+			v.log().Info("proof before publish", "table", r.Table, "mode", r.Mode, "scope", r.ProofScope, "rows", r.ProvenRows, "checksum", r.Checksum)
+		}
+	}
+	v.log().Info("verified every imported table", "runId", in.RunID, "tables", len(results))
+	return out, nil
+}
+
+// judge is the verdict on the counts: the first count that could not be
+// made (retrying can help), else every problem found, else nil.
+func judge(transient []error, problems []string) error {
 	for _, err := range transient {
 		if err != nil {
-			return out, err
+			return err
 		}
 	}
 	var list []string
@@ -161,10 +220,9 @@ func (v *Verifier) Verify(ctx context.Context, in Input) (Output, error) {
 		}
 	}
 	if len(list) > 0 {
-		return out, &steperr.VerificationError{Problems: list}
+		return &steperr.VerificationError{Problems: list}
 	}
-	v.log().Info("verified every imported table", "runId", in.RunID, "tables", len(results))
-	return out, nil
+	return nil
 }
 
 // within says whether got is within tol (a fraction) of want.
@@ -235,7 +293,7 @@ func (v *Verifier) count(ctx context.Context, table string) (int64, error) {
 				// more than the workgroup's per-query cutoff.
 				return 0, fmt.Errorf("%s.%s: Athena cancelled the count query: %s. Fix: a query that scans more than the workgroup's bytes-scanned cutoff is cancelled; raise athena.bytesScannedCutoffPerQuery (workgroup %s) and redeploy, or find who cancelled query %s in CloudTrail", v.Database, table, reason, v.Workgroup, aws.ToString(id))
 			}
-			return 0, fmt.Errorf("%s.%s: the analyst cannot query it: %s%s", v.Database, table, reason, hint(reason))
+			return 0, &analystQueryError{reason: reason, msg: fmt.Sprintf("%s.%s: the analyst cannot query it: %s%s", v.Database, table, reason, hint(reason))}
 		}
 		select {
 		case <-ctx.Done():
@@ -272,7 +330,7 @@ func hint(reason string) string {
 	case strings.Contains(r, "lake formation") || strings.Contains(r, "permission"):
 		return ". Fix: the analyst needs SELECT through the analyst LF-tag: check that TagOutput tagged the database and that GrantTagPermissions granted the analyst role"
 	case strings.Contains(r, "not found") || strings.Contains(r, "does not exist"):
-		return ". Fix: the output crawler did not create this table; look at the crawler's last run in the Glue console"
+		return ". Fix: the import job did not register this table in the lake database; look at the import job's last run (its CloudWatch logs) in the Glue console"
 	}
 	return ""
 }
@@ -327,7 +385,7 @@ func classifyAWS(op string, err error, fix string) error {
 }
 
 // publish puts two figures per table (rows imported, rows Athena counts)
-// and the number of mismatched tables, before any failure is reported.
+// and the number of mismatched tables; Verify calls it after judging.
 func (v *Verifier) publish(ctx context.Context, results []TableResult) error {
 	now := time.Now()
 	var data []cwtypes.MetricDatum

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/lakeforge/lakeforge/pkg/access"
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 )
@@ -32,6 +33,9 @@ func WireVerifyQuery(s *steprun.Step) (steprun.Handler, error) {
 		Tolerance:   env.Float(stepcontract.EnvRowCountTolerance),
 		Log:         s.Log,
 	}
+	var gov access.Governance
+	env.JSON(stepcontract.EnvGovernance, &gov)
+	v.ColumnSecurity, v.SensitivityKey = gov.Enabled, gov.Sensitivity.Key
 	cfg, err := s.AWSConfig()
 	if err != nil {
 		return nil, err

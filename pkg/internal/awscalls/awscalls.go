@@ -21,7 +21,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/lakeforge/lakeforge/pkg/iamactions"
+	"github.com/lakeforge/lakeforge/internal/iamactions"
 )
 
 // Recorder collects the IAM actions of the calls made through clients built

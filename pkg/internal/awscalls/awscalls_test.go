@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation"
 
-	"github.com/lakeforge/lakeforge/pkg/internal/motoserver"
+	"github.com/lakeforge/lakeforge/internal/motoserver"
 )
 
 func TestMain(m *testing.M) { motoserver.Main(m) }

@@ -36,14 +36,16 @@ func TestExecutesTheDefinitionAndServesItsHistory(t *testing.T) {
 	}
 	defer srv.Close()
 	c := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Node runs the execution: on a loaded machine its start alone can take
+	// seconds, so the poll ends on this hang bound, not on a count.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	st, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(arn), Name: aws.String("x")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var d *sfn.DescribeExecutionOutput
-	for i := 0; i < 300; i++ {
+	for i := 0; ctx.Err() == nil; i++ {
 		d, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: st.ExecutionArn})
 		if err != nil {
 			t.Fatal(err)

@@ -146,10 +146,11 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// Context returns a context for one test call, bounded so a hung emulator
-// fails the test instead of the whole run.
+// Context returns a context for one test, bounded so a hung emulator fails
+// the test instead of the whole run. The bound is no speed goal: on a loaded
+// 2-core machine a whole moto fixture took 39 s, so it is generous.
 func Context(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }
