@@ -135,9 +135,10 @@ func TestFeatureFlagsOnlyRewritePolicyDocuments(t *testing.T) {
 }
 
 // grants is a policy document as a set of single grants: one per action,
-// resource (or principal) and statement context (effect, principal,
-// condition, not-lists), so two documents that say the same in another
-// layout compare equal.
+// resource, principal and statement context (effect, condition,
+// not-lists), so two documents that say the same in another layout compare
+// equal (minimizePolicies also merges the principals of two trust
+// statements into one list).
 func grants(t *testing.T, policy any) map[string]bool {
 	t.Helper()
 	list := func(v any) []any {
@@ -155,7 +156,7 @@ func grants(t *testing.T, policy any) map[string]bool {
 	for _, s := range list(doc["Statement"]) {
 		st := s.(map[string]any)
 		context := enc(map[string]any{"Effect": st["Effect"], "Condition": st["Condition"], "NotAction": st["NotAction"], "NotResource": st["NotResource"]})
-		for _, principal := range list(st["Principal"]) {
+		for _, principal := range principals(st["Principal"]) {
 			for _, action := range list(st["Action"]) {
 				for _, resource := range list(st["Resource"]) {
 					out[context+enc(principal)+enc(action)+enc(resource)] = true
@@ -165,6 +166,26 @@ func grants(t *testing.T, policy any) map[string]bool {
 	}
 	if len(out) == 0 {
 		t.Errorf("policy document without grants: %v", policy)
+	}
+	return out
+}
+
+// principals splits a statement's Principal into single principals, each
+// {"<kind>": value} ("*" and an absent one stay as they are).
+func principals(p any) []any {
+	m, ok := p.(map[string]any)
+	if !ok {
+		return []any{p}
+	}
+	var out []any
+	for kind, v := range m {
+		vals, ok := v.([]any)
+		if !ok {
+			vals = []any{v}
+		}
+		for _, one := range vals {
+			out = append(out, map[string]any{kind: one})
+		}
 	}
 	return out
 }
