@@ -25,7 +25,7 @@ VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(NODE22_DIR)/node_modules/node/bin:$(PATH)
 export LAKEFORGE_PYTHON := $(VENV)/bin/python
 
-.PHONY: help venv jars node_modules build synth deploy destroy test test-unit test-go test-python lint bench preflight demo clean
+.PHONY: help venv jars node_modules build synth deploy deploy-check destroy test test-unit test-go test-python lint bench preflight demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -43,6 +43,8 @@ $(LAKEFORGE_NODE22): scripts/node22/package.json scripts/node22/package-lock.jso
 # The import job's local Spark tier needs what Glue 5.0 ships: its JDBC drivers
 # (PostgreSQL 42.7.3, MySQL Connector/J 8.0.33, which Glue also uses for
 # MariaDB) and Iceberg 1.7.1, from Maven Central into .tmp/jars/ (gitignored).
+# Maven quietly, without progress; Debian's Maven 3.8 still writes colour
+# resets (ESC[0m) in batch mode, which the sed drops from logs.
 JARS_DIR := $(CURDIR)/.tmp/jars
 export LAKEFORGE_JARS := $(JARS_DIR)
 IMPORT_JARS := org.postgresql:postgresql:42.7.3 com.mysql:mysql-connector-j:8.0.33 \
@@ -51,13 +53,18 @@ jars: $(JARS_DIR)/.installed ## fetch the import job's JDBC drivers and Iceberg 
 $(JARS_DIR)/.installed: Makefile
 	@mkdir -p $(JARS_DIR)
 	@for a in $(IMPORT_JARS); do \
-	  mvn -q -B dependency:copy -Dartifact=$$a -DoutputDirectory=$(JARS_DIR) -Dtransitive=false; \
+	  mvn --batch-mode --no-transfer-progress -q dependency:copy -Dartifact=$$a -DoutputDirectory=$(JARS_DIR) -Dtransitive=false 2>&1 | sed 's/\x1b\[[0-9;]*m//g'; \
 	done
 	@touch $@
 
-node_modules: package.json package-lock.json $(LAKEFORGE_NODE22) ## install the pinned npm tools (CDK CLI, ASL validator, local Step Functions) on Node 22
+# npm writes node_modules/.package-lock.json on every install: it is the
+# stamp, so `npm ci` runs again only when package.json, the
+# lock file or Node changed, not on every demo, synth, deploy, lint or bench.
+NPM_STAMP := node_modules/.package-lock.json
+node_modules: $(NPM_STAMP) ## install the pinned npm tools (CDK CLI, ASL validator, local Step Functions) on Node 22, when the lock files changed
+$(NPM_STAMP): package.json package-lock.json $(LAKEFORGE_NODE22)
 	npm ci --no-audit --no-fund
-	@touch node_modules
+	@touch $@
 
 build: $(addprefix build-,$(FUNCTIONS)) ## build every functions/<name> into dist/<name>/bootstrap (linux/arm64, static)
 
@@ -74,26 +81,49 @@ CDK_CONFIG := $(if $(CONFIG),-c lakeforge:configFile=$(abspath $(CONFIG)))
 synth: build node_modules ## write the CloudFormation template to cdk.out/ (no AWS credentials needed; CONFIG=file optional)
 	$(CDK) synth --quiet $(CDK_CONFIG)
 
-# lakeforge:deploy=true makes the app refuse the shipped example values and a
-# region (the AWS profile's, CDK_DEFAULT_REGION) other than the zone's and the
-# secret's, before anything is deployed.
-# lakeforge preflight --deploy first: a persona group that exists already
-# (the blog's manual build) would fail cdk deploy with EntityAlreadyExists.
-deploy: build node_modules ## deploy the stack to your AWS profile's region (CONFIG=file optional)
-	$(GO) run ./cmd/lakeforge preflight --deploy $(if $(CONFIG),--config $(abspath $(CONFIG)))
+# The lakeforge CLI, built and run (`go run` would turn every failing exit
+# status into 1; docs/cli.md documents the CLI's own).
+LAKEFORGE := $(GO) build -o .tmp/bin/lakeforge ./cmd/lakeforge && .tmp/bin/lakeforge
+CLI_CONFIG := $(if $(CONFIG),--config $(abspath $(CONFIG)))
+
+# deploy-check runs first: the AWS credentials and region, then the
+# configuration, before anything is built. lakeforge preflight --deploy then
+# checks the account: a persona group that exists already (the blog's manual
+# build) would fail cdk deploy with EntityAlreadyExists. lakeforge:deploy=true
+# makes the app itself refuse the shipped example values and a region (the
+# AWS profile's, CDK_DEFAULT_REGION) other than the zone's and the secret's.
+deploy: deploy-check build node_modules ## deploy the stack to your AWS profile's region (CONFIG=file optional)
+	@$(LAKEFORGE) preflight --deploy $(CLI_CONFIG)
 	$(CDK) deploy --require-approval broadening -c lakeforge:deploy=true $(CDK_CONFIG)
+
+deploy-check: ## what make deploy checks first: AWS credentials and region, then the configuration (CONFIG=file optional)
+	@$(LAKEFORGE) deploy-check $(CLI_CONFIG)
 
 destroy: node_modules ## delete the stack; the lake bucket, its access logs and the KMS key are kept (CONFIG=file as for deploy)
 	$(CDK) destroy $(CDK_CONFIG)
 
 test: build node_modules venv jars ## every test tier, with throwaway database servers on free loopback ports
-	scripts/test-databases.sh run $(MAKE) test-go test-python
+	scripts/test-databases.sh run $(MAKE) -j1 test-go test-python
+
+# The tests compile without inlining: on a fresh machine compiling the AWS
+# SDK and the CDK bindings is most of `make test`'s CPU, and -l cuts it by
+# 40% (the EC2 client: 112 s -> 68 s; docs/development.md, Timings); the
+# code behaves the same. Every go command under these targets inherits
+# GOFLAGS (the test binaries, the function and CLI binaries some tests
+# build, conftest's go test), so they reuse one set of compiled packages.
+# Under `make test` the Lambda binaries in dist/ are built so too (the tests
+# only check and hash them); `make build`, `synth` and `deploy` always
+# rebuild them with the default optimizations.
+TEST_GOFLAGS := $(if $(findstring -gcflags=all=-l,$(GOFLAGS)),$(GOFLAGS),$(strip $(GOFLAGS) -gcflags=all=-l))
+test test-go test-unit test-python: export GOFLAGS := $(TEST_GOFLAGS)
 
 # The Go tests of every tier, verbose into .tmp/test-go.log, shown without
 # the RUN and PASS lines. No test may skip: a skipped test fails the run.
+# -vet=off: vetting in go test computes facts for every dependency (10% of
+# a cold test compile); `make lint` runs go vet.
 test-go: ## the Go tests of every tier (needs the servers of `make test`); fails if any test skipped
 	@mkdir -p .tmp
-	LAKEFORGE_TEST_TIER= $(GO) test -count=1 -v ./... 2>&1 | tee .tmp/test-go.log | grep -Ev '^ *(=== (RUN|PAUSE|CONT|NAME)|--- PASS)'
+	LAKEFORGE_TEST_TIER= $(GO) test -count=1 -vet=off -v ./... 2>&1 | tee .tmp/test-go.log | grep -Ev '^ *(=== (RUN|PAUSE|CONT|NAME)|--- PASS)'
 	@! grep -E '^ *--- SKIP' .tmp/test-go.log || { echo "test-go: the tests above were skipped; make test runs every test"; exit 1; }
 
 # The unit tier: LAKEFORGE_TEST_TIER=unit makes each test that needs the moto
@@ -101,7 +131,7 @@ test-go: ## the Go tests of every tier (needs the servers of `make test`); fails
 # (infra/, infra/stack, examples/: Node through jsii) and the Node-driven
 # pkg/internal/localsfn are left out as packages.
 UNIT_PKGS = $(shell $(GO) list ./... 2>/dev/null | grep -v -e '/infra$$' -e '/infra/' -e '/examples/' -e '/pkg/internal/localsfn$$')
-test-unit: ## every test that needs no server, database, Spark or Node (about 20 s warm)
+test-unit: ## every test that needs no server, database, Spark or Node (timings: docs/development.md)
 	LAKEFORGE_TEST_TIER=unit $(GO) test -count=1 -vet=off $(UNIT_PKGS)
 
 # The import job on local Spark against the servers of test-databases.sh;
@@ -132,10 +162,10 @@ bench: build node_modules venv jars ## benchmarks: transitions and notice lag of
 	scripts/test-databases.sh run $(LAKEFORGE_PYTHON) infra/glue/merge_bench.py
 
 preflight: ## lakeforge preflight: the source connection checks from this machine with your AWS credentials (CONFIG=file optional)
-	$(GO) run ./cmd/lakeforge preflight $(if $(CONFIG),--config $(abspath $(CONFIG))) $(ARGS)
+	@$(LAKEFORGE) preflight $(CLI_CONFIG) $(ARGS)
 
-demo: build node_modules venv jars ## the whole daily run on this machine, no AWS account: moto, the real ASL, handlers, Spark import, the analyst's queries
-	scripts/test-databases.sh run $(GO) run ./cmd/lakeforge-demo
+demo: build node_modules venv jars ## the whole daily run on this machine, no AWS account: moto, the real ASL, handlers, Spark import, the analyst's queries (ARGS=--verbose)
+	scripts/test-databases.sh run $(GO) run ./cmd/lakeforge-demo $(ARGS)
 
 clean: ## remove build outputs
 	rm -rf dist cdk.out

@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/lakeforge/lakeforge/internal/testtier"
 	"github.com/lakeforge/lakeforge/pkg/config"
 )
 
@@ -192,7 +194,7 @@ func TestMakefilePassesTheDeployFlagAndConfig(t *testing.T) {
 	}
 	// Issue 17 item 1: the account checks (existing persona groups, a
 	// blueprint schedule still on) run on the same configuration first.
-	check := "run ./cmd/lakeforge preflight --deploy --config " + abs
+	check := "lakeforge preflight --deploy --config " + abs
 	if i, j := strings.Index(deploy, check), strings.Index(deploy, "cdk --no-notices deploy"); i < 0 || i > j {
 		t.Errorf("make deploy does not run %q before cdk deploy:\n%s", check, deploy)
 	}
@@ -299,5 +301,72 @@ func TestTestGoFailsOnASkippedTest(t *testing.T) {
 	}
 	if out, err := run(`if 1+1 != 2 { t.Fatal("arithmetic") }`); err != nil {
 		t.Errorf("make test-go failed on a module whose test passes: %v\n%s", err, out)
+	}
+}
+
+// make node_modules runs `npm ci` only when package.json, the lock file or
+// Node changed since the last install (npm's own node_modules/.package-lock.json
+// is the stamp), so demo, synth, deploy, lint and bench do not reinstall
+// every time. Checked with `make -n` on a copy of the Makefile.
+func TestNodeModulesInstallOnlyWhenTheLockFilesChange(t *testing.T) {
+	makefile, err := os.ReadFile(filepath.Join("..", "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	for i, name := range []string{"package.json", "package-lock.json", "scripts/node22/package.json", "scripts/node22/package-lock.json",
+		"scripts/node22/node_modules/node/bin/node", "node_modules/.package-lock.json"} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Each later than the one before: the lock files, then Node, then the install.
+		at := old.Add(time.Duration(i) * time.Minute)
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Makefile"), makefile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dry := func() string {
+		out, err := exec.Command("make", "-n", "-C", dir, "node_modules").CombinedOutput()
+		if err != nil {
+			t.Fatalf("make -n node_modules: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	if out := dry(); strings.Contains(out, "npm ci") {
+		t.Errorf("make node_modules reinstalls although nothing changed since the last install:\n%s", out)
+	}
+	now := time.Now()
+	if err := os.Chtimes(filepath.Join(dir, "package-lock.json"), now, now); err != nil {
+		t.Fatal(err)
+	}
+	if out := dry(); !strings.Contains(out, "npm ci") {
+		t.Errorf("make node_modules does not reinstall after package-lock.json changed:\n%s", out)
+	}
+}
+
+// make jars fetches the import job's jars with Maven in batch mode, without
+// transfer progress and without the colour codes Debian's Maven 3.8 writes
+// even then: its output is plain text in CI logs.
+func TestMakeJarsWritesPlainText(t *testing.T) {
+	testtier.External(t, "Maven and its local repository")
+	dir := t.TempDir()
+	out, err := exec.Command("make", "-C", "..", "jars", "JARS_DIR="+dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("make jars: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "\x1b") || strings.Contains(string(out), "\r") || strings.Contains(string(out), "Downloading") {
+		t.Errorf("make jars wrote terminal codes or progress:\n%q", out)
+	}
+	jars, _ := filepath.Glob(filepath.Join(dir, "*.jar"))
+	if len(jars) != 3 {
+		t.Errorf("make jars fetched %v, want the three jars of IMPORT_JARS", jars)
 	}
 }

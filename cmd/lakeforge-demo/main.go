@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 
@@ -14,18 +13,12 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	root, _ := os.Getwd()
-	st, _ := os.Stdout.Stat()
-	err := demo.Run(ctx, demo.Options{
-		Out:         os.Stdout,
-		Terminal:    st != nil && st.Mode()&os.ModeCharDevice != 0,
+	code := demo.Main(ctx, os.Args[1:], os.Stdout, os.Stderr, demo.Options{
 		Root:        root,
 		PostgresDSN: os.Getenv("LAKEFORGE_TEST_POSTGRES_DSN"),
 		CABundle:    os.Getenv("LAKEFORGE_TEST_DB_CA"),
 		Python:      os.Getenv("LAKEFORGE_PYTHON"),
 	})
 	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "demo failed:", err)
-		os.Exit(1)
-	}
+	os.Exit(code)
 }

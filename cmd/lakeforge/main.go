@@ -1,5 +1,5 @@
 // Command lakeforge operates a deployed lakeforge stack: run, status,
-// doctor and preflight (README.md, "Command-line tool"). The logic is in
+// doctor and preflight (docs/cli.md). The logic is in
 // pkg/cli; main only wires the process and the SDK's default configuration.
 package main
 

@@ -245,8 +245,8 @@ def lake_rows(spark, ident, order):
 
 
 def readme_type_map():
-    """README's "Source types in the lake" table: {(engine, source type): lake type}."""
-    text = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
+    """docs/pipeline.md's "Source types in the lake" table: {(engine, source type): lake type}."""
+    text = open(os.path.join(REPO, "docs", "pipeline.md"), encoding="utf-8").read()
     start = text.index("### Source types in the lake")
     table = {}
     for line in text[start:].splitlines()[1:]:

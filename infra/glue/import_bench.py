@@ -33,13 +33,18 @@ def main():
                timestamp '2024-01-01' + g * interval '1 second' FROM generate_series(1, %d) g;""" % rows)
     pg.run(sql="VACUUM ANALYZE bench.big")
 
-    with tempfile.TemporaryDirectory(prefix="lakeforge-bench-") as tmp:
-        local_runtime.use_scratch_dir(tmp)
-        try:
-            run(pg, rows, partitions, tmp)
-        finally:
-            local_runtime.stop_spark()
-    pg.run(sql="DROP SCHEMA bench CASCADE")
+    # Everything the run writes (the \copy file, the warehouse, Spark's and
+    # Python's scratch files) is in one temporary directory, removed at the
+    # end, also when the run fails.
+    try:
+        with tempfile.TemporaryDirectory(prefix="lakeforge-bench-") as tmp:
+            local_runtime.use_scratch_dir(tmp)
+            try:
+                run(pg, rows, partitions, tmp)
+            finally:
+                local_runtime.stop_spark()
+    finally:
+        pg.run(sql="DROP SCHEMA bench CASCADE")
 
 
 def run(pg, rows, partitions, tmp):

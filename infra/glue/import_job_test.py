@@ -165,7 +165,7 @@ def normalized(rows, json_cols):
 
 
 def source_type_key(engine, typ):
-    """A source column type in the README table's notation."""
+    """A source column type in the notation of the type table (docs/pipeline.md)."""
     typ = typ.lower()
     if engine == "MySQL/MariaDB":
         if typ.startswith("tinyint(1)") and "unsigned" not in typ:
@@ -181,7 +181,7 @@ def source_type_key(engine, typ):
 
 
 def check_types(engine, columns, schema):
-    """Each lake column has the lake type the README gives for its source type."""
+    """Each lake column has the lake type docs/pipeline.md gives for its source type."""
     types = readme_type_map()
     lake = {f.name: f.dataType.simpleString() for f in schema.fields}
     for col, typ in columns:
@@ -189,9 +189,9 @@ def check_types(engine, columns, schema):
         p = s = None
         if isinstance(key, tuple):
             key, p, s = key
-        assert (engine, key) in types, "README's type table has no row for %s %s (column %s)" % (engine, key, col)
+        assert (engine, key) in types, "the type table of docs/pipeline.md has no row for %s %s (column %s)" % (engine, key, col)
         want = types[(engine, key)].replace("(p,s)", "(%s,%s)" % (p, s))
-        assert lake[col] == want, "%s column %s (%s): lake type %s, README says %s" % (engine, col, typ, lake[col], want)
+        assert lake[col] == want, "%s column %s (%s): lake type %s, docs/pipeline.md says %s" % (engine, col, typ, lake[col], want)
 
 
 def analyst_queries_on_lake(spark, ident):

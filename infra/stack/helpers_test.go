@@ -120,6 +120,13 @@ func synthNewFrom(t testing.TB, cfg config.Config, dist string) *synthEntry {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return synthWithFlags(t, cfg, dist, flags)
+}
+
+// synthWithFlags synthesizes cfg's stack in a new app with the given
+// context (feature flags), uncached.
+func synthWithFlags(t testing.TB, cfg config.Config, dist string, flags map[string]any) *synthEntry {
+	t.Helper()
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &flags})
 	s := New(app, cfg.StackName, &Props{Config: cfg, AssetDir: dist})
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)

@@ -47,7 +47,7 @@ var authorizedOnBehalfOf = map[string][]string{
 }
 
 // repairOnlyCalls are the calls of test-connection that only repair mode
-// makes (README, preflight.repair): its role must not allow them, nor
+// makes (docs/troubleshooting.md, preflight.repair): its role must not allow them, nor
 // their tag-on-create, when preflight.repair is off.
 var repairOnlyCalls = []string{"ec2:AuthorizeSecurityGroupIngress", "ec2:CreateVpcEndpoint", "ec2:ModifyVpcEndpoint"}
 

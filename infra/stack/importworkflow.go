@@ -1,8 +1,6 @@
 package stack
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -156,27 +154,19 @@ func NewImportWorkflow(scope constructs.Construct, id string, props *ImportWorkf
 	})
 
 	// The script as an S3 asset, from the bytes the Python test checks.
-	scriptDir, err := os.MkdirTemp("", "lakeforge-glue-")
+	scriptFile, err := gluescript.ScriptFile()
 	if err != nil {
 		panic(err)
 	}
-	if err := os.WriteFile(filepath.Join(scriptDir, gluescript.ImportJobFile), gluescript.ImportJobScript, 0o644); err != nil {
-		panic(err)
-	}
 	script := awss3assets.NewAsset(c, jsii.String("ImportJobScript"), &awss3assets.AssetProps{
-		Path: jsii.String(filepath.Join(scriptDir, gluescript.ImportJobFile)),
+		Path: jsii.String(scriptFile),
 	})
 	script.GrantRead(role)
 	// The script's modules, zipped by the CDK (a directory asset), on the
 	// job's Python path through --extra-py-files.
-	modulesDir, err := os.MkdirTemp("", "lakeforge-glue-modules-")
+	modulesDir, err := gluescript.ModulesDir()
 	if err != nil {
 		panic(err)
-	}
-	for name, raw := range gluescript.ImportJobModules() {
-		if err := os.WriteFile(filepath.Join(modulesDir, name), raw, 0o644); err != nil {
-			panic(err)
-		}
 	}
 	modules := awss3assets.NewAsset(c, jsii.String("ImportJobModules"), &awss3assets.AssetProps{Path: jsii.String(modulesDir)})
 	modules.GrantRead(role)

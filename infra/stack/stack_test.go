@@ -386,23 +386,23 @@ func TestCfnLintIsClean(t *testing.T) {
 	}
 }
 
-// The outputs the README's operations section refers to.
+// The outputs the operations page (docs/operations.md) refers to.
 func TestOperatorOutputs(t *testing.T) {
 	st := synth(t, shippedConfig(t))
 	for _, name := range []string{"StateMachineArn", "ImportWorkflowName", "FailureTopicArn", "LakeBucketName", "AthenaWorkgroup", "GlueConnectionName", "AnalystRoleArn", "AdminRoleArn"} {
 		st.Template.HasOutput(jsii.String(name), map[string]any{})
 	}
-	// The quick start's table of stack outputs lists exactly the outputs
-	// the template has (the shipped configuration creates both persona
-	// roles, so every output is there).
-	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	// The operations page's table of stack outputs lists exactly the
+	// outputs the template has (the shipped configuration creates both
+	// persona roles, so every output is there).
+	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "operations.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := string(readme)
 	start := strings.Index(text, "| output | what it is for |")
 	if start < 0 {
-		t.Fatal("README has no table of stack outputs (| output | what it is for |)")
+		t.Fatal("docs/operations.md has no table of stack outputs (| output | what it is for |)")
 	}
 	var documented []string
 	for _, line := range strings.Split(text[start:], "\n")[2:] {
@@ -418,7 +418,7 @@ func TestOperatorOutputs(t *testing.T) {
 	slices.Sort(documented)
 	slices.Sort(deployed)
 	if !slices.Equal(documented, deployed) {
-		t.Errorf("README's stack outputs %v, the template's %v", documented, deployed)
+		t.Errorf("docs/operations.md's stack outputs %v, the template's %v", documented, deployed)
 	}
 
 	outputs, _ := json.Marshal(st.JSON["Outputs"].(map[string]any)["StateMachineArn"])

@@ -19,7 +19,7 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/config"
 )
 
-// Exit codes, documented in README.md ("Command-line tool").
+// Exit codes, documented in docs/cli.md ("Exit status").
 const (
 	// ExitOK: the command did what was asked and found nothing wrong.
 	ExitOK = 0
@@ -89,6 +89,7 @@ Commands:
   access [--principal ARN] [--table T] [--column C]
                    who reads which tables and columns of the lake, and why (grant, tag expression, tags)
   access --plan    what the next run would change in the access model, changing nothing
+  deploy-check     what make deploy checks first: AWS credentials and region, then the configuration
 
 Global flags (accepted before or after the command):
   --profile NAME     AWS profile (default: AWS_PROFILE)
@@ -142,11 +143,13 @@ func Main(ctx context.Context, args []string, env Env) int {
 		cmd = adoptCommand
 	case "access":
 		cmd = accessCommand
+	case "deploy-check":
+		cmd = deployCheckCommand
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return ExitOK
 	default:
-		fmt.Fprintf(env.Stderr, "lakeforge: unknown command %q. Fix: use one of run, status, doctor, preflight, adopt, access (lakeforge help)\n", name)
+		fmt.Fprintf(env.Stderr, "lakeforge: unknown command %q. Fix: use one of run, status, doctor, preflight, adopt, access, deploy-check (lakeforge help)\n", name)
 		return ExitUsage
 	}
 	return cmd(ctx, g, rest, env)

@@ -52,11 +52,27 @@ func (d *plainDisplay) tick(*Step, time.Duration)       {}
 func (d *plainDisplay) finish()                         {}
 
 func (p importProgress) line() string {
-	s := fmt.Sprintf("import run %s: %s, %d/%d workflow actions done", p.runID, strings.ToLower(p.status), p.actionsDone, p.actionsTotal)
-	if p.tablesPresent {
+	s := fmt.Sprintf("import run %s: %s", ShortID(p.runID), strings.ToLower(p.status))
+	switch {
+	case p.tablesPresent:
 		s += fmt.Sprintf(", %d/%d tables", p.tablesDone, p.tablesTotal)
+	case p.actionsTotal > 0:
+		s += fmt.Sprintf(", %d/%d workflow actions done", p.actionsDone, p.actionsTotal)
+	default:
+		// Glue counts a run's actions once its trigger has fired.
+		s += ", its job not started yet"
 	}
 	return s
+}
+
+// ShortID shortens a long run id (an execution name is a UUID, a Glue
+// workflow run id "wr_" and 64 hex digits) where it is repeated: the start
+// is enough to tell runs apart; --output json keeps the whole id.
+func ShortID(id string) string {
+	if len(id) <= 16 {
+		return id
+	}
+	return id[:11] + "…"
 }
 
 // barDisplay draws on a terminal: a line per finished state, and a live
@@ -109,10 +125,13 @@ func (d *barDisplay) tick(current *Step, running time.Duration) {
 		line += fmt.Sprintf("  %s %s", current.Name, round(running))
 	}
 	if d.hasImp && current != nil && strings.Contains(current.Name, "Import") {
-		if d.imp.tablesPresent {
+		switch {
+		case d.imp.tablesPresent:
 			line += fmt.Sprintf("  tables %s %d/%d", bar(d.imp.tablesDone, d.imp.tablesTotal, 10), d.imp.tablesDone, d.imp.tablesTotal)
-		} else {
+		case d.imp.actionsTotal > 0:
 			line += fmt.Sprintf("  import %s %d/%d actions", bar(int(d.imp.actionsDone), int(d.imp.actionsTotal), 10), d.imp.actionsDone, d.imp.actionsTotal)
+		default:
+			line += "  import starting"
 		}
 	}
 	fmt.Fprint(d.w, line)

@@ -146,12 +146,12 @@ type RunSummary struct {
 }
 
 func (s RunSummary) print(w io.Writer) {
-	fmt.Fprintf(w, "\nrun %s: %s in %s\n", s.ExecutionArn[strings.LastIndex(s.ExecutionArn, ":")+1:], s.Status, fmtDuration(s.DurationSeconds))
+	fmt.Fprintf(w, "\nrun %s: %s in %s\n", ShortID(s.ExecutionArn[strings.LastIndex(s.ExecutionArn, ":")+1:]), s.Status, fmtDuration(s.DurationSeconds))
 	if s.Failure != nil {
 		printFailure(w, "  ", *s.Failure)
 	}
 	if len(s.Tables) > 0 {
-		fmt.Fprintf(w, "  rows per table (import run %s):\n", s.ImportRunID)
+		fmt.Fprintf(w, "  rows per table (import run %s):\n", ShortID(s.ImportRunID))
 		for _, t := range s.Tables {
 			fmt.Fprintf(w, "    %-40s %10d written, %10d in the lake\n", t.Table, t.RowsWritten, t.RowsTotal)
 			if p := t.proofLine(); p != "" {
@@ -162,7 +162,11 @@ func (s RunSummary) print(w io.Writer) {
 		fmt.Fprintf(w, "  rows per table: %s\n", s.TablesNote)
 	}
 	if s.Cost != nil {
-		fmt.Fprintf(w, "  cost estimate: $%.4f (%s)\n", s.Cost.TotalUSD, s.Cost.Basis)
+		// One part per line: each says what it counts.
+		fmt.Fprintf(w, "  cost estimate: $%.4f (%s)\n", s.Cost.TotalUSD, strings.TrimPrefix(costScope, "; "))
+		for _, p := range strings.Split(strings.TrimSuffix(s.Cost.Basis, costScope), " + ") {
+			fmt.Fprintf(w, "    %s\n", p)
+		}
 	}
 }
 

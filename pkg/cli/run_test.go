@@ -128,10 +128,10 @@ func TestRunFollowShowsEachStateImportProgressAndSummary(t *testing.T) {
 		}
 		pos += loc[1]
 	}
-	if !strings.Contains(out, "import run "+runID+": running") {
+	if !strings.Contains(out, "import run "+ShortID(runID)+": running") {
 		t.Errorf("no import progress line for run %s:\n%s", runID, out)
 	}
-	for _, want := range []string{"SUCCEEDED in", "rows per table (import run " + runID + ")", "products", "orders", "1042 in the lake", "cost estimate: $"} {
+	for _, want := range []string{"SUCCEEDED in", "rows per table (import run " + ShortID(runID) + ")", "products", "orders", "1042 in the lake", "cost estimate: $"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
@@ -143,7 +143,7 @@ func TestRunFollowShowsEachStateImportProgressAndSummary(t *testing.T) {
 	// The cost counts one transition per state entered (Step Functions
 	// bills each), and the plain output prints one "started" line per state.
 	started := strings.Count(out, " started\n")
-	if !strings.Contains(out, fmt.Sprintf("(%d state transitions", started)) {
+	if !strings.Contains(out, fmt.Sprintf("Step Functions, %d state transitions", started)) {
 		t.Errorf("cost estimate is not based on the %d states entered:\n%s", started, out)
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// The example values shipped in cdk.json (and the README). They pass
+// The example values shipped in cdk.json (and docs/operations.md). They pass
 // Validate, so `make synth`, the tests and the demo can use them, but a
 // deployment with them would point Glue at nothing: CheckDeploy refuses them.
 const (
@@ -88,7 +88,7 @@ func (c Config) CheckDeploy(region string) error {
 	if region == "" {
 		v.list = append(v.list, Problem{Path: "CDK_DEFAULT_REGION", Value: "", Allowed: "the region to deploy to: the CDK CLI sets it from your AWS profile's region; run `aws configure set region <region>` or use AWS_PROFILE / AWS_REGION"})
 	} else {
-		fix := fmt.Sprintf("; the stack deploys to %s, the default region of your AWS profile (CDK_DEFAULT_REGION): change the setting, or deploy to the other region with AWS_REGION or AWS_PROFILE", region)
+		fix := fmt.Sprintf("; the stack deploys to %s, the region of your AWS credentials (AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region; the CDK CLI passes it as CDK_DEFAULT_REGION): change the setting, or deploy to the other region with `AWS_REGION=<region> make deploy`", region)
 		if zr := RegionOfZone(n.AvailabilityZone); zr != "" && zr != region {
 			v.add("network.availabilityZone", n.AvailabilityZone, "a zone of "+region+" (this one is in "+zr+")"+fix)
 		}

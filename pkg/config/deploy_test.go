@@ -65,7 +65,7 @@ func TestDeployRefusesEveryKindOfExampleValue(t *testing.T) {
 		{"example account in the secret", set("source", "secretArn", "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:mine-Ab12Cd"), "lakeforge.source.secretArn"},
 		{"example account in an analyst", set("personas", "analysts", map[string]any{"createRole": true, "groupName": "dl_users", "principalArns": []any{"arn:aws:iam::123456789012:role/analyst"}}), "lakeforge.personas.analysts.principalArns[0]"},
 		{"example account in an admin", set("personas", "admins", map[string]any{"createRole": true, "groupName": "dl_admins", "principalArns": []any{"arn:aws:iam::123456789012:user/admin"}}), "lakeforge.personas.admins.principalArns[0]"},
-		{"README's example host", set("source", "host", "kthr01.cluster-abc.example.com"), "lakeforge.source.host"},
+		{"an example.com host", set("source", "host", "kthr01.cluster-abc.example.com"), "lakeforge.source.host"},
 		{"example route table", func(c map[string]any) {
 			set("network", "manage", true)(c)
 			set("network", "routeTableIds", []any{"rtb-0123456789abcdef0"})(c)

@@ -24,10 +24,12 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 )
 
-// EnforcementNote is what the demo says after `lakeforge access`.
-const EnforcementNote = "column security: the lines above are what the grants give by Lake Formation's documented rules, not an enforcement. " +
-	"On this machine nothing enforces Lake Formation (moto keeps grants and tags and evaluates none; the local lake is read directly). " +
-	"On AWS Lake Formation enforces them, and with governance.enabled VerifyQuery proves it as the analyst every run (docs/governance.md)."
+// EnforcementNote is what the demo says after `lakeforge access`, in lines
+// that fit a 120-column terminal.
+const EnforcementNote = "Column security: the lines above are what the grants give by Lake Formation's documented rules, not an\n" +
+	"enforcement. On this machine nothing enforces Lake Formation (moto keeps grants and tags and evaluates none; the local\n" +
+	"lake is read directly). On AWS Lake Formation enforces them, and with governance.enabled VerifyQuery proves it as the\n" +
+	"analyst every run (docs/governance.md)."
 
 // showAccess registers the lake's tables in moto's Glue catalog, as
 // Iceberg's Glue catalog does on AWS (the local job writes a Hadoop
@@ -62,13 +64,14 @@ func (d *demo) showAccess(ctx context.Context, c aws.Config, cfg config.Config, 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "\n$ lakeforge access --principal %s --table products\n", analyst)
+	var out bytes.Buffer
 	code := cli.Main(ctx, []string{"--config", cfgFile, "access", "--principal", analyst, "--table", "products"},
-		cli.Env{Stdout: d.out, Stderr: d.out, Clients: cli.DefaultClients})
+		cli.Env{Stdout: &out, Stderr: &out, Clients: cli.DefaultClients})
+	d.screen.printWrapped(fmt.Sprintf("\nWhat the grants give the analyst:\n$ lakeforge access --principal %s --table products\n%s\n%s",
+		analyst, strings.TrimRight(out.String(), "\n"), EnforcementNote))
 	if code != cli.ExitOK {
 		return fmt.Errorf("lakeforge access failed (exit %d)", code)
 	}
-	fmt.Fprintf(d.out, "\n%s\n", EnforcementNote)
 	return nil
 }
 

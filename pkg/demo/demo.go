@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"os/exec"
@@ -32,33 +33,49 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/stepcontract"
 	"github.com/lakeforge/lakeforge/pkg/steprun"
 	"github.com/lakeforge/lakeforge/pkg/steps"
+	"github.com/lakeforge/lakeforge/pkg/verify"
 )
 
-// StandIns is what the demo says, first and last, about what is real.
+// StandIns is what the demo says, once at its start (and alone with
+// --stand-ins), about what is real. Lines fit a 120-column terminal.
 const StandIns = `What runs for real, and what stands in for AWS:
-  real      the state machine definition (statemachine/pipeline.asl.json, with the template's DefinitionSubstitutions), executed by aws-local-stepfunctions
+  real      the state machine (statemachine/pipeline.asl.json with the template's DefinitionSubstitutions),
+            executed by aws-local-stepfunctions
   real      the project's Go step handlers, each wired with the environment of the synthesized CDK template
-  real      the callback wait: start-import keeps the task token in the token table, import-events releases it with SendTaskSuccess/SendTaskFailure
-  real      the PySpark import job (infra/glue/import_job.py) on local Spark, reading a local PostgreSQL (kthr01 data)
+  real      the callback wait: start-import keeps the task token in the token table, import-events releases it
+            with SendTaskSuccess or SendTaskFailure
+  real      the PySpark import job (infra/glue/import_job.py) on local Spark, reading a local PostgreSQL (kthr01)
   real      the lakeforge CLI following the run (lakeforge run --follow)
-  stand-in  moto answers S3, IAM, STS, Lake Formation, Glue catalog, DynamoDB, Secrets Manager, EC2, SNS, CloudFormation
-  stand-in  CloudFormation: the demo creates on moto the resources the steps use (buckets, roles, token table, connection, workflow, workgroup)
-  stand-in  Step Functions API: pkg/internal/localsfn serves the executions and the task-token calls (Task states call the handlers in-process, not Lambda)
-  stand-in  EventBridge: the demo hands the Glue Job State Change event (Glue's documented shape) to import-events, as the rule would
-  stand-in  lakeformation:ListPermissions by LF-tag resource type: moto 5.2.5 rejects it; answered from moto's grants, filtered as documented
-  stand-in  cloudwatch:PutMetricData (VerifyQuery's metrics): moto 5.2.5 does not serve its CBOR protocol; accepted, not kept
+  stand-in  moto answers S3, IAM, STS, Lake Formation, Glue catalog, DynamoDB, Secrets Manager, EC2, SNS and
+            CloudFormation
+  stand-in  CloudFormation: the demo creates on moto the resources the steps use (buckets, roles, token table,
+            connection, workflow, workgroup)
+  stand-in  Step Functions API: pkg/internal/localsfn serves the executions and the task-token calls
+            (Task states call the handlers in-process, not Lambda)
+  stand-in  EventBridge: the demo hands the Glue Job State Change event (Glue's documented shape) to import-events
+  stand-in  lakeformation:ListPermissions by LF-tag resource type: moto 5.2.5 rejects it; answered from moto's grants
+  stand-in  cloudwatch:PutMetricData (VerifyQuery's metrics): moto 5.2.5 does not serve its CBOR protocol; accepted
   stand-in  glue:TestConnection: a direct database handshake from this machine (moto has none)
-  stand-in  Glue workflow run: moto records it; the import job runs on local Spark (local_runtime.py for what only Glue has);
-            glue:GetWorkflowRun reports the job's real result with the run's graph (moto's runs never end and have no graph)
-  stand-in  S3 for the lake data: the job writes Iceberg tables to a local directory; its run manifest is copied to moto's S3 for VerifyQuery
+  stand-in  Glue workflow run: moto records it; the import job runs on local Spark (local_runtime.py for what only
+            Glue has); glue:GetWorkflowRun reports the job's real result with the run's graph
+  stand-in  S3 for the lake data: the job writes Iceberg tables to a local directory; its run manifest is copied
+            to moto's S3 for VerifyQuery
   stand-in  Athena: VerifyQuery's and the analyst's SQL run as Spark SQL on that local lake
-  stand-in  Lake Formation enforcement: none here; lakeforge access shows what the grants give, Lake Formation enforces it on AWS
+  stand-in  Lake Formation enforcement: none here; lakeforge access shows what the grants give, Lake Formation
+            enforces it on AWS
 `
 
 // Options configure a demo run.
 type Options struct {
 	Out      io.Writer
 	Terminal bool
+	// Width is the terminal's columns; lines are cut to it (0: no limit).
+	Width int
+	// Verbose shows the log (narration, stand-ins, handler and Spark logs)
+	// on Out too.
+	Verbose bool
+	// LogPath is the log file; default <Root>/.tmp/demo/lakeforge-demo.log.
+	LogPath string
 	// Root is the repository root (cdk.json, dist/, infra/glue).
 	Root string
 	// PostgresDSN is the local server's URL (scripts/test-databases.sh).
@@ -75,7 +92,8 @@ type Options struct {
 type demo struct {
 	opts    Options
 	out     io.Writer
-	mu      sync.Mutex
+	screen  *screen
+	log     *logFile
 	start   time.Time
 	cleanup []func()
 
@@ -83,30 +101,133 @@ type demo struct {
 	aws   aws.Config
 	wired map[string]steprun.Handler // each step function, wired once
 	wirMu sync.Mutex
+	// handlerLog receives the step handlers' JSON records.
+	handlerLog *slog.Logger
 	// imports are the import jobs running, each with its Glue event.
 	imports sync.WaitGroup
+
+	// What the final screen shows.
+	verified *verify.Output
+	queries  []queryResult
+	runTook  time.Duration
 }
 
-func (d *demo) say(format string, args ...any) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	fmt.Fprintf(d.out, "demo [%5.1fs] %s\n", time.Since(d.start).Seconds(), fmt.Sprintf(format, args...))
-}
+// say narrates into the log (and, with --verbose, onto the terminal).
+func (d *demo) say(format string, args ...any) { d.log.say(format, args...) }
 
 func (d *demo) defer_(f func()) { d.cleanup = append(d.cleanup, f) }
 
-// Run runs the demo and tears down everything it started.
+// phase runs one setup step as a line of the story: what it does while
+// it runs, what it did (its result's words) when it ends.
+func (d *demo) phase(doing string, f func() (string, error)) error {
+	d.say("%s ...", doing)
+	d.screen.begin(doing)
+	t := time.Now()
+	did, err := f()
+	if did == "" {
+		did = doing
+	}
+	d.screen.done(did, time.Since(t), err)
+	if err != nil {
+		d.say("%s: FAILED: %v", doing, err)
+	} else {
+		d.say("%s", did)
+	}
+	return err
+}
+
+// Run runs the demo and tears down everything it started. The screen ends
+// with the analyst's queries, a one-line summary and the next steps.
 func Run(ctx context.Context, opts Options) (err error) {
-	d := &demo{opts: opts, out: opts.Out, start: time.Now()}
-	fmt.Fprint(d.out, StandIns+"\n")
-	defer func() {
-		for i := len(d.cleanup) - 1; i >= 0; i-- {
-			d.cleanup[i]()
+	if opts.LogPath == "" {
+		opts.LogPath = filepath.Join(opts.Root, ".tmp", "demo", "lakeforge-demo.log")
+	}
+	if err := os.MkdirAll(filepath.Dir(opts.LogPath), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(opts.LogPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	d := &demo{opts: opts, out: opts.Out, start: time.Now(),
+		screen: &screen{out: opts.Out, terminal: opts.Terminal, width: opts.Width}}
+	d.log = &logFile{w: f, start: d.start}
+	if opts.Verbose {
+		d.log.also = &liveSafe{s: d.screen}
+	}
+	d.handlerLog = slog.New(slog.NewJSONHandler(d.log, nil))
+	logShown := relPath(opts.Root, opts.LogPath)
+	d.screen.println("lakeforge demo: the daily pipeline on this machine, no AWS account, nothing beyond 127.0.0.1.\n\n" +
+		StandIns + "\nThe step handlers' logs, each stand-in's answer and Spark's log (--verbose shows them here too):\n  " + logShown + "\n")
+
+	err = d.run(ctx)
+	for i := len(d.cleanup) - 1; i >= 0; i-- {
+		d.cleanup[i]()
+	}
+	d.say("torn down: moto, the local Step Functions, the Spark process and the demo's files are gone")
+	if err != nil {
+		d.screen.println("\nThe logs of this run: " + logShown)
+		return err
+	}
+	d.screen.done("torn down: moto, local Step Functions, Spark, the demo's files", 0, nil)
+	d.finalScreen(logShown)
+	return nil
+}
+
+// liveSafe writes log lines onto the terminal below the live line.
+type liveSafe struct{ s *screen }
+
+func (l *liveSafe) Write(p []byte) (int, error) {
+	l.s.println(string(p))
+	return len(p), nil
+}
+
+// relPath is path relative to the repository root when it is inside it.
+func relPath(root, path string) string {
+	if r, err := filepath.Rel(root, path); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return path
+}
+
+// finalScreen is the payoff: the analyst's two queries on the lake the run
+// wrote, one line on what the run did and proved, and what to do next.
+func (d *demo) finalScreen(logShown string) {
+	var b strings.Builder
+	b.WriteString("\nThe analyst's queries (Athena stands in: Spark SQL on the lake the run wrote):\n")
+	for _, q := range d.queries {
+		fmt.Fprintf(&b, "\nanalyst> %s\n%s", q.sql, table(q.cols, q.rows, d.opts.Width))
+	}
+	b.WriteString("\n" + d.summary() + "\n\n" + nextSteps(logShown))
+	d.screen.println(b.String())
+}
+
+// summary is one line: the run's result, what it imported, what
+// VerifyQuery checked as the analyst.
+func (d *demo) summary() string {
+	v := d.verified
+	if v == nil {
+		return fmt.Sprintf("✔ The daily run SUCCEEDED in %s.", round(d.runTook))
+	}
+	var rows int64
+	ok := 0
+	for _, t := range v.Tables {
+		rows += t.Imported
+		if t.OK {
+			ok++
 		}
-		d.say("torn down: moto, the local Step Functions, the Spark process and the demo's files are gone")
-		fmt.Fprint(d.out, "\n"+StandIns)
-	}()
-	return d.run(ctx)
+	}
+	return fmt.Sprintf("✔ The daily run SUCCEEDED in %s: %d tables, %s rows imported; verified as the analyst: counts match in %d of %d.",
+		round(d.runTook), len(v.Tables), thousands(rows), ok, len(v.Tables))
+}
+
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func (d *demo) run(ctx context.Context) error {
@@ -124,14 +245,19 @@ func (d *demo) run(ctx context.Context) error {
 		return err
 	}
 	d.defer_(func() { _ = os.RemoveAll(work) })
+	d.say("the demo's files are in %s", work)
 
 	// 1. The source: the blog's kthr01 data in the local PostgreSQL.
-	d.say("loading the blog's kthr01 data into PostgreSQL %s:%s (schema kthr01)", pg.Hostname(), pg.Port())
-	psql := exec.CommandContext(ctx, "psql", fmt.Sprintf("host=%s port=%s user=%s dbname=%s sslmode=require", pg.Hostname(), pg.Port(), pg.User.Username(), pgDB),
-		"-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "schema=kthr01", "-f", filepath.Join(d.opts.Root, "infra", "glue", "fixtures", "postgres.sql"))
-	psql.Env = append(os.Environ(), "PGPASSWORD="+pgPass)
-	if out, err := psql.CombinedOutput(); err != nil {
-		return fmt.Errorf("load kthr01 into PostgreSQL: %v: %s", err, out)
+	if err := d.phase("loading the blog's kthr01 data into PostgreSQL", func() (string, error) {
+		psql := exec.CommandContext(ctx, "psql", fmt.Sprintf("host=%s port=%s user=%s dbname=%s sslmode=require", pg.Hostname(), pg.Port(), pg.User.Username(), pgDB),
+			"-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "schema=kthr01", "-f", filepath.Join(d.opts.Root, "infra", "glue", "fixtures", "postgres.sql"))
+		psql.Env = append(os.Environ(), "PGPASSWORD="+pgPass)
+		if out, err := psql.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("load kthr01 into PostgreSQL: %v: %s", err, out)
+		}
+		return fmt.Sprintf("kthr01 data loaded into PostgreSQL %s:%s", pg.Hostname(), pg.Port()), nil
+	}); err != nil {
+		return err
 	}
 
 	// 2. moto and the stand-ins in front of it. The AWS settings are the
@@ -144,35 +270,47 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	os.Unsetenv("AWS_SESSION_TOKEN")
 	os.Unsetenv("AWS_PROFILE")
-	d.say("starting moto (the AWS API emulator) on 127.0.0.1")
-	moto, err := motoserver.Start()
-	if err != nil {
+	var si *standIns
+	var acfg aws.Config
+	if err := d.phase("starting moto, the AWS API emulator", func() (string, error) {
+		moto, err := motoserver.Start()
+		if err != nil {
+			return "", err
+		}
+		d.defer_(moto.Stop)
+		if si, err = startStandIns(moto.URL, d.say); err != nil {
+			return "", err
+		}
+		d.defer_(si.Close)
+		os.Setenv("AWS_ENDPOINT_URL", si.URL)
+		acfg = moto.Config()
+		acfg.BaseEndpoint = aws.String(si.URL)
+		return "moto answering on " + strings.TrimPrefix(moto.URL, "http://"), nil
+	}); err != nil {
 		return err
 	}
-	d.defer_(moto.Stop)
-	si, err := startStandIns(moto.URL, d.say)
-	if err != nil {
-		return err
-	}
-	d.defer_(si.Close)
-	os.Setenv("AWS_ENDPOINT_URL", si.URL)
-	acfg := moto.Config()
-	acfg.BaseEndpoint = aws.String(si.URL)
 
 	// 3. The account the stack is deployed into: the network and the secret.
-	d.say("creating the seed's network on moto: a VPC, a subnet, a security group with the self-referencing rule, the S3 gateway endpoint and the interface endpoints the job needs")
-	net, err := makeNetwork(ctx, ec2.NewFromConfig(acfg))
-	if err != nil {
-		return err
-	}
-	sec, err := secretsmanager.NewFromConfig(acfg).CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("lakeforge/kthr01"),
-		SecretString: aws.String(fmt.Sprintf(`{"username":%q,"password":%q}`, pg.User.Username(), pgPass))})
-	if err != nil {
+	var net network
+	var secretARN string
+	if err := d.phase("creating the seed's network and the secret on moto", func() (string, error) {
+		var err error
+		if net, err = makeNetwork(ctx, ec2.NewFromConfig(acfg)); err != nil {
+			return "", err
+		}
+		sec, err := secretsmanager.NewFromConfig(acfg).CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("lakeforge/kthr01"),
+			SecretString: aws.String(fmt.Sprintf(`{"username":%q,"password":%q}`, pg.User.Username(), pgPass))})
+		if err != nil {
+			return "", err
+		}
+		secretARN = aws.ToString(sec.ARN)
+		return "VPC, subnet, security group, endpoints and secret on moto", nil
+	}); err != nil {
 		return err
 	}
 
 	// 4. The configuration: cdk.json's, pointed at the local database.
-	cfg, flags, err := demoConfig(d.opts.Root, pg, pgDB, aws.ToString(sec.ARN), net)
+	cfg, flags, err := demoConfig(d.opts.Root, pg, pgDB, secretARN, net)
 	if err != nil {
 		return err
 	}
@@ -188,22 +326,30 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	d.say("configuration: cdk.json's, with source %s:%d/%s (TLS), the moto network and secret; written to %s", cfg.Source.Host, cfg.Source.Port, cfg.Source.DatabaseName, cfgFile)
 
-	// 5. The template.
-	d.say("synthesizing the CDK stack in-process (the template gives every step its environment and the job its arguments)")
-	tpl, err := synthesize(d.opts.Root, cfg, flags)
-	if err != nil {
+	// 5. The template, and CloudFormation's part of it on moto.
+	var tpl *template
+	if err := d.phase("synthesizing the CDK stack (cdk.json's configuration)", func() (string, error) {
+		var err error
+		if tpl, err = synthesize(d.opts.Root, cfg, flags); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("CDK stack synthesized: %d resources, %d step functions", len(tpl.Resources), len(tpl.functions)), nil
+	}); err != nil {
 		return err
 	}
-	d.say("template: %d resources, %d step functions", len(tpl.Resources), len(tpl.functions))
-
-	// 6. CloudFormation's part, on moto.
-	if err := d.createResources(ctx, acfg, tpl, cfg); err != nil {
+	if err := d.phase("creating the template's resources on moto", func() (string, error) {
+		return "buckets, roles, token table, topic, connection, workflow on moto", d.createResources(ctx, acfg, tpl, cfg)
+	}); err != nil {
 		return err
 	}
 
-	// 7. The Spark side.
-	lake, err := startLake(ctx, d.opts, work)
-	if err != nil {
+	// 6. The Spark side.
+	var lake *lakeProc
+	if err := d.phase("starting the Spark side (lake.py)", func() (string, error) {
+		var err error
+		lake, err = startLake(ctx, d.opts, work, d.log)
+		return "Spark side started; its JVM starts with the import", err
+	}); err != nil {
 		return err
 	}
 	d.defer_(lake.Close)
@@ -211,6 +357,7 @@ func (d *demo) run(ctx context.Context) error {
 	d.tpl, d.aws, d.wired = tpl, acfg, map[string]steprun.Handler{}
 	si.handle = func(name string) error { return d.handshake(ctx, cfg, pg.User.Username(), pgPass) }
 	si.sql = lake.SQL
+	si.job = tpl.jobRunDetails()
 	si.onRunStarted = func(runID string) {
 		d.imports.Add(1)
 		go func() {
@@ -226,7 +373,7 @@ func (d *demo) run(ctx context.Context) error {
 		}
 	}
 
-	// 8. The state machine, and the CLI following it.
+	// 7. The state machine, and the CLI following it.
 	smArn, err := tpl.Output(stepcontract.OutputStateMachineArn)
 	if err != nil {
 		return err
@@ -250,34 +397,32 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	d.defer_(sfn.Close)
 	os.Setenv("AWS_ENDPOINT_URL_SFN", sfn.URL)
-	d.say("starting the daily run with the CLI: lakeforge run --follow (Wait states 1 s, retry pauses 0.2 s)")
-	fmt.Fprintln(d.out)
-	code := cli.Main(ctx, []string{"--config", cfgFile, "run", "--follow", "--poll-interval", "500ms"},
+	d.screen.println("\nThe daily run, followed by the CLI (lakeforge run --follow; Wait states 1 s, retry pauses 0.2 s):")
+	started := time.Now()
+	code := cli.Main(ctx, []string{"--config", cfgFile, "run", "--follow", "--poll-interval", "200ms"},
 		cli.Env{Stdout: d.out, Stderr: d.out, Terminal: d.opts.Terminal, Clients: cli.DefaultClients})
-	fmt.Fprintln(d.out)
+	d.runTook = time.Since(started)
 	if code != cli.ExitOK {
 		return fmt.Errorf("the run did not succeed (lakeforge exit %d); its failed state, cause and fix are above", code)
 	}
-	cli.Main(ctx, []string{"--config", cfgFile, "status", "-n", "1"}, cli.Env{Stdout: d.out, Stderr: d.out, Clients: cli.DefaultClients})
 
-	// 9. The analyst's two queries from the blog.
+	// 8. The analyst's two queries from the blog.
 	table := cfg.Database.TablePrefix + "products"
 	for _, q := range []string{
 		fmt.Sprintf(`SELECT COUNT(*) FROM "%s"."%s"`, cfg.Database.Name, table),
 		fmt.Sprintf(`SELECT * FROM "%s"."%s" ORDER BY created_at DESC LIMIT 10`, cfg.Database.Name, table),
 	} {
-		fmt.Fprintf(d.out, "\nanalyst> %s\n", q)
+		d.say("analyst> %s", q)
 		cols, rows, err := lake.SQL(athenaToSpark(q))
 		if err != nil {
 			return fmt.Errorf("the analyst's query failed: %w", err)
 		}
-		printTable(d.out, cols, rows)
+		d.queries = append(d.queries, queryResult{sql: q, cols: cols, rows: rows})
 	}
-	// 10. What the grants give the analyst, and who enforces it (access.go).
+	// 9. What the grants give the analyst, and who enforces it (access.go).
 	if err := d.showAccess(ctx, acfg, cfg, lake, cfgFile); err != nil {
 		return fmt.Errorf("lakeforge access: %w", err)
 	}
-	fmt.Fprintln(d.out)
 	if h := d.opts.Hooks; h != nil && h.AfterRun != nil {
 		if err := h.AfterRun(ctx, account); err != nil {
 			return fmt.Errorf("after the run: %w", err)
@@ -321,6 +466,13 @@ func (d *demo) tasks(ctx context.Context) (localsfn.TaskFunc, error) {
 			payload = in.Payload
 		}
 		out, err := d.invoke(ctx, fn, payload)
+		if err == nil && fn == stepcontract.VerifyQuery {
+			// The summary line reports what VerifyQuery found.
+			var v verify.Output
+			if b, merr := json.Marshal(out); merr == nil && json.Unmarshal(b, &v) == nil {
+				d.verified = &v
+			}
+		}
 		if err != nil || !strings.HasSuffix(resource, ".waitForTaskToken") {
 			return out, err
 		}
@@ -351,7 +503,11 @@ func (d *demo) invoke(ctx context.Context, fn string, payload json.RawMessage) (
 			d.wirMu.Unlock()
 			return nil, fmt.Errorf("no wiring for %s", fn)
 		}
-		if h, err = w.Wire(steprun.NewWithEnv(fn, env)); err != nil {
+		// The handler logs into the demo's log file, not onto the screen.
+		st := steprun.NewWithEnv(fn, env)
+		st.Log = d.handlerLog.With("step", fn)
+		slog.SetDefault(d.handlerLog)
+		if h, err = w.Wire(st); err != nil {
 			d.wirMu.Unlock()
 			return nil, err
 		}

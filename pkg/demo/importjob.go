@@ -148,17 +148,15 @@ type lakeProc struct {
 	mu  sync.Mutex
 }
 
-func startLake(ctx context.Context, o Options, work string) (*lakeProc, error) {
+// startLake starts lake.py; Spark's and the job's own log go to log.
+func startLake(ctx context.Context, o Options, work string, log io.Writer) (*lakeProc, error) {
 	py := o.Python
 	if py == "" {
 		py = "python3"
 	}
 	cmd := exec.Command(py, filepath.Join(o.Root, "pkg", "demo", "lake.py"))
 	cmd.Dir = o.Root
-	cmd.Stderr = io.Discard
-	if os.Getenv("LAKEFORGE_DEMO_DEBUG") != "" {
-		cmd.Stderr = os.Stderr
-	}
+	cmd.Stderr = log
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -183,7 +181,7 @@ func (l *lakeProc) call(req any) (json.RawMessage, error) {
 		return nil, err
 	}
 	if !l.out.Scan() {
-		return nil, fmt.Errorf("the Spark process ended: %v (rerun with LAKEFORGE_DEMO_DEBUG=1 to see its log)", l.out.Err())
+		return nil, fmt.Errorf("the Spark process ended: %v (its log is in the demo's log file)", l.out.Err())
 	}
 	var res struct {
 		OK    bool   `json:"ok"`
@@ -222,35 +220,4 @@ func (l *lakeProc) Close() {
 	case <-time.After(20 * time.Second):
 		_ = l.cmd.Process.Kill()
 	}
-}
-
-func printTable(w io.Writer, cols []string, rows [][]string) {
-	widths := make([]int, len(cols))
-	for i, c := range cols {
-		widths[i] = len(c)
-	}
-	for _, r := range rows {
-		for i, v := range r {
-			if i < len(widths) && len(v) > widths[i] {
-				widths[i] = len(v)
-			}
-		}
-	}
-	line := func(vals []string) {
-		var b strings.Builder
-		for i, v := range vals {
-			fmt.Fprintf(&b, "| %-*s ", widths[i], v)
-		}
-		fmt.Fprintln(w, b.String()+"|")
-	}
-	line(cols)
-	sep := make([]string, len(cols))
-	for i := range sep {
-		sep[i] = strings.Repeat("-", widths[i])
-	}
-	line(sep)
-	for _, r := range rows {
-		line(r)
-	}
-	fmt.Fprintf(w, "(%d rows)\n", len(rows))
 }

@@ -40,7 +40,10 @@ type standIns struct {
 	URL          string
 	handle       func(string) error // TestConnection's handshake
 	onRunStarted func(runID string) // starts the import of a workflow run
-	sql          func(string) ([]string, [][]string, error)
+	// job is the import job's capacity, reported on each of its runs as
+	// Glue does (the CLI's cost estimate reads it).
+	job jobRun
+	sql func(string) ([]string, [][]string, error)
 
 	mu      sync.Mutex
 	runs    map[string]*importRun
@@ -159,7 +162,7 @@ func (s *standIns) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		run, ok := s.runs[str("RunId")]
 		var res map[string]any
 		if ok {
-			wr := run.workflowRun(str("RunId"))
+			wr := run.workflowRun(str("RunId"), s.job)
 			if run.told != wr["Status"] { // once per status: the CLI polls
 				run.told, _ = wr["Status"].(string)
 				s.log("stand-in glue:GetWorkflowRun %s: %s, the import job's real state on local Spark, with the run's graph (moto's runs never end and have no graph)", str("RunId"), run.told)
@@ -219,7 +222,7 @@ func (s *standIns) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // workflowRun renders the run as GetWorkflowRun answers it (WorkflowRun,
 // its Statistics, and its Graph with the job node and its job run); the
 // caller holds s.mu.
-func (run *importRun) workflowRun(id string) map[string]any {
+func (run *importRun) workflowRun(id string, job jobRun) map[string]any {
 	stats := map[string]any{"TotalActions": 1, "RunningActions": 1, "SucceededActions": 0, "FailedActions": 0}
 	status, jobState := "RUNNING", "RUNNING"
 	wr := map[string]any{"Name": run.workflow, "WorkflowRunId": id, "StartedOn": float64(run.started.Unix())}
@@ -236,7 +239,13 @@ func (run *importRun) workflowRun(id string) map[string]any {
 	}
 	wr["Status"], wr["Statistics"] = status, stats
 	if run.jobRunID != "" {
-		jr := map[string]any{"Id": run.jobRunID, "JobName": run.job, "JobRunState": jobState, "StartedOn": float64(run.started.Unix())}
+		jr := map[string]any{"Id": run.jobRunID, "JobName": run.job, "JobRunState": jobState, "StartedOn": float64(run.started.Unix()),
+			"WorkerType": job.WorkerType, "NumberOfWorkers": job.NumberOfWorkers, "ExecutionClass": job.ExecutionClass}
+		if run.done {
+			// Glue's ExecutionTime: the seconds the job run used resources.
+			jr["ExecutionTime"] = int(run.completed.Sub(run.started).Seconds())
+			jr["CompletedOn"] = float64(run.completed.Unix())
+		}
 		if run.err != nil {
 			jr["ErrorMessage"] = run.err.Error()
 		}

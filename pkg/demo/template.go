@@ -78,6 +78,31 @@ func (t *template) importJob() (string, error) {
 	return jobs[0], nil
 }
 
+// jobRun is what Glue reports of the import job's capacity on each of its
+// runs, from the job's definition in the template.
+type jobRun struct {
+	WorkerType      string
+	NumberOfWorkers int
+	ExecutionClass  string
+}
+
+// jobRunDetails reads the import job's WorkerType, NumberOfWorkers and
+// ExecutionClass (zero values when the template has no single job).
+func (t *template) jobRunDetails() jobRun {
+	id, err := t.importJob()
+	if err != nil {
+		return jobRun{}
+	}
+	p := t.Props(id)
+	var j jobRun
+	j.WorkerType, _ = p["WorkerType"].(string)
+	j.ExecutionClass, _ = p["ExecutionClass"].(string)
+	if n, ok := p["NumberOfWorkers"].(float64); ok {
+		j.NumberOfWorkers = int(n)
+	}
+	return j
+}
+
 // definition is the state machine's definition with its
 // DefinitionSubstitutions filled in, as CloudFormation fills them at
 // deploy time: every function ARN and the failure topic are the

@@ -73,8 +73,11 @@ func (f *fakeRuntimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // runFunction builds functions/<name> as `make build` does (for this
-// machine's architecture), runs it against a fake Runtime API with env,
-// sends events and returns the answers in order.
+// machine's architecture, with the -tags lambda.norpc of the Lambda build),
+// runs it against a fake Runtime API with env, sends events and returns the
+// answers in order. The build keeps the test's own cgo setting: forcing
+// CGO_ENABLED=0 here made `make test` compile the AWS SDK a second time
+// (every package above net changes with it) for one binary.
 func runFunction(t *testing.T, name string, env []string, events ...string) []invocationError {
 	answers, _ := runFunctionWithOutput(t, name, env, events...)
 	return answers
@@ -89,7 +92,6 @@ func runFunctionWithOutput(t *testing.T, name string, env []string, events ...st
 	bin := filepath.Join(t.TempDir(), "bootstrap")
 	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, "./functions/"+name)
 	build.Dir = root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build %s: %v\n%s", name, err, out)
 	}

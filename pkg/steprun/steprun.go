@@ -10,11 +10,13 @@ package steprun
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/lakeforge/lakeforge/pkg/awsretry"
 	"github.com/lakeforge/lakeforge/pkg/lambdaenv"
@@ -49,7 +51,8 @@ func (s *Step) AWSConfig() (aws.Config, error) {
 	if err := s.Env.Err(); err != nil {
 		return aws.Config{}, err
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRetryer(awsretry.NewSDKRetryer))
+	cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRetryer(awsretry.NewSDKRetryer),
+		awsconfig.WithLogger(sdkLog{s.logger()}))
 	if err != nil {
 		return aws.Config{}, &steperr.ConfigError{
 			Field: "AWS SDK configuration",
@@ -57,6 +60,27 @@ func (s *Step) AWSConfig() (aws.Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// sdkLog writes the SDK's own log lines (a skipped response checksum, a
+// retry) into the step's JSON log: warnings at WARN, the rest at DEBUG,
+// which the Lambda's default INFO level drops. Without it the SDK prints
+// raw text lines on stderr, between the JSON records.
+type sdkLog struct{ log *slog.Logger }
+
+func (l sdkLog) Logf(c logging.Classification, format string, v ...any) {
+	level := slog.LevelDebug
+	if c == logging.Warn {
+		level = slog.LevelWarn
+	}
+	l.log.Log(context.Background(), level, fmt.Sprintf(format, v...), "source", "aws-sdk-go-v2")
+}
+
+func (s *Step) logger() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
 }
 
 // Fail starts a Lambda that answers err to every invocation. The state

@@ -341,14 +341,14 @@ func hint(reason string) string {
 func (v *Verifier) queryError(table, op string, err error) error {
 	if assumeRoleFailed(err) {
 		if d := steperr.AWSDetail(err); d != "" && !awsretry.Transient(err) {
-			return fmt.Errorf("%s.%s: the verify-query function cannot assume the analyst role %s (%s). Fix: the analyst role's trust policy must allow sts:AssumeRole to the verify-query function's role, and that role's policy must allow sts:AssumeRole on %s; redeploy the stack, or see the README (Analyst role for verification) for an existing role", v.Database, table, v.AnalystRole, d, v.AnalystRole)
+			return fmt.Errorf("%s.%s: the verify-query function cannot assume the analyst role %s (%s). Fix: the analyst role's trust policy must allow sts:AssumeRole to the verify-query function's role, and that role's policy must allow sts:AssumeRole on %s; redeploy the stack, or see docs/operations.md (Analyst role for verification) for an existing role", v.Database, table, v.AnalystRole, d, v.AnalystRole)
 		}
 		return &steperr.TransientError{Op: "sts:AssumeRole", Err: err}
 	}
 	code := awsretry.Code(err)
 	switch {
 	case code == "" && strings.Contains(err.Error(), "AssumeRole"):
-		return fmt.Errorf("%s.%s: the verify-query function cannot assume the analyst role %s: %v. Fix: add the function's role to the analyst role's trust policy (see the README)", v.Database, table, v.AnalystRole, err)
+		return fmt.Errorf("%s.%s: the verify-query function cannot assume the analyst role %s: %v. Fix: add the function's role to the analyst role's trust policy (docs/operations.md, Analyst role for verification)", v.Database, table, v.AnalystRole, err)
 	case code == "" || awsretry.Transient(err):
 		// No answer, throttling or a service failure: the state machine retries.
 		return &steperr.TransientError{Op: op, Err: err}
