@@ -378,3 +378,31 @@ func TestWorkflowRoleReadsTheAdoptLocationsOnly(t *testing.T) {
 		}
 	}
 }
+
+// Athena resolves a query without a database context in the `default`
+// database and asks Glue for it with the caller's credentials ("is not
+// authorized to perform: glue:GetDatabase on resource: ...:database/default"),
+// and Lake Formation needs DESCRIBE on it (Athena user guide, "The DESCRIBE
+// permission is required on the default database"): the analyst role, which
+// VerifyQuery's counts run as, may read that database's definition, and
+// only that: none of its tables.
+func TestAnalystMayDescribeTheDefaultDatabase(t *testing.T) {
+	st := synth(t, shippedConfig(t))
+	stmts := st.roleStatements(logicalID(st.Stack.Lake.Personas.AnalystRole))
+	found := false
+	for _, r := range resourcesFor(stmts, "glue:GetDatabase") {
+		if strings.Contains(r, ":database/default") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("glue:GetDatabase on %v: the analyst role may not read the default database Athena resolves queries in", resourcesFor(stmts, "glue:GetDatabase"))
+	}
+	for _, a := range []string{"glue:GetTable", "glue:GetTables", "glue:GetPartitions"} {
+		for _, r := range resourcesFor(stmts, a) {
+			if strings.Contains(r, "/default") {
+				t.Errorf("%s on %s: the analyst needs the default database's definition only", a, r)
+			}
+		}
+	}
+}

@@ -213,6 +213,14 @@ func analystStatements(props *PersonasProps) []awsiam.PolicyStatement {
 			Actions:   jsii.Strings("glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:SearchTables"),
 			Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/"+db), arn("glue", "table/"+db+"/*")),
 		}),
+		// Athena resolves a query without a database context (VerifyQuery's,
+		// the console's first) in `default` and reads it with the caller's
+		// credentials; its definition only, none of its tables.
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("AthenaDefaultDatabase"),
+			Actions:   jsii.Strings("glue:GetDatabase"),
+			Resources: jsii.Strings(arn("glue", "catalog"), arn("glue", "database/default")),
+		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("LakeFormationDataAccessAndTagReads"),
 			Actions:   jsii.Strings("lakeformation:GetDataAccess", "lakeformation:GetResourceLFTags", "lakeformation:ListLFTags", "lakeformation:GetLFTag", "lakeformation:SearchTablesByLFTags", "lakeformation:SearchDatabasesByLFTags"),

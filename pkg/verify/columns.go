@@ -114,7 +114,7 @@ func (v *Verifier) probes(ctx context.Context, runID string) (access.ColumnProbe
 // Athena's reason.
 func (v *Verifier) probe(ctx context.Context, table, column string) (athenatypes.QueryExecutionState, string, error) {
 	query := fmt.Sprintf(`SELECT "%s" FROM "%s"."%s" LIMIT 1`, column, v.Database, table)
-	start, err := v.Athena.StartQueryExecution(ctx, &athena.StartQueryExecutionInput{QueryString: aws.String(query), WorkGroup: aws.String(v.Workgroup)})
+	start, err := v.Athena.StartQueryExecution(ctx, v.queryInput(query))
 	if err != nil {
 		return "", "", v.queryError(table, "athena:StartQueryExecution", err)
 	}

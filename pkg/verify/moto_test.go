@@ -207,3 +207,35 @@ func TestCountsMatchOnMoto(t *testing.T) {
 }
 
 var _ verify.CloudWatchAPI = (*recordingCW)(nil)
+
+// Athena resolves a query without a database context in the `default`
+// database, which the analyst may not see in Lake Formation ("The DESCRIBE
+// permission is required on the default database"): every query VerifyQuery
+// starts names the lake database as its context, read back from moto.
+func TestQueriesRunInTheLakeDatabaseContextOnMoto(t *testing.T) {
+	e := setup(t)
+	ctx := motoserver.Context(t)
+	e.putManifest(t, "wr_1", map[string]int64{"orders": 7, "products": 42})
+	e.queueCounts(t, 7, 42)
+	if _, err := e.v.Verify(ctx, verify.Input{RunID: "wr_1"}); err != nil {
+		t.Fatal(err)
+	}
+	ath := athena.NewFromConfig(e.srv.Config())
+	list, err := ath.ListQueryExecutions(ctx, &athena.ListQueryExecutionsInput{WorkGroup: aws.String("lakeforge")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.QueryExecutionIds) != 2 {
+		t.Fatalf("%d query executions, want the 2 counts", len(list.QueryExecutionIds))
+	}
+	for _, id := range list.QueryExecutionIds {
+		ex, err := ath.GetQueryExecution(ctx, &athena.GetQueryExecutionInput{QueryExecutionId: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		qc := ex.QueryExecution.QueryExecutionContext
+		if qc == nil || aws.ToString(qc.Database) != "kthr01" || aws.ToString(qc.Catalog) != "AwsDataCatalog" {
+			t.Errorf("query %q runs in context %+v, want database kthr01 of catalog AwsDataCatalog", aws.ToString(ex.QueryExecution.Query), qc)
+		}
+	}
+}

@@ -256,13 +256,22 @@ func (v *Verifier) manifest(ctx context.Context, runID string) (Manifest, error)
 	return m, nil
 }
 
+// queryInput starts query in the analysts' workgroup (whose settings
+// apply to every query in it) with the lake database as its context:
+// without one Athena resolves the query in `default`, on which the analyst
+// may have no Lake Formation permission (docs/aws-behaviour.md, Athena).
+func (v *Verifier) queryInput(query string) *athena.StartQueryExecutionInput {
+	return &athena.StartQueryExecutionInput{
+		QueryString:           aws.String(query),
+		WorkGroup:             aws.String(v.Workgroup),
+		QueryExecutionContext: &athenatypes.QueryExecutionContext{Catalog: aws.String("AwsDataCatalog"), Database: aws.String(v.Database)},
+	}
+}
+
 // count runs SELECT COUNT(*) on one table as the analyst.
 func (v *Verifier) count(ctx context.Context, table string) (int64, error) {
 	query := fmt.Sprintf(`SELECT COUNT(*) FROM "%s"."%s"`, v.Database, table)
-	start, err := v.Athena.StartQueryExecution(ctx, &athena.StartQueryExecutionInput{
-		QueryString: aws.String(query),
-		WorkGroup:   aws.String(v.Workgroup),
-	})
+	start, err := v.Athena.StartQueryExecution(ctx, v.queryInput(query))
 	if err != nil {
 		return 0, v.queryError(table, "athena:StartQueryExecution", err)
 	}
