@@ -277,72 +277,74 @@ func (c *noDefaultDatabaseLF) ListPermissions(ctx context.Context, in *lf.ListPe
 	return c.faultyLF.ListPermissions(ctx, in, o...)
 }
 
-func init() {
-	grantScenarios = append(grantScenarios,
-		scenario{"Athena readers get DESCRIBE on the default database, nothing more, then converged", func(t *testing.T, a *account) {
-			changes := mustRun(t, athenaStep(a))
-			for _, who := range []string{analystRole, otherAnalyst} {
-				if want := "granted DESCRIBE on database default to " + who + " (Athena requires it)"; !slices.Contains(changes, want) {
-					t.Errorf("changes %q lack %q", changes, want)
-				}
+// defaultDatabaseScenarios are GrantTagPermissions' paths of DESCRIBE on
+// the default database.
+var defaultDatabaseScenarios = []scenario{
+	{"Athena readers get DESCRIBE on the default database, nothing more, then converged", func(t *testing.T, a *account) {
+		changes := mustRun(t, athenaStep(a))
+		for _, who := range []string{analystRole, otherAnalyst} {
+			if want := "granted DESCRIBE on database default to " + who + " (Athena requires it)"; !slices.Contains(changes, want) {
+				t.Errorf("changes %q lack %q", changes, want)
 			}
-			// DESCRIBE only: no grant option, not the workflow role.
-			want := []string{analystRole + " [DESCRIBE] grantable []", otherAnalyst + " [DESCRIBE] grantable []"}
-			if got := defaultGrants(t, a); !slices.Equal(got, want) {
-				t.Fatalf("grants on default:\n got %q\nwant %q", got, want)
+		}
+		// DESCRIBE only: no grant option, not the workflow role.
+		want := []string{analystRole + " [DESCRIBE] grantable []", otherAnalyst + " [DESCRIBE] grantable []"}
+		if got := defaultGrants(t, a); !slices.Equal(got, want) {
+			t.Fatalf("grants on default:\n got %q\nwant %q", got, want)
+		}
+		converges(t, a, athenaStep(a))
+	}},
+	{"DESCRIBE or ALL on default already held is left as it is", func(t *testing.T, a *account) {
+		for who, perm := range map[string]types.Permission{analystRole: types.PermissionDescribe, otherAnalyst: types.PermissionAll} {
+			if _, err := a.SeedLF.GrantPermissions(ctx(), &lf.GrantPermissionsInput{
+				Principal: &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(who)},
+				Resource:  &types.Resource{Database: &types.DatabaseResource{Name: aws.String(DefaultDatabase)}}, Permissions: []types.Permission{perm},
+			}); err != nil {
+				t.Fatal(err)
 			}
-			converges(t, a, athenaStep(a))
-		}},
-		scenario{"DESCRIBE or ALL on default already held is left as it is", func(t *testing.T, a *account) {
-			for who, perm := range map[string]types.Permission{analystRole: types.PermissionDescribe, otherAnalyst: types.PermissionAll} {
-				if _, err := a.SeedLF.GrantPermissions(ctx(), &lf.GrantPermissionsInput{
-					Principal: &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(who)},
-					Resource:  &types.Resource{Database: &types.DatabaseResource{Name: aws.String(DefaultDatabase)}}, Permissions: []types.Permission{perm},
-				}); err != nil {
-					t.Fatal(err)
-				}
+		}
+		a.markCalls()
+		for _, c := range mustRun(t, athenaStep(a)) {
+			if strings.Contains(c, "database default") {
+				t.Fatalf("changed %q; the grants on default were in place", c)
 			}
-			a.markCalls()
-			for _, c := range mustRun(t, athenaStep(a)) {
-				if strings.Contains(c, "database default") {
-					t.Fatalf("changed %q; the grants on default were in place", c)
-				}
-			}
-		}},
-		scenario{"no default database: nothing granted on it, the run goes on and says so", func(t *testing.T, a *account) {
-			for _, onList := range []bool{false, true} {
-				log, buf := logBuffer()
-				step := athenaStep(a)
-				step.LF, step.Log = &noDefaultDatabaseLF{faultyLF: a.LF, onList: onList}, log
-				changes, err := step.Run(ctx())
-				if err != nil {
-					t.Fatalf("onList=%v: %v; an account without default must not fail the run", onList, err)
-				}
-				for _, c := range changes {
-					if strings.Contains(c, "database default") {
-						t.Fatalf("onList=%v: changes %q", onList, changes)
-					}
-				}
-				if !strings.Contains(buf.String(), "no database default") {
-					t.Fatalf("onList=%v: log %q does not say default is missing", onList, buf.String())
-				}
-			}
-			if got := defaultGrants(t, a); len(got) != 0 {
-				t.Fatalf("grants on default %q", got)
-			}
-			if got := allGrants(t, a); len(got) != 6 {
-				t.Fatalf("the tag grants %v; want all 6", got)
-			}
-		}},
-		scenario{"a configured analyst refused on default names its setting", func(t *testing.T, a *account) {
-			createPrincipals(t, a, workflowRole, analystRole) // otherAnalyst does not exist
-			mustRun(t, grantStep(a))                          // the tag grants are in place
+		}
+	}},
+	{"no default database: nothing granted on it, the run goes on and says so", func(t *testing.T, a *account) {
+		for _, onList := range []bool{false, true} {
+			log, buf := logBuffer()
 			step := athenaStep(a)
-			step.LF = &invalidPrincipalLF{faultyLF: a.LF, principal: otherAnalyst}
-			_, err := step.Run(ctx())
-			wantErr[*steperr.ConfigError](t, err, otherAnalyst, AnalystsSetting, "DESCRIBE on database default")
-		}},
-	)
+			step.LF, step.Log = &noDefaultDatabaseLF{faultyLF: a.LF, onList: onList}, log
+			changes, err := step.Run(ctx())
+			if err != nil {
+				t.Fatalf("onList=%v: %v; an account without default must not fail the run", onList, err)
+			}
+			for _, c := range changes {
+				if strings.Contains(c, "database default") {
+					t.Fatalf("onList=%v: changes %q", onList, changes)
+				}
+			}
+			if !strings.Contains(buf.String(), "no database default") {
+				t.Fatalf("onList=%v: log %q does not say default is missing", onList, buf.String())
+			}
+		}
+		if got := defaultGrants(t, a); len(got) != 0 {
+			t.Fatalf("grants on default %q", got)
+		}
+		if got := allGrants(t, a); len(got) != 6 {
+			t.Fatalf("the tag grants %v; want all 6", got)
+		}
+	}},
+	{"a configured analyst refused on default names its setting", func(t *testing.T, a *account) {
+		createPrincipals(t, a, workflowRole, analystRole) // otherAnalyst does not exist
+		mustRun(t, grantStep(a))                          // the tag grants are in place: only default is left
+		step := athenaStep(a)
+		step.LF = &invalidPrincipalLF{faultyLF: a.LF, principal: otherAnalyst}
+		_, err := step.Run(ctx())
+		if ce := wantErr[*steperr.ConfigError](t, err, otherAnalyst, AnalystsSetting); ce.Field != AnalystsSetting {
+			t.Fatalf("field %q", ce.Field)
+		}
+	}},
 }
 
 // TestAthenaReadersAreWhoReadsTheLake: the analysts (the stack's role and
