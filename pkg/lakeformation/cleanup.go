@@ -46,9 +46,11 @@ var grantResourceTypes = []types.DataLakeResourceType{
 // StackCleanup undoes, when the stack is deleted, what the pipeline did
 // outside CloudFormation to the principals CloudFormation deletes: it
 // revokes every Lake Formation grant of the stack's roles (the LF-tag,
-// LF-tag-policy and data location grants the steps made, and the rows
-// Lake Formation records on the lake database and its tables, the
-// creators' included) and removes exactly those roles from the data lake
+// LF-tag-policy and data location grants the steps made, the rows Lake
+// Formation records on the lake database and its tables, the creators'
+// included, TagOutput's grant on every table, and the analyst role's
+// DESCRIBE on the default database) and removes exactly those roles from
+// the data lake
 // administrators. A deleted role left among the administrators makes every
 // later PutDataLakeSettings fail with "Invalid principal" (aws-cdk#19492).
 //
