@@ -20,7 +20,10 @@
 // that does not exist; the tests inject that answer on both backends), it
 // grants on resources and LF-tags without checking that they exist, and it
 // records no permissions for the creator of a database or table (it does
-// not know the caller).
+// not know the caller), and it lists a grant on every table (TableWildcard)
+// as it was granted, where Lake Formation also names it ALL_TABLES (the
+// tests that depend on that name list it so on both backends:
+// allTablesListingLF in pkg/lakeformation).
 package lffake
 
 import (

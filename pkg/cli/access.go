@@ -158,11 +158,11 @@ func planAccess(ctx context.Context, c *Clients, cfg config.Config, stack Stack)
 		{"EnsureLFTags", &lakeformation.EnsureLFTags{LF: dry, Retry: retry, Tags: cfg.LFTagOntology()}},
 		{"EnsureDatabase", &lakeformation.EnsureDatabase{Glue: dry, LF: dry, Retry: retry, Name: cfg.Database.Name, LocationURI: lake.URI(), Tag: cfg.LFTags.Workflow}},
 		{"GrantTagPermissions", &lakeformation.GrantTagPermissions{LF: dry, Revoke: dry, Principals: lakeformation.NewPrincipals(c.IAM, workflowRole), Retry: retry,
-			Grants: grants, Superseded: superseded}},
+			Grants: grants, Superseded: superseded, AthenaReaders: lakeformation.AthenaReaders(grants, cfg.LFTags.Analyst), Log: quietLogger()}},
 		{"TagOutput", tagOutput},
 	}
 	plan := AccessPlan{Stack: stack.Name, NotPlanned: []string{
-		"the stack's own step roles among the data lake administrators, the LF-tag permissions EnsureLFTags grants them and the database grant EnsureDatabase gives TagOutput's role: their ARNs are not among the stack's outputs (`lakeforge doctor` checks them)",
+		"the stack's own step roles among the data lake administrators, the LF-tag permissions EnsureLFTags grants them and the grants EnsureDatabase gives TagOutput's role (ALL with grant option on the lake database and on every table of it): their ARNs are not among the stack's outputs (`lakeforge doctor` checks them)",
 		"RegisterLocation (the lake location's registration): its registration role is not among the stack's outputs (`lakeforge doctor` checks the registration)",
 	}}
 	for _, s := range steps {

@@ -163,3 +163,34 @@ func TestDryRunKeepsTheStepsErrors(t *testing.T) {
 		wantErr[*steperr.ConfigError](t, err, "governance.columns.pii[0]")
 	})
 }
+
+// A grant on every table is listed by Lake Formation as the TableWildcard
+// resource named ALL_TABLES, its SELECT possibly apart on TableWithColumns
+// ALL_TABLES with a ColumnWildcard (terraform-provider-aws,
+// internal/service/lakeformation/filter.go): `lakeforge access` shows both
+// as every table, never as a table called ALL_TABLES.
+func TestGrantOnEveryTableIsReadAsEveryTable(t *testing.T) {
+	someone := "arn:aws:iam::" + acct + ":role/someone"
+	rows := []types.PrincipalResourcePermissions{
+		{Principal: &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(tagOutputStepRole)},
+			Resource:    &types.Resource{Table: &types.TableResource{DatabaseName: aws.String(database), Name: aws.String("ALL_TABLES"), TableWildcard: &types.TableWildcard{}}},
+			Permissions: []types.Permission{types.PermissionAll}, PermissionsWithGrantOption: []types.Permission{types.PermissionAll}},
+		{Principal: &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(someone)},
+			Resource:    &types.Resource{TableWithColumns: &types.TableWithColumnsResource{DatabaseName: aws.String(database), Name: aws.String("ALL_TABLES"), ColumnWildcard: &types.ColumnWildcard{}}},
+			Permissions: []types.Permission{types.PermissionSelect}},
+	}
+	var grants []access.Grant
+	for _, r := range rows {
+		g, ok := grantOf(r, database)
+		if !ok || g.Table != "*" || len(g.Columns)+len(g.ExcludedColumns) != 0 {
+			t.Fatalf("listed %+v read as %+v (%v); want every table", r.Resource, g, ok)
+		}
+		grants = append(grants, g)
+	}
+	cat := access.Catalog{Database: database, Tags: access.Tags{}, Tables: []access.CatalogTable{{Name: "orders", Columns: []access.CatalogColumn{{Name: "id"}}}}}
+	for _, p := range access.Evaluate(cat, grants, access.Filter{}).Principals {
+		if len(p.Tables) != 1 || p.Tables[0].ReadColumns != 1 {
+			t.Fatalf("%s: %+v; want it to read orders.id", p.Principal, p.Tables)
+		}
+	}
+}

@@ -137,11 +137,12 @@ func grantOf(p types.PrincipalResourcePermissions, database string) (access.Gran
 		if r.LFTagPolicy.ResourceType == types.ResourceTypeDatabase {
 			g.ResourceType = access.LevelDatabase
 		}
+	case IsAllTables(r, database):
+		// Every table: listed with TableWildcard and the name ALL_TABLES,
+		// its SELECT possibly on TableWithColumns ALL_TABLES.
+		g.ResourceType, g.Table = access.LevelTable, "*"
 	case r.Table != nil && aws.ToString(r.Table.DatabaseName) == database:
 		g.ResourceType, g.Table = access.LevelTable, aws.ToString(r.Table.Name)
-		if r.Table.TableWildcard != nil {
-			g.Table = "*"
-		}
 	case r.TableWithColumns != nil && aws.ToString(r.TableWithColumns.DatabaseName) == database:
 		g.ResourceType, g.Table = access.LevelTable, aws.ToString(r.TableWithColumns.Name)
 		g.Columns = slices.Clone(r.TableWithColumns.ColumnNames)

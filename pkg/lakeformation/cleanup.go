@@ -26,7 +26,8 @@ const (
 	// the databases, LF-tags and the registered location.
 	CleanupKeptProperty = "Kept"
 	// CleanupDatabaseProperty names the lake database: the grants of the
-	// stack's roles on it and on its tables are revoked (it and they stay).
+	// stack's roles on it and on its tables (each named table and every
+	// table, TableWildcard) are revoked (it and they stay).
 	CleanupDatabaseProperty = "LakeDatabase"
 	// CleanupPhysicalID is the resource's one physical ID: an update never
 	// replaces it, so it is deleted only with the stack.
@@ -45,9 +46,11 @@ var grantResourceTypes = []types.DataLakeResourceType{
 // StackCleanup undoes, when the stack is deleted, what the pipeline did
 // outside CloudFormation to the principals CloudFormation deletes: it
 // revokes every Lake Formation grant of the stack's roles (the LF-tag,
-// LF-tag-policy and data location grants the steps made, and the rows
-// Lake Formation records on the lake database and its tables, the
-// creators' included) and removes exactly those roles from the data lake
+// LF-tag-policy and data location grants the steps made, the rows Lake
+// Formation records on the lake database and its tables, the creators'
+// included, TagOutput's grant on every table, and the analyst role's
+// DESCRIBE on the default database) and removes exactly those roles from
+// the data lake
 // administrators. A deleted role left among the administrators makes every
 // later PutDataLakeSettings fail with "Invalid principal" (aws-cdk#19492).
 //
@@ -160,18 +163,24 @@ func cleanupRoles(props map[string]any) ([]string, error) {
 // is the lake database whose grants (and its tables') are revoked too; ""
 // skips them. Every item is tried; failures lists those that failed.
 func (c *StackCleanup) Remove(ctx context.Context, roles []string, database string) (changes []string, failures []error) {
-	revokeAll := func(what string, in *lf.ListPermissionsInput) {
+	revokeAll := func(what string, in *lf.ListPermissionsInput, keep func(*types.Resource) bool) {
 		var perms []types.PrincipalResourcePermissions
 		err := c.Retry.Do(ctx, "lakeformation:ListPermissions", func(ctx context.Context) error {
 			var err error
 			perms, err = listPermissions(ctx, c.LF, in)
 			return err
 		})
+		if awsretry.IsCode(err, "EntityNotFoundException") {
+			return // a database that does not exist holds no grant
+		}
 		if err != nil {
 			failures = append(failures, fail("lakeformation:ListPermissions", what, err))
 			return
 		}
 		for _, p := range perms {
+			if keep != nil && !keep(p.Resource) {
+				continue
+			}
 			change, err := c.revoke(ctx, roles, p)
 			if err != nil {
 				failures = append(failures, err)
@@ -181,16 +190,23 @@ func (c *StackCleanup) Remove(ctx context.Context, roles []string, database stri
 		}
 	}
 	for _, rt := range grantResourceTypes {
-		revokeAll("the "+string(rt)+" grants", &lf.ListPermissionsInput{ResourceType: rt})
+		revokeAll("the "+string(rt)+" grants", &lf.ListPermissionsInput{ResourceType: rt}, nil)
 	}
+	// GrantTagPermissions' DESCRIBE on the default database (Athena).
+	revokeAll("the grants on database "+DefaultDatabase, &lf.ListPermissionsInput{Resource: &types.Resource{Database: &types.DatabaseResource{Name: aws.String(DefaultDatabase)}}}, nil)
 	if database != "" {
-		revokeAll("the grants on database "+database, &lf.ListPermissionsInput{Resource: &types.Resource{Database: &types.DatabaseResource{Name: aws.String(database)}}})
+		revokeAll("the grants on database "+database, &lf.ListPermissionsInput{Resource: &types.Resource{Database: &types.DatabaseResource{Name: aws.String(database)}}}, nil)
+		// EnsureDatabase's grant on every table (TableWildcard): listed by
+		// resource type and kept to the lake database, since a listing by
+		// the wildcard resource is not one of the named tables' listings.
+		revokeAll("the grants on every table of database "+database, &lf.ListPermissionsInput{ResourceType: types.DataLakeResourceTypeTable},
+			func(r *types.Resource) bool { return IsAllTables(r, database) })
 		tables, err := c.tables(ctx, database)
 		if err != nil {
 			failures = append(failures, err)
 		}
 		for _, table := range tables {
-			revokeAll("the grants on table "+database+"."+table, &lf.ListPermissionsInput{Resource: &types.Resource{Table: &types.TableResource{DatabaseName: aws.String(database), Name: aws.String(table)}}})
+			revokeAll("the grants on table "+database+"."+table, &lf.ListPermissionsInput{Resource: &types.Resource{Table: &types.TableResource{DatabaseName: aws.String(database), Name: aws.String(table)}}}, nil)
 		}
 	}
 	removed, err := c.removeAdmins(ctx, roles)
@@ -218,10 +234,11 @@ func (c *StackCleanup) revoke(ctx context.Context, roles []string, p types.Princ
 	if permissions == nil {
 		permissions = []types.Permission{}
 	}
+	resource := revocable(p.Resource)
 	err := c.Retry.Do(ctx, "lakeformation:RevokePermissions", func(ctx context.Context) error {
 		_, err := c.LF.RevokePermissions(ctx, &lf.RevokePermissionsInput{
 			Principal:                  p.Principal,
-			Resource:                   p.Resource,
+			Resource:                   resource,
 			Permissions:                permissions,
 			PermissionsWithGrantOption: p.PermissionsWithGrantOption,
 		})
@@ -234,6 +251,20 @@ func (c *StackCleanup) revoke(ctx context.Context, roles []string, p types.Princ
 		return "", fail("lakeformation:RevokePermissions", joinPermissions(p.Permissions)+" on "+describeResource(p.Resource)+" from "+who, err)
 	}
 	return fmt.Sprintf("revoked %s on %s from %s", joinPermissions(p.Permissions), describeResource(p.Resource), who), nil
+}
+
+// revocable is a listed resource as RevokePermissions takes it: a grant on
+// every table is listed with the name ALL_TABLES (and its SELECT on
+// TableWithColumns ALL_TABLES), but was granted, and is revoked, on the
+// TableWildcard resource.
+func revocable(r *types.Resource) *types.Resource {
+	switch {
+	case r.Table != nil && IsAllTables(r, aws.ToString(r.Table.DatabaseName)):
+		return allTables(r.Table.CatalogId, aws.ToString(r.Table.DatabaseName))
+	case r.TableWithColumns != nil && IsAllTables(r, aws.ToString(r.TableWithColumns.DatabaseName)):
+		return allTables(r.TableWithColumns.CatalogId, aws.ToString(r.TableWithColumns.DatabaseName))
+	}
+	return r
 }
 
 // tables lists the names of database's tables; a database that does not
@@ -317,8 +348,12 @@ func describeResource(r *types.Resource) string {
 		return aws.ToString(r.DataLocation.ResourceArn)
 	case r.Database != nil:
 		return "database " + aws.ToString(r.Database.Name)
+	case r.Table != nil && IsAllTables(r, aws.ToString(r.Table.DatabaseName)):
+		return "every table of database " + aws.ToString(r.Table.DatabaseName)
 	case r.Table != nil:
 		return "table " + aws.ToString(r.Table.DatabaseName) + "." + aws.ToString(r.Table.Name)
+	case r.TableWithColumns != nil && IsAllTables(r, aws.ToString(r.TableWithColumns.DatabaseName)):
+		return "every table of database " + aws.ToString(r.TableWithColumns.DatabaseName)
 	}
 	return "a catalog resource"
 }

@@ -53,7 +53,8 @@ func convergedAccount(t *testing.T, a *account) {
 			Permissions: TagPermissionsFor(databaseStepRole, tagOutputStepRole, grantStepRole, workflowTag, analystTag)},
 		&RegisterLocation{LF: seed, Retry: fastRetry(), LocationARN: locationARN, RoleARN: registrationRole, WorkflowRoleARN: workflowRole},
 		&EnsureDatabase{Glue: a.SeedGlue, LF: seed, Retry: fastRetry(), Name: database, LocationURI: locationURI, Tag: workflowTag, TaggerRole: tagOutputStepRole},
-		&GrantTagPermissions{LF: seed, Retry: fastRetry(), Grants: AccessGrants(workflowRole, workflowTag, []string{analystRole, otherAnalyst}, analystTag, otherAnalyst)},
+		&GrantTagPermissions{LF: seed, Retry: fastRetry(), Grants: AccessGrants(workflowRole, workflowTag, []string{analystRole, otherAnalyst}, analystTag, otherAnalyst),
+			AthenaReaders: []AthenaReader{{Principal: analystRole, Origin: StackRole(AnalystRoleResource)}, {Principal: otherAnalyst, Origin: Configured(AnalystsSetting)}}},
 	} {
 		mustRun(t, step)
 	}
@@ -150,8 +151,10 @@ var cleanupScenarios = []scenario{
 		before := grantsByPrincipal(t, a)
 		// workflow role: 2 tag-policy grants, data location, the table's
 		// creator row; ensure-database's: ASSOCIATE and the database's
-		// creator row; tag-output's: ASSOCIATE and ALL on the database.
-		if before[workflowRole] != 4 || before[databaseStepRole] != 2 || before[tagOutputStepRole] != 2 || before[otherAnalyst] != 2 {
+		// creator row; tag-output's: ASSOCIATE, ALL on the database and
+		// ALL on every table of it; each analyst: 2 tag-policy grants and
+		// DESCRIBE on the default database.
+		if before[workflowRole] != 4 || before[databaseStepRole] != 2 || before[tagOutputStepRole] != 3 || before[analystRole] != 3 || before[otherAnalyst] != 3 {
 			t.Fatalf("converged account has grants %v", before)
 		}
 		id, data, reason, err := cleanupStep(a).Handle(ctx(), cleanupEvent(cfn.RequestDelete, stackRoles...))
@@ -162,7 +165,9 @@ var cleanupScenarios = []scenario{
 			t.Fatalf("admins after delete = %v; want only the ones that are not the stack's", got)
 		}
 		after := grantsByPrincipal(t, a)
-		if want := map[string]int{otherAnalyst: 2}; fmt.Sprint(after) != fmt.Sprint(want) {
+		// The configured analyst is not the stack's: its grants stay, its
+		// DESCRIBE on default included.
+		if want := map[string]int{otherAnalyst: 3}; fmt.Sprint(after) != fmt.Sprint(want) {
 			t.Fatalf("grants after delete = %v; want only the configured analyst's %v", after, want)
 		}
 		changes := fmt.Sprint(data["Changes"])
@@ -172,6 +177,8 @@ var cleanupScenarios = []scenario{
 			"ALL on database " + database + " from " + tagOutputStepRole,
 			"ALL on database " + database + " from " + databaseStepRole,
 			"ALL on table " + database + "." + lakeTable + " from " + workflowRole,
+			"ALL on every table of database " + database + " from " + tagOutputStepRole,
+			"DESCRIBE on database default from " + analystRole,
 		} {
 			if !strings.Contains(changes, want) {
 				t.Errorf("reported changes %q lack %q", changes, want)
@@ -248,7 +255,7 @@ var cleanupScenarios = []scenario{
 		if !strings.Contains(reason, "PutDataLakeSettings") || !strings.Contains(reason, "1 item(s) failed") {
 			t.Fatalf("reason %q", reason)
 		}
-		if after := grantsByPrincipal(t, a); fmt.Sprint(after) != fmt.Sprint(map[string]int{otherAnalyst: 2}) {
+		if after := grantsByPrincipal(t, a); fmt.Sprint(after) != fmt.Sprint(map[string]int{otherAnalyst: 3}) {
 			t.Fatalf("grants after delete = %v", after)
 		}
 	}},
@@ -328,6 +335,31 @@ func TestStackCleanupRevokesGrantOptionOnlyRows(t *testing.T) {
 		step.LF = &grantOptionOnlyLF{faultyLF: a.LF, role: stackRoles[0]}
 		if _, failures := step.Remove(ctx(), stackRoles, database); len(failures) > 0 {
 			t.Fatalf("cleanup with a grant-option-only row: %v", failures)
+		}
+	})
+}
+
+// EnsureDatabase's grant on every table is revoked on the TableWildcard
+// resource it was granted on, also when Lake Formation lists it named
+// ALL_TABLES (a revoke of the listed resource as it is would revoke nothing
+// on the fake and on moto, and is not documented to work on AWS).
+func TestStackCleanupRevokesTheGrantOnEveryTable(t *testing.T) {
+	onEachBackend(t, func(t *testing.T, a *account) {
+		convergedAccount(t, a)
+		if perms, _ := taggerTablesGrant(t, a); len(perms) == 0 {
+			t.Fatal("the converged account has no grant on every table to revoke")
+		}
+		step := cleanupStep(a)
+		step.LF = &allTablesListingLF{faultyLF: a.LF}
+		changes, failures := step.Remove(ctx(), stackRoles, database)
+		if len(failures) > 0 {
+			t.Fatal(failures)
+		}
+		if perms, grantable := taggerTablesGrant(t, a); len(perms)+len(grantable) != 0 {
+			t.Fatalf("TagOutput's role still holds %v (grantable %v) on every table; changes %q", perms, grantable, changes)
+		}
+		if want := "revoked ALL on every table of database " + database + " from " + tagOutputStepRole; !slices.Contains(changes, want) {
+			t.Fatalf("changes %q lack %q", changes, want)
 		}
 	})
 }

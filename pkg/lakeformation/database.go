@@ -30,10 +30,12 @@ import (
 // needed.)
 //
 // It also grants TaggerRole (TagOutput's role) ALL with the grant option on
-// the database: "Assigning LF-Tags to Data Catalog resources" requires the
-// caller to own the resource or hold Super (ALL) on it with the grant
-// option, and TagOutput's role did not create the database. The grant
-// converges like every other: read, granted only when missing.
+// the database and on every table of it (a TableWildcard grant):
+// "Assigning LF-Tags to Data Catalog resources" requires the caller to own
+// the resource or hold Super (ALL) on it with the grant option, and
+// TagOutput's role created neither the database nor its tables (the import
+// job's role creates those). The grants converge like every other: read,
+// granted only when missing.
 type EnsureDatabase struct {
 	Glue DatabaseAPI
 	LF   DatabaseLFAPI
@@ -129,21 +131,80 @@ func (d *EnsureDatabase) ensure(ctx context.Context, db catalogDatabase) ([]stri
 	if err != nil || d.TaggerRole == "" {
 		return changes, err
 	}
-	change, err = d.grantTagger(ctx, db.name)
-	if change != "" {
-		changes = append(changes, change)
-	}
-	return changes, err
+	granted, err := d.grantTagger(ctx, db.name)
+	return append(changes, granted...), err
 }
 
-// superWithGrant is what the tagging role must hold on the database.
+// superWithGrant is what the tagging role must hold on the database and on
+// its tables.
 var superWithGrant = []types.Permission{types.PermissionAll}
 
-// grantTagger grants TaggerRole ALL with the grant option on database, when
-// a listing of its grants on it does not show both.
-func (d *EnsureDatabase) grantTagger(ctx context.Context, database string) (string, error) {
+// AllTablesName is the table name Lake Formation lists a grant on every
+// table of a database under (a TableWildcard grant), beside the
+// TableWildcard itself; its SELECT may be listed apart, on TableWithColumns
+// of that name with a ColumnWildcard (terraform-provider-aws,
+// internal/service/lakeformation/filter.go).
+const AllTablesName = "ALL_TABLES"
+
+// IsAllTables says whether a listed grant's resource is every table of
+// database: a Table with TableWildcard (or named ALL_TABLES), or the
+// TableWithColumns row ALL_TABLES with a ColumnWildcard.
+func IsAllTables(r *types.Resource, database string) bool {
+	switch {
+	case r == nil:
+		return false
+	case r.Table != nil:
+		return aws.ToString(r.Table.DatabaseName) == database && (r.Table.TableWildcard != nil || aws.ToString(r.Table.Name) == AllTablesName)
+	case r.TableWithColumns != nil:
+		return aws.ToString(r.TableWithColumns.DatabaseName) == database && aws.ToString(r.TableWithColumns.Name) == AllTablesName && r.TableWithColumns.ColumnWildcard != nil
+	}
+	return false
+}
+
+// allTables is the resource of every table of database, as GrantPermissions
+// and RevokePermissions take it.
+func allTables(catalogID *string, database string) *types.Resource {
+	return &types.Resource{Table: &types.TableResource{CatalogId: catalogID, DatabaseName: aws.String(database), TableWildcard: &types.TableWildcard{}}}
+}
+
+// grantTagger grants TaggerRole ALL with the grant option on database and
+// on every table of it (TableWildcard, which covers tables the import job
+// creates later), each when a listing of the role's grants on it does not
+// show both.
+func (d *EnsureDatabase) grantTagger(ctx context.Context, database string) ([]string, error) {
+	var changes []string
+	dbResource := &types.Resource{Database: &types.DatabaseResource{Name: aws.String(database)}}
+	onDatabase := func(r *types.Resource) bool {
+		return r != nil && r.Database != nil && aws.ToString(r.Database.Name) == database
+	}
+	for _, target := range []struct {
+		resource *types.Resource
+		listed   func(*types.Resource) bool
+		what     string
+		why      string
+	}{
+		{dbResource, onDatabase, "database " + database, "it assigns the analyst tag"},
+		// Tagging columns requires Super with the grant option on their
+		// table (TBAC-assigning-tags); the import job's role creates the
+		// tables, and the documents disagree on whether a data lake
+		// administrator is exempt.
+		{allTables(nil, database), func(r *types.Resource) bool { return IsAllTables(r, database) }, "every table of database " + database, "it assigns the sensitivity tags to their columns"},
+	} {
+		change, err := d.grantSuper(ctx, target.resource, target.listed, target.what, target.why)
+		if change != "" {
+			changes = append(changes, change)
+		}
+		if err != nil {
+			return changes, err
+		}
+	}
+	return changes, nil
+}
+
+// grantSuper grants TaggerRole ALL with the grant option on resource unless
+// the rows listed for it (those listed accepts) already hold both.
+func (d *EnsureDatabase) grantSuper(ctx context.Context, resource *types.Resource, listed func(*types.Resource) bool, what, why string) (string, error) {
 	principal := &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(d.TaggerRole)}
-	resource := &types.Resource{Database: &types.DatabaseResource{Name: aws.String(database)}}
 	var perms []types.PrincipalResourcePermissions
 	err := d.Retry.Do(ctx, "lakeformation:ListPermissions", func(ctx context.Context) error {
 		var err error
@@ -151,12 +212,11 @@ func (d *EnsureDatabase) grantTagger(ctx context.Context, database string) (stri
 		return err
 	})
 	if err != nil {
-		return "", fail("lakeformation:ListPermissions", "the permissions of "+d.TaggerRole+" on database "+database, err)
+		return "", fail("lakeformation:ListPermissions", "the permissions of "+d.TaggerRole+" on "+what, err)
 	}
 	var have, haveGrantable []types.Permission
 	for _, p := range perms {
-		if p.Principal == nil || aws.ToString(p.Principal.DataLakePrincipalIdentifier) != d.TaggerRole ||
-			p.Resource == nil || p.Resource.Database == nil || aws.ToString(p.Resource.Database.Name) != database {
+		if p.Principal == nil || aws.ToString(p.Principal.DataLakePrincipalIdentifier) != d.TaggerRole || !listed(p.Resource) {
 			continue
 		}
 		have = append(have, p.Permissions...)
@@ -175,9 +235,9 @@ func (d *EnsureDatabase) grantTagger(ctx context.Context, database string) (stri
 		return err
 	}, principalCheck(d.Principals, map[string]Origin{d.TaggerRole: StackRole(FunctionRoleResource(stepcontract.TagOutput))}))
 	if err != nil {
-		return "", fail("lakeformation:GrantPermissions", "ALL with grant option on database "+database+" to "+d.TaggerRole, err)
+		return "", fail("lakeformation:GrantPermissions", "ALL with grant option on "+what+" to "+d.TaggerRole, err)
 	}
-	return "granted ALL with grant option on database " + database + " to " + d.TaggerRole + " (it assigns the analyst tag)", nil
+	return "granted ALL with grant option on " + what + " to " + d.TaggerRole + " (" + why + ")", nil
 }
 
 func checkLocation(want catalogDatabase, db *gluetypes.Database) error {

@@ -103,7 +103,11 @@ func (d *DryRun) PutDataLakeSettings(_ context.Context, in *lf.PutDataLakeSettin
 	return &lf.PutDataLakeSettingsOutput{}, nil
 }
 func (d *DryRun) GrantPermissions(_ context.Context, in *lf.GrantPermissionsInput, _ ...func(*lf.Options)) (*lf.GrantPermissionsOutput, error) {
-	d.record("lakeformation:GrantPermissions", permissionRequest(in.Principal, in.Resource, in.Permissions))
+	request := permissionRequest(in.Principal, in.Resource, in.Permissions)
+	if len(in.PermissionsWithGrantOption) > 0 {
+		request += " (with grant option: " + joinPermissions(in.PermissionsWithGrantOption) + ")"
+	}
+	d.record("lakeformation:GrantPermissions", request)
 	return &lf.GrantPermissionsOutput{}, nil
 }
 func (d *DryRun) RevokePermissions(_ context.Context, in *lf.RevokePermissionsInput, _ ...func(*lf.Options)) (*lf.RevokePermissionsOutput, error) {
@@ -166,6 +170,8 @@ func resourceText(r *types.Resource) string {
 		return "LF-tag " + aws.ToString(r.LFTag.TagKey) + "=" + strings.Join(r.LFTag.TagValues, ",")
 	case r.TableWithColumns != nil:
 		return fmt.Sprintf("columns %s of table %s.%s", strings.Join(r.TableWithColumns.ColumnNames, ", "), aws.ToString(r.TableWithColumns.DatabaseName), aws.ToString(r.TableWithColumns.Name))
+	case r.Table != nil && IsAllTables(r, aws.ToString(r.Table.DatabaseName)):
+		return "every table of database " + aws.ToString(r.Table.DatabaseName)
 	case r.Table != nil:
 		return fmt.Sprintf("table %s.%s", aws.ToString(r.Table.DatabaseName), aws.ToString(r.Table.Name))
 	case r.Database != nil:

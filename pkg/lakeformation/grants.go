@@ -3,6 +3,7 @@ package lakeformation
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -100,7 +101,8 @@ func AccessGrants(workflowRole string, workflowTag stepcontract.TagRef, analysts
 	return grants
 }
 
-// GrantTagPermissions makes every grant of Grants that is missing.
+// GrantTagPermissions makes every grant of Grants that is missing, and
+// DESCRIBE on the default database for AthenaReaders.
 //
 // It reads the existing grants with one ListPermissions query per resource
 // type (LF_TAG_POLICY_DATABASE, LF_TAG_POLICY_TABLE), unfiltered by
@@ -118,6 +120,11 @@ type GrantTagPermissions struct {
 	// through Revoke after Grants are in place (grants_governed.go).
 	Superseded []TagGrant
 	Revoke     RevokeAPI
+	// AthenaReaders get DESCRIBE on the default database (grants_default.go).
+	AthenaReaders []AthenaReader
+	// Log hears that the account has no default database (nil: slog's
+	// default logger).
+	Log *slog.Logger
 }
 
 // grantKey identifies a grant of one principal on one expression (its
@@ -160,6 +167,11 @@ func (g *GrantTagPermissions) Run(ctx context.Context) ([]string, error) {
 		done := grant
 		done.Permissions = missing
 		changes = append(changes, "granted "+done.String())
+	}
+	described, err := g.describeDefault(ctx)
+	changes = append(changes, described...)
+	if err != nil {
+		return changes, err
 	}
 	revoked, err := g.revokeSuperseded(ctx, have)
 	return append(changes, revoked...), err

@@ -44,6 +44,51 @@ func databaseStep(a *account) *EnsureDatabase {
 // role what assigning an LF-tag to the database requires.
 const taggerGrantChange = "granted ALL with grant option on database " + database + " to " + tagOutputStepRole + " (it assigns the analyst tag)"
 
+// taggerTablesGrantChange is EnsureDatabase's change when it grants
+// TagOutput's role what assigning LF-tags to the lake's columns requires.
+const taggerTablesGrantChange = "granted ALL with grant option on every table of database " + database + " to " + tagOutputStepRole + " (it assigns the sensitivity tags to their columns)"
+
+// everyTable is the TableWildcard resource of the lake database's tables.
+var everyTable = &types.Resource{Table: &types.TableResource{DatabaseName: aws.String(database), TableWildcard: &types.TableWildcard{}}}
+
+// taggerTablesGrant reads (unrecorded, every grant: the listing the
+// cleanup makes too) TagOutput's role's permissions on every table of the
+// lake database, plain and with the grant option.
+func taggerTablesGrant(t *testing.T, a *account) (perms, grantable []types.Permission) {
+	t.Helper()
+	out, err := a.SeedLF.ListPermissions(ctx(), &lf.ListPermissionsInput{ResourceType: types.DataLakeResourceTypeTable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range out.PrincipalResourcePermissions {
+		if aws.ToString(p.Principal.DataLakePrincipalIdentifier) == tagOutputStepRole && p.Resource.Table != nil &&
+			aws.ToString(p.Resource.Table.DatabaseName) == database && p.Resource.Table.TableWildcard != nil {
+			perms = append(perms, p.Permissions...)
+			grantable = append(grantable, p.PermissionsWithGrantOption...)
+		}
+	}
+	return perms, grantable
+}
+
+// allTablesListingLF lists a grant on every table as Lake Formation does:
+// the TableWildcard resource also named ALL_TABLES (terraform-provider-aws,
+// internal/service/lakeformation/filter.go); moto and the fake answer the
+// resource as granted.
+type allTablesListingLF struct{ *faultyLF }
+
+func (c *allTablesListingLF) ListPermissions(ctx context.Context, in *lf.ListPermissionsInput, o ...func(*lf.Options)) (*lf.ListPermissionsOutput, error) {
+	out, err := c.faultyLF.ListPermissions(ctx, in, o...)
+	if err != nil {
+		return out, err
+	}
+	for _, p := range out.PrincipalResourcePermissions {
+		if p.Resource != nil && p.Resource.Table != nil && p.Resource.Table.TableWildcard != nil {
+			p.Resource.Table.Name = aws.String("ALL_TABLES")
+		}
+	}
+	return out, nil
+}
+
 // taggerGrant reads (unrecorded) TagOutput's role's permissions on the lake
 // database: plain and with the grant option.
 func taggerGrant(t *testing.T, a *account) (perms, grantable []types.Permission) {
@@ -148,6 +193,7 @@ var databaseScenarios = []scenario{
 			"created database " + database + " at " + locationURI,
 			"tagged database " + database + " maintenance=crawler",
 			taggerGrantChange,
+			taggerTablesGrantChange,
 		}
 		if !slices.Equal(changes, want) {
 			t.Fatalf("changes = %q; want %q", changes, want)
@@ -173,6 +219,39 @@ var databaseScenarios = []scenario{
 		// issue 17 item 4: TagOutput's role holds ALL with grant option.
 		if perms, grantable := taggerGrant(t, a); !slices.Contains(perms, types.PermissionAll) || !slices.Contains(grantable, types.PermissionAll) {
 			t.Fatalf("TagOutput's role holds %v (grantable %v) on %s; want ALL with grant option", perms, grantable, database)
+		}
+		// Tagging columns needs Super with the grant option on their
+		// tables, which the import job's role creates: every table.
+		if perms, grantable := taggerTablesGrant(t, a); !slices.Equal(perms, superWithGrant) || !slices.Equal(grantable, superWithGrant) {
+			t.Fatalf("TagOutput's role holds %v (grantable %v) on every table of %s; want ALL with grant option", perms, grantable, database)
+		}
+		converges(t, a, databaseStep(a))
+	}},
+	{"TagOutput's grant on every table, listed as Lake Formation lists it, is held", func(t *testing.T, a *account) {
+		createTag(t, a, "maintenance", "crawler", "manual")
+		mustRun(t, databaseStep(a))
+		step := databaseStep(a)
+		step.LF = &allTablesListingLF{faultyLF: a.LF}
+		converges(t, a, step)
+	}},
+	{"TagOutput's grant on every table revoked by hand is repaired", func(t *testing.T, a *account) {
+		createTag(t, a, "maintenance", "crawler", "manual")
+		mustRun(t, databaseStep(a))
+		if _, err := a.SeedLF.RevokePermissions(ctx(), &lf.RevokePermissionsInput{
+			Principal: &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(tagOutputStepRole)},
+			Resource:  everyTable, Permissions: []types.Permission{}, PermissionsWithGrantOption: superWithGrant,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		a.markCalls()
+		if perms, grantable := taggerTablesGrant(t, a); !slices.Equal(perms, superWithGrant) || len(grantable) != 0 {
+			t.Fatalf("after revoking the grant option: %v, grantable %v", perms, grantable)
+		}
+		if changes := mustRun(t, databaseStep(a)); !slices.Equal(changes, []string{taggerTablesGrantChange}) {
+			t.Fatalf("changes = %q; want the grant on every table repaired", changes)
+		}
+		if _, grantable := taggerTablesGrant(t, a); !slices.Equal(grantable, superWithGrant) {
+			t.Fatalf("grant option not repaired: %v", grantable)
 		}
 		converges(t, a, databaseStep(a))
 	}},
@@ -217,7 +296,7 @@ var databaseScenarios = []scenario{
 		step := databaseStep(a)
 		step.LF = &untaggedReadsLF{faultyLF: a.LF, untagged: map[string]bool{database: true}}
 		changes := mustRun(t, step)
-		if want := []string{"tagged database " + database + " maintenance=crawler", taggerGrantChange}; !slices.Equal(changes, want) {
+		if want := []string{"tagged database " + database + " maintenance=crawler", taggerGrantChange, taggerTablesGrantChange}; !slices.Equal(changes, want) {
 			t.Fatalf("changes = %q; want %q", changes, want)
 		}
 		if tags := tagsOf(t, a, database); !slices.Equal(tags["maintenance"], []string{"crawler"}) {

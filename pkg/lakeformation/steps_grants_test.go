@@ -13,6 +13,7 @@ import (
 	lf "github.com/aws/aws-sdk-go-v2/service/lakeformation"
 	"github.com/aws/aws-sdk-go-v2/service/lakeformation/types"
 
+	"github.com/lakeforge/lakeforge/pkg/access"
 	"github.com/lakeforge/lakeforge/pkg/config"
 	"github.com/lakeforge/lakeforge/pkg/steperr"
 )
@@ -221,4 +222,146 @@ var grantScenarios = []scenario{
 			t.Fatalf("changes = %q", changes)
 		}
 	}},
+}
+
+// ---- DESCRIBE on the default database (Athena) ----
+
+// athenaStep is grantStep with the analysts as Athena readers, as the
+// wiring derives them from the grants.
+func athenaStep(a *account) *GrantTagPermissions {
+	step := grantStep(a)
+	step.AthenaReaders = AthenaReaders(step.Grants, analystTag)
+	return step
+}
+
+// defaultGrants reads (unrecorded) every grant on the default database as
+// "principal permissions grantable".
+func defaultGrants(t *testing.T, a *account) []string {
+	t.Helper()
+	out, err := a.SeedLF.ListPermissions(ctx(), &lf.ListPermissionsInput{Resource: &types.Resource{Database: &types.DatabaseResource{Name: aws.String(DefaultDatabase)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range out.PrincipalResourcePermissions {
+		got = append(got, fmt.Sprintf("%s %v grantable %v", aws.ToString(p.Principal.DataLakePrincipalIdentifier), p.Permissions, p.PermissionsWithGrantOption))
+	}
+	slices.Sort(got)
+	return got
+}
+
+// noDefaultDatabaseLF answers as Lake Formation does in an account without
+// a default database: GrantPermissions on it (and, with onList, the
+// listing of its grants) EntityNotFoundException; moto and the fake grant
+// on any database name.
+type noDefaultDatabaseLF struct {
+	*faultyLF
+	onList bool
+}
+
+func onDefault(r *types.Resource) bool {
+	return r != nil && r.Database != nil && aws.ToString(r.Database.Name) == DefaultDatabase
+}
+
+func (c *noDefaultDatabaseLF) GrantPermissions(ctx context.Context, in *lf.GrantPermissionsInput, o ...func(*lf.Options)) (*lf.GrantPermissionsOutput, error) {
+	if onDefault(in.Resource) {
+		return nil, apiErr("EntityNotFoundException", "Database default not found.")
+	}
+	return c.faultyLF.GrantPermissions(ctx, in, o...)
+}
+
+func (c *noDefaultDatabaseLF) ListPermissions(ctx context.Context, in *lf.ListPermissionsInput, o ...func(*lf.Options)) (*lf.ListPermissionsOutput, error) {
+	if c.onList && onDefault(in.Resource) {
+		return nil, apiErr("EntityNotFoundException", "Database default not found.")
+	}
+	return c.faultyLF.ListPermissions(ctx, in, o...)
+}
+
+// defaultDatabaseScenarios are GrantTagPermissions' paths of DESCRIBE on
+// the default database.
+var defaultDatabaseScenarios = []scenario{
+	{"Athena readers get DESCRIBE on the default database, nothing more, then converged", func(t *testing.T, a *account) {
+		changes := mustRun(t, athenaStep(a))
+		for _, who := range []string{analystRole, otherAnalyst} {
+			if want := "granted DESCRIBE on database default to " + who + " (Athena requires it)"; !slices.Contains(changes, want) {
+				t.Errorf("changes %q lack %q", changes, want)
+			}
+		}
+		// DESCRIBE only: no grant option, not the workflow role.
+		want := []string{analystRole + " [DESCRIBE] grantable []", otherAnalyst + " [DESCRIBE] grantable []"}
+		if got := defaultGrants(t, a); !slices.Equal(got, want) {
+			t.Fatalf("grants on default:\n got %q\nwant %q", got, want)
+		}
+		converges(t, a, athenaStep(a))
+	}},
+	{"DESCRIBE or ALL on default already held is left as it is", func(t *testing.T, a *account) {
+		for who, perm := range map[string]types.Permission{analystRole: types.PermissionDescribe, otherAnalyst: types.PermissionAll} {
+			if _, err := a.SeedLF.GrantPermissions(ctx(), &lf.GrantPermissionsInput{
+				Principal: &types.DataLakePrincipal{DataLakePrincipalIdentifier: aws.String(who)},
+				Resource:  &types.Resource{Database: &types.DatabaseResource{Name: aws.String(DefaultDatabase)}}, Permissions: []types.Permission{perm},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a.markCalls()
+		for _, c := range mustRun(t, athenaStep(a)) {
+			if strings.Contains(c, "database default") {
+				t.Fatalf("changed %q; the grants on default were in place", c)
+			}
+		}
+	}},
+	{"no default database: nothing granted on it, the run goes on and says so", func(t *testing.T, a *account) {
+		for _, onList := range []bool{false, true} {
+			log, buf := logBuffer()
+			step := athenaStep(a)
+			step.LF, step.Log = &noDefaultDatabaseLF{faultyLF: a.LF, onList: onList}, log
+			changes, err := step.Run(ctx())
+			if err != nil {
+				t.Fatalf("onList=%v: %v; an account without default must not fail the run", onList, err)
+			}
+			for _, c := range changes {
+				if strings.Contains(c, "database default") {
+					t.Fatalf("onList=%v: changes %q", onList, changes)
+				}
+			}
+			if !strings.Contains(buf.String(), "no database default") {
+				t.Fatalf("onList=%v: log %q does not say default is missing", onList, buf.String())
+			}
+		}
+		if got := defaultGrants(t, a); len(got) != 0 {
+			t.Fatalf("grants on default %q", got)
+		}
+		if got := allGrants(t, a); len(got) != 6 {
+			t.Fatalf("the tag grants %v; want all 6", got)
+		}
+	}},
+	{"a configured analyst refused on default names its setting", func(t *testing.T, a *account) {
+		createPrincipals(t, a, workflowRole, analystRole) // otherAnalyst does not exist
+		mustRun(t, grantStep(a))                          // the tag grants are in place: only default is left
+		step := athenaStep(a)
+		step.LF = &invalidPrincipalLF{faultyLF: a.LF, principal: otherAnalyst}
+		_, err := step.Run(ctx())
+		if ce := wantErr[*steperr.ConfigError](t, err, otherAnalyst, AnalystsSetting); ce.Field != AnalystsSetting {
+			t.Fatalf("field %q", ce.Field)
+		}
+	}},
+}
+
+// TestAthenaReadersAreWhoReadsTheLake: the analysts (the stack's role and
+// the configured ones) and the governance reader personas query through
+// Athena; the workflow role reads through Glue and is not one.
+func TestAthenaReadersAreWhoReadsTheLake(t *testing.T) {
+	reader := "arn:aws:iam::" + acct + ":role/finance-reader"
+	gov := access.Governance{Enabled: true, Sensitivity: governance(), AnalystValues: []string{"public"},
+		Readers: []access.Reader{{Name: "finance", PrincipalARNs: []string{reader, analystRole}, Values: []string{"internal"}}}}
+	grants, _ := GovernedGrants(AccessGrants(workflowRole, workflowTag, []string{analystRole, otherAnalyst}, analystTag, otherAnalyst), analystTag, gov)
+	got := AthenaReaders(grants, analystTag)
+	want := []AthenaReader{
+		{Principal: analystRole, Origin: StackRole(AnalystRoleResource)},
+		{Principal: otherAnalyst, Origin: Configured(AnalystsSetting)},
+		{Principal: reader, Origin: Configured(access.ReadersSetting(0))},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("Athena readers\n got %+v\nwant %+v", got, want)
+	}
 }

@@ -38,6 +38,7 @@ package lakeformation
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,7 +86,7 @@ var steps = map[string][]scenario{
 	"ensure-lf-tags":           tagScenarios,
 	"register-location":        locationScenarios,
 	"ensure-database":          databaseScenarios,
-	"grant-tag-permissions":    grantScenarios,
+	"grant-tag-permissions":    append(slices.Clone(grantScenarios), defaultDatabaseScenarios...),
 	"tag-output":               tagOutputScenarios,
 	"cleanup-lake-formation":   cleanupScenarios,
 }

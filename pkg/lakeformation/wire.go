@@ -126,12 +126,14 @@ func WireGrantTagPermissions(s *steprun.Step) (steprun.Handler, error) {
 	client := lf.NewFromConfig(cfg)
 	grants, superseded := GovernedGrants(AccessGrants(workflowRole, workflowTag, analysts, analystTag, configured...), analystTag, gov)
 	return steprun.Typed(s.Name, Handler(s.Name, &GrantTagPermissions{
-		LF:         client,
-		Principals: NewPrincipals(iam.NewFromConfig(cfg), workflowRole),
-		Retry:      awsretry.Default(),
-		Grants:     grants,
-		Superseded: superseded,
-		Revoke:     client,
+		LF:            client,
+		Principals:    NewPrincipals(iam.NewFromConfig(cfg), workflowRole),
+		Retry:         awsretry.Default(),
+		Grants:        grants,
+		Superseded:    superseded,
+		Revoke:        client,
+		AthenaReaders: AthenaReaders(grants, analystTag),
+		Log:           s.Log,
 	}, s.Log)), nil
 }
 
