@@ -162,7 +162,7 @@ func planAccess(ctx context.Context, c *Clients, cfg config.Config, stack Stack)
 		{"TagOutput", tagOutput},
 	}
 	plan := AccessPlan{Stack: stack.Name, NotPlanned: []string{
-		"the stack's own step roles among the data lake administrators, the LF-tag permissions EnsureLFTags grants them and the grants EnsureDatabase gives TagOutput's role (ALL with grant option on the lake database and on every table of it): their ARNs are not among the stack's outputs (`lakeforge doctor` checks them)",
+		"the stack's own step roles among the data lake administrators, the LF-tag permissions EnsureLFTags grants them and the grants EnsureDatabase gives TagOutput's role (ALL with grant option on the lake database and on every table of it): their ARNs are not among the stack's outputs (`lakeforge doctor` checks the administrators; every run's EnsureLFTags and EnsureDatabase converge the rest)",
 		"RegisterLocation (the lake location's registration): its registration role is not among the stack's outputs (`lakeforge doctor` checks the registration)",
 	}}
 	for _, s := range steps {
