@@ -312,6 +312,8 @@ def run(args, runtime):
     branch = STAGE_BRANCH_PREFIX + re.sub(r"[^A-Za-z0-9_]", "_", rid)[-60:]
     print("importing %d tables, %d at a time: %s" % (len(entries), args["parallel_tables"],
                                                      ", ".join("%s (%s)" % (e["sourceTable"], e["mode"]) for e in entries)))
+    for e in entries:
+        e["runsUri"] = runs_uri  # where merge runs keep the source's key ranges
     results, errors = stage_all(spark, source, entries, args, branch, rid)
     if errors:
         for e in entries:

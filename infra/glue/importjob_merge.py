@@ -82,16 +82,19 @@ def stage_merge(spark, source, entry, args, branch, rid, clock):
         clock.lap("read and write")
         (src, mx) = figures()
         changed, deleted, lo = src[0], 0, None
+        ranges = source_key_ranges(spark, source, entry, None) if source.pg and entry.get("integerKey") else None
     else:
         lo = lower_bound(wm_text, wm_kind, args["merge_overlap_minutes"], entry["overlapValues"])
         chg_sql = source.quote(chg)
         where = "%s >= %s OR %s IS NULL" % (chg_sql, sql_literal(lo, chg in entry["zoned"], source.pg), chg_sql)
         previous = lake.proven_figures(spark, ident, [c for c, _ in entry["checksumColumns"]])
-        read = read_changes_and_keys(spark, source, entry, where)
+        read = read_changes_and_keys(spark, source, entry, where, clock)
         lake.ensure_table(spark, ident, read["changes"].schema, args, merge=True)
         open_branch(spark, ident, branch)
-        clock.lap("read changes and source figures")
-        deleted_keys, found_by = deleted_keys_of(spark, "%s.branch_%s" % (ident, branch), entry, read)
+        kept = (lake.proven_key_ranges(spark, ident, entry["runsUri"], entry["key"][0])
+                if read.get("ranges") is not None and previous is not None else None)
+        deleted_keys, found_by = deleted_keys_of(spark, "%s.branch_%s" % (ident, branch), entry, read, kept)
+        ranges = read.get("ranges")
         changed, deleted, delta = merge(spark, ident, branch, entry, read["changes"], deleted_keys, clock,
                                         previous is not None)
         (src, mx) = read["figures"]()
@@ -116,6 +119,10 @@ def stage_merge(spark, source, entry, args, branch, rid, clock):
     clock.lap("proof")
     props = {lake.CHANGE_COLUMN: chg, lake.RUN_ID: rid, lake.PROOF_ROWS: str(staged[0]), lake.PROOF_CHECKSUM: staged[1],
              lake.PROOF_COLUMNS: ",".join(c for c, _ in entry["checksumColumns"])}
+    if ranges is not None:
+        rel = "%s/key-ranges/%s.json" % (rid, entry["name"])
+        lake.write_json(spark, entry["runsUri"] + rel, {"key": entry["key"][0], "ranges": ranges})
+        props[lake.KEY_RANGES] = rel
     if mx is not None:
         props[lake.WATERMARK], props[lake.WATERMARK_TYPE] = watermark_text(mx)
     elif wm_text is not None:  # an empty source table keeps the old watermark
@@ -128,7 +135,7 @@ def stage_merge(spark, source, entry, args, branch, rid, clock):
 
 # ---------------------------------------------------------------- source reads
 
-def read_changes_and_keys(spark, source, entry, where):
+def read_changes_and_keys(spark, source, entry, where, clock):
     """What a merge run reads from the source, as a dict: changes (the
     changed rows), figures() ((rows, checksum) of the whole table, highest
     change value), partitions, keys() (a DataFrame of every source key) and
@@ -147,10 +154,12 @@ def read_changes_and_keys(spark, source, entry, where):
         # The changed rows are few: split by their own key range.
         changes = source.read(entry["tableSql"], partition_predicates(source, entry, where, where), entry["customSchema"])
         figures = source_figures(spark, source, entry, predicates)
+        clock.lap("source figures")
         out = {"changes": changes, "partitions": len(predicates) if predicates else 1,
                "figures": lambda: (figures, source_max(source, entry, entry["changeColumn"]))}
         if entry.get("integerKey"):
             out["ranges"] = source_key_ranges(spark, source, entry, predicates)
+            clock.lap("source key ranges")
         out["keys"] = lambda: source.read(entry["tableSql"], predicates).select(*[lake.quote(k) for k in keys])
         return out
     from pyspark import StorageLevel
@@ -256,19 +265,21 @@ def lake_key_ranges(spark, target, key):
     return merged_ranges((r["lo"], r["hi"]) for r in rows)
 
 
-def deleted_keys_of(spark, target, entry, read):
+def deleted_keys_of(spark, target, entry, read, kept=None):
     """(DataFrame of the keys the lake has and the source no longer has,
-    how they were found)."""
+    how they were found). kept: the lake's key ranges as the last run
+    recorded them, if it did."""
     from pyspark.sql import functions as F
     keys = entry["key"]
     if read.get("ranges") is not None:
-        have = lake_key_ranges(spark, target, keys[0])
+        have = kept if kept is not None else lake_key_ranges(spark, target, keys[0])
         if have is not None:
             gone = ranges_minus(have, read["ranges"])
             key_type = spark.table(target).schema[keys[0]].dataType
             df = spark.createDataFrame(gone, "lo bigint, hi bigint")
             df = df.select(F.explode(F.sequence("lo", "hi")).alias("k"))
-            return df.select(F.col("k").cast(key_type).alias(keys[0])), "key ranges"
+            return (df.select(F.col("k").cast(key_type).alias(keys[0])),
+                    "kept key ranges" if kept is not None else "key ranges")
     # Another key, or a sparse one: every source key against the lake's.
     lake_keys = spark.table(target).select(*[lake.quote(k) for k in keys])
     return lake_keys.join(read["keys"](), on=keys, how="left_anti"), "key set"
@@ -291,7 +302,7 @@ def merge(spark, ident, branch, entry, changes, deleted, clock, delta=False):
     # plan does not hold the branch it writes twice (Spark cannot resolve
     # the target's columns when the source reads the same table).
     src = src.localCheckpoint(eager=True)
-    clock.lap("deleted keys")
+    clock.lap("deleted keys and changed rows")
     try:
         counts = {r[DELETE_FLAG]: r["n"] for r in src.groupBy(DELETE_FLAG).agg(F.count(F.lit(1)).alias("n")).collect()}
         view = "lakeforge_merge_%s" % entry["name"]
