@@ -46,6 +46,8 @@ TOUCHED = "__lf_touched"
 # Merge sources up to this many rows are broadcast to the table's scan.
 BROADCAST_ROWS = 200000
 KEY_PREFIX = "__lf_k_"
+# The changed rows are read in one statement up to this many.
+CHANGES_PER_PARTITION = 100000
 
 def lower_bound(text, kind, overlap_minutes, overlap_values):
     """The watermark less the overlap, as a value of the change column."""
@@ -151,8 +153,7 @@ def read_changes_and_keys(spark, source, entry, where, clock):
     keys = entry["key"]
     if source.pg:
         predicates = partition_predicates(source, entry, None)
-        # The changed rows are few: split by their own key range.
-        changes = source.read(entry["tableSql"], partition_predicates(source, entry, where, where), entry["customSchema"])
+        changes = source.read(entry["tableSql"], change_predicates(source, entry, where), entry["customSchema"])
         figures = source_figures(spark, source, entry, predicates)
         clock.lap("source figures")
         out = {"changes": changes, "partitions": len(predicates) if predicates else 1,
@@ -179,6 +180,16 @@ def read_changes_and_keys(spark, source, entry, where, clock):
             "figures": lambda: (proof.normalized(first["n"], first["s"]), first["mx"])}
 
 
+def change_predicates(source, entry, where):
+    """The changed rows' read: one statement (the change column's index
+    finds them) unless there are more than CHANGES_PER_PARTITION, then split
+    over their own key range."""
+    n = source.query("SELECT COUNT(*) AS n FROM %s WHERE %s" % (entry["tableSql"], where))[0]["n"]
+    if n <= CHANGES_PER_PARTITION:
+        return [where]
+    return partition_predicates(source, entry, where, where)
+
+
 def _per_partition(spark, source, sql_of, predicates):
     """The rows of one statement per read partition (sql_of(where) gives a
     parenthesized query with an alias), run side by side as one Spark job."""
@@ -196,7 +207,9 @@ def source_figures(spark, source, entry, predicates):
 
     def sql_of(where):
         return ("(SELECT COUNT(*) AS n, SUM(h >> 30)::bigint AS hi, SUM(h & %d)::bigint AS lo FROM "
-                "(SELECT %s AS h FROM %s t%s) __lf_h) __lf_f" % ((1 << 30) - 1, h, entry["tableSql"],
+                # OFFSET 0: the subquery stays one (PostgreSQL would
+                # otherwise inline h into both sums and hash every row twice).
+                "(SELECT %s AS h FROM %s t%s OFFSET 0) __lf_h) __lf_f" % ((1 << 30) - 1, h, entry["tableSql"],
                                                               (" WHERE " + where) if where else ""))
     rows = _per_partition(spark, source, sql_of, predicates)
     n, hi, lo = (sum(int(r[c] or 0) for r in rows) for c in ("n", "hi", "lo"))
@@ -325,7 +338,7 @@ def merge(spark, ident, branch, entry, changes, deleted, clock, delta=False):
         touched = F.broadcast(touched) if small else touched
         flagged = lambda: spark.table(target).join(touched, on=keys, how="left")  # noqa: E731
         before = proof.spark_figures(flagged().filter(F.col(TOUCHED)), entry["checksumColumns"]) if delta else None
-        clock.lap("proof")
+        clock.lap("proof: changed keys' rows before")
         try:
             spark.sql(sql)
         except Exception as err:
@@ -337,6 +350,7 @@ def merge(spark, ident, branch, entry, changes, deleted, clock, delta=False):
         spark.catalog.dropTempView(view)
         clock.lap("merge")
         after = merged_figures(spark, ident, branch, entry, flagged) if delta else None
+        clock.lap("proof: rows the merge wrote, row count")
         return counts.get(False, 0), counts.get(True, 0), (before, after)
     finally:
         src.unpersist()
