@@ -360,24 +360,49 @@ def merged_figures(spark, ident, branch, entry, flagged):
     """(the staged table's row count, figures of its touched keys' rows).
 
     The touched keys' rows after the MERGE are the rows of the data files
-    its snapshot added: read from those files alone, and checked against a
-    key-column scan of the staged table (its row count and how many rows
-    have a touched key), so a row the MERGE should have removed and did not
-    fails the proof."""
+    its snapshot added: read alone (through Iceberg, as its own compaction
+    reads chosen files), and checked against a key-column scan of the
+    staged table (its row count and how many rows have a touched key), so a
+    row the MERGE should have removed and did not fails the proof."""
     from pyspark.sql import functions as F
-    table = lake.iceberg_table(spark, ident)
-    snap = table.snapshot(lake.ref_snapshot(table, branch))
-    it = snap.addedDataFiles(table.io()).iterator()
-    paths = []
-    while it.hasNext():
-        paths.append(str(it.next().path()))
     row = (flagged().select(F.count(F.lit(1)).alias("n"), F.count(F.col(TOUCHED)).alias("touched"))
            .collect()[0])
-    schema = spark.table("%s.branch_%s" % (ident, branch)).schema
-    added = spark.read.schema(schema).parquet(*paths) if paths else spark.createDataFrame([], schema)
-    figures = proof.spark_figures(added, entry["checksumColumns"])
+    figures = proof.spark_figures(added_rows(spark, ident, branch), entry["checksumColumns"])
     if figures[0] != row["touched"]:
         raise proof.ProofError(
             "proof failed for %s: the merge wrote %d rows, but the staged table holds %d rows of the keys it "
             "changed. Nothing is published" % (entry["sourceTable"], figures[0], row["touched"]))
     return row["n"], figures
+
+
+def added_rows(spark, ident, branch):
+    """The rows of the data files the branch's snapshot added, read through
+    Iceberg's staged scan tasks (the mechanism rewriteDataFiles uses)."""
+    import uuid
+    jvm = spark.sparkContext._jvm
+    table = lake.iceberg_table(spark, ident)
+    sid = lake.ref_snapshot(table, branch)
+    it = table.snapshot(sid).addedDataFiles(table.io()).iterator()
+    added = set()
+    while it.hasNext():
+        added.add(str(it.next().path()))
+    tasks = jvm.java.util.ArrayList()
+    planned = table.newScan().useSnapshot(sid).planFiles()
+    try:
+        it = planned.iterator()
+        while it.hasNext():
+            task = it.next()
+            if str(task.file().path()) in added:
+                tasks.add(task)
+    finally:
+        planned.close()
+    if tasks.size() != len(added):
+        raise proof.ProofError("the staged snapshot of %s does not list the %d data files it added" % (ident, len(added)))
+    set_id = "lakeforge-added-" + uuid.uuid4().hex
+    manager = jvm.org.apache.iceberg.spark.ScanTaskSetManager.get()
+    manager.stageTasks(table, set_id, tasks)
+    try:
+        df = spark.read.format("iceberg").option("scan-task-set-id", set_id).load(ident)
+        return df.localCheckpoint(eager=True)
+    finally:
+        manager.removeTasks(table, set_id)
