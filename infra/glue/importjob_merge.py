@@ -301,62 +301,108 @@ def deleted_keys_of(spark, target, entry, read, kept=None):
 # ---------------------------------------------------------------- merge
 
 def merge(spark, ident, branch, entry, changes, deleted, clock, delta=False):
-    """One MERGE INTO on the branch: changed rows updated or inserted, the
-    deleted keys' rows deleted. Returns (changed, deleted, (figures of the
-    touched keys' rows before, (the staged table's row count, figures of
-    the touched keys' rows after))), the figures only when delta."""
+    """Applies the changes on the branch: changed rows updated or inserted,
+    the deleted keys' rows deleted. Returns (changed, deleted, (figures of
+    the touched keys' rows before, (the staged table's row count, figures of
+    the touched keys' rows after))), the figures only when delta.
+
+    Up to BROADCAST_ROWS touched keys: a DELETE of every touched key's row
+    and an append of the changed rows, two commits on the branch (main moves
+    over both at once, at publish). Spark 3.5's MERGE INTO with an insert
+    clause joins the table as the outer side of a right outer join, which
+    cannot broadcast the small side: it would shuffle and sort the whole
+    table's keys. Above it, one MERGE INTO."""
     from pyspark.sql import functions as F
     keys = entry["key"]
     target = "%s.branch_%s" % (ident, branch)
     src = (changes.withColumn(DELETE_FLAG, F.lit(False))
            .unionByName(deleted.withColumn(DELETE_FLAG, F.lit(True)), allowMissingColumns=True))
     # Materialized once (a local checkpoint, cached on the executors): the
-    # counts and the MERGE see one evaluation of the reads, and the MERGE's
+    # counts and the writes see one evaluation of the reads, and the write's
     # plan does not hold the branch it writes twice (Spark cannot resolve
     # the target's columns when the source reads the same table).
     src = src.localCheckpoint(eager=True)
     clock.lap("deleted keys and changed rows")
     try:
         counts = {r[DELETE_FLAG]: r["n"] for r in src.groupBy(DELETE_FLAG).agg(F.count(F.lit(1)).alias("n")).collect()}
-        view = "lakeforge_merge_%s" % entry["name"]
-        # A day's changes are small next to the table: joined by broadcast,
-        # the table is scanned once and never shuffled.
         small = sum(counts.values()) <= BROADCAST_ROWS
-        (F.broadcast(src) if small else src).createOrReplaceTempView(view)
-        have = {c.lower(): c for c in changes.columns}
-        cols = spark.table(target).columns
-        value = lambda c: "s.%s" % lake.quote(have[c.lower()]) if c.lower() in have else "NULL"  # noqa: E731
-        q = lake.quote
-        sql = ("MERGE INTO %s t USING %s s ON %s "
-               "WHEN MATCHED AND s.%s THEN DELETE "
-               "WHEN MATCHED THEN UPDATE SET %s "
-               "WHEN NOT MATCHED AND NOT s.%s THEN INSERT (%s) VALUES (%s)") % (
-            target, view, " AND ".join("t.%s = s.%s" % (q(k), q(k)) for k in keys), DELETE_FLAG,
-            ", ".join("t.%s = %s" % (q(c), value(c)) for c in cols), DELETE_FLAG,
-            ", ".join(q(c) for c in cols), ", ".join(value(c) for c in cols))
-        touched = src.select(*[lake.quote(k) for k in keys]).withColumn(TOUCHED, F.lit(True))
-        touched = F.broadcast(touched) if small else touched
+        if small:
+            # The touched keys as a local relation: its size is known, so
+            # every join with the table broadcasts it.
+            key_rows = src.select(*[lake.quote(k) for k in keys]).collect()
+            touched = spark.createDataFrame(key_rows, src.select(*[lake.quote(k) for k in keys]).schema)
+        else:
+            touched = src.select(*[lake.quote(k) for k in keys])
+        touched = touched.withColumn(TOUCHED, F.lit(True))
         flagged = lambda: spark.table(target).join(touched, on=keys, how="left")  # noqa: E731
         before = proof.spark_figures(flagged().filter(F.col(TOUCHED)), entry["checksumColumns"]) if delta else None
         clock.lap("proof: changed keys' rows before")
-        try:
-            spark.sql(sql)
-        except Exception as err:
-            if "MERGE_CARDINALITY_VIOLATION" in str(err) or "matched multiple" in str(err).lower():
-                raise ImportError_(
-                    "merge of %s: several source rows have the same key (%s); set import.tables.%s.key to columns "
-                    "that identify a row" % (entry["sourceTable"], ", ".join(keys), entry["name"]))
-            raise
-        spark.catalog.dropTempView(view)
+        since = lake.ref_snapshot(lake.iceberg_table(spark, ident), branch)
+        if small:
+            delete_and_append(spark, target, entry, src, touched, changes.columns)
+        else:
+            merge_into(spark, target, entry, src, changes.columns)
         clock.lap("merge")
-        after = merged_figures(spark, ident, branch, entry, flagged) if delta else None
+        after = merged_figures(spark, ident, branch, entry, flagged, since) if delta else None
         clock.lap("proof: rows the merge wrote, row count")
         return counts.get(False, 0), counts.get(True, 0), (before, after)
     finally:
         src.unpersist()
 
 
-def merged_figures(spark, ident, branch, entry, flagged):
+def duplicate_key_error(entry):
+    keys = entry["key"]
+    return ImportError_(
+        "merge of %s: several source rows have the same key (%s); set import.tables.%s.key to columns "
+        "that identify a row" % (entry["sourceTable"], ", ".join(keys), entry["name"]))
+
+
+def delete_and_append(spark, target, entry, src, touched, source_columns):
+    from pyspark.sql import functions as F
+    keys, q = entry["key"], lake.quote
+    rows = src.filter(~F.col(DELETE_FLAG))
+    if rows.groupBy(*[q(k) for k in keys]).count().filter(F.col("count") > 1).limit(1).collect():
+        raise duplicate_key_error(entry)
+    view = "lakeforge_touched_%s" % entry["name"]
+    touched.createOrReplaceTempView(view)
+    try:
+        if touched.limit(1).collect():
+            spark.sql("DELETE FROM %s t WHERE EXISTS (SELECT 1 FROM %s s WHERE %s)" % (
+                target, view, " AND ".join("s.%s = t.%s" % (q(k), q(k)) for k in keys)))
+    finally:
+        spark.catalog.dropTempView(view)
+    if rows.limit(1).collect():
+        have = {c.lower(): c for c in source_columns}
+        fields = spark.table(target).schema.fields
+        rows.select(*[(F.col(q(have[f.name.lower()])) if f.name.lower() in have else F.lit(None))
+                      .cast(f.dataType).alias(f.name) for f in fields]).writeTo(target).append()
+
+
+def merge_into(spark, target, entry, src, source_columns):
+    keys, q = entry["key"], lake.quote
+    view = "lakeforge_merge_%s" % entry["name"]
+    src.createOrReplaceTempView(view)
+    have = {c.lower(): c for c in source_columns}
+    cols = spark.table(target).columns
+    value = lambda c: "s.%s" % q(have[c.lower()]) if c.lower() in have else "NULL"  # noqa: E731
+    sql = ("MERGE INTO %s t USING %s s ON %s "
+           "WHEN MATCHED AND s.%s THEN DELETE "
+           "WHEN MATCHED THEN UPDATE SET %s "
+           "WHEN NOT MATCHED AND NOT s.%s THEN INSERT (%s) VALUES (%s)") % (
+        target, view, " AND ".join("t.%s = s.%s" % (q(k), q(k)) for k in keys), DELETE_FLAG,
+        ", ".join("t.%s = %s" % (q(c), value(c)) for c in cols), DELETE_FLAG,
+        ", ".join(q(c) for c in cols), ", ".join(value(c) for c in cols))
+    try:
+        spark.sql(sql)
+    except Exception as err:
+        if "MERGE_CARDINALITY_VIOLATION" in str(err) or "matched multiple" in str(err).lower():
+            raise duplicate_key_error(entry)
+        raise
+    finally:
+        spark.catalog.dropTempView(view)
+
+
+def merged_figures(spark, ident, branch, entry, flagged, since):
     """(the staged table's row count, figures of its touched keys' rows).
 
     The touched keys' rows after the MERGE are the rows of the data files
@@ -367,7 +413,7 @@ def merged_figures(spark, ident, branch, entry, flagged):
     from pyspark.sql import functions as F
     row = (flagged().select(F.count(F.lit(1)).alias("n"), F.count(F.col(TOUCHED)).alias("touched"))
            .collect()[0])
-    figures = proof.spark_figures(added_rows(spark, ident, branch), entry["checksumColumns"])
+    figures = proof.spark_figures(added_rows(spark, ident, branch, since), entry["checksumColumns"])
     if figures[0] != row["touched"]:
         raise proof.ProofError(
             "proof failed for %s: the merge wrote %d rows, but the staged table holds %d rows of the keys it "
@@ -375,17 +421,23 @@ def merged_figures(spark, ident, branch, entry, flagged):
     return row["n"], figures
 
 
-def added_rows(spark, ident, branch):
-    """The rows of the data files the branch's snapshot added, read through
-    Iceberg's staged scan tasks (the mechanism rewriteDataFiles uses)."""
+def added_rows(spark, ident, branch, since):
+    """The rows of the data files the branch's snapshots after since added,
+    read through Iceberg's staged scan tasks (the mechanism
+    rewriteDataFiles uses)."""
     import uuid
     jvm = spark.sparkContext._jvm
     table = lake.iceberg_table(spark, ident)
     sid = lake.ref_snapshot(table, branch)
-    it = table.snapshot(sid).addedDataFiles(table.io()).iterator()
-    added = set()
-    while it.hasNext():
-        added.add(str(it.next().path()))
+    added, cur = set(), sid
+    while cur is not None and cur != since:
+        snap = table.snapshot(cur)
+        it = snap.addedDataFiles(table.io()).iterator()
+        while it.hasNext():
+            added.add(str(it.next().path()))
+        cur = snap.parentId()
+    if cur != since:
+        raise proof.ProofError("the staged branch of %s does not descend from the snapshot it started at" % ident)
     tasks = jvm.java.util.ArrayList()
     planned = table.newScan().useSnapshot(sid).planFiles()
     try:
@@ -396,6 +448,8 @@ def added_rows(spark, ident, branch):
                 tasks.add(task)
     finally:
         planned.close()
+    if not added:
+        return spark.createDataFrame([], spark.table(ident).schema)
     if tasks.size() != len(added):
         raise proof.ProofError("the staged snapshot of %s does not list the %d data files it added" % (ident, len(added)))
     set_id = "lakeforge-added-" + uuid.uuid4().hex

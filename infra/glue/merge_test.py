@@ -179,8 +179,8 @@ def test_deleted_keys_from_key_ranges_are_the_lakes_keys_the_source_lacks(lake, 
 def test_a_row_the_merge_left_behind_fails_the_proof(contract, warehouse):
     """The lake proof takes the changed keys' rows after a merge from the
     data files the merge added; a key scan must catch a row of such a key
-    that the merge did not remove (here: a second row written for key 2
-    without deleting the first, as a broken MERGE would leave it)."""
+    that the merge did not remove (here: a new row written for key 2
+    without deleting the old one, as a broken merge would leave it)."""
     import hashlib
     import local_runtime
     spark = local_runtime.spark_session(contract["postgresql"]["arguments"], warehouse)
@@ -188,22 +188,24 @@ def test_a_row_the_merge_left_behind_fails_the_proof(contract, warehouse):
     spark.sql("CREATE NAMESPACE IF NOT EXISTS glue_catalog.merge19_left")
     spark.sql("DROP TABLE IF EXISTS %s" % ident)
     spark.sql("CREATE TABLE %s (id bigint, name string) USING iceberg TBLPROPERTIES ('format-version'='2', "
-              "'write.merge.mode'='merge-on-read')" % ident)
+              "'write.delete.mode'='merge-on-read', 'write.merge.mode'='merge-on-read')" % ident)
     spark.sql("INSERT INTO %s VALUES (1, 'a'), (2, 'b'), (3, 'c')" % ident)
-    spark.sql("ALTER TABLE %s CREATE BRANCH b1" % ident)
+    start = importjob_lake.ref_snapshot(importjob_lake.iceberg_table(spark, ident), "main")
     entry = {"key": ["id"], "checksumColumns": [("id", "int"), ("name", "text")], "sourceTable": "s.t", "name": "t"}
     touched = spark.createDataFrame([(2, True)], "id bigint, %s boolean" % importjob_merge.TOUCHED)
 
-    def flagged():
-        return spark.table(ident + ".branch_b1").join(touched, on=["id"], how="left")
+    def flagged(branch):
+        return lambda: spark.table("%s.branch_%s" % (ident, branch)).join(touched, on=["id"], how="left")
 
-    spark.sql("MERGE INTO %s.branch_b1 t USING (SELECT CAST(2 AS bigint) AS id, 'B' AS name) s ON t.id = s.id "
-              "WHEN MATCHED THEN UPDATE SET t.name = s.name" % ident)
+    spark.sql("ALTER TABLE %s CREATE BRANCH good" % ident)
+    spark.sql("DELETE FROM %s.branch_good WHERE id = 2" % ident)
+    spark.sql("INSERT INTO %s.branch_good VALUES (2, 'B')" % ident)
     # The documented row hash: the first 15 hex digits of the MD5 of "2" U+001F "B".
     want = int(hashlib.md5(("2" + chr(31) + "B").encode()).hexdigest()[:15], 16)
-    assert importjob_merge.merged_figures(spark, ident, "b1", entry, flagged) == (3, (1, str(want)))
+    assert importjob_merge.merged_figures(spark, ident, "good", entry, flagged("good"), start) == (3, (1, str(want)))
 
-    spark.sql("INSERT INTO %s.branch_b1 VALUES (2, 'B2')" % ident)
+    spark.sql("ALTER TABLE %s CREATE BRANCH broken" % ident)
+    spark.sql("INSERT INTO %s.branch_broken VALUES (2, 'B')" % ident)
     with pytest.raises(importjob_merge.proof.ProofError) as err:
-        importjob_merge.merged_figures(spark, ident, "b1", entry, flagged)
+        importjob_merge.merged_figures(spark, ident, "broken", entry, flagged("broken"), start)
     assert "the merge wrote 1 rows, but the staged table holds 2 rows of the keys it changed" in str(err.value)
