@@ -2,7 +2,7 @@
 
 The rows whose change column is at or above the watermark less the overlap
 (changed since the last run, or committed late) and the keys the source no
-longer has go into one MERGE INTO on the table's staging branch. The first
+longer has are applied on the table's staging branch (merge()). The first
 run (no watermark yet) loads every row. The new watermark (the source's
 highest change value at the run's snapshot) is kept in the summary of the
 staged snapshot.

@@ -116,6 +116,12 @@ def test_merge_runs_keep_the_lake_equal_to_the_source(engine, contract, warehous
     assert m["deletesFoundBy"] == ("kept key ranges" if engine == "postgresql" else "key set")
     assert m["proof"]["lakeBasis"] == "the last proven figures and the changed keys' rows"
 
+    if engine == "mariadb":
+        # From here on MariaDB's runs take the path of large change sets (one
+        # MERGE INTO; its duplicate-key failure included), PostgreSQL's the
+        # DELETE and append of small ones.
+        monkeypatch.setattr(importjob_merge, "BROADCAST_ROWS", 0)
+
     # A transaction updates row 7 with a change value two minutes below the
     # watermark the next run records, and commits only after that run.
     k.sql("UPDATE {t} SET amount = 66.00, updated_at = {d} WHERE id = 6; DELETE FROM {t} WHERE id = 1;".format(
