@@ -249,6 +249,8 @@ def plan(source, args):
             entry["watermark"] = col
         elif entry["mode"] == "merge":
             merge_settings(entry, setting, pk, [c for c, _, _, _ in cols])
+            types = {c.lower(): t for c, t, _, _ in cols}
+            entry["integerKey"] = len(entry["key"]) == 1 and types[entry["key"][0].lower()].split()[0] in INTEGER_TYPES
         entries.append(entry)
     if not entries:
         raise ImportError_(
@@ -288,7 +290,7 @@ def manifest_table(r):
     out = {"name": r["name"], "sourceTable": r["sourceTable"], "mode": r["mode"], "path": r["path"],
            "rowsWritten": r["rowsWritten"], "rowsTotal": r["rowsTotal"], "readPartitions": r["partitions"],
            "proof": r["proof"]}
-    for k in ("rowsDeleted", "watermark", "readFrom"):
+    for k in ("rowsDeleted", "deletesFoundBy", "watermark", "readFrom"):
         if k in r:
             out[k] = r[k]
     return out
@@ -310,6 +312,8 @@ def run(args, runtime):
     branch = STAGE_BRANCH_PREFIX + re.sub(r"[^A-Za-z0-9_]", "_", rid)[-60:]
     print("importing %d tables, %d at a time: %s" % (len(entries), args["parallel_tables"],
                                                      ", ".join("%s (%s)" % (e["sourceTable"], e["mode"]) for e in entries)))
+    for e in entries:
+        e["runsUri"] = runs_uri  # where merge runs keep the source's key ranges
     results, errors = stage_all(spark, source, entries, args, branch, rid)
     if errors:
         for e in entries:

@@ -20,7 +20,12 @@ RUN_ID = "lakeforge.run-id"
 PROOF_ROWS = "lakeforge.proof-rows"
 PROOF_CHECKSUM = "lakeforge.proof-checksum"
 PROOF_COLUMNS = "lakeforge.proof-columns"
-CARRIED = (WATERMARK, WATERMARK_TYPE, CHANGE_COLUMN, PROOF_ROWS, PROOF_CHECKSUM, PROOF_COLUMNS)
+# Where the run that proved those figures kept the source's key set as
+# ranges of consecutive keys (a JSON object under the runs path, relative
+# to it), so the next merge run finds the deleted keys without a scan.
+KEY_RANGES = "lakeforge.key-ranges"
+PROVEN = (PROOF_ROWS, PROOF_CHECKSUM, PROOF_COLUMNS, KEY_RANGES)
+CARRIED = (WATERMARK, WATERMARK_TYPE, CHANGE_COLUMN) + PROVEN
 
 ACCEPT_ANY_SCHEMA = "write.spark.accept-any-schema"
 # Old metadata files beyond this many are deleted at each commit.
@@ -180,6 +185,28 @@ def proven_figures(spark, ident, columns):
     return int(s.get(PROOF_ROWS)), s.get(PROOF_CHECKSUM)
 
 
+def proven_key_ranges(spark, ident, runs_uri, key):
+    """The key ranges [(lo, hi)] recorded with the proof of the data main
+    holds now, None when main's snapshot has none, they are of another key,
+    or they do not hold exactly its proven row count of keys."""
+    if not table_exists(spark, ident):
+        return None
+    table = iceberg_table(spark, ident)
+    sid = ref_snapshot(table, "main")
+    if sid is None:
+        return None
+    s = table.snapshot(sid).summary()
+    if s.get(KEY_RANGES) is None or s.get(PROOF_ROWS) is None:
+        return None
+    kept = read_json(spark, runs_uri + s.get(KEY_RANGES))
+    if kept is None or kept.get("key") != key:
+        return None
+    ranges = [(int(lo), int(hi)) for lo, hi in kept["ranges"]]
+    if sum(hi - lo + 1 for lo, hi in ranges) != int(s.get(PROOF_ROWS)):
+        return None
+    return ranges
+
+
 def carried_summary(spark, ident):
     """The lakeforge facts main's data carries, for a commit that rewrites
     files without changing the data (compaction): the newest watermark among
@@ -193,7 +220,7 @@ def carried_summary(spark, ident):
             break
         s = snap.summary()
         if first:
-            out.update({k: s.get(k) for k in (PROOF_ROWS, PROOF_CHECKSUM, PROOF_COLUMNS) if s.get(k) is not None})
+            out.update({k: s.get(k) for k in PROVEN if s.get(k) is not None})
             first = False
         if s.get(WATERMARK) is not None:
             out.update({k: s.get(k) for k in (WATERMARK, WATERMARK_TYPE, CHANGE_COLUMN) if s.get(k) is not None})

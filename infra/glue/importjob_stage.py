@@ -6,30 +6,20 @@ Modes:
   snapshot     the branch is overwritten with every source row.
   incremental  the rows whose key (import.bookmarkKeys) is above the highest
                key on main are appended.
-  merge        the rows whose change column is at or above the watermark
-               less the overlap (changed since the last run, or committed
-               late), and the source's full key set (keys only) to find the
-               deleted rows, go into one MERGE INTO on the branch. The first
-               run (no watermark yet) loads every row. The new watermark (the
-               source's highest change value at the run's snapshot) is kept in
-               the summary of the staged snapshot.
+  merge        the rows changed since the last run and the keys the source
+               no longer has go into one MERGE INTO on the branch
+               (importjob_merge).
 """
 
 import datetime as dt
-import math
 from decimal import Decimal
 
 import importjob_lake as lake
 import importjob_proof as proof
-from importjob_source import ImportError_, MAX_COL, ROWS_COL, SUM_COL, range_predicates, sql_literal
+from importjob_source import MAX_COL, ROWS_COL, SUM_COL, range_predicates, sql_literal
 
 # A range holds at least this many keys before the read is split further.
 MIN_KEYS_PER_PARTITION = 10000
-DELETE_FLAG = "__lf_delete"
-TOUCHED = "__lf_touched"
-# Merge sources up to this many rows are broadcast to the table's scan.
-BROADCAST_ROWS = 200000
-KEY_PREFIX = "__lf_k_"
 
 
 def partition_predicates(source, entry, where, split_where=None):
@@ -172,6 +162,7 @@ def stage(spark, source, entry, args, branch, rid):
     mode = entry["mode"]
     clock = Clock()
     if mode == "merge":
+        from importjob_merge import stage_merge
         result = stage_merge(spark, source, entry, args, branch, rid, clock)
     else:
         result = stage_rows(spark, source, entry, args, branch, clock)
@@ -223,171 +214,3 @@ def open_branch(spark, ident, branch):
         # publish was interrupted is completed before staging starts).
         lake.drop_branch(spark, ident, name)
     spark.sql("ALTER TABLE %s CREATE BRANCH %s" % (ident, lake.quote(branch)))
-
-
-# ---------------------------------------------------------------- merge
-
-def lower_bound(text, kind, overlap_minutes, overlap_values):
-    """The watermark less the overlap, as a value of the change column."""
-    if kind == "timestamp":
-        return dt.datetime.fromisoformat(text) - dt.timedelta(minutes=overlap_minutes)
-    if kind == "date":
-        return dt.date.fromisoformat(text) - dt.timedelta(days=math.ceil(overlap_minutes / 1440))
-    value = Decimal(text) - overlap_values
-    return int(value) if value == value.to_integral_value() else value
-
-
-def watermark_text(value):
-    """(text, kind) of a change column's highest value."""
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" "), "timestamp"
-    if isinstance(value, dt.date):
-        return value.isoformat(), "date"
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return str(value), "number"
-    raise ImportError_("the change column's value %r is not a number, date or timestamp" % (value,))
-
-
-def stage_merge(spark, source, entry, args, branch, rid, clock):
-    from pyspark.sql.functions import lit
-    ident, chg = entry["ident"], entry["changeColumn"]
-    wm_text, wm_kind = lake.watermark(spark, ident, chg)
-    if wm_text is None:
-        # First run (or a new change column): every row, as snapshot mode.
-        df, figures, parts = read_rows(spark, source, entry, None, with_max=chg)
-        lake.ensure_table(spark, ident, df.schema, args, merge=True)
-        open_branch(spark, ident, branch)
-        lake.aligned(spark, df, ident).writeTo("%s.branch_%s" % (ident, branch)).overwrite(lit(True))
-        clock.lap("read and write")
-        (src, mx) = figures()
-        changed, deleted, lo = src[0], 0, None
-    else:
-        lo = lower_bound(wm_text, wm_kind, args["merge_overlap_minutes"], entry["overlapValues"])
-        chg_sql = source.quote(chg)
-        where = "%s >= %s OR %s IS NULL" % (chg_sql, sql_literal(lo, chg in entry["zoned"], source.pg), chg_sql)
-        previous = lake.proven_figures(spark, ident, [c for c, _ in entry["checksumColumns"]])
-        changes, keys, figures, parts, cached = read_changes_and_keys(spark, source, entry, where)
-        lake.ensure_table(spark, ident, changes.schema, args, merge=True)
-        open_branch(spark, ident, branch)
-        changed, deleted, delta = merge(spark, ident, branch, entry, changes, keys, clock, previous is not None)
-        (src, mx) = figures()
-        if cached is not None:
-            cached.unpersist()
-    if wm_text is not None and previous is not None:
-        # The last proven figures, less the changed keys' rows before the
-        # merge, plus their rows after it; the row count is the staged
-        # table's own. Any other change to the table would have left main
-        # without the figures (importjob_lake.proven_figures).
-        before, after = delta
-        staged_rows, after = after
-        staged = proof.normalized(staged_rows, int(previous[1]) - int(before[1]) + int(after[1]))
-        basis = "the last proven figures and the changed keys' rows"
-    else:
-        staged = lake_figures(spark, ident, branch, entry)
-        basis = "every row of the staged table"
-    result = {"name": entry["name"], "sourceTable": entry["sourceTable"], "mode": "merge", "partitions": parts,
-              "proof": dict(prove(entry, src, staged, "every row"), lakeBasis=basis)}
-    clock.lap("proof")
-    props = {lake.CHANGE_COLUMN: chg, lake.RUN_ID: rid, lake.PROOF_ROWS: str(staged[0]), lake.PROOF_CHECKSUM: staged[1],
-             lake.PROOF_COLUMNS: ",".join(c for c, _ in entry["checksumColumns"])}
-    if mx is not None:
-        props[lake.WATERMARK], props[lake.WATERMARK_TYPE] = watermark_text(mx)
-    elif wm_text is not None:  # an empty source table keeps the old watermark
-        props[lake.WATERMARK], props[lake.WATERMARK_TYPE] = wm_text, wm_kind
-    lake.commit_summary(spark, ident, branch, props)
-    result.update(rowsWritten=changed, rowsTotal=staged[0], rowsDeleted=deleted,
-                  watermark=props.get(lake.WATERMARK), readFrom=None if lo is None else str(lo))
-    return result
-
-
-def read_changes_and_keys(spark, source, entry, where):
-    """(changed rows, source keys, figures(), partitions, cached DataFrame).
-
-    PostgreSQL: two partitioned reads in the run's snapshot, the keys' one
-    with every row's proof hash. MySQL/MariaDB:
-    one statement, every key LEFT JOIN the changed rows, with the figures as
-    window aggregates; cached, so the keys, the changes and the figures come
-    from that one statement.
-    """
-    keys = entry["key"]
-    if source.pg:
-        # The key set and the proof's hashes in one partitioned read.
-        predicates = partition_predicates(source, entry, None)
-        wanted = keys + [c for c in [entry["partitionColumn"]] if c and c not in keys]
-        key_df = source.read(hashed(source, entry, ", ".join("t.%s" % source.quote(c) for c in wanted)), predicates)
-        key_df, hashes = observe_hashes(key_df, "lakeforge_keys_%s" % entry["name"])
-        key_df = key_df.select(*[lake.quote(k) for k in keys])
-        change_preds = partition_predicates(source, entry, where)
-        changes = source.read(entry["tableSql"], change_preds, entry["customSchema"])
-        figures = lambda: (hashes(), source_max(source, entry, entry["changeColumn"]))  # noqa: E731
-        return changes, key_df, figures, len(predicates) if predicates else 1, None
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
-    q = source.quote
-    select = ", ".join(["t.%s AS %s" % (q(k), q(KEY_PREFIX + k)) for k in keys] + ["c.*"])
-    on = " AND ".join("c.%s = t.%s" % (q(k), q(k)) for k in keys)
-    join = " LEFT JOIN %s c ON %s AND (%s)" % (entry["tableSql"], on, where.replace(q(entry["changeColumn"]), "c." + q(entry["changeColumn"])))
-    df = source.read(windowed(source, entry, None, entry["changeColumn"], select=select, join=join),
-                     None, entry["customSchema"])
-    df = df.persist(StorageLevel.MEMORY_AND_DISK)
-    first = df.select(F.first(ROWS_COL).alias("n"), F.first(SUM_COL).alias("s"), F.first(MAX_COL).alias("mx")).collect()[0]
-    figures = lambda: (proof.normalized(first["n"], first["s"]), first["mx"])  # noqa: E731
-    key_df = df.select(*[F.col(q(KEY_PREFIX + k)).alias(k) for k in keys])
-    changes = df.filter(F.col(q(keys[0])).isNotNull()).drop(ROWS_COL, SUM_COL, MAX_COL,
-                                                            *[KEY_PREFIX + k for k in keys])
-    return changes, key_df, figures, 1, df
-
-
-def merge(spark, ident, branch, entry, changes, source_keys, clock, delta=False):
-    """One MERGE INTO on the branch: changed rows updated or inserted, rows
-    whose key the source no longer has deleted. Returns (changed, deleted,
-    (figures of the touched keys' rows before, (the staged table's row count,
-    figures of the touched keys' rows after))), the figures only when delta."""
-    from pyspark.sql import functions as F
-    keys = entry["key"]
-    target = "%s.branch_%s" % (ident, branch)
-    lake_keys = spark.table(target).select(*[lake.quote(k) for k in keys])
-    deleted = lake_keys.join(source_keys, on=keys, how="left_anti")
-    src = (changes.withColumn(DELETE_FLAG, F.lit(False))
-           .unionByName(deleted.withColumn(DELETE_FLAG, F.lit(True)), allowMissingColumns=True))
-    # Materialized once (a local checkpoint, cached on the executors): the
-    # counts and the MERGE see one evaluation of the reads, and the MERGE's
-    # plan does not hold the branch it writes twice (Spark cannot resolve
-    # the target's columns when the source reads the same table).
-    src = src.localCheckpoint(eager=True)
-    clock.lap("read changes and keys")
-    try:
-        counts = {r[DELETE_FLAG]: r["n"] for r in src.groupBy(DELETE_FLAG).agg(F.count(F.lit(1)).alias("n")).collect()}
-        view = "lakeforge_merge_%s" % entry["name"]
-        # A day's changes are small next to the table: joined by broadcast,
-        # the table is scanned once and never shuffled.
-        (F.broadcast(src) if sum(counts.values()) <= BROADCAST_ROWS else src).createOrReplaceTempView(view)
-        have = {c.lower(): c for c in changes.columns}
-        cols = spark.table(target).columns
-        value = lambda c: "s.%s" % lake.quote(have[c.lower()]) if c.lower() in have else "NULL"  # noqa: E731
-        q = lake.quote
-        sql = ("MERGE INTO %s t USING %s s ON %s "
-               "WHEN MATCHED AND s.%s THEN DELETE "
-               "WHEN MATCHED THEN UPDATE SET %s "
-               "WHEN NOT MATCHED AND NOT s.%s THEN INSERT (%s) VALUES (%s)") % (
-            target, view, " AND ".join("t.%s = s.%s" % (q(k), q(k)) for k in keys), DELETE_FLAG,
-            ", ".join("t.%s = %s" % (q(c), value(c)) for c in cols), DELETE_FLAG,
-            ", ".join(q(c) for c in cols), ", ".join(value(c) for c in cols))
-        touched = F.broadcast(src.select(*[lake.quote(k) for k in keys]).withColumn(TOUCHED, F.lit(True)))
-        flagged = lambda: spark.table(target).join(touched, on=keys, how="left")  # noqa: E731
-        before = proof.spark_figures(flagged().filter(F.col(TOUCHED)), entry["checksumColumns"]) if delta else None
-        try:
-            spark.sql(sql)
-        except Exception as err:
-            if "MERGE_CARDINALITY_VIOLATION" in str(err) or "matched multiple" in str(err).lower():
-                raise ImportError_(
-                    "merge of %s: several source rows have the same key (%s); set import.tables.%s.key to columns "
-                    "that identify a row" % (entry["sourceTable"], ", ".join(keys), entry["name"]))
-            raise
-        spark.catalog.dropTempView(view)
-        clock.lap("merge")
-        # The staged table's row count and its touched rows' figures, one pass.
-        after = proof.spark_figures_where(flagged(), entry["checksumColumns"], TOUCHED) if delta else None
-        return counts.get(False, 0), counts.get(True, 0), (before, after)
-    finally:
-        src.unpersist()

@@ -116,6 +116,8 @@ def test_a_table_that_differs_from_the_source_is_not_published(contract, warehou
     # Back to merge mode: the proof's lake figures are recorded with the data.
     m4, _ = run_job(c, warehouse, postgres, over, run="proof_4")
     assert m4["tables"][0]["proof"]["lakeBasis"] == "every row of the staged table"  # after a snapshot run
+    # A snapshot run keeps no key ranges: the lake's come from a scan of its keys.
+    assert m4["tables"][0]["deletesFoundBy"] == "key ranges"
     # A commit to the lake by anything but the job (here a DELETE, as an
     # analyst with write access could run): the next merge run does not
     # trust the recorded figures, recomputes them, and refuses to publish.
