@@ -18,10 +18,10 @@ import (
 	"github.com/lakeforge/lakeforge/pkg/adopt"
 )
 
-// DefaultClients builds the clients from the SDK's default configuration,
-// as the AWS CLI does: --profile / AWS_PROFILE, --region / AWS_REGION, the
-// shared files, and AWS_ENDPOINT_URL[_<SERVICE>] for local endpoints.
-func DefaultClients(ctx context.Context, opts AWSOptions) (*Clients, error) {
+// loadOptions are --profile and --region as the SDK's configuration
+// options; what they leave out comes from AWS_PROFILE, AWS_REGION and the
+// shared files.
+func (opts AWSOptions) loadOptions() []func(*awsconfig.LoadOptions) error {
 	var loads []func(*awsconfig.LoadOptions) error
 	if opts.Profile != "" {
 		loads = append(loads, awsconfig.WithSharedConfigProfile(opts.Profile))
@@ -29,7 +29,14 @@ func DefaultClients(ctx context.Context, opts AWSOptions) (*Clients, error) {
 	if opts.Region != "" {
 		loads = append(loads, awsconfig.WithRegion(opts.Region))
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, loads...)
+	return loads
+}
+
+// DefaultClients builds the clients from the SDK's default configuration,
+// as the AWS CLI does: --profile / AWS_PROFILE, --region / AWS_REGION, the
+// shared files, and AWS_ENDPOINT_URL[_<SERVICE>] for local endpoints.
+func DefaultClients(ctx context.Context, opts AWSOptions) (*Clients, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts.loadOptions()...)
 	if err != nil {
 		return nil, ConfigLoadError(err)
 	}

@@ -94,14 +94,7 @@ func resolveDeployTarget(ctx context.Context, opts AWSOptions) (DeployTarget, []
 	if profile == "" {
 		profile = os.Getenv("AWS_PROFILE")
 	}
-	var loads []func(*awsconfig.LoadOptions) error
-	if opts.Profile != "" {
-		loads = append(loads, awsconfig.WithSharedConfigProfile(opts.Profile))
-	}
-	if opts.Region != "" {
-		loads = append(loads, awsconfig.WithRegion(opts.Region))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, loads...)
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts.loadOptions()...)
 	if err != nil {
 		var missing awsconfig.SharedConfigProfileNotExistError
 		if errors.As(err, &missing) {
