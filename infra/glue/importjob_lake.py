@@ -168,34 +168,31 @@ def watermark(spark, ident, change_column):
     return None, None
 
 
-def proven_figures(spark, ident, columns):
-    """(rows, checksum) the job proved for the data main holds now, None
-    when main's snapshot does not carry them over the same columns: a
-    commit by anything but a merge run or compaction (which carries them)
-    makes the next merge run recompute the figures from every row."""
+def main_summary(spark, ident):
+    """The summary of the snapshot main holds now ({} when the table or main
+    does not exist yet): where the last proof left its figures."""
     if not table_exists(spark, ident):
-        return None
+        return {}
     table = iceberg_table(spark, ident)
-    sid = ref_snapshot(table, "main")
-    if sid is None:
-        return None
-    s = table.snapshot(sid).summary()
+    return summary(table, ref_snapshot(table, "main"))
+
+
+def proven_figures(s, columns):
+    """(rows, checksum) the job proved for the data main holds now (s, its
+    main_summary), None when main's snapshot does not carry them over the
+    same columns: a commit by anything but a merge run or compaction (which
+    carries them) makes the next merge run recompute the figures from every
+    row."""
     if s.get(PROOF_CHECKSUM) is None or s.get(PROOF_COLUMNS) != ",".join(columns):
         return None
     return int(s.get(PROOF_ROWS)), s.get(PROOF_CHECKSUM)
 
 
-def proven_key_ranges(spark, ident, runs_uri, key):
+def proven_key_ranges(spark, s, runs_uri, key):
     """The key ranges [(lo, hi)] recorded with the proof of the data main
-    holds now, None when main's snapshot has none, they are of another key,
-    or they do not hold exactly its proven row count of keys."""
-    if not table_exists(spark, ident):
-        return None
-    table = iceberg_table(spark, ident)
-    sid = ref_snapshot(table, "main")
-    if sid is None:
-        return None
-    s = table.snapshot(sid).summary()
+    holds now (s, its main_summary), None when main's snapshot has none,
+    they are of another key, or they do not hold exactly its proven row
+    count of keys."""
     if s.get(KEY_RANGES) is None or s.get(PROOF_ROWS) is None:
         return None
     kept = read_json(spark, runs_uri + s.get(KEY_RANGES))
