@@ -161,15 +161,10 @@ func (c *Checker) Run(ctx context.Context, t Target, deployed bool) (Report, *Cr
 
 func (c *Checker) runLocal(ctx context.Context, t Target) ([]Check, *network) {
 	net := &network{}
-	return []Check{
-		c.checkSecret(ctx, t, net),
-		c.checkSubnet(ctx, t, net),
-		c.checkSecurityGroups(ctx, t, net),
-		c.checkS3Route(ctx, t, net),
-		c.checkEndpoints(ctx, t, net),
-		c.checkMonitoringEndpoints(ctx, t, net),
-		c.checkDNSAndIPs(ctx, t, net),
-	}, net
+	checks := []Check{c.checkSecret(ctx, t, net)}
+	checks = append(checks, c.networkPathChecks(ctx, t, net)...)
+	checks = append(checks, c.checkMonitoringEndpoints(ctx, t, net), c.checkDNSAndIPs(ctx, t, net))
+	return checks, net
 }
 
 func (c *Checker) s3Service() string { return ServiceName(c.Region, "s3") }

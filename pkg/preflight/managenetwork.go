@@ -126,12 +126,19 @@ func (m *NetworkManager) undo(ctx context.Context, before []Repaired) []string {
 // and returns them with what they learned.
 func (c *Checker) runNetwork(ctx context.Context, t Target) ([]Check, *network) {
 	net := &network{}
+	return c.networkPathChecks(ctx, t, net), net
+}
+
+// networkPathChecks are the checks of the connection's network path, in
+// order, shared by the preflight and the managed network; each fills net
+// with what the next one needs.
+func (c *Checker) networkPathChecks(ctx context.Context, t Target, net *network) []Check {
 	return []Check{
 		c.checkSubnet(ctx, t, net),
 		c.checkSecurityGroups(ctx, t, net),
 		c.checkS3Route(ctx, t, net),
 		c.checkEndpoints(ctx, t, net),
-	}, net
+	}
 }
 
 // unrepairable lists the failed checks without which network.manage cannot
