@@ -54,19 +54,8 @@ func TestDemoRunsTheDailyPipelineEndToEnd(t *testing.T) {
 		t.Fatal("LAKEFORGE_TEST_POSTGRES_DSN / LAKEFORGE_TEST_DB_CA are not set: run through `make test` or `scripts/test-databases.sh run go test ./pkg/demo/`")
 	}
 	// Run points the process's AWS settings at its stand-ins; they are put
-	// back afterwards, unset when they were (moto fails on an empty
-	// AWS_DEFAULT_REGION, so t.Setenv's empty value would not do).
-	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SFN", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-		"AWS_SESSION_TOKEN", "AWS_EC2_METADATA_DISABLED", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"} {
-		v, set := os.LookupEnv(k)
-		t.Cleanup(func() {
-			if set {
-				os.Setenv(k, v)
-			} else {
-				os.Unsetenv(k)
-			}
-		})
-	}
+	// back afterwards.
+	restoreAWSEnv(t)
 	const rows, cols = 40, 120
 	master, tty, err := pty.Open()
 	if err != nil {

@@ -200,7 +200,9 @@ func storagePath(s *Session, uri string) string {
 	return s.Warehouse + "/s3/" + strings.TrimPrefix(uri, "s3://")
 }
 
-// restoreAWSEnv puts back the AWS settings Run changes.
+// restoreAWSEnv puts back the AWS settings Run changes, unset when they
+// were (moto fails on an empty AWS_DEFAULT_REGION, so t.Setenv's empty value
+// would not do).
 func restoreAWSEnv(t *testing.T) {
 	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SFN", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
 		"AWS_SESSION_TOKEN", "AWS_EC2_METADATA_DISABLED", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"} {

@@ -49,19 +49,8 @@ func tagDatabase(ctx context.Context, api ResourceTagsAPI, retry awsretry.Policy
 	}
 	// The call answers 200 with per-tag failures: the tag is not assigned.
 	if len(out.Failures) > 0 {
-		var msgs []string
-		for _, f := range out.Failures {
-			key, code, msg := "", "", ""
-			if f.LFTag != nil {
-				key = aws.ToString(f.LFTag.TagKey) + "=" + strings.Join(f.LFTag.TagValues, ",")
-			}
-			if f.Error != nil {
-				code, msg = aws.ToString(f.Error.ErrorCode), aws.ToString(f.Error.ErrorMessage)
-			}
-			msgs = append(msgs, fmt.Sprintf("%s: %s: %s", key, code, msg))
-		}
 		return "", permanent("lakeformation:AddLFTagsToResource",
-			fmt.Errorf("LF-tag %s not assigned to database %s: %s", tag, database, strings.Join(msgs, "; ")),
+			fmt.Errorf("LF-tag %s not assigned to database %s: %s", tag, database, failureText(out.Failures)),
 			"make sure the LF-tag and value exist (the EnsureLFTags step creates the ones in lfTags.tags of cdk.json; the tag must be listed there), that the function role is a data lake administrator, and that it holds ASSOCIATE on the tag (EnsureLFTags grants it): start the state machine from the beginning")
 	}
 	if previous != "" {
