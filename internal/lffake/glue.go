@@ -3,7 +3,8 @@ package lffake
 import (
 	"context"
 	"encoding/json"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
@@ -29,6 +30,30 @@ func (c *Glue) called(op string, in any) {
 
 func (c *Glue) notFound(op, msg string) error {
 	return apiError(glueService, op, 400, &gluetypes.EntityNotFoundException{Message: aws.String(msg)})
+}
+
+// database is the named database, or Glue's EntityNotFoundException; the
+// caller holds the account's lock.
+func (c *Glue) database(op, name string) (*database, error) {
+	db, ok := c.a.databases[name]
+	if !ok {
+		return nil, c.notFound(op, "Database "+name+" not found.")
+	}
+	return db, nil
+}
+
+// table is the named table of a database, or Glue's EntityNotFoundException
+// for whichever is missing; the caller holds the account's lock.
+func (c *Glue) table(op, dbName, name string) (*table, error) {
+	db, err := c.database(op, dbName)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := db.tables[name]
+	if !ok {
+		return nil, c.notFound(op, "Table "+name+" not found.")
+	}
+	return t, nil
 }
 
 func (c *Glue) exists(op, msg string) error {
@@ -71,9 +96,9 @@ func (c *Glue) GetDatabase(_ context.Context, in *glue.GetDatabaseInput, _ ...fu
 	c.called(op, in)
 	c.a.mu.Lock()
 	defer c.a.mu.Unlock()
-	db, ok := c.a.databases[aws.ToString(in.Name)]
-	if !ok {
-		return nil, c.notFound(op, "Database "+aws.ToString(in.Name)+" not found.")
+	db, err := c.database(op, aws.ToString(in.Name))
+	if err != nil {
+		return nil, err
 	}
 	out := clone(db.db)
 	return &glue.GetDatabaseOutput{Database: &out}, nil
@@ -84,13 +109,8 @@ func (c *Glue) GetDatabases(_ context.Context, in *glue.GetDatabasesInput, _ ...
 	c.called("GetDatabases", in)
 	c.a.mu.Lock()
 	defer c.a.mu.Unlock()
-	names := make([]string, 0, len(c.a.databases))
-	for n := range c.a.databases {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	out := &glue.GetDatabasesOutput{DatabaseList: []gluetypes.Database{}}
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(c.a.databases)) {
 		out.DatabaseList = append(out.DatabaseList, clone(c.a.databases[n].db))
 	}
 	return out, nil
@@ -120,9 +140,9 @@ func (c *Glue) CreateTable(_ context.Context, in *glue.CreateTableInput, _ ...fu
 	c.a.mu.Lock()
 	defer c.a.mu.Unlock()
 	dbName := aws.ToString(in.DatabaseName)
-	db, ok := c.a.databases[dbName]
-	if !ok {
-		return nil, c.notFound(op, "Database "+dbName+" not found.")
+	db, err := c.database(op, dbName)
+	if err != nil {
+		return nil, err
 	}
 	name := aws.ToString(in.TableInput.Name)
 	if _, ok := db.tables[name]; ok {
@@ -142,13 +162,9 @@ func (c *Glue) UpdateTable(_ context.Context, in *glue.UpdateTableInput, _ ...fu
 	c.a.mu.Lock()
 	defer c.a.mu.Unlock()
 	dbName := aws.ToString(in.DatabaseName)
-	db, ok := c.a.databases[dbName]
-	if !ok {
-		return nil, c.notFound(op, "Database "+dbName+" not found.")
-	}
-	t, ok := db.tables[aws.ToString(in.TableInput.Name)]
-	if !ok {
-		return nil, c.notFound(op, "Table "+aws.ToString(in.TableInput.Name)+" not found.")
+	t, err := c.table(op, dbName, aws.ToString(in.TableInput.Name))
+	if err != nil {
+		return nil, err
 	}
 	t.t = c.tableOf(dbName, in.TableInput)
 	return &glue.UpdateTableOutput{}, nil
@@ -159,13 +175,9 @@ func (c *Glue) GetTable(_ context.Context, in *glue.GetTableInput, _ ...func(*gl
 	c.called(op, in)
 	c.a.mu.Lock()
 	defer c.a.mu.Unlock()
-	db, ok := c.a.databases[aws.ToString(in.DatabaseName)]
-	if !ok {
-		return nil, c.notFound(op, "Database "+aws.ToString(in.DatabaseName)+" not found.")
-	}
-	t, ok := db.tables[aws.ToString(in.Name)]
-	if !ok {
-		return nil, c.notFound(op, "Table "+aws.ToString(in.Name)+" not found.")
+	t, err := c.table(op, aws.ToString(in.DatabaseName), aws.ToString(in.Name))
+	if err != nil {
+		return nil, err
 	}
 	out := clone(t.t)
 	return &glue.GetTableOutput{Table: &out}, nil
@@ -177,17 +189,12 @@ func (c *Glue) GetTables(_ context.Context, in *glue.GetTablesInput, _ ...func(*
 	c.called(op, in)
 	c.a.mu.Lock()
 	defer c.a.mu.Unlock()
-	db, ok := c.a.databases[aws.ToString(in.DatabaseName)]
-	if !ok {
-		return nil, c.notFound(op, "Database "+aws.ToString(in.DatabaseName)+" not found.")
+	db, err := c.database(op, aws.ToString(in.DatabaseName))
+	if err != nil {
+		return nil, err
 	}
-	names := make([]string, 0, len(db.tables))
-	for n := range db.tables {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	out := &glue.GetTablesOutput{TableList: []gluetypes.Table{}}
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(db.tables)) {
 		out.TableList = append(out.TableList, clone(db.tables[n].t))
 	}
 	return out, nil
