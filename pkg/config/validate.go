@@ -46,6 +46,21 @@ func (p *Problems) Paths() []string {
 
 type validator struct{ list []Problem }
 
+// principalARNs checks that each ARN of list names an IAM user or role:
+// Lake Formation grants to those, never to groups. groupFix follows the
+// group rule's text; example is an ARN such as the list should hold.
+func (v *validator) principalARNs(list string, arns []string, groupFix, example string) {
+	for i, arn := range arns {
+		path := fmt.Sprintf("%s[%d]", list, i)
+		switch {
+		case iamGroupARN.MatchString(arn):
+			v.add(path, arn, "an IAM user or role ARN: Lake Formation cannot grant permissions to IAM groups"+groupFix)
+		case !iamPrincipalARN.MatchString(arn):
+			v.add(path, arn, "an IAM user or role ARN such as "+example)
+		}
+	}
+}
+
 func (v *validator) add(path, value, allowed string) {
 	v.list = append(v.list, Problem{Path: ContextKey + "." + path, Value: value, Allowed: allowed})
 }
@@ -282,15 +297,8 @@ func (c Config) validatePersonas(v *validator) {
 		if p.cfg.AdoptGroup && (p.cfg.GroupName == "" || !p.cfg.CreateRole) {
 			v.add(base+".adoptGroup", "true", "false unless createRole is true and groupName names the existing group whose members may assume the role")
 		}
-		for i, arn := range p.cfg.PrincipalARNs {
-			path := fmt.Sprintf("%s.principalArns[%d]", base, i)
-			switch {
-			case iamGroupARN.MatchString(arn):
-				v.add(path, arn, "an IAM user or role ARN: Lake Formation cannot grant permissions to IAM groups; use a role the group's members may assume (set createRole and groupName)")
-			case !iamPrincipalARN.MatchString(arn):
-				v.add(path, arn, "an IAM user or role ARN such as arn:aws:iam::123456789012:role/analyst")
-			}
-		}
+		v.principalARNs(base+".principalArns", p.cfg.PrincipalARNs,
+			"; use a role the group's members may assume (set createRole and groupName)", "arn:aws:iam::123456789012:role/analyst")
 	}
 }
 

@@ -112,15 +112,7 @@ func (c Config) validateGovernance(v *validator) {
 		if len(r.PrincipalARNs) == 0 {
 			v.add(base+".principalArns", "[]", "at least one IAM user or role ARN")
 		}
-		for j, arn := range r.PrincipalARNs {
-			path := fmt.Sprintf("%s.principalArns[%d]", base, j)
-			switch {
-			case iamGroupARN.MatchString(arn):
-				v.add(path, arn, "an IAM user or role ARN: Lake Formation cannot grant permissions to IAM groups")
-			case !iamPrincipalARN.MatchString(arn):
-				v.add(path, arn, "an IAM user or role ARN such as arn:aws:iam::123456789012:role/pii-reader")
-			}
-		}
+		v.principalARNs(base+".principalArns", r.PrincipalARNs, "", "arn:aws:iam::123456789012:role/pii-reader")
 		if len(r.Values) == 0 {
 			v.add(base+".values", "[]", "the sensitivity values the persona reads, e.g. [\"public\", \"internal\", \"pii\"]")
 		}
