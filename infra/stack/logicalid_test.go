@@ -1,12 +1,16 @@
 package stack
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lakeforge/lakeforge/pkg/config"
 )
 
 // uniqueID computes what CDK's own allocation gives a plain stack's
@@ -63,5 +67,33 @@ func TestLakeResourcesKeepTheirTopLevelLogicalIDs(t *testing.T) {
 		if got := *st.GetLogicalId(el); got != want {
 			t.Errorf("%s: logical id %s, want %s", *c.Node().Path(), got, want)
 		}
+	}
+}
+
+// A synthesis resolves an element's logical id at every reference to it.
+// New pins each element's id while it builds the stack, so synthesizing
+// asks AllocateLogicalId (a callback from Node into Go) only for the few
+// elements CDK itself adds while synthesizing, not once per reference:
+// unpinned, the shipped stack asked it thousands of times, three quarters
+// of a synthesis' time.
+func TestSynthesisDoesNotAskGoForPinnedLogicalIDs(t *testing.T) {
+	cfg := shippedConfig(t)
+	flags, err := config.FeatureFlags(shippedContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &flags})
+	s := New(app, cfg.StackName, &Props{Config: cfg, AssetDir: filepath.Join(repoRoot(t), "dist")})
+	before := logicalIDAsks.Load()
+	tpl := assertions.Template_FromStack(s.Stack, nil)
+	asks := logicalIDAsks.Load() - before
+	elements := 0
+	for _, section := range []string{"Resources", "Outputs", "Parameters", "Conditions", "Rules"} {
+		m, _ := (*tpl.ToJSON())[section].(map[string]any)
+		elements += len(m)
+	}
+	t.Logf("synthesis asked for %d logical ids; the template has %d elements", asks, elements)
+	if asks > int64(elements)/10 {
+		t.Errorf("synthesis asked AllocateLogicalId %d times for a template of %d elements: the ids New pinned are asked again at each reference", asks, elements)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -52,7 +53,31 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 	// providers of its custom resources).
 	tagLakeforge(s, id)
 	s.Lake = NewLake(s, lakeID, &LakeProps{Config: props.Config, AssetDir: props.AssetDir})
+	s.pinLogicalIDs()
 	return s
+}
+
+// logicalIDAsks counts AllocateLogicalId's calls (each a jsii callback
+// while CDK synthesizes), for the test that keeps synthesis from asking.
+var logicalIDAsks atomic.Int64
+
+// pinLogicalIDs sets each element's logical id, now, to the one it has:
+// AllocateLogicalId's, or an id set already (the outputs'). CDK asks the
+// stack for an element's id every time a reference to it is resolved, and
+// each ask of a Go override is a jsii callback: pinned, a synthesis of the
+// lake takes a third of the time (docs/development.md, "Timings").
+// Elements CDK adds later, while it synthesizes (and any this misses),
+// still get theirs from AllocateLogicalId: the same id, asked each time.
+func (s *Stack) pinLogicalIDs() {
+	for _, c := range *s.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		// jsii hands each construct over as its own class's Go type; one
+		// that is not a CfnElement is skipped without a call to Node.
+		if e, ok := c.(awscdk.CfnElement); ok {
+			if id, ok := s.Resolve(e.LogicalId()).(string); ok {
+				e.OverrideLogicalId(&id)
+			}
+		}
+	}
 }
 
 // tagLakeforge tags every resource under scope with the stack name.
@@ -74,6 +99,7 @@ func tagLakeforge(scope constructs.IConstruct, stackName string) {
 // collide with their old selves), so deployed stacks keep theirs.
 // Everything else keeps CDK's own id.
 func (s *Stack) AllocateLogicalId(element awscdk.CfnElement) *string {
+	logicalIDAsks.Add(1)
 	path := strings.Split(*element.Node().Path(), "/")
 	path = path[len(strings.Split(*s.Node().Path(), "/")):]
 	if len(path) > 2 && path[0] == lakeID {
