@@ -25,7 +25,7 @@ VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(NODE22_DIR)/node_modules/node/bin:$(PATH)
 export LAKEFORGE_PYTHON := $(VENV)/bin/python
 
-.PHONY: help venv jars node_modules build synth deploy deploy-check destroy test test-unit test-go test-python lint bench preflight demo clean
+.PHONY: help venv jars node_modules build synth deploy deploy-check destroy test test-tiers import-contract test-unit test-go test-python lint bench preflight demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -103,7 +103,15 @@ destroy: node_modules ## delete the stack; the lake bucket, its access logs and 
 	$(CDK) destroy $(CDK_CONFIG)
 
 test: build node_modules venv jars ## every test tier, with throwaway database servers on free loopback ports
-	scripts/test-databases.sh run $(MAKE) -j1 test-go test-python
+	scripts/test-databases.sh run $(MAKE) test-tiers
+
+# The import job's contract first (it compiles infra/stack's dependencies,
+# the CDK's, on both cores), then the Go tier and the Python tier side by
+# side: Spark keeps about one core busy for four minutes, which the Go
+# tier alone left idle (docs/development.md, Timings). test-go does not
+# rewrite the contract while the Python tier reads it.
+test-tiers: import-contract
+	$(MAKE) -j2 -Oline test-go test-python
 
 # The tests compile without inlining: on a fresh machine compiling the AWS
 # SDK and the CDK bindings is most of `make test`'s CPU, and -l cuts it by
@@ -115,7 +123,7 @@ test: build node_modules venv jars ## every test tier, with throwaway database s
 # only check and hash them); `make build`, `synth` and `deploy` always
 # rebuild them with the default optimizations.
 TEST_GOFLAGS := $(if $(findstring -gcflags=all=-l,$(GOFLAGS)),$(GOFLAGS),$(strip $(GOFLAGS) -gcflags=all=-l))
-test test-go test-unit test-python: export GOFLAGS := $(TEST_GOFLAGS)
+test test-tiers import-contract test-go test-unit test-python: export GOFLAGS := $(TEST_GOFLAGS)
 
 # The Go tests of every tier, verbose into .tmp/test-go.log, shown without
 # the RUN and PASS lines. No test may skip: a skipped test fails the run.
@@ -123,7 +131,7 @@ test test-go test-unit test-python: export GOFLAGS := $(TEST_GOFLAGS)
 # a cold test compile); `make lint` runs go vet.
 test-go: ## the Go tests of every tier (needs the servers of `make test`); fails if any test skipped
 	@mkdir -p .tmp
-	LAKEFORGE_TEST_TIER= $(GO) test -count=1 -vet=off -v ./... 2>&1 | tee .tmp/test-go.log | grep -Ev '^ *(=== (RUN|PAUSE|CONT|NAME)|--- PASS)'
+	LAKEFORGE_TEST_TIER= LAKEFORGE_IMPORT_CONTRACT= $(GO) test -count=1 -vet=off -v ./... 2>&1 | tee .tmp/test-go.log | grep -Ev '^ *(=== (RUN|PAUSE|CONT|NAME)|--- PASS)'
 	@! grep -E '^ *--- SKIP' .tmp/test-go.log || { echo "test-go: the tests above were skipped; make test runs every test"; exit 1; }
 
 # The unit tier: LAKEFORGE_TEST_TIER=unit makes each test that needs the moto
@@ -135,8 +143,13 @@ test-unit: ## every test that needs no server, database, Spark or Node (timings:
 	LAKEFORGE_TEST_TIER=unit $(GO) test -count=1 -vet=off $(UNIT_PKGS)
 
 # The import job on local Spark against the servers of test-databases.sh;
-# it reads the job's arguments from the template that test-go wrote.
+# it reads the job's arguments from the synthesized template: the contract
+# that TestImportJobContract writes (import-contract; infra/glue/conftest.py
+# writes it itself when it is missing or was written for other servers).
 export LAKEFORGE_IMPORT_CONTRACT := $(CURDIR)/.tmp/import-contract.json
+import-contract:
+	@mkdir -p .tmp
+	$(GO) test -count=1 -vet=off -run '^TestImportJobContract$$' ./infra/stack/
 test-python: jars ## the import job's tests on local Spark (needs the servers of `make test`)
 	python3 -m py_compile infra/glue/import_job.py infra/glue/importjob_*.py infra/glue/local_runtime.py
 	$(LAKEFORGE_PYTHON) -m pytest -q -p no:cacheprovider infra/glue
