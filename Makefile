@@ -110,8 +110,8 @@ test: build node_modules venv jars ## every test tier, with throwaway database s
 # side: Spark keeps about one core busy for four minutes, which the Go
 # tier alone left idle (docs/development.md, Timings). test-go does not
 # rewrite the contract while the Python tier reads it.
-test-tiers: import-contract
-	$(MAKE) -j2 -Oline test-go test-python
+test-tiers: import-contract ## what make test runs inside test-databases.sh: the import contract, then test-go and test-python side by side
+	$(MAKE) -j2 test-go test-python
 
 # The tests compile without inlining: on a fresh machine compiling the AWS
 # SDK and the CDK bindings is most of `make test`'s CPU, and -l cuts it by
@@ -146,13 +146,21 @@ test-unit: ## every test that needs no server, database, Spark or Node (timings:
 # it reads the job's arguments from the synthesized template: the contract
 # that TestImportJobContract writes (import-contract; infra/glue/conftest.py
 # writes it itself when it is missing or was written for other servers).
+# Both run on the PostgreSQL database of the import job's tier
+# (LAKEFORGE_TEST_GLUE_POSTGRES_DSN), not the Go tier's: the tiers run side
+# by side and both reload the kthr01 schema.
+GLUE_TIER_DSN = LAKEFORGE_TEST_POSTGRES_DSN="$${LAKEFORGE_TEST_GLUE_POSTGRES_DSN:-$$LAKEFORGE_TEST_POSTGRES_DSN}"
 export LAKEFORGE_IMPORT_CONTRACT := $(CURDIR)/.tmp/import-contract.json
-import-contract:
+import-contract: ## write the import job's contract from the synthesized template into .tmp/import-contract.json (test-python reads it)
 	@mkdir -p .tmp
-	$(GO) test -count=1 -vet=off -run '^TestImportJobContract$$' ./infra/stack/
+	$(GLUE_TIER_DSN) $(GO) test -count=1 -vet=off -run '^TestImportJobContract$$' ./infra/stack/
 test-python: jars ## the import job's tests on local Spark (needs the servers of `make test`)
 	python3 -m py_compile infra/glue/import_job.py infra/glue/importjob_*.py infra/glue/local_runtime.py
-	$(LAKEFORGE_PYTHON) -m pytest -q -p no:cacheprovider infra/glue
+	@mkdir -p .tmp
+	@echo "test-python: pytest infra/glue, its output in .tmp/test-python.log"
+	@$(GLUE_TIER_DSN) $(LAKEFORGE_PYTHON) -m pytest -q -p no:cacheprovider infra/glue >.tmp/test-python.log 2>&1 \
+	  && { echo "test-python: $$(tail -n 1 .tmp/test-python.log)"; } \
+	  || { cat .tmp/test-python.log; echo "test-python: failed (above, and in .tmp/test-python.log)"; exit 1; }
 
 # staticcheck at a pinned version, built by the Go toolchain (no go.mod entry).
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2

@@ -17,6 +17,10 @@
 # CMD sees:
 #   LAKEFORGE_TEST_POSTGRES_DSN  postgres://lakeforge_test:testing@127.0.0.1:PORT/lakeforge_test
 #   LAKEFORGE_TEST_MYSQL_DSN     lakeforge_test:testing@tcp(127.0.0.1:PORT)/lakeforge_test
+#   LAKEFORGE_TEST_GLUE_POSTGRES_DSN  the same PostgreSQL server, database lakeforge_test_glue:
+#                                the import job's tier (make test-python) runs beside the Go
+#                                tier and both load the blog's kthr01 schema (DROP SCHEMA
+#                                CASCADE first), so each tier has a database of its own
 #   LAKEFORGE_TEST_POSTGRES_PORT, LAKEFORGE_TEST_MYSQL_PORT
 #   LAKEFORGE_TEST_DB_CA         PEM file of the CA that signed both servers' certificates
 #   LAKEFORGE_TEST_DB_DIR        the temporary directory (the servers' logs are there)
@@ -29,6 +33,7 @@ set -euo pipefail
 TEST_USER=lakeforge_test
 TEST_PASSWORD=testing
 TEST_DB=lakeforge_test
+GLUE_TEST_DB=lakeforge_test_glue
 
 log() { echo "test-databases: $*" >&2; }
 die() { echo "test-databases: $*" >&2; exit 1; }
@@ -103,6 +108,7 @@ CONF
   PGPASSWORD=$TEST_PASSWORD "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres <<SQL
 CREATE ROLE $TEST_USER LOGIN PASSWORD '$TEST_PASSWORD';
 CREATE DATABASE $TEST_DB OWNER $TEST_USER;
+CREATE DATABASE $GLUE_TEST_DB OWNER $TEST_USER;
 SQL
   log "PostgreSQL on 127.0.0.1:$port (data in $dir/pg)"
 }
@@ -204,6 +210,7 @@ run() {
   export LAKEFORGE_TEST_DB_CA=$dir/certs/ca.pem
   export LAKEFORGE_TEST_POSTGRES_PORT=$pg_port LAKEFORGE_TEST_MYSQL_PORT=$my_port
   export LAKEFORGE_TEST_POSTGRES_DSN="postgres://$TEST_USER:$TEST_PASSWORD@127.0.0.1:$pg_port/$TEST_DB"
+  export LAKEFORGE_TEST_GLUE_POSTGRES_DSN="postgres://$TEST_USER:$TEST_PASSWORD@127.0.0.1:$pg_port/$GLUE_TEST_DB"
   export LAKEFORGE_TEST_MYSQL_DSN="$TEST_USER:$TEST_PASSWORD@tcp(127.0.0.1:$my_port)/$TEST_DB"
   rc=0
   "$@" || rc=$?

@@ -76,6 +76,13 @@ class Postgres:
         return "jdbc:postgresql://%s:%d/%s" % (self.host, self.port, self.db)
 
 
+def pg_include(schema):
+    """The job's --include_paths for every table of one schema of the test
+    PostgreSQL database (its name comes from the DSN: `make test-python`
+    runs on a database of its own)."""
+    return json.dumps(["%s/%s/%%" % (Postgres().db, schema)])
+
+
 class MariaDB:
     def __init__(self, db):
         m = re.fullmatch(r"([^:]+):([^@]+)@tcp\(([^:]+):(\d+)\)/(.+)", need("LAKEFORGE_TEST_MYSQL_DSN"))
@@ -202,9 +209,11 @@ def _current(path):
     """Whether a contract file was written for the servers running now."""
     with open(path, encoding="utf-8") as f:
         c = json.load(f)
-    ports = [need("LAKEFORGE_TEST_POSTGRES_PORT"), need("LAKEFORGE_TEST_MYSQL_PORT")]
+    pg = Postgres()
     urls = [c[e]["connection"]["ConnectionProperties"]["JDBC_CONNECTION_URL"] for e in ("postgresql", "mariadb")]
-    return all(":%s/" % p in u for p, u in zip(ports, urls))
+    # The PostgreSQL database too: `make test-python` runs on a database of
+    # its own (LAKEFORGE_TEST_GLUE_POSTGRES_DSN), `make bench` on the default.
+    return urls[0].endswith(":%d/%s" % (pg.port, pg.db)) and (":%s/" % need("LAKEFORGE_TEST_MYSQL_PORT")) in urls[1]
 
 
 @pytest.fixture(scope="session")

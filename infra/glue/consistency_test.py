@@ -12,13 +12,13 @@ it) almost never does.
 import threading
 import time
 
-from conftest import MariaDB, lake_rows, run_job
+from conftest import MariaDB, lake_rows, pg_include, run_job
 
 ROWS, BALANCE = 40000, 1000
 
 
 def over_pg():
-    return {"--include_paths": '["lakeforge_test/c19/%"]', "--lake_database": "c19_pg",
+    return {"--include_paths": pg_include("c19"), "--lake_database": "c19_pg",
             "--partitioning": '{"accounts": {"column": "id", "partitions": 4}}'}
 
 

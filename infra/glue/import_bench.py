@@ -56,7 +56,7 @@ def run(pg, rows, partitions, tmp):
 
     contract = conftest.template_contract()["postgresql"]
     warehouse = os.path.join(tmp, "lake")
-    base = {"--include_paths": '["lakeforge_test/bench/%"]', "--lake_database": "bench",
+    base = {"--include_paths": conftest.pg_include("bench"), "--lake_database": "bench",
             "--read_partitions": str(partitions), "--snapshot_retention_days": "0"}
     # A first run starts Spark and creates the table: not measured.
     conftest.run_job(contract, warehouse, pg, dict(base, **{"--partitioning": '{"big": {"column": "id", "partitions": 1}}'}),

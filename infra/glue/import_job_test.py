@@ -16,7 +16,7 @@ import pytest
 
 import import_job
 import local_runtime
-from conftest import HERE, MariaDB, lake_rows, read_manifest, readme_type_map, run_job
+from conftest import HERE, MariaDB, lake_rows, pg_include, read_manifest, readme_type_map, run_job
 
 UTC = dt.timezone.utc
 
@@ -291,7 +291,7 @@ def test_a_failed_import_publishes_nothing_and_history_is_kept(contract, warehou
         INSERT INTO atomic.customers VALUES (1, 'a'), (2, 'b'), (3, 'c');
         CREATE TABLE atomic.orders (id integer PRIMARY KEY, amount numeric(10,2), note text);
         INSERT INTO atomic.orders VALUES (1, 10.50, 'first'), (2, 20.00, NULL);""")
-    over = {"--include_paths": '["lakeforge_test/atomic/%"]', "--lake_database": "atomic"}
+    over = {"--include_paths": pg_include("atomic"), "--lake_database": "atomic"}
     cust = "glue_catalog.atomic.%scustomers" % c["arguments"]["--table_prefix"]
     orders = "glue_catalog.atomic.%sorders" % c["arguments"]["--table_prefix"]
     m1, rt = run_job(c, warehouse, postgres, over, run="jr_1")
@@ -340,7 +340,7 @@ def test_incremental_runs_add_exactly_the_new_rows(contract, warehouse, postgres
         CREATE TABLE incr.events (id bigint PRIMARY KEY, payload text, amount numeric(8,2), created_at timestamp);
         INSERT INTO incr.events SELECT g, 'p' || g, g, timestamp '2024-01-01' + g * interval '1 hour' FROM generate_series(1, 3) g;""")
     # The read split as configured (import.partitioning), on top of the watermark.
-    over = {"--include_paths": '["lakeforge_test/incr/%"]', "--lake_database": "incr", "--mode": "incremental",
+    over = {"--include_paths": pg_include("incr"), "--lake_database": "incr", "--mode": "incremental",
             "--bookmark_keys": '{"events": ["id"]}', "--partitioning": '{"events": {"column": "id", "partitions": 3}}'}
     events = "glue_catalog.incr.%sevents" % c["arguments"]["--table_prefix"]
     cols = [("id", "int"), ("payload", "str"), ("amount", "dec"), ("created_at", "ts")]

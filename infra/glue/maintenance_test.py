@@ -10,7 +10,7 @@ import json
 import os
 import time
 
-from conftest import lake_rows, run_job
+from conftest import lake_rows, pg_include, run_job
 import importjob_lake
 import importjob_publish
 
@@ -35,7 +35,7 @@ def test_ten_merge_runs_stay_bounded_and_orphans_go(contract, warehouse, postgre
         CREATE TABLE maint19.t (id integer PRIMARY KEY, v text, updated_at timestamp);
         INSERT INTO maint19.t SELECT g, 'v0', timestamp '2024-01-01' - (21 - g) * interval '1 hour'
             FROM generate_series(1, 20) g;""")
-    over = {"--include_paths": '["lakeforge_test/maint19/%"]', "--lake_database": "maint19", "--mode": "merge",
+    over = {"--include_paths": pg_include("maint19"), "--lake_database": "maint19", "--mode": "merge",
             "--tables": json.dumps({"t": {"changeColumn": "updated_at"}}), "--orphan_file_age_hours": str(HOURS)}
     ident = "glue_catalog.maint19.%st" % c["arguments"]["--table_prefix"]
     orphan = None

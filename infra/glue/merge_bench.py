@@ -45,7 +45,7 @@ def main():
 
 def run(pg, rows, warehouse):
     contract = conftest.template_contract()["postgresql"]
-    base = {"--include_paths": '["lakeforge_test/mbench/%"]', "--read_partitions": "4", "--snapshot_retention_days": "0"}
+    base = {"--include_paths": conftest.pg_include("mbench"), "--read_partitions": "4", "--snapshot_retention_days": "0"}
     merge = dict(base, **{"--lake_database": "mbench_merge", "--mode": "merge",
                           "--tables": json.dumps({"orders": {"changeColumn": "updated_at"}})})
     snapshot = dict(base, **{"--lake_database": "mbench_snapshot", "--mode": "snapshot"})

@@ -15,7 +15,7 @@ import pytest
 import import_job
 import importjob_lake
 import importjob_merge
-from conftest import MariaDB, read_manifest, run_job
+from conftest import MariaDB, pg_include, read_manifest, run_job
 
 T0 = dt.datetime(2024, 3, 1, 9, 0, 0)
 
@@ -35,7 +35,7 @@ class Case:
         if engine == "postgresql":
             self.src, self.c, self.schema = postgres, contract["postgresql"], "merge19"
             self.table = "merge19.orders"
-            self.over = {"--include_paths": '["lakeforge_test/merge19/%"]', "--lake_database": "merge19_pg"}
+            self.over = {"--include_paths": pg_include("merge19"), "--lake_database": "merge19_pg"}
         else:
             # A database of its own: the snapshot test imports all of kthr01's.
             self.c, self.src, self.table = contract["mariadb"], MariaDB("lakeforge_test_merge19"), "orders"

@@ -14,7 +14,7 @@ import os
 import pytest
 
 import import_job
-from conftest import lake_rows, read_manifest, run_job
+from conftest import lake_rows, pg_include, read_manifest, run_job
 
 # Columns of proof19.items in order, with their canonical kind (None: a
 # type without a canonical form, left out of the checksum).
@@ -76,7 +76,7 @@ def test_a_table_that_differs_from_the_source_is_not_published(contract, warehou
           (1, 'ünï', 10.50, 3, '2024-02-29', '2024-02-29 23:59:59.123456', true, 0.1, '{"a": 1}', '2024-03-01 09:00'),
           (2, '', -0.01, -32768, '1970-01-01', '1970-01-01 00:00:00', false, 1e300, '[]', '2024-03-01 10:00'),
           (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2024-03-01 11:00');""")
-    over = {"--include_paths": '["lakeforge_test/proof19/%"]', "--lake_database": "proof19", "--mode": "merge",
+    over = {"--include_paths": pg_include("proof19"), "--lake_database": "proof19", "--mode": "merge",
             "--tables": json.dumps({"items": {"changeColumn": "updated_at"}})}
     ident = "glue_catalog.proof19.%sitems" % c["arguments"]["--table_prefix"]
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import HERE, lake_rows, read_manifest, run_job
+from conftest import HERE, lake_rows, pg_include, read_manifest, run_job
 import importjob_lake
 import importjob_publish
 
@@ -41,7 +41,7 @@ def test_a_publish_killed_between_two_tables_is_completed_by_the_retry(contract,
         DROP SCHEMA IF EXISTS pub19 CASCADE; CREATE SCHEMA pub19;
         CREATE TABLE pub19.a (id integer PRIMARY KEY, v text); INSERT INTO pub19.a VALUES (1, 'a1'), (2, 'a1');
         CREATE TABLE pub19.b (id integer PRIMARY KEY, v text); INSERT INTO pub19.b VALUES (1, 'b1');""")
-    over = {"--include_paths": '["lakeforge_test/pub19/%"]', "--lake_database": "pub19"}
+    over = {"--include_paths": pg_include("pub19"), "--lake_database": "pub19"}
     prefix = c["arguments"]["--table_prefix"]
     a, b = "glue_catalog.pub19.%sa" % prefix, "glue_catalog.pub19.%sb" % prefix
     _, rt = run_job(c, warehouse, postgres, over, run="pub_1")

@@ -11,7 +11,7 @@ import os
 import pytest
 
 import import_job
-from conftest import HERE, run_job
+from conftest import HERE, pg_include, run_job
 
 
 def steps():
@@ -22,7 +22,7 @@ def steps():
 def test_schema_changes_reach_the_lake(contract, warehouse, postgres):
     fx = steps()
     c = contract["postgresql"]
-    over = {"--include_paths": '["lakeforge_test/%s/%%"]' % fx["schema"], "--lake_database": fx["schema"]}
+    over = {"--include_paths": pg_include(fx["schema"]), "--lake_database": fx["schema"]}
     ident = "glue_catalog.%s.%s%s" % (fx["schema"], c["arguments"]["--table_prefix"], fx["table"])
     spark = None
     for i, step in enumerate(fx["steps"]):

@@ -3,6 +3,7 @@ package stack
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -48,15 +49,28 @@ func contractConfig(t *testing.T, engine string) config.Config {
 	cfg.Source.Engine = engine
 	cfg.Source.Host = "127.0.0.1"
 	cfg.Source.RequireTLS = true
-	portVar, db, include := "LAKEFORGE_TEST_POSTGRES_PORT", "lakeforge_test", []string{"lakeforge_test/kthr01/%"}
+	port, db := 5432, "lakeforge_test"
 	if engine == config.EngineMariaDB {
-		portVar, db, include = "LAKEFORGE_TEST_MYSQL_PORT", "lakeforge_test_kthr01", []string{"lakeforge_test_kthr01/%"}
+		port, db = 3306, "lakeforge_test_kthr01"
+		if p, err := strconv.Atoi(os.Getenv("LAKEFORGE_TEST_MYSQL_PORT")); err == nil {
+			port = p
+		}
+	} else if dsn := os.Getenv("LAKEFORGE_TEST_POSTGRES_DSN"); dsn != "" {
+		// The server and database of the DSN: `make test-python` points it
+		// at the import job's tier's own database (scripts/test-databases.sh).
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatalf("LAKEFORGE_TEST_POSTGRES_DSN %q: %v", dsn, err)
+		}
+		if port, err = strconv.Atoi(u.Port()); err != nil || strings.Trim(u.Path, "/") == "" {
+			t.Fatalf("LAKEFORGE_TEST_POSTGRES_DSN %q lacks a port or a database, want postgres://user:password@127.0.0.1:PORT/DATABASE", dsn)
+		}
+		db = strings.Trim(u.Path, "/")
 	}
-	port, err := strconv.Atoi(os.Getenv(portVar))
-	if err != nil {
-		port = map[string]int{config.EnginePostgreSQL: 5432, config.EngineMariaDB: 3306}[engine]
+	cfg.Source.Port, cfg.Source.DatabaseName, cfg.Source.IncludePaths = port, db, []string{db + "/kthr01/%"}
+	if engine == config.EngineMariaDB {
+		cfg.Source.IncludePaths = []string{db + "/%"}
 	}
-	cfg.Source.Port, cfg.Source.DatabaseName, cfg.Source.IncludePaths = port, db, include
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("contract config for %s: %v", engine, err)
 	}
