@@ -25,7 +25,7 @@ VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(NODE22_DIR)/node_modules/node/bin:$(PATH)
 export LAKEFORGE_PYTHON := $(VENV)/bin/python
 
-.PHONY: help venv jars node_modules build synth deploy deploy-check destroy test test-tiers import-contract test-unit test-go test-python lint bench preflight demo clean
+.PHONY: help venv jars node_modules build synth deploy deploy-check destroy test test-tiers test-go-tier import-contract test-unit test-go test-python lint bench preflight demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -124,7 +124,9 @@ test: ## every test tier, with throwaway database servers on free loopback ports
 # Spark keeps about one core busy for four minutes, which the Go tier alone
 # left idle (docs/development.md, Timings). test-go does not rewrite the
 # contract while the Python tier reads it.
-test-tiers: test-python test-go ## what make test runs inside test-databases.sh: the import contract, then test-go and test-python side by side
+test-tiers: test-python test-go-tier ## what make test runs inside test-databases.sh: the import contract, then test-go and test-python side by side
+test-go-tier: build node_modules venv jars ## test-go once the Lambda binaries and the installs are there (test-tiers' Go side)
+	@$(MAKE) --no-print-directory test-go
 
 # The tests compile without inlining: on a fresh machine compiling the AWS
 # SDK and the CDK bindings is most of `make test`'s CPU, and -l cuts it by
@@ -136,13 +138,13 @@ test-tiers: test-python test-go ## what make test runs inside test-databases.sh:
 # only check and hash them); `make build`, `synth` and `deploy` always
 # rebuild them with the default optimizations.
 TEST_GOFLAGS := $(if $(findstring -gcflags=all=-l,$(GOFLAGS)),$(GOFLAGS),$(strip $(GOFLAGS) -gcflags=all=-l))
-test test-tiers import-contract test-go test-unit test-python: export GOFLAGS := $(TEST_GOFLAGS)
+test test-tiers test-go-tier import-contract test-go test-unit test-python: export GOFLAGS := $(TEST_GOFLAGS)
 
 # The Go tests of every tier, verbose into .tmp/test-go.log, shown without
 # the RUN and PASS lines. No test may skip: a skipped test fails the run.
 # -vet=off: vetting in go test computes facts for every dependency (10% of
 # a cold test compile); `make lint` runs go vet.
-test-go: build node_modules venv jars ## the Go tests of every tier (needs the servers of `make test`); fails if any test skipped
+test-go: ## the Go tests of every tier (needs the servers of `make test`); fails if any test skipped
 	@mkdir -p .tmp
 	LAKEFORGE_TEST_TIER= LAKEFORGE_IMPORT_CONTRACT= $(GO) test -count=1 -vet=off -v ./... 2>&1 | tee .tmp/test-go.log | grep -Ev '^ *(=== (RUN|PAUSE|CONT|NAME)|--- PASS)'
 	@! grep -E '^ *--- SKIP' .tmp/test-go.log || { echo "test-go: the tests above were skipped; make test runs every test"; exit 1; }
