@@ -27,7 +27,7 @@ VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(NODE22_DIR)/node_modules/node/bin:$(PATH)
 export LAKEFORGE_PYTHON := $(VENV)/bin/python
 
-.PHONY: help venv jars node_modules build synth deploy deploy-check destroy test test-tiers test-go-tier import-contract test-unit test-go test-python lint bench preflight demo clean
+.PHONY: help venv jars node_modules build synth deploy deploy-check destroy test test-tiers test-go-tier import-contract stack-test-binary test-unit test-go test-python lint bench preflight demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -121,13 +121,15 @@ test: ## every test tier, with throwaway database servers on free loopback ports
 	scripts/test-databases.sh run $(MAKE) -j3 test-tiers
 
 # Three jobs: the installs (npm, pip, Maven: mostly waiting on the network),
-# the Lambda binaries and the import job's contract first, then the Python
-# tier and the Go tier side by side, each as soon as what it needs is there:
-# Spark keeps about one core busy for four minutes, which the Go tier alone
-# left idle (docs/development.md, Timings). test-go does not rewrite the
-# contract while the Python tier reads it.
-test-tiers: test-python test-go-tier ## what make test runs inside test-databases.sh: the import contract, then test-go and test-python side by side
-test-go-tier: build node_modules venv jars ## test-go once the Lambda binaries and the installs are there (test-tiers' Go side)
+# the Lambda binaries and the stack's test binary (amd64 and arm64: no
+# shared work), then the import job's contract; then the Python tier, the
+# longest, and the Go tier side by side. The Go tier waits for the contract:
+# two go commands compiling the same packages at once would each compile
+# them (the build cache does not share work in progress), and test-go does
+# not rewrite the contract while the Python tier reads it
+# (docs/development.md, "How make test uses the two cores").
+test-tiers: test-python test-go-tier ## what make test runs inside test-databases.sh: the Lambda binaries and the import contract, then test-go and test-python side by side
+test-go-tier: import-contract node_modules venv jars ## test-go once the import contract (after the Lambda binaries) and the installs are there (test-tiers' Go side)
 	@$(MAKE) --no-print-directory test-go
 
 # The tests compile without inlining: on a fresh machine compiling the AWS
@@ -147,7 +149,7 @@ TEST_GOFLAGS := $(if $(findstring -ldflags,$(TEST_GOFLAGS)),$(TEST_GOFLAGS),$(TE
 # holds 2 GiB (GOGC=off with GOMEMLIMIT; the EC2 client's compile peaks near
 # that): a cold test compile 272 -> 240 CPU-s. The test binaries run with
 # the collector's defaults (scripts/go-test-exec, as go test's -exec).
-TEST_TARGETS := test test-tiers test-go-tier import-contract test-go test-unit test-python
+TEST_TARGETS := test test-tiers test-go-tier import-contract stack-test-binary test-go test-unit test-python
 empty :=
 space := $(empty) $(empty)
 ifeq ($(findstring -exec,$(GOFLAGS))$(findstring $(space),$(MAKEFILE_DIR)),)
@@ -183,9 +185,16 @@ test-unit: ## every test that needs no server, database, Spark or Node (timings:
 # by side and both reload the kthr01 schema.
 GLUE_TIER_DSN = LAKEFORGE_TEST_POSTGRES_DSN="$${LAKEFORGE_TEST_GLUE_POSTGRES_DSN:-$$LAKEFORGE_TEST_POSTGRES_DSN}"
 export LAKEFORGE_IMPORT_CONTRACT := $(CURDIR)/.tmp/import-contract.json
-import-contract: node_modules ## write the import job's contract from the synthesized template into .tmp/import-contract.json (test-python reads it)
+# The contract comes from a synthesis with the real Lambda binaries (dist/):
+# the stack's test binary compiles beside `make build` (amd64 and arm64
+# share no work), then runs once both are there, as go test would run it
+# (in its package's directory, through the -exec wrapper when set).
+STACK_TEST := $(CURDIR)/.tmp/infra-stack.test
+import-contract: node_modules build stack-test-binary ## write the import job's contract from the synthesized template into .tmp/import-contract.json (test-python reads it)
+	cd infra/stack && $(GLUE_TIER_DSN) $(patsubst -exec=%,%,$(filter -exec=%,$(GOFLAGS))) $(STACK_TEST) -test.count=1 -test.run '^TestImportJobContract$$'
+stack-test-binary: ## compile the stack's test binary into .tmp/infra-stack.test (import-contract runs it)
 	@mkdir -p .tmp
-	$(GLUE_TIER_DSN) $(GO) test -count=1 -vet=off -run '^TestImportJobContract$$' ./infra/stack/
+	$(GO) test -c -vet=off -o $(STACK_TEST) ./infra/stack/
 test-python: import-contract venv jars ## the import job's tests on local Spark (needs the servers of `make test`)
 	python3 -m py_compile infra/glue/import_job.py infra/glue/importjob_*.py infra/glue/local_runtime.py
 	@mkdir -p .tmp
