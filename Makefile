@@ -134,7 +134,7 @@ test-go-tier: import-contract node_modules venv jars ## test-go once the import 
 
 # The tests compile without inlining: on a fresh machine compiling the AWS
 # SDK and the CDK bindings is most of `make test`'s CPU, and -l cuts it by
-# 40% (the EC2 client: 112 s -> 68 s; docs/development.md, Timings); the
+# 40% (the EC2 client: 112 s -> 68 s, measured when it was added); the
 # code behaves the same. Every go command under these targets inherits
 # GOFLAGS (the test binaries, the function and CLI binaries some tests
 # build, conftest's go test), so they reuse one set of compiled packages.
