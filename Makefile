@@ -229,5 +229,5 @@ preflight: ## lakeforge preflight: the source connection checks from this machin
 demo: build node_modules venv jars ## the whole daily run on this machine, no AWS account: moto, the real ASL, handlers, Spark import, the analyst's queries (ARGS=--verbose)
 	scripts/test-databases.sh run $(GO) run ./cmd/lakeforge-demo $(ARGS)
 
-clean: ## remove build outputs
-	rm -rf dist cdk.out
+clean: ## remove build outputs (dist/, cdk.out/, the stack's test binary)
+	rm -rf dist cdk.out $(STACK_TEST)
