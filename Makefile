@@ -147,15 +147,22 @@ TEST_GOFLAGS := $(if $(findstring -gcflags=all=-l,$(GOFLAGS)),$(GOFLAGS),$(strip
 TEST_GOFLAGS := $(if $(findstring -ldflags,$(TEST_GOFLAGS)),$(TEST_GOFLAGS),$(TEST_GOFLAGS) -ldflags=-w)
 # The compiler and linker run without garbage collection until a process
 # holds 2 GiB (GOGC=off with GOMEMLIMIT; the EC2 client's compile peaks near
-# that): a cold test compile 272 -> 240 CPU-s. The test binaries run with
-# the collector's defaults (scripts/go-test-exec, as go test's -exec).
+# that): a cold test compile 272 -> 240 CPU-s. The limit is a soft one, per
+# process, and go runs one compile per core: on a machine with less than
+# 4 GiB of memory per core it shrinks to half the memory per core, and below
+# 512 MiB (or without /proc/meminfo) the collector keeps its defaults. The
+# test binaries run with the collector's defaults (scripts/go-test-exec, as
+# go test's -exec).
 TEST_TARGETS := test test-tiers test-go-tier import-contract stack-test-binary test-go test-unit test-python
+TEST_GOMEMLIMIT_MIB := $(shell awk -v n="$$(nproc 2>/dev/null || echo 1)" '/^MemTotal:/ { m = int($$2 / 1024 / 2 / n); if (m > 2048) m = 2048; if (m >= 512) print m }' /proc/meminfo 2>/dev/null)
 empty :=
 space := $(empty) $(empty)
 ifeq ($(findstring -exec,$(GOFLAGS))$(findstring $(space),$(MAKEFILE_DIR)),)
 TEST_GOFLAGS += -exec=$(MAKEFILE_DIR)/scripts/go-test-exec
+ifneq ($(TEST_GOMEMLIMIT_MIB),)
 $(TEST_TARGETS): export GOGC := off
-$(TEST_TARGETS): export GOMEMLIMIT := 2GiB
+$(TEST_TARGETS): export GOMEMLIMIT := $(TEST_GOMEMLIMIT_MIB)MiB
+endif
 endif
 $(TEST_TARGETS): export GOFLAGS := $(TEST_GOFLAGS)
 
