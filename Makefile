@@ -71,8 +71,8 @@ $(NPM_STAMP): package.json package-lock.json $(LAKEFORGE_NODE22)
 # One go build for every function, then each binary to dist/<name>/bootstrap:
 # one go command compiles each shared package (the AWS SDK, above all EC2's)
 # once and links in parallel. A go build per function under make -j compiled
-# them in each command at once (cold: 185 s and 364 CPU-s for 13 functions,
-# against 73 s and 142 CPU-s; docs/development.md, Timings).
+# them in each command at once (cold, under make -j2: 131 s and 257 CPU-s
+# for 13 functions, against 73 s and 142 CPU-s; docs/development.md, Timings).
 LAMBDA_OUT := .tmp/lambda
 build: ## build every functions/<name> into dist/<name>/bootstrap (linux/arm64, static)
 	@echo "build $(FUNCTIONS)"

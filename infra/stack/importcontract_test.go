@@ -49,27 +49,29 @@ func contractConfig(t *testing.T, engine string) config.Config {
 	cfg.Source.Engine = engine
 	cfg.Source.Host = "127.0.0.1"
 	cfg.Source.RequireTLS = true
-	port, db := 5432, "lakeforge_test"
 	if engine == config.EngineMariaDB {
-		port, db = 3306, "lakeforge_test_kthr01"
+		// MariaDB has no schemas: the database is what the blog calls kthr01.
+		cfg.Source.Port, cfg.Source.DatabaseName = 3306, "lakeforge_test_kthr01"
 		if p, err := strconv.Atoi(os.Getenv("LAKEFORGE_TEST_MYSQL_PORT")); err == nil {
-			port = p
+			cfg.Source.Port = p
 		}
-	} else if dsn := os.Getenv("LAKEFORGE_TEST_POSTGRES_DSN"); dsn != "" {
-		// The server and database of the DSN: `make test-python` points it
-		// at the import job's tier's own database (scripts/test-databases.sh).
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatalf("LAKEFORGE_TEST_POSTGRES_DSN %q: %v", dsn, err)
+		cfg.Source.IncludePaths = []string{cfg.Source.DatabaseName + "/%"}
+	} else {
+		cfg.Source.Port, cfg.Source.DatabaseName = 5432, "lakeforge_test"
+		if dsn := os.Getenv("LAKEFORGE_TEST_POSTGRES_DSN"); dsn != "" {
+			// The server and database of the DSN: `make test-python` points it
+			// at the import job's tier's own database (scripts/test-databases.sh).
+			u, err := url.Parse(dsn)
+			if err != nil {
+				t.Fatalf("LAKEFORGE_TEST_POSTGRES_DSN %q: %v", dsn, err)
+			}
+			port, err := strconv.Atoi(u.Port())
+			if err != nil || strings.Trim(u.Path, "/") == "" {
+				t.Fatalf("LAKEFORGE_TEST_POSTGRES_DSN %q lacks a port or a database, want postgres://user:password@127.0.0.1:PORT/DATABASE", dsn)
+			}
+			cfg.Source.Port, cfg.Source.DatabaseName = port, strings.Trim(u.Path, "/")
 		}
-		if port, err = strconv.Atoi(u.Port()); err != nil || strings.Trim(u.Path, "/") == "" {
-			t.Fatalf("LAKEFORGE_TEST_POSTGRES_DSN %q lacks a port or a database, want postgres://user:password@127.0.0.1:PORT/DATABASE", dsn)
-		}
-		db = strings.Trim(u.Path, "/")
-	}
-	cfg.Source.Port, cfg.Source.DatabaseName, cfg.Source.IncludePaths = port, db, []string{db + "/kthr01/%"}
-	if engine == config.EngineMariaDB {
-		cfg.Source.IncludePaths = []string{db + "/%"}
+		cfg.Source.IncludePaths = []string{cfg.Source.DatabaseName + "/kthr01/%"}
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("contract config for %s: %v", engine, err)
